@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { duration } from '../core/config-types.ts';
+import { httpSchema } from '../core/http.ts';
+
+/**
+ * The one configuration file shape for every command: shared settings at the
+ * top, one section per component. `lookout all` runs every section present;
+ * `lookout <component>` runs only its own.
+ */
+export const rootSchema = z.strictObject({
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    })
+    .prefault({}),
+  http: httpSchema.prefault({}),
+  shutdown: z
+    .strictObject({
+      /** How long SIGTERM may take to drain and flush before the process exits anyway. */
+      timeout: duration().default(30_000),
+    })
+    .prefault({}),
+  /** Where components keep checkpoints, queues and the embedded store. */
+  dataDir: z.string().min(1).default('.data'),
+});
+export type RootConfig = z.output<typeof rootSchema>;

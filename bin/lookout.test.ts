@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, 'lookout.ts');
+
+interface Run {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+}
+
+function start(args: string[]): Run {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = { child, stdout: [], stderr: [] };
+  child.stdout?.on('data', (d: Buffer) => run.stdout.push(String(d)));
+  child.stderr?.on('data', (d: Buffer) => run.stderr.push(String(d)));
+  return run;
+}
+
+async function finish(run: Run): Promise<number | null> {
+  if (run.child.exitCode === null) await once(run.child, 'exit');
+  return run.child.exitCode;
+}
+
+async function waitFor(run: Run, text: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!`${run.stdout.join('')}${run.stderr.join('')}`.includes(text)) {
+    if (Date.now() > deadline || run.child.exitCode !== null) {
+      throw new Error(`"${text}" did not appear; output:\n${run.stdout.join('')}${run.stderr.join('')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function configFile(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lookout-cli-'));
+  const file = join(dir, 'lookout.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+const running: Run[] = [];
+afterEach(() => {
+  for (const run of running.splice(0)) run.child.kill('SIGKILL');
+});
+
+describe('lookout CLI', () => {
+  it('prints help and uses exit code 2 for usage errors', async () => {
+    const help = start(['--help']);
+    expect(await finish(help)).toBe(0);
+    expect(help.stdout.join('')).toContain('check-config');
+    const sidecarHelp = start(['sidecar', '--help']);
+    expect(await finish(sidecarHelp)).toBe(0);
+    expect(sidecarHelp.stdout.join('')).toContain('Usage: lookout sidecar');
+    expect(await finish(start(['frobnicate']))).toBe(2);
+    expect(await finish(start(['all', '--colour']))).toBe(2);
+    expect(await finish(start([]))).toBe(2);
+  });
+
+  it('check-config exits 0 on a valid file and 1 with every error and its path', async () => {
+    const good = start(['check-config', '--config', await configFile('http:\n  listen: 127.0.0.1:0\n')]);
+    expect(await finish(good)).toBe(0);
+    const bad = start([
+      'check-config',
+      '--config',
+      await configFile('http:\n  listen: kafka\n  colour: red\nshutdown:\n  timeout: never\n'),
+    ]);
+    expect(await finish(bad)).toBe(1);
+    const errors = bad.stderr.join('');
+    expect(errors).toContain('http.listen: expected host:port, got "kafka"');
+    expect(errors).toContain('http.colour: unknown key');
+    expect(errors).toContain('shutdown.timeout: expected a duration');
+    expect(await finish(start(['check-config', '--config', '/nonexistent/lookout.yaml']))).toBe(1);
+  });
+
+  it('runs, keeps the old config when SIGHUP brings a bad one, reloads a good one, and exits 0 on SIGTERM', async () => {
+    const token = 'first-token-0123456789';
+    const file = await configFile(
+      `http:\n  listen: 127.0.0.1:0\n  auth:\n    tokens:\n      - {name: t, token: ${token}, role: viewer}\n`,
+    );
+    const run = start(['all', '--config', file]);
+    running.push(run);
+    await waitFor(run, 'API and console at');
+    const address = /at (http:\/\/\S+?)\/\n/.exec(run.stderr.join(''))![1]!;
+    const metrics = (t: string) => fetch(`${address}/metrics`, { headers: { authorization: `Bearer ${t}` } });
+    expect((await metrics(token)).status).toBe(200);
+
+    await writeFile(file, 'http:\n  listen: nowhere\n');
+    run.child.kill('SIGHUP');
+    await waitFor(run, 'reload rejected');
+    expect(run.stdout.join('')).toContain('http.listen: expected host:port');
+    expect((await metrics(token)).status).toBe(200);
+
+    const next = 'second-token-0123456789';
+    await writeFile(
+      file,
+      `http:\n  listen: 127.0.0.1:0\n  auth:\n    tokens:\n      - {name: t, token: ${next}, role: viewer}\n`,
+    );
+    run.child.kill('SIGHUP');
+    await waitFor(run, 'configuration reloaded');
+    expect((await metrics(token)).status).toBe(401);
+    expect((await metrics(next)).status).toBe(200);
+
+    run.child.kill('SIGTERM');
+    expect(await finish(run)).toBe(0);
+    expect(run.stdout.join('')).toContain('"msg":"stopped"');
+  });
+});

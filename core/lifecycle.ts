@@ -1,0 +1,129 @@
+import { ConfigInvalidError, formatConfigErrors } from './config.ts';
+import type { Logger } from './log.ts';
+
+/** A long-running part of a process: a component, or the HTTP server. */
+export interface Service<C> {
+  readonly name: string;
+  start(): Promise<void>;
+  /**
+   * Stop taking new work and finish or flush what is in flight. The signal
+   * aborts when the shutdown deadline passes; after that the process exits anyway.
+   */
+  stop(deadline: AbortSignal): Promise<void>;
+  /** Apply a new, already validated configuration in place. */
+  reload?(config: C): Promise<void>;
+}
+
+export interface LifecycleOptions<C> {
+  log: Logger;
+  /** Reads and validates the configuration; throws ConfigInvalidError. */
+  load(): Promise<C>;
+  shutdownTimeoutMs(config: C): number;
+}
+
+/**
+ * Starts services in order and stops them in reverse, so the HTTP listener
+ * (registered last) stops accepting work before components drain. SIGHUP
+ * reloads; a configuration that fails validation is logged and ignored.
+ */
+export class Lifecycle<C> {
+  private readonly services: Service<C>[] = [];
+  private stopping: Promise<number> | undefined;
+  private reloading: Promise<boolean> = Promise.resolve(true);
+  private readonly opts: LifecycleOptions<C>;
+  config: C;
+
+  constructor(opts: LifecycleOptions<C>, config: C) {
+    this.opts = opts;
+    this.config = config;
+  }
+
+  add(service: Service<C>): void {
+    this.services.push(service);
+  }
+
+  async start(): Promise<void> {
+    for (const service of this.services) {
+      await service.start();
+      this.opts.log.debug({ service: service.name }, 'started');
+    }
+  }
+
+  reload(): Promise<boolean> {
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<boolean> {
+    const { log } = this.opts;
+    let next: C;
+    try {
+      next = await this.opts.load();
+    } catch (err) {
+      const detail =
+        err instanceof ConfigInvalidError ? formatConfigErrors(err.errors) : (err as Error).message;
+      log.error(
+        { errors: detail.split('\n') },
+        'reload rejected: the new configuration is invalid; keeping the old one',
+      );
+      return false;
+    }
+    for (const service of this.services) {
+      if (!service.reload) continue;
+      try {
+        await service.reload(next);
+      } catch (err) {
+        log.error(
+          { err, service: service.name },
+          'reload failed for a service; it keeps its old configuration',
+        );
+      }
+    }
+    this.config = next;
+    log.info('configuration reloaded');
+    return true;
+  }
+
+  /** Resolves to the exit code: 0 after a clean drain, 1 when the deadline cut it short or a stop failed. */
+  shutdown(reason: string): Promise<number> {
+    this.stopping ??= this.shutdownNow(reason);
+    return this.stopping;
+  }
+
+  private async shutdownNow(reason: string): Promise<number> {
+    const { log } = this.opts;
+    const timeoutMs = this.opts.shutdownTimeoutMs(this.config);
+    log.info({ reason, timeoutMs }, 'shutting down');
+    const deadline = AbortSignal.timeout(timeoutMs);
+    let code = 0;
+    const drain = (async () => {
+      for (const service of this.services.toReversed()) {
+        try {
+          await service.stop(deadline);
+        } catch (err) {
+          code = 1;
+          log.error({ err, service: service.name }, 'service did not stop cleanly');
+        }
+      }
+    })();
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      deadline.addEventListener('abort', () => resolve('timeout'), { once: true });
+    });
+    if ((await Promise.race([drain, timedOut])) === 'timeout') {
+      log.error({ timeoutMs }, 'shutdown deadline passed before everything was flushed');
+      return 1;
+    }
+    log.info('stopped');
+    return code;
+  }
+
+  /** Wires SIGTERM/SIGINT to shutdown and SIGHUP to reload; exits the process when shutdown finishes. */
+  handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    const stop = (signal: string) => {
+      void this.shutdown(signal).then(exit);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void this.reload());
+  }
+}
