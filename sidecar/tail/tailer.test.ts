@@ -1,0 +1,267 @@
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../core/log.ts';
+import { Metrics } from '../../core/metrics.ts';
+import type { RawLine } from '../types.ts';
+import { type FileCheckpoint, type FilePipeline, Tailer, type TailerOptions } from './tailer.ts';
+
+const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+/** Records every line it is given, with the file identity it came from. */
+function recordingPipeline(sink: RawLine[], tag: { generation: number }): FilePipeline {
+  let ready: string[] = [];
+  return {
+    push(line) {
+      sink.push({ ...line, text: line.text });
+      ready.push(`${tag.generation}:${line.offset}:${line.text}`);
+    },
+    flush() {},
+    pendingOffset: () => undefined,
+    get readyBytes() {
+      return ready.reduce((n, l) => n + l.length, 0);
+    },
+    take() {
+      if (ready.length === 0) return undefined;
+      const out = Buffer.from(ready.join('\n'));
+      ready = [];
+      return out;
+    },
+  };
+}
+
+interface Harness {
+  dir: string;
+  lines: RawLine[];
+  appended: string[];
+  checkpoints: Map<string, FileCheckpoint>;
+  tailer: Tailer;
+  texts(): string[];
+}
+
+const running: Tailer[] = [];
+afterEach(async () => {
+  for (const t of running.splice(0)) await t.stop();
+});
+
+async function harness(
+  options: Partial<Omit<TailerOptions, 'checkpoints'>> & {
+    dir?: string;
+    checkpoints?: Map<string, FileCheckpoint>;
+  } = {},
+): Promise<Harness> {
+  const { dir: given, checkpoints: saved, ...overrides } = options;
+  const dir = given ?? (await mkdtemp(join(tmpdir(), 'lookout-tail-')));
+  const lines: RawLine[] = [];
+  const appended: string[] = [];
+  const checkpoints = saved ?? new Map<string, FileCheckpoint>();
+  const tailer = new Tailer({
+    inputs: [{ paths: [join(dir, '*.log')], exclude: ['*.gz'], readFrom: 'beginning' }],
+    append: async (payloads) => {
+      for (const p of payloads) appended.push(...String(p).split('\n'));
+    },
+    checkpoints: {
+      get: (k) => checkpoints.get(k),
+      set: (k, v) => void checkpoints.set(k, v),
+      delete: (k) => void checkpoints.delete(k),
+      keys: () => checkpoints.keys(),
+      flush: async () => {},
+    },
+    pipelineFor: ({ identity }) => recordingPipeline(lines, identity),
+    log: silent,
+    metrics: new Metrics({ defaults: false }),
+    maxLineBytes: 64,
+    chunkBytes: 32,
+    batchBytes: 1024,
+    scanIntervalMs: 50,
+    partialLineTimeoutMs: 200,
+    releaseAfterMs: 150,
+    ...overrides,
+  });
+  tailer.start();
+  running.push(tailer);
+  return {
+    dir,
+    lines,
+    appended,
+    checkpoints,
+    tailer,
+    texts: () => appended.map((a) => a.split(':').slice(2).join(':')),
+  };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const numbered = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join('');
+
+describe('tailer', () => {
+  it('reads existing and new files, across chunk boundaries, with byte offsets', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    await writeFile(join(dir, 'a.log'), 'first\nsecond line that spans chunks\n');
+    await writeFile(join(dir, 'skip.gz'), 'nope\n');
+    const h = await harness({ dir });
+    await until(() => h.lines.length === 2, 'two lines');
+    expect(h.lines.map((l) => [l.offset, l.end, l.text])).toEqual([
+      [0, 6, 'first'],
+      [6, 36, 'second line that spans chunks'],
+    ]);
+    await writeFile(join(dir, 'b.log'), 'from b\n');
+    await appendFile(join(dir, 'a.log'), 'third\n');
+    await until(() => h.lines.length === 4, 'new file and appended line');
+    expect(h.texts().sort()).toEqual(['first', 'from b', 'second line that spans chunks', 'third']);
+  });
+
+  it('follows rename-and-create rotation, reading the old file to its end first', async () => {
+    const h = await harness();
+    const path = join(h.dir, 'app.log');
+    await writeFile(path, numbered(1, 50));
+    await until(() => h.lines.length === 50, 'first 50');
+    await rename(path, join(h.dir, 'app.log.1'));
+    // The application still has the old file open for a moment after the rename.
+    await appendFile(join(h.dir, 'app.log.1'), numbered(51, 60));
+    await writeFile(path, numbered(61, 100));
+    await until(() => h.lines.length === 100, 'all 100');
+    expect(h.texts()).toEqual(expect.arrayContaining(numbered(1, 100).trim().split('\n')));
+    expect(new Set(h.texts()).size).toBe(100);
+  });
+
+  it('detects copytruncate and reads the file again from 0 under a new generation', async () => {
+    const h = await harness();
+    const path = join(h.dir, 'app.log');
+    await writeFile(path, numbered(1, 20));
+    await until(() => h.lines.length === 20, 'first 20');
+    await truncate(path, 0);
+    await appendFile(path, numbered(21, 25));
+    await until(() => h.lines.length === 25, 'after truncation');
+    expect(h.appended.at(-1)).toBe('1:32:line 25');
+    expect(h.appended[20]).toBe('1:0:line 21');
+  });
+
+  it('notices a truncated file rewritten past the old position between scans', async () => {
+    const h = await harness({ scanIntervalMs: 300 });
+    const path = join(h.dir, 'app.log');
+    await writeFile(path, 'a\n');
+    await until(() => h.lines.length === 1, 'first line');
+    await writeFile(path, numbered(1, 10));
+    await until(() => h.lines.length === 11, 'rewritten content');
+    expect(h.texts().slice(1)).toEqual(numbered(1, 10).trim().split('\n'));
+  });
+
+  it('follows symlinks and a symlink swapped to a new target', async () => {
+    const h = await harness();
+    const real = join(h.dir, 'real');
+    await mkdir(real);
+    await writeFile(join(real, 'c1'), 'one\n');
+    await symlink(join(real, 'c1'), join(h.dir, 'pod.log'));
+    await until(() => h.lines.length === 1, 'through the link');
+    await writeFile(join(real, 'c2'), 'two\n');
+    await symlink(join(real, 'c2'), join(h.dir, 'tmp.link'));
+    await rename(join(h.dir, 'tmp.link'), join(h.dir, 'pod.log'));
+    await until(() => h.lines.length === 2, 'after the swap');
+    expect(h.texts()).toEqual(['one', 'two']);
+  });
+
+  it('reads a deleted file that is still being written to its end', async () => {
+    const h = await harness();
+    const path = join(h.dir, 'gone.log');
+    await writeFile(path, numbered(1, 3));
+    await until(() => h.lines.length === 3, 'first lines');
+    const { open } = await import('node:fs/promises');
+    const writer = await open(path, 'a');
+    await unlink(path);
+    await writer.write(numbered(4, 6));
+    await writer.close();
+    await until(() => h.lines.length === 6, 'lines written after delete');
+  });
+
+  it('cuts long lines on a character boundary and flags them, and keeps reading', async () => {
+    const h = await harness();
+    const long = `${'é'.repeat(100)}\n`; // 200 bytes of two-byte characters
+    await writeFile(join(h.dir, 'long.log'), `${long}after\n${'x'.repeat(10_000)}\nlast\n`);
+    await until(() => h.lines.length === 4, 'four lines');
+    expect(h.lines[0]).toMatchObject({ text: 'é'.repeat(32), truncated: true, offset: 0, end: 201 });
+    expect(h.lines[1]).toMatchObject({ text: 'after', truncated: false, offset: 201 });
+    expect(h.lines[2]).toMatchObject({ text: 'x'.repeat(64), truncated: true });
+    expect(h.lines[3]).toMatchObject({ text: 'last', offset: 201 + 6 + 10_001 });
+  });
+
+  it('replaces invalid UTF-8 and survives binary garbage', async () => {
+    const h = await harness();
+    await writeFile(
+      join(h.dir, 'bin.log'),
+      Buffer.concat([Buffer.from('ok '), Buffer.from([0xff, 0xfe, 0x00, 0xc3]), Buffer.from('\nnext\n')]),
+    );
+    await until(() => h.lines.length === 2, 'two lines');
+    expect(h.lines[0]!.text).toBe('ok \ufffd\ufffd\u0000\ufffd');
+    expect(h.lines[1]!.text).toBe('next');
+  });
+
+  it('emits a line without a newline after the idle time, and only once', async () => {
+    const h = await harness();
+    await writeFile(join(h.dir, 'p.log'), 'complete\npartial');
+    await until(() => h.lines.length === 2, 'the partial line', 3_000);
+    expect(h.lines[1]).toMatchObject({ text: 'partial', offset: 9, end: 16 });
+    await appendFile(join(h.dir, 'p.log'), ' rest\n');
+    await until(() => h.lines.length === 3, 'the rest');
+    expect(h.lines[2]).toMatchObject({ text: ' rest', offset: 16 });
+  });
+
+  it('resumes from its checkpoint after a restart without repeating or skipping', async () => {
+    const checkpoints = new Map<string, FileCheckpoint>();
+    const first = await harness({ checkpoints });
+    const path = join(first.dir, 'app.log');
+    await writeFile(path, numbered(1, 10));
+    await until(() => first.lines.length === 10, 'first run');
+    await first.tailer.stop();
+    await appendFile(path, numbered(11, 15));
+    const second = await harness({ dir: first.dir, checkpoints });
+    await until(() => second.lines.length === 5, 'second run');
+    expect(second.texts()).toEqual(numbered(11, 15).trim().split('\n'));
+  });
+
+  it('finds a file renamed away while it was stopped and reads what was left', async () => {
+    const checkpoints = new Map<string, FileCheckpoint>();
+    const first = await harness({ checkpoints });
+    const path = join(first.dir, 'app.log');
+    await writeFile(path, numbered(1, 5));
+    await until(() => first.lines.length === 5, 'first run');
+    await first.tailer.stop();
+    await appendFile(path, numbered(6, 8));
+    await rename(path, join(first.dir, 'app.log.1'));
+    await writeFile(path, numbered(9, 9));
+    const second = await harness({ dir: first.dir, checkpoints });
+    await until(() => second.lines.length === 4, 'rest of the old file and the new one');
+    expect(second.texts().sort()).toEqual(['line 6', 'line 7', 'line 8', 'line 9']);
+  });
+
+  it('starts at the end of existing files when told to, but at 0 for files created later', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    await writeFile(join(dir, 'old.log'), 'history\n');
+    const h = await harness({ dir, inputs: [{ paths: [join(dir, '*.log')], exclude: [], readFrom: 'end' }] });
+    await new Promise((r) => setTimeout(r, 200));
+    await appendFile(join(dir, 'old.log'), 'fresh\n');
+    await writeFile(join(dir, 'new.log'), 'brand new\n');
+    await until(() => h.lines.length === 2, 'new lines only');
+    expect(h.texts().sort()).toEqual(['brand new', 'fresh']);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

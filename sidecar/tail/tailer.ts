@@ -1,0 +1,451 @@
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { dirname, join, matchesGlob } from 'node:path';
+import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { FileIdentity, RawLine } from '../types.ts';
+import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
+import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
+import { LineReader } from './line-reader.ts';
+
+/** A file's processing chain, from raw lines to queue payloads. */
+export interface FilePipeline {
+  push(line: RawLine): void;
+  /** Lets held events out after their timeouts (or all of them with force). */
+  flush(now: number, force: boolean): void;
+  /** First byte of an event still held back; the checkpoint must not pass it. */
+  pendingOffset(): number | undefined;
+  /** Bytes of entries waiting to be taken. */
+  readonly readyBytes: number;
+  /** The waiting entries as one queue payload, or undefined when there are none. */
+  take(): Buffer | undefined;
+}
+
+export interface TailInput extends InputPatterns {
+  /** Where to start in a file found at the first scan with no checkpoint. Files appearing later start at 0. */
+  readFrom: 'beginning' | 'end';
+}
+
+export interface FileCheckpoint {
+  path: string;
+  dev: number;
+  ino: number;
+  fingerprint: string;
+  fingerprintLength: number;
+  generation: number;
+  offset: number;
+}
+
+export interface CheckpointTable {
+  get(key: string): FileCheckpoint | undefined;
+  set(key: string, value: FileCheckpoint): void;
+  delete(key: string): void;
+  keys(): Iterable<string>;
+  flush(): Promise<void>;
+}
+
+export interface TailerOptions {
+  inputs: readonly TailInput[];
+  append(payloads: Buffer[], signal?: AbortSignal): Promise<void>;
+  checkpoints: CheckpointTable;
+  pipelineFor(file: { path: string; identity: FileIdentity; input: number }): FilePipeline;
+  log: Logger;
+  metrics: Metrics;
+  maxLineBytes: number;
+  chunkBytes?: number;
+  /** A file's entries are appended once this many bytes are ready (and at the end of each pass). */
+  batchBytes: number;
+  scanIntervalMs: number;
+  /** A line with no newline is emitted after the file has been idle this long. */
+  partialLineTimeoutMs: number;
+  /** A rotated-away or deleted file is released after it has been idle at its end this long. */
+  releaseAfterMs: number;
+  now?: () => number;
+}
+
+interface Tracked {
+  key: string;
+  path: string;
+  input: number;
+  fd: FileHandle;
+  dev: number;
+  ino: number;
+  fingerprint?: Fingerprint;
+  generation: number;
+  reader: LineReader;
+  pipeline?: FilePipeline;
+  /** The path no longer leads here: rotated away or deleted. Read to the end, then released. */
+  detached: boolean;
+  lastData: number;
+  atEnd: boolean;
+}
+
+const IDLE_WAIT_MS = 250;
+
+/**
+ * Follows files by identity (device, inode and first-line fingerprint), not by
+ * name. Entries reach the queue before the checkpoint moves past them, so a
+ * crash at any instant re-reads rather than loses.
+ */
+export class Tailer {
+  private readonly opts: TailerOptions;
+  private readonly files = new Map<string, Tracked>();
+  private readonly failing = new Map<string, string>();
+  private readonly watch: DirectoryWatch;
+  private readonly now: () => number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private scanRequested = true;
+  private firstScan = true;
+  private lastScan = 0;
+  private readonly abort = new AbortController();
+  private readonly m;
+
+  constructor(opts: TailerOptions) {
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+    this.watch = new DirectoryWatch(() => {
+      this.scanRequested = true;
+      this.wake?.();
+    });
+    const { metrics } = opts;
+    this.m = {
+      lines: metrics.counter('sidecar_read_lines_total', 'Lines read, per file', ['path']),
+      bytes: metrics.counter('sidecar_read_bytes_total', 'Bytes read, per file', ['path']),
+      truncated: metrics.counter('sidecar_truncated_lines_total', 'Lines cut at the maximum line length'),
+      rotations: metrics.counter('sidecar_rotations_total', 'Rotations seen', ['kind']),
+      fileErrors: metrics.counter('sidecar_file_errors_total', 'Files that could not be read', ['code']),
+      files: metrics.gauge('sidecar_files_open', 'Files being followed'),
+    };
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run().catch((err: unknown) => {
+      if (!this.abort.signal.aborted) this.opts.log.fatal({ err }, 'tailer stopped unexpectedly');
+    });
+  }
+
+  /** Stops reading, lands what was read, writes checkpoints and closes the files. */
+  async stop(deadline?: AbortSignal): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    deadline?.addEventListener('abort', () => this.abort.abort(deadline.reason), { once: true });
+    await this.loop;
+    this.watch.close();
+    await this.opts.checkpoints.flush();
+    for (const file of this.files.values()) await file.fd.close().catch(() => {});
+    this.files.clear();
+  }
+
+  private async run(): Promise<void> {
+    await this.recoverRotated();
+    while (this.running) {
+      const now = this.now();
+      if (this.scanRequested || now - this.lastScan >= this.opts.scanIntervalMs) await this.scan(now);
+      const read = await this.pass();
+      if (!read && this.running) await this.idle();
+    }
+    // Land whatever the last pass read so its checkpoints can move.
+    await this.pass(false);
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.min(IDLE_WAIT_MS, this.opts.scanIntervalMs));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private async scan(now: number): Promise<void> {
+    this.scanRequested = false;
+    this.lastScan = now;
+    const seen = new Set<string>();
+    for (const [index, input] of this.opts.inputs.entries()) {
+      this.watch.update(input.paths);
+      let paths: string[];
+      try {
+        paths = await findFiles(input);
+      } catch (err) {
+        this.reportError('(glob)', err);
+        continue;
+      }
+      for (const path of paths) {
+        const key = await this.follow(path, index, now);
+        if (key) seen.add(key);
+      }
+    }
+    for (const file of this.files.values()) {
+      if (!seen.has(file.key) && !file.detached) {
+        file.detached = true;
+        file.lastData = now;
+        const replaced = [...this.files.values()].some((f) => f !== file && f.path === file.path);
+        this.m.rotations.inc({ kind: replaced ? 'rename' : 'delete' });
+      }
+      await this.checkTruncation(file);
+    }
+    if (this.firstScan) {
+      // Checkpoints of files that are gone and were not found renamed only take space.
+      for (const key of [...this.opts.checkpoints.keys()])
+        if (!this.files.has(key)) this.opts.checkpoints.delete(key);
+    }
+    this.firstScan = false;
+    this.m.files.set(this.files.size);
+  }
+
+  /** Starts following a path, or updates the path of a file already followed. Returns its key. */
+  private async follow(path: string, input: number, now: number): Promise<string | undefined> {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      this.reportError(path, err);
+      return undefined;
+    }
+    if (!info.isFile()) return undefined;
+    const key = `${info.dev}:${info.ino}`;
+    const known = this.files.get(key);
+    if (known) {
+      known.path = path;
+      known.detached = false;
+      return key;
+    }
+    let fd: FileHandle;
+    try {
+      fd = await open(path, 'r');
+    } catch (err) {
+      this.reportError(path, err);
+      return undefined;
+    }
+    this.failing.delete(path);
+    const file: Tracked = {
+      key,
+      path,
+      input,
+      fd,
+      dev: info.dev,
+      ino: info.ino,
+      generation: 0,
+      reader: new LineReader(0, this.readerOptions()),
+      detached: false,
+      lastData: now,
+      atEnd: false,
+    };
+    const saved = this.opts.checkpoints.get(key);
+    const savedPrint = saved && { hash: saved.fingerprint, length: saved.fingerprintLength };
+    if (savedPrint && (await matchesFingerprint(fd, savedPrint))) {
+      file.fingerprint = savedPrint;
+      file.generation = saved.generation;
+      file.reader.reset(saved.offset);
+    } else if (this.firstScan && this.opts.inputs[input]?.readFrom === 'end') {
+      file.reader.reset(info.size);
+    }
+    this.files.set(key, file);
+    return key;
+  }
+
+  /**
+   * copytruncate: the file shrank under the read position, or (when it was
+   * rewritten past that position between two scans) no longer starts with the
+   * first line it had. Either way it is new content in the same inode.
+   */
+  private async checkTruncation(file: Tracked): Promise<void> {
+    let size: number;
+    let rewritten = false;
+    try {
+      size = (await file.fd.stat()).size;
+      if (size >= file.reader.position && file.fingerprint) {
+        rewritten = !(await matchesFingerprint(file.fd, file.fingerprint));
+      }
+    } catch {
+      return;
+    }
+    if (size >= file.reader.position && !rewritten) return;
+    this.m.rotations.inc({ kind: 'truncate' });
+    this.opts.log.info(
+      { path: file.path, size, position: file.reader.position },
+      'file truncated; reading from 0',
+    );
+    this.landHeld(file);
+    file.generation++;
+    file.fingerprint = undefined;
+    file.pipeline = undefined;
+    file.reader.reset(0);
+    this.opts.checkpoints.delete(file.key);
+  }
+
+  /** One read pass over every file. Returns whether anything was read. */
+  private async pass(read = true): Promise<boolean> {
+    const now = this.now();
+    const lines: RawLine[] = [];
+    const payloads: Buffer[] = [];
+    const landed: Tracked[] = [];
+    let readAny = false;
+    for (const file of this.files.values()) {
+      if (read && this.running) readAny = (await this.readFile(file, now, lines, payloads)) || readAny;
+      file.pipeline?.flush(now, false);
+      const payload = file.pipeline?.take();
+      if (payload) payloads.push(payload);
+      landed.push(file);
+    }
+    if (payloads.length > 0) await this.opts.append(payloads, this.abort.signal);
+    for (const file of landed) this.saveCheckpoint(file);
+    await this.opts.checkpoints.flush();
+    await this.releaseFinished(now);
+    return readAny;
+  }
+
+  private async readFile(file: Tracked, now: number, lines: RawLine[], payloads: Buffer[]): Promise<boolean> {
+    if (!file.pipeline && !(await this.identify(file, now))) return false;
+    const pipeline = file.pipeline!;
+    let readAny = false;
+    for (;;) {
+      lines.length = 0;
+      let bytes: number;
+      try {
+        bytes = await file.reader.read(file.fd, now, lines);
+      } catch (err) {
+        this.reportError(file.path, err);
+        return readAny;
+      }
+      file.atEnd = bytes === 0;
+      if (bytes === 0) break;
+      readAny = true;
+      file.lastData = now;
+      this.count(file, lines, bytes);
+      for (const line of lines) pipeline.push(line);
+      if (pipeline.readyBytes >= this.opts.batchBytes) {
+        payloads.push(pipeline.take()!);
+        // Land a full batch now: the queue is the commit point, and memory stays bounded.
+        await this.opts.append(payloads.splice(0), this.abort.signal);
+        this.saveCheckpoint(file);
+      }
+    }
+    const idle = now - file.reader.heldSince >= this.opts.partialLineTimeoutMs;
+    if (
+      file.reader.hasPartial &&
+      (idle || (file.detached && now - file.lastData >= this.opts.releaseAfterMs))
+    ) {
+      const partial = file.reader.takePartial(now)!;
+      this.count(file, [partial], 0);
+      pipeline.push(partial);
+    }
+    return readAny;
+  }
+
+  private count(file: Tracked, lines: RawLine[], bytes: number): void {
+    this.m.lines.inc({ path: file.path }, lines.length);
+    if (bytes > 0) this.m.bytes.inc({ path: file.path }, bytes);
+    for (const line of lines) if (line.truncated) this.m.truncated.inc();
+  }
+
+  /** Takes the fingerprint, unless a checkpoint gave it, once the first line is complete (or idled out), and builds the pipeline. */
+  private async identify(file: Tracked, now: number): Promise<boolean> {
+    const idle = now - file.lastData >= this.opts.partialLineTimeoutMs;
+    try {
+      file.fingerprint ??= await readFingerprint(file.fd, idle);
+    } catch (err) {
+      this.reportError(file.path, err);
+      return false;
+    }
+    if (!file.fingerprint) return false;
+    file.pipeline = this.opts.pipelineFor({
+      path: file.path,
+      identity: this.identity(file),
+      input: file.input,
+    });
+    return true;
+  }
+
+  private identity(file: Tracked): FileIdentity {
+    return {
+      dev: file.dev,
+      ino: file.ino,
+      fingerprint: file.fingerprint!.hash,
+      fingerprintLength: file.fingerprint!.length,
+      generation: file.generation,
+    };
+  }
+
+  private saveCheckpoint(file: Tracked): void {
+    if (!file.fingerprint || !file.pipeline) return;
+    const pending = file.pipeline.pendingOffset();
+    const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, file.reader.consumed);
+    this.opts.checkpoints.set(file.key, { path: file.path, ...this.identity(file), offset });
+  }
+
+  /** Lets everything held for a file out (it is going away or being reset). */
+  private landHeld(file: Tracked): void {
+    const partial = file.reader.takePartial(this.now());
+    if (partial && file.pipeline) file.pipeline.push(partial);
+    file.pipeline?.flush(this.now(), true);
+  }
+
+  private async releaseFinished(now: number): Promise<void> {
+    for (const file of [...this.files.values()]) {
+      const finished = file.atEnd || !file.fingerprint;
+      if (!file.detached || !finished || now - file.lastData < this.opts.releaseAfterMs) continue;
+      this.landHeld(file);
+      const payload = file.pipeline?.take();
+      if (payload) await this.opts.append([payload], this.abort.signal);
+      await file.fd.close().catch(() => {});
+      this.files.delete(file.key);
+      this.opts.checkpoints.delete(file.key);
+      this.m.lines.remove({ path: file.path });
+      this.m.bytes.remove({ path: file.path });
+      this.opts.log.debug(
+        { path: file.path },
+        'released a rotated or deleted file after reading it to the end',
+      );
+    }
+  }
+
+  /**
+   * A file renamed away while the sidecar was down is no longer matched by the
+   * patterns; find it by inode next to its old path and read what is left.
+   */
+  private async recoverRotated(): Promise<void> {
+    const now = this.now();
+    for (const key of [...this.opts.checkpoints.keys()]) {
+      const saved = this.opts.checkpoints.get(key)!;
+      let names: string[];
+      try {
+        names = await readdir(dirname(saved.path));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const path = join(dirname(saved.path), name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.dev !== saved.dev || info.ino !== saved.ino) continue;
+        const input = this.opts.inputs.findIndex((i) => i.paths.some((p) => matchesGlob(saved.path, p)));
+        if (input === -1) break;
+        const followed = await this.follow(path, input, now);
+        const file = followed ? this.files.get(followed) : undefined;
+        if (file) file.detached = true;
+        break;
+      }
+    }
+  }
+
+  private reportError(path: string, err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    if (code === 'ENOENT') return;
+    // Once per file and kind of error, so a permission problem does not flood the log every scan.
+    if (this.failing.get(path) === code) return;
+    this.failing.set(path, code);
+    this.m.fileErrors.inc({ code });
+    this.opts.log.warn({ path, code, err: (err as Error).message }, 'cannot read file; will retry');
+  }
+
+  private readerOptions() {
+    return { maxLineBytes: this.opts.maxLineBytes, chunkBytes: this.opts.chunkBytes ?? 256 * 1024 };
+  }
+}
