@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { z } from 'zod';
+import { duration, httpUrl } from './config-types.ts';
+
+/** How to reach an Elasticsearch cluster; shared by every component that writes or reads it. */
+export const elasticsearchConnectionSchema = z.strictObject({
+  nodes: z.array(httpUrl()).min(1),
+  auth: z
+    .union([
+      z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
+      z.strictObject({ apiKey: z.string().min(1) }),
+    ])
+    .optional(),
+  tls: z
+    .strictObject({
+      /** PEM file of the CA that signed the cluster's certificate. */
+      caFile: z.string().optional(),
+      /** Only for test clusters: accept any certificate. */
+      insecureSkipVerify: z.boolean().default(false),
+    })
+    .optional(),
+  requestTimeout: duration().default(30_000),
+});
+export type ElasticsearchConnection = z.output<typeof elasticsearchConnectionSchema>;
+
+export function createElasticsearchClient(config: ElasticsearchConnection): Client {
+  const options: ClientOptions = {
+    nodes: config.nodes,
+    requestTimeout: config.requestTimeout,
+    // Retries are ours (per item, with backoff and counters), not the client's blind ones.
+    maxRetries: 0,
+    compression: false,
+  };
+  if (config.auth) options.auth = config.auth;
+  if (config.tls) {
+    options.tls = {
+      ca: config.tls.caFile ? readFileSync(config.tls.caFile) : undefined,
+      rejectUnauthorized: !config.tls.insecureSkipVerify,
+    };
+  }
+  return new Client(options);
+}
+
+/**
+ * Daily index names from a pattern such as `lookout-logs-{yyyy.MM.dd}`, by the
+ * event's UTC day, so a replayed event lands in the same index under the same id.
+ */
+export class DailyIndex {
+  readonly prefix: string;
+  private readonly suffix: string;
+  private readonly format: string;
+  private cacheDay = -1;
+  private cacheName = '';
+
+  constructor(pattern: string) {
+    const match = /^(.*)\{([^}]+)\}(.*)$/.exec(pattern);
+    if (!match) throw new Error(`index pattern "${pattern}" needs a date part such as {yyyy.MM.dd}`);
+    this.prefix = match[1]!;
+    this.format = match[2]!;
+    this.suffix = match[3]!;
+  }
+
+  /** Wildcard that matches every daily index of the pattern. */
+  get wildcard(): string {
+    return `${this.prefix}*${this.suffix}`;
+  }
+
+  forTime(ms: number): string {
+    const day = Math.floor(ms / 86_400_000);
+    if (day !== this.cacheDay) {
+      this.cacheDay = day;
+      this.cacheName = this.prefix + formatDay(new Date(day * 86_400_000), this.format) + this.suffix;
+    }
+    return this.cacheName;
+  }
+
+  /** The day an index name stands for, or undefined when the name is not of this pattern. */
+  dayOf(name: string): Date | undefined {
+    if (!name.startsWith(this.prefix) || !name.endsWith(this.suffix)) return undefined;
+    const datePart = name.slice(this.prefix.length, name.length - this.suffix.length);
+    const digits = datePart.match(/\d+/g);
+    if (!digits || digits.length !== 3) return undefined;
+    const [y, m, d] = digits.map(Number) as [number, number, number];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    return formatDay(date, this.format) === datePart ? date : undefined;
+  }
+
+  /** Every index name from the day of `fromMs` to the day of `toMs`. */
+  between(fromMs: number, toMs: number): string[] {
+    const names: string[] = [];
+    for (let day = Math.floor(fromMs / 86_400_000); day <= Math.floor(toMs / 86_400_000); day++) {
+      names.push(this.prefix + formatDay(new Date(day * 86_400_000), this.format) + this.suffix);
+    }
+    return names;
+  }
+}
+
+function formatDay(date: Date, format: string): string {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  return format
+    .replace('yyyy', String(date.getUTCFullYear()))
+    .replace('MM', pad(date.getUTCMonth() + 1, 2))
+    .replace('dd', pad(date.getUTCDate(), 2));
+}
+
+const keyword = { type: 'keyword', ignore_above: 1024 };
+
+/**
+ * The index template for log records: keywords for the Kubernetes and source
+ * fields, match_only_text for the message (positions are not needed for the
+ * phrase queries log search makes, and it halves the index size), and strings
+ * in parsed fields as keywords so they can be filtered on.
+ */
+export function logIndexTemplate(index: DailyIndex, options: { shards?: number; replicas?: number } = {}) {
+  return {
+    index_patterns: [index.wildcard],
+    priority: 200,
+    template: {
+      settings: {
+        number_of_shards: options.shards ?? 1,
+        number_of_replicas: options.replicas ?? 1,
+      },
+      mappings: {
+        dynamic_templates: [
+          { kubernetes_labels: { path_match: 'kubernetes.labels.*', mapping: keyword } },
+          { strings_as_keywords: { match_mapping_type: 'string', mapping: keyword } },
+        ],
+        properties: {
+          '@timestamp': { type: 'date' },
+          message: { type: 'match_only_text' },
+          log: {
+            properties: {
+              level: keyword,
+              offset: { type: 'long' },
+              file: { properties: { path: keyword } },
+            },
+          },
+          kubernetes: {
+            properties: {
+              namespace: keyword,
+              pod: { properties: { name: keyword, uid: keyword } },
+              container: { properties: { name: keyword } },
+              node: { properties: { name: keyword } },
+            },
+          },
+          host: { properties: { name: keyword } },
+          service: { properties: { name: keyword } },
+          event: { properties: { id: keyword } },
+          lookout: { properties: { truncated: { type: 'boolean' }, parse_error: keyword } },
+        },
+      },
+    },
+  };
+}
+
+/** What became of one item of a bulk request. */
+export type BulkOutcome = 'ok' | 'retry' | 'reject';
+
+/** 201 created and 409 already there are both success: ids are deterministic, so a 409 is a duplicate avoided. */
+export function bulkItemOutcome(status: number): BulkOutcome {
+  if (status < 300 || status === 409) return 'ok';
+  if (status === 429 || status >= 500) return 'retry';
+  return 'reject';
+}

@@ -1,0 +1,153 @@
+import type { Client } from '@elastic/elasticsearch';
+import { z } from 'zod';
+import type { BackoffOptions } from '../../core/backoff.ts';
+import { byteSize } from '../../core/config-types.ts';
+import {
+  bulkItemOutcome,
+  createElasticsearchClient,
+  DailyIndex,
+  elasticsearchConnectionSchema,
+  logIndexTemplate,
+} from '../../core/elasticsearch.ts';
+import type { Logger } from '../../core/log.ts';
+import type { DeadLetterFile } from './dead-letter.ts';
+import { type AttemptResult, deliverItems } from './item-retry.ts';
+import type { Batch, Entry, Sink } from './sink.ts';
+
+export const elasticsearchSinkSchema = elasticsearchConnectionSchema.extend({
+  /** Daily indices by the event's @timestamp (UTC). */
+  index: z.string().default('lookout-logs-{yyyy.MM.dd}'),
+  /** Installs the index template at start (keywords for Kubernetes fields, match_only_text for message). */
+  installTemplate: z.boolean().default(true),
+  shards: z.number().int().positive().default(1),
+  replicas: z.number().int().nonnegative().default(1),
+  bulkMaxBytes: byteSize().default(5 * 1024 * 1024),
+  bulkMaxDocs: z.number().int().positive().default(5_000),
+});
+export type ElasticsearchSinkConfig = z.output<typeof elasticsearchSinkSchema>;
+
+interface BulkItem {
+  status: number;
+  error?: { type?: string; reason?: string };
+}
+
+/**
+ * Bulk `create` with `_id = event.id`: a record sent twice is stored once
+ * (409 is success). 429 and 5xx items are retried with backoff; other refusals
+ * (mapping conflicts) go to the dead-letter file.
+ */
+export class ElasticsearchSink implements Sink {
+  readonly name: string;
+  private readonly config: ElasticsearchSinkConfig;
+  private readonly client: Client;
+  private readonly index: DailyIndex;
+  private readonly deadLetter: DeadLetterFile;
+  private readonly backoff: BackoffOptions;
+  private readonly log: Logger;
+  private readonly onRetry: (count: number) => void;
+  private template: Promise<void> | undefined;
+
+  constructor(opts: {
+    name: string;
+    config: ElasticsearchSinkConfig;
+    deadLetter: DeadLetterFile;
+    backoff: BackoffOptions;
+    log: Logger;
+    onRetry: (count: number) => void;
+  }) {
+    this.name = opts.name;
+    this.config = opts.config;
+    this.client = createElasticsearchClient(opts.config);
+    this.index = new DailyIndex(opts.config.index);
+    this.deadLetter = opts.deadLetter;
+    this.backoff = opts.backoff;
+    this.log = opts.log;
+    this.onRetry = opts.onRetry;
+  }
+
+  async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
+    await this.ensureTemplate();
+    const entries = batches.flatMap((b) => b.entries);
+    for (const chunk of this.chunks(entries)) {
+      await deliverItems(
+        chunk,
+        (pending) => this.bulk(pending, signal),
+        this.deadLetter,
+        this.backoff,
+        signal,
+        this.onRetry,
+      );
+    }
+  }
+
+  /** Splits by document count and body size, so one bulk request stays within what the cluster accepts. */
+  private *chunks(entries: Entry[]): Generator<Entry[]> {
+    let chunk: Entry[] = [];
+    let bytes = 0;
+    for (const entry of entries) {
+      const size = entry.json.length + 120;
+      if (
+        chunk.length > 0 &&
+        (chunk.length >= this.config.bulkMaxDocs || bytes + size > this.config.bulkMaxBytes)
+      ) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(entry);
+      bytes += size;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private async bulk(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
+    // The body is built as text from the stored record JSON: no parse and re-serialise per event.
+    let body = '';
+    for (const entry of entries) {
+      body += `{"create":{"_index":${JSON.stringify(this.index.forTime(entry.time))},"_id":${JSON.stringify(entry.id)}}}\n${entry.json}\n`;
+    }
+    const response = (await this.client.transport.request(
+      {
+        method: 'POST',
+        path: '/_bulk',
+        bulkBody: body,
+        querystring: { filter_path: 'errors,items.*.status,items.*.error' },
+      },
+      { signal },
+    )) as { errors: boolean; items?: Record<string, BulkItem>[] };
+    const result: AttemptResult = { retry: [], rejected: [] };
+    if (!response.errors) return result;
+    response.items?.forEach((item, i) => {
+      const outcome = Object.values(item)[0]!;
+      const verdict = bulkItemOutcome(outcome.status);
+      if (verdict === 'retry') result.retry.push(entries[i]!);
+      else if (verdict === 'reject') {
+        const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;
+        result.rejected.push({ entry: entries[i]!, status: outcome.status, reason });
+      }
+    });
+    return result;
+  }
+
+  /** Installed once per process; retried on the next delivery if the cluster was unreachable. */
+  private ensureTemplate(): Promise<void> {
+    if (!this.config.installTemplate) return Promise.resolve();
+    this.template ??= this.client.indices
+      .putIndexTemplate({
+        name: this.index.prefix.replace(/[^a-z0-9_-]/g, '') || 'lookout-logs',
+        ...logIndexTemplate(this.index, { shards: this.config.shards, replicas: this.config.replicas }),
+      } as Parameters<Client['indices']['putIndexTemplate']>[0])
+      .then(
+        () => this.log.info({ sink: this.name, pattern: this.index.wildcard }, 'index template installed'),
+        (err: unknown) => {
+          this.template = undefined;
+          throw err;
+        },
+      );
+    return this.template;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

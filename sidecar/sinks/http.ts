@@ -1,0 +1,109 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { request } from 'undici';
+import { z } from 'zod';
+import type { BackoffOptions } from '../../core/backoff.ts';
+import { duration, httpUrl } from '../../core/config-types.ts';
+import type { DeadLetterFile } from './dead-letter.ts';
+import { type AttemptResult, deliverItems } from './item-retry.ts';
+import type { Batch, Entry, Sink } from './sink.ts';
+
+const gzipAsync = promisify(gzip);
+
+export const httpSinkSchema = z.strictObject({
+  /** The collector's ingest endpoint, e.g. http://collector:8080/api/ingest. */
+  url: httpUrl(),
+  /** Bearer token with the editor role on the collector. */
+  token: z.string().optional(),
+  gzip: z.boolean().default(true),
+  timeout: duration().default(30_000),
+});
+export type HttpSinkConfig = z.output<typeof httpSinkSchema>;
+
+/** The collector's answer to an ingest request: which lines it refused, and why. */
+interface IngestResponse {
+  accepted?: number;
+  errors?: { line: number; status: number; reason: string }[];
+}
+
+export class HttpStatusError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * NDJSON (gzip) to a collector's `POST /api/ingest`, which answers only once
+ * the records are durable. Per-line refusals follow the same rules as
+ * Elasticsearch items: 429/5xx are retried, other 4xx dead-lettered.
+ */
+export class HttpSink implements Sink {
+  readonly name: string;
+  private readonly config: HttpSinkConfig;
+  private readonly deadLetter: DeadLetterFile;
+  private readonly backoff: BackoffOptions;
+  private readonly onRetry: (count: number) => void;
+
+  constructor(opts: {
+    name: string;
+    config: HttpSinkConfig;
+    deadLetter: DeadLetterFile;
+    backoff: BackoffOptions;
+    onRetry: (count: number) => void;
+  }) {
+    this.name = opts.name;
+    this.config = opts.config;
+    this.deadLetter = opts.deadLetter;
+    this.backoff = opts.backoff;
+    this.onRetry = opts.onRetry;
+  }
+
+  deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
+    const entries = batches.flatMap((b) => b.entries);
+    return deliverItems(
+      entries,
+      (pending) => this.post(pending, signal),
+      this.deadLetter,
+      this.backoff,
+      signal,
+      this.onRetry,
+    );
+  }
+
+  private async post(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
+    let body: Buffer | string = `${entries.map((e) => e.json).join('\n')}\n`;
+    const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+    if (this.config.gzip) {
+      body = await gzipAsync(body);
+      headers['content-encoding'] = 'gzip';
+    }
+    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    const response = await request(this.config.url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeout)]),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) {
+      // The whole request failed (auth, overload, collector down): the runner retries it as a unit.
+      throw new HttpStatusError(
+        response.statusCode,
+        `collector answered ${response.statusCode}: ${text.slice(0, 200)}`,
+      );
+    }
+    const answer = JSON.parse(text) as IngestResponse;
+    const result: AttemptResult = { retry: [], rejected: [] };
+    for (const error of answer.errors ?? []) {
+      const entry = entries[error.line];
+      if (!entry) continue;
+      if (error.status === 429 || error.status >= 500) result.retry.push(entry);
+      else result.rejected.push({ entry, status: error.status, reason: error.reason });
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {}
+}

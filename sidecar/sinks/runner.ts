@@ -1,0 +1,102 @@
+import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { QueueReader, QueueRecord } from '../queue/queue.ts';
+import type { Batch, Sink } from './sink.ts';
+
+export interface SinkRunnerOptions {
+  sink: Sink;
+  reader: QueueReader;
+  decode(payload: Buffer): Batch;
+  /** Queue bytes taken per delivery. */
+  batchBytes: number;
+  backoff: BackoffOptions;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Moves one sink's cursor through the queue: read, deliver, and acknowledge
+ * only what the destination confirmed. A failing destination is retried with
+ * backoff indefinitely; it holds only its own cursor, never the other sinks.
+ */
+export class SinkRunner {
+  private readonly opts: SinkRunnerOptions;
+  /** Aborted by stop(): no more reads or retries. */
+  private readonly stopping = new AbortController();
+  /** Aborted at the shutdown deadline: cuts a delivery still in flight. */
+  private readonly cut = new AbortController();
+  private loop: Promise<void> | undefined;
+  /** Since when deliveries have been failing; undefined while healthy. */
+  failingSince: number | undefined;
+  private readonly events;
+
+  constructor(opts: SinkRunnerOptions) {
+    this.opts = opts;
+    this.events = opts.metrics.counter('sidecar_sink_events_total', 'Events per sink and outcome', [
+      'sink',
+      'outcome',
+    ]);
+  }
+
+  get name(): string {
+    return this.opts.sink.name;
+  }
+
+  get healthy(): boolean {
+    return this.failingSince === undefined;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Finishes the delivery in flight (until the deadline), then stops. Unsent records stay queued. */
+  async stop(deadline?: AbortSignal): Promise<void> {
+    this.stopping.abort(new Error('stopping'));
+    if (deadline?.aborted) this.cut.abort(deadline.reason);
+    deadline?.addEventListener('abort', () => this.cut.abort(deadline.reason), { once: true });
+    await this.loop;
+    await this.opts.sink.close();
+  }
+
+  private async run(): Promise<void> {
+    const { reader, sink, log } = this.opts;
+    while (!this.stopping.signal.aborted) {
+      let records: QueueRecord[];
+      try {
+        records = await reader.read(this.opts.batchBytes, this.stopping.signal);
+      } catch {
+        return;
+      }
+      if (records.length === 0) continue;
+      const batches = records.map((r) => this.opts.decode(r.payload));
+      const count = batches.reduce((n, b) => n + b.entries.length, 0);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.events.inc({ sink: sink.name, outcome: 'sent' }, count);
+          await sink.deliver(batches, this.cut.signal);
+          break;
+        } catch (err) {
+          this.events.inc({ sink: sink.name, outcome: 'failed' }, count);
+          if (this.cut.signal.aborted) return;
+          if (this.failingSince === undefined) {
+            this.failingSince = Date.now();
+            log.warn({ sink: sink.name, err: (err as Error).message }, 'sink failing; retrying with backoff');
+          }
+          try {
+            await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal);
+          } catch {
+            return;
+          }
+        }
+      }
+      if (this.failingSince !== undefined) {
+        log.info({ sink: sink.name, downSeconds: (Date.now() - this.failingSince) / 1000 }, 'sink recovered');
+        this.failingSince = undefined;
+      }
+      await reader.ack(records.at(-1)!);
+      this.events.inc({ sink: sink.name, outcome: 'acked' }, count);
+    }
+  }
+}
