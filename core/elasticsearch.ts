@@ -80,7 +80,7 @@ export class DailyIndex {
     if (!name.startsWith(this.prefix) || !name.endsWith(this.suffix)) return undefined;
     const datePart = name.slice(this.prefix.length, name.length - this.suffix.length);
     const digits = datePart.match(/\d+/g);
-    if (!digits || digits.length !== 3) return undefined;
+    if (digits?.length !== 3) return undefined;
     const [y, m, d] = digits.map(Number) as [number, number, number];
     const date = new Date(Date.UTC(y, m - 1, d));
     return formatDay(date, this.format) === datePart ? date : undefined;

@@ -132,7 +132,10 @@ export class KafkaSink implements Sink {
       const topic = this.topicOf(batch.header).replace(NOT_TOPIC_CHARS, '_');
       const key = this.keyOf(batch.header);
       let messages = byTopic.get(topic);
-      if (!messages) byTopic.set(topic, (messages = []));
+      if (!messages) {
+        messages = [];
+        byTopic.set(topic, messages);
+      }
       for (const entry of batch.entries) {
         if (
           entry.json.length > this.config.maxMessageBytes / 4 &&
