@@ -1,0 +1,78 @@
+/**
+ * For tests: where the shared servers are, and how to take one away and bring it back. The servers live in
+ * the global setup's process; tests reach them through the loopback control server it exports.
+ */
+
+export const INFRA_SERVERS = ['kafka', 'elasticsearch', 'prometheus', 'alertmanager', 'blackbox'] as const;
+export type InfraServer = (typeof INFRA_SERVERS)[number];
+
+export const INFRA_ACTIONS = ['start', 'stop', 'kill', 'restart'] as const;
+export type InfraAction = (typeof INFRA_ACTIONS)[number];
+
+export type InfraStatus = Partial<Record<InfraServer, 'running' | 'stopped'>>;
+
+/** The variable each server's address is published in; Kafka's is host:port, the others' are URLs. */
+export const INFRA_ENV: Record<InfraServer, string> = {
+  kafka: 'LOOKOUT_TEST_KAFKA_BROKERS',
+  elasticsearch: 'LOOKOUT_TEST_ELASTICSEARCH_URL',
+  prometheus: 'LOOKOUT_TEST_PROMETHEUS_URL',
+  alertmanager: 'LOOKOUT_TEST_ALERTMANAGER_URL',
+  blackbox: 'LOOKOUT_TEST_BLACKBOX_URL',
+};
+export const INFRA_CONTROL_ENV = 'LOOKOUT_TEST_INFRA_CONTROL';
+
+function required(variable: string): string {
+  const value = process.env[variable];
+  if (!value) {
+    throw new Error(
+      `${variable} is not set: run through the vitest "integration" project, whose global setup starts ` +
+        'the servers, and check LOOKOUT_TEST_INFRA if it is set',
+    );
+  }
+  return value;
+}
+
+/** A shared server's address; throws rather than let a test run against nothing. */
+export function infraAddress(server: InfraServer): string {
+  return required(INFRA_ENV[server]);
+}
+
+/** Kafka's bootstrap brokers in the form kafkajs takes. */
+export function kafkaBrokers(): string[] {
+  return infraAddress('kafka').split(',');
+}
+
+async function call(method: 'GET' | 'POST', route: string): Promise<unknown> {
+  const response = await fetch(new URL(route, required(INFRA_CONTROL_ENV)), { method });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`infra control ${method} ${route}: ${response.status} ${body}`);
+  return JSON.parse(body);
+}
+
+/** Resolves once the action is done: after start and restart the server answers again. */
+export async function controlServer(server: InfraServer, action: InfraAction): Promise<void> {
+  await call('POST', `/${server}/${action}`);
+}
+
+export const startServer = (server: InfraServer) => controlServer(server, 'start');
+export const stopServer = (server: InfraServer) => controlServer(server, 'stop');
+export const killServer = (server: InfraServer) => controlServer(server, 'kill');
+export const restartServer = (server: InfraServer) => controlServer(server, 'restart');
+
+export async function infraStatus(): Promise<InfraStatus> {
+  return (await call('GET', '/')) as InfraStatus;
+}
+
+/** Runs `during` with the server stopped (or killed), and brings it back afterwards whatever happens. */
+export async function withServerDown<T>(
+  server: InfraServer,
+  during: () => Promise<T>,
+  how: 'stop' | 'kill' = 'stop',
+): Promise<T> {
+  await controlServer(server, how);
+  try {
+    return await during();
+  } finally {
+    await startServer(server);
+  }
+}

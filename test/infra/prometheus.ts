@@ -1,0 +1,111 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureCommands } from './debian.ts';
+import { withRunDir } from './dirs.ts';
+import { freePort } from './ports.ts';
+import { launchServer, type ServerProcess } from './process.ts';
+import { answers200 } from './ready.ts';
+
+const CONFIG_DIR = path.join(import.meta.dirname, 'prometheus');
+
+export interface HttpServer extends ServerProcess {
+  url: string;
+}
+
+/** Debian's builds: the three come from one archive, so they agree on versions with what users run. */
+export function ensurePrometheusStack(): Promise<void> {
+  return ensureCommands({
+    prometheus: 'prometheus',
+    'prometheus-alertmanager': 'prometheus-alertmanager',
+    'prometheus-blackbox-exporter': 'prometheus-blackbox-exporter',
+  });
+}
+
+interface DaemonSpec {
+  name: string;
+  command: string;
+  /** Flags besides the listen address, given the run dir. */
+  flags: (runDir: string, url: string) => Promise<string[]>;
+}
+
+async function startDaemon(spec: DaemonSpec): Promise<HttpServer> {
+  await ensurePrometheusStack();
+  return withRunDir(spec.name, async (runDir) => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const url = `http://${address}`;
+    const server = await launchServer({
+      name: spec.name,
+      command: spec.command,
+      args: [`--web.listen-address=${address}`, ...(await spec.flags(runDir, url))],
+      runDir,
+      ready: () => answers200(`${url}/-/ready`),
+      readyTimeoutMs: 30_000,
+      stopGraceMs: 10_000,
+    });
+    return { ...server, url };
+  });
+}
+
+export interface PrometheusOptions {
+  /** Scrapes this blackbox exporter and has it probe Prometheus's own /-/ready with module http_2xx. */
+  blackboxUrl?: string;
+}
+
+/** Scrapes itself every second; the admin API (delete series) and lifecycle API (reload) are on. */
+export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpServer> {
+  return startDaemon({
+    name: 'prometheus',
+    command: 'prometheus',
+    flags: async (runDir, url) => {
+      const config = path.join(runDir, 'prometheus.yml');
+      await copyFile(path.join(CONFIG_DIR, 'prometheus.yml'), config);
+      await writeTargets(runDir, url, options.blackboxUrl);
+      return [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${path.join(runDir, 'data')}`,
+        '--web.enable-lifecycle',
+        '--web.enable-admin-api',
+      ];
+    },
+  });
+}
+
+async function writeTargets(runDir: string, url: string, blackboxUrl: string | undefined): Promise<void> {
+  const dir = path.join(runDir, 'targets');
+  await mkdir(dir);
+  const blackbox = blackboxUrl ? new URL(blackboxUrl).host : undefined;
+  const groups: Record<string, object[]> = {
+    prometheus: [{ targets: [new URL(url).host] }],
+    blackbox: blackbox ? [{ targets: [blackbox] }] : [],
+    probes: blackbox ? [{ targets: [blackbox], labels: { __param_target: `${url}/-/ready` } }] : [],
+  };
+  for (const [job, targetGroups] of Object.entries(groups)) {
+    await writeFile(path.join(dir, `${job}.json`), JSON.stringify(targetGroups));
+  }
+}
+
+export interface ConfigOptions {
+  /** A config file of the test's own instead of the one in test/infra/prometheus/. */
+  configFile?: string;
+}
+
+/** Gossip clustering is off: a single instance needs no peers, and the port would be one more to clash. */
+export function startAlertmanager(options: ConfigOptions = {}): Promise<HttpServer> {
+  return startDaemon({
+    name: 'alertmanager',
+    command: 'prometheus-alertmanager',
+    flags: async (runDir) => [
+      `--config.file=${options.configFile ?? path.join(CONFIG_DIR, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(runDir, 'data')}`,
+      '--cluster.listen-address=',
+    ],
+  });
+}
+
+export function startBlackboxExporter(options: ConfigOptions = {}): Promise<HttpServer> {
+  return startDaemon({
+    name: 'blackbox',
+    command: 'prometheus-blackbox-exporter',
+    flags: async () => [`--config.file=${options.configFile ?? path.join(CONFIG_DIR, 'blackbox.yml')}`],
+  });
+}
