@@ -45,10 +45,16 @@ export interface Queue {
 export interface QueueReader {
   /**
    * Records after the read position, up to about maxBytes (always at least one
-   * when any is there). Waits for data; rejects with the signal's reason when it aborts.
+   * when any is there). Waits for data; rejects with the signal's reason when it aborts,
+   * and with QueueClosedError once the queue closes. One read at a time per reader.
    */
   read(maxBytes: number, signal?: AbortSignal): Promise<QueueRecord[]>;
-  /** The sink confirmed everything up to and including `record`. The cursor is persisted. */
+  /**
+   * The sink confirmed everything up to and including `record`. The cursor is
+   * persisted before this resolves, or, where the queue coalesces cursor
+   * writes, within its flush interval: a crash re-delivers at most that
+   * window and never skips. Acknowledging an older record than before is a no-op.
+   */
   ack(record: QueueRecord): Promise<void>;
   /** Moves the read position back to the acknowledged cursor, to send unacknowledged records again. */
   rewind(): void;
