@@ -53,7 +53,13 @@ export class Metrics {
     const full = named(name);
     return (
       this.existing<Histogram<L>>(full) ??
-      new Histogram({ name: full, help, labelNames: [...labelNames], buckets, registers: [this.registry] })
+      new Histogram({
+        name: full,
+        help,
+        labelNames: [...labelNames],
+        ...(buckets && { buckets }),
+        registers: [this.registry],
+      })
     );
   }
 

@@ -1,0 +1,318 @@
+import type { Logger } from '../core/log.ts';
+import type { Clock } from './clock.ts';
+import { Composer, type Entry } from './compose.ts';
+import type { RobotConfig } from './config.ts';
+import { DingtalkApi } from './dingtalk.ts';
+import type { Notification, Outgoing } from './message.ts';
+import type { DropReason, NotifyMetrics } from './metrics.ts';
+import { RateWindow } from './rate-window.ts';
+import type { Outcome, RobotApi } from './robot-api.ts';
+import { WecomApi } from './wecom.ts';
+
+export interface RobotOptions {
+  name: string;
+  config: RobotConfig;
+  log: Logger;
+  metrics: NotifyMetrics;
+  clock: Clock;
+  /** For the retry jitter; injectable so tests are repeatable. */
+  random?: () => number;
+}
+
+interface Batch {
+  entries: Entry[];
+  outgoing: Outgoing;
+  digest: boolean;
+}
+
+/** Which real robot a configuration addresses: its send history follows it across reloads. */
+function identity(config: RobotConfig): string {
+  return JSON.stringify([
+    config.type,
+    config.baseUrl,
+    config.type === 'dingtalk' ? config.accessToken : config.key,
+  ]);
+}
+
+/** Names the failure without the URL, which carries the token. */
+function networkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' ? cause.code : (err as Error).name;
+}
+
+/**
+ * One chat robot: a bounded queue in front of a rate window, sending one
+ * message at a time. What the window holds back waits; what waited longer
+ * than `queue.maxAge` is merged into a digest; nothing is dropped except on a
+ * full queue, a final rejection by the robot, or the shutdown deadline, and
+ * each of those is counted and logged.
+ */
+export class Robot {
+  readonly name: string;
+  private config!: RobotConfig;
+  private api!: RobotApi;
+  private composer!: Composer;
+  private window!: RateWindow;
+  private identity = '';
+  private readonly queue: Entry[] = [];
+  private readonly log: Logger;
+  private readonly metrics: NotifyMetrics;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private dropReason: DropReason = 'shutdown';
+  private sending = false;
+  private failures = 0;
+  private throttles = 0;
+  private arrival: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: RobotOptions) {
+    this.name = options.name;
+    this.log = options.log;
+    this.metrics = options.metrics;
+    this.clock = options.clock;
+    this.random = options.random ?? Math.random;
+    this.configure(options.config);
+  }
+
+  /** Applies a new configuration; the queue stays, and so does the send history if it is the same robot. */
+  configure(config: RobotConfig): void {
+    const next = identity(config);
+    if (next !== this.identity) this.window = new RateWindow(config.perMinute);
+    this.identity = next;
+    this.window.setLimit(config.perMinute);
+    this.config = config;
+    this.api = config.type === 'dingtalk' ? new DingtalkApi(config) : new WecomApi(config);
+    this.composer = new Composer(config, this.api);
+  }
+
+  /** Queues a notification; false when it was dropped (and counted and logged) instead. */
+  enqueue(n: Notification): boolean {
+    const now = this.clock.now();
+    const composed = this.composer.compose(n, now);
+    if (composed.templateError) {
+      this.log.warn(
+        { robot: this.name, notificationKey: n.key, error: composed.templateError },
+        'template failed; sending the plain title and text instead',
+      );
+    }
+    if (composed.fitted) this.metrics.truncated.inc({ robot: this.name });
+    if (this.stopping) {
+      this.drop(composed.entries, 'shutdown');
+      return false;
+    }
+    if (this.queue.length + composed.entries.length > this.config.queue.maxMessages) {
+      this.drop(composed.entries, 'queue_full');
+      return false;
+    }
+    this.queue.push(...composed.entries);
+    this.updateDepth();
+    this.arrival?.();
+    return true;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Resolves when nothing is queued or being sent. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && !this.sending) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Sends what is queued, merging it into digests at once rather than waiting
+   * for maxAge, until the queue is empty or the deadline passes; what is left
+   * then is dropped with `reason`.
+   */
+  async stop(deadline: AbortSignal, reason: DropReason = 'shutdown'): Promise<void> {
+    this.stopping = true;
+    this.dropReason = reason;
+    const abort = () => this.abort.abort();
+    if (deadline.aborted) abort();
+    else deadline.addEventListener('abort', abort, { once: true });
+    this.start();
+    this.arrival?.();
+    await this.running;
+    deadline.removeEventListener('abort', abort);
+    if (this.queue.length > 0) this.drop(this.queue.splice(0), this.dropReason);
+    this.updateDepth();
+    this.settleIdle();
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      if (this.queue.length === 0) {
+        this.settleIdle();
+        if (this.stopping) return;
+        await new Promise<void>((resolve) => {
+          this.arrival = resolve;
+        });
+        this.arrival = undefined;
+        continue;
+      }
+      const wait = this.window.delay(this.clock.now());
+      if (wait > 0) {
+        await this.clock.sleep(wait, signal);
+        continue;
+      }
+      this.sending = true;
+      try {
+        await this.sendNext();
+      } finally {
+        this.sending = false;
+      }
+    }
+  }
+
+  private settleIdle(): void {
+    if (this.queue.length > 0 || this.sending) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * The head alone while it is fresh or everything queued fits in what the
+   * window allows now; otherwise the oldest are merged into one digest, so
+   * that the slots left carry the newest messages whole.
+   */
+  private pick(now: number): Batch {
+    const head = this.queue[0]!;
+    const stale = this.stopping || now - head.enqueuedAt >= this.config.queue.maxAge;
+    const free = Math.max(1, this.window.available(now));
+    if (!stale || this.queue.length <= free) {
+      return { entries: [head], outgoing: head.outgoing, digest: false };
+    }
+    const oldest = this.queue.slice(0, this.queue.length - free + 1);
+    const { outgoing, count } = this.composer.digest(
+      oldest,
+      oldest.some((e) => e.shrunk),
+    );
+    return { entries: oldest.slice(0, count), outgoing, digest: true };
+  }
+
+  private async sendNext(): Promise<void> {
+    const started = this.clock.now();
+    const batch = this.pick(started);
+    const outcome = await this.post(batch.outgoing);
+    if (!outcome) return;
+    this.metrics.sends.inc({ robot: this.name, errcode: outcome.code });
+    this.metrics.sendSeconds.observe({ robot: this.name }, (this.clock.now() - started) / 1000);
+    await this.settle(batch, outcome);
+  }
+
+  /** One HTTP attempt; undefined when the shutdown deadline cut it off. */
+  private async post(outgoing: Outgoing): Promise<Outcome | undefined> {
+    const api = this.api;
+    const body = JSON.stringify(api.payload(outgoing));
+    const timeout = AbortSignal.timeout(this.config.timeout);
+    this.window.begin();
+    try {
+      const response = await fetch(api.url(this.clock.now()), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body,
+        signal: AbortSignal.any([this.abort.signal, timeout]),
+      });
+      const text = await response.text();
+      let reply: unknown;
+      try {
+        reply = JSON.parse(text);
+      } catch {
+        reply = undefined;
+      }
+      return api.interpret(response.status, reply);
+    } catch (err) {
+      if (this.abort.signal.aborted) return undefined;
+      if (timeout.aborted) return { kind: 'retryable', code: 'timeout' };
+      return { kind: 'retryable', code: 'network', message: networkError(err) };
+    } finally {
+      this.window.end(this.clock.now());
+    }
+  }
+
+  private async settle(batch: Batch, outcome: Outcome): Promise<void> {
+    const { retry } = this.config;
+    const context = { robot: this.name, errcode: outcome.code, errmsg: outcome.message };
+    switch (outcome.kind) {
+      case 'ok':
+        this.remove(batch.entries);
+        this.failures = 0;
+        this.throttles = 0;
+        if (batch.digest) this.metrics.digested.inc({ robot: this.name }, batch.entries.length);
+        return;
+      case 'rate-limited': {
+        // DingTalk may keep a robot throttled for ten minutes: back off further while it says so.
+        this.throttles++;
+        const pauseMs = Math.min(retry.maxPause, retry.pause * 2 ** (this.throttles - 1));
+        this.window.block(this.clock.now() + pauseMs);
+        this.log.warn({ ...context, pauseMs, queued: this.queue.length }, 'robot says too fast; pausing it');
+        return;
+      }
+      case 'too-long':
+        if (batch.entries.some((e) => !e.shrunk)) {
+          this.log.warn(context, 'robot says the message is too long; sending it once more, cut shorter');
+          for (const entry of batch.entries) {
+            this.replace(entry, batch.digest ? { ...entry, shrunk: true } : this.composer.shrink(entry));
+          }
+          return;
+        }
+        this.drop(batch.entries, 'rejected', context);
+        return;
+      case 'rejected':
+        // Usually the robot's settings (310000: signature, keyword or IP allow-list; 300001/93000: token or
+        // key): retrying cannot help, and every later message will fail the same way until someone looks.
+        this.log.error(context, 'robot rejected the message; not retrying: check the robot settings');
+        this.drop(batch.entries, 'rejected', context);
+        return;
+      case 'retryable': {
+        this.failures++;
+        const exp = Math.min(retry.maxDelay, retry.minDelay * 2 ** (this.failures - 1));
+        const delayMs = Math.round(exp * (0.5 + this.random() / 2));
+        this.log.warn({ ...context, attempt: this.failures, retryInMs: delayMs }, 'send failed; retrying');
+        await this.clock.sleep(delayMs, this.abort.signal);
+      }
+    }
+  }
+
+  private replace(entry: Entry, next: Entry): void {
+    const index = this.queue.indexOf(entry);
+    if (index >= 0) this.queue[index] = next;
+  }
+
+  private remove(entries: readonly Entry[]): void {
+    const gone = new Set(entries);
+    const kept = this.queue.filter((e) => !gone.has(e));
+    this.queue.splice(0, this.queue.length, ...kept);
+    this.updateDepth();
+  }
+
+  private drop(entries: readonly Entry[], reason: DropReason, detail: object = {}): void {
+    this.remove(entries);
+    this.metrics.dropped.inc({ robot: this.name, reason }, entries.length);
+    const now = this.clock.now();
+    for (const entry of entries) {
+      this.log.error(
+        {
+          ...detail,
+          robot: this.name,
+          reason,
+          notificationKey: entry.key,
+          title: entry.outgoing.title,
+          queuedMs: now - entry.enqueuedAt,
+        },
+        'notification dropped',
+      );
+    }
+  }
+
+  private updateDepth(): void {
+    this.metrics.queueDepth.set({ robot: this.name }, this.queue.length);
+  }
+}

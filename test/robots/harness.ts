@@ -1,0 +1,89 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { validate } from '../../core/config.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
+import { Metrics } from '../../core/metrics.ts';
+import type { Clock } from '../../notify/clock.ts';
+import { type RobotsConfig, robotsSchema } from '../../notify/config.ts';
+import { Notifier } from '../../notify/notifier.ts';
+import { type RobotServer, startRobotServer } from './robot-server.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+/** A logger whose JSON lines are kept for assertions. */
+export function captureLog(): { log: Logger; lines: string[]; records: () => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  });
+  return { log, lines, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+/** Validates a `robots` section the way the config file would be, defaults included. */
+export function robotsConfig(input: Record<string, unknown>): RobotsConfig {
+  const result = validate(robotsSchema, input);
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  return result.value;
+}
+
+/** A started Notifier with captured logs and its own metrics registry. */
+export async function startNotifier(robots: Record<string, unknown>, clock?: Clock) {
+  const { log, lines, records } = captureLog();
+  const metrics = new Metrics({ defaults: false });
+  const notifier = new Notifier({ robots: robotsConfig(robots), log, metrics, clock, random: () => 0.5 });
+  await notifier.start();
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const found = (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) =>
+      Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+    );
+    return found?.value ?? 0;
+  };
+  return { notifier, metrics, metric, lines, records };
+}
+
+/**
+ * Per test: a virtual clock, a robot server on that clock, and notifiers that
+ * are stopped afterwards, when their logs are also checked for every token,
+ * key and secret the test configured.
+ */
+export function useRobotBed() {
+  let clock: VirtualClock | undefined;
+  let server: RobotServer | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    clock = new VirtualClock();
+    server = await startRobotServer({ clock });
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+    await server?.close();
+  });
+  const bed = {
+    get clock(): VirtualClock {
+      return clock!;
+    },
+    get server(): RobotServer {
+      return server!;
+    },
+    /** A started notifier on the virtual clock, or on real time (for request timeouts) when asked. */
+    async notifier(robots: Record<string, unknown>, options: { realTime?: boolean } = {}) {
+      const harness = await startNotifier(robots, options.realTime ? undefined : clock);
+      cleanups.push(async () => {
+        await harness.notifier.stop(AbortSignal.timeout(1_000));
+        const log = harness.lines.join('\n');
+        for (const robot of Object.values(robots) as Record<string, unknown>[]) {
+          for (const secret of [robot.accessToken, robot.key, robot.secret]) {
+            if (typeof secret === 'string') expect(log).not.toContain(secret);
+          }
+        }
+      });
+      return harness;
+    },
+  };
+  return bed;
+}
