@@ -112,7 +112,10 @@ const keyword = { type: 'keyword', ignore_above: 1024 };
  * phrase queries log search makes, and it halves the index size), and strings
  * in parsed fields as keywords so they can be filtered on.
  */
-export function logIndexTemplate(index: DailyIndex, options: { shards?: number; replicas?: number } = {}) {
+export function logIndexTemplate(
+  index: DailyIndex,
+  options: { shards?: number; replicas?: number; messageType?: 'match_only_text' | 'text' } = {},
+) {
   return {
     index_patterns: [index.wildcard],
     priority: 200,
@@ -128,7 +131,7 @@ export function logIndexTemplate(index: DailyIndex, options: { shards?: number; 
         ],
         properties: {
           '@timestamp': { type: 'date' },
-          message: { type: 'match_only_text' },
+          message: { type: options.messageType ?? 'match_only_text' },
           log: {
             properties: {
               level: keyword,
@@ -152,6 +155,31 @@ export function logIndexTemplate(index: DailyIndex, options: { shards?: number; 
       },
     },
   };
+}
+
+/**
+ * Installs the log index template. A cluster without the mapper-extras module
+ * (minimal distributions) does not know match_only_text; it then gets `text`,
+ * which answers the same queries with a larger index. Returns the type used.
+ */
+export async function installLogTemplate(
+  client: Client,
+  index: DailyIndex,
+  options: { shards?: number; replicas?: number } = {},
+): Promise<'match_only_text' | 'text'> {
+  const name = index.prefix.replace(/[^a-z0-9_-]/g, '').replace(/-+$/, '') || 'lookout';
+  for (const messageType of ['match_only_text', 'text'] as const) {
+    try {
+      await client.indices.putIndexTemplate({
+        name,
+        ...logIndexTemplate(index, { ...options, messageType }),
+      } as Parameters<Client['indices']['putIndexTemplate']>[0]);
+      return messageType;
+    } catch (err) {
+      if (messageType === 'text' || !String((err as Error).message).includes('match_only_text')) throw err;
+    }
+  }
+  throw new Error('unreachable');
 }
 
 /** What became of one item of a bulk request. */

@@ -7,7 +7,7 @@ import {
   createElasticsearchClient,
   DailyIndex,
   elasticsearchConnectionSchema,
-  logIndexTemplate,
+  installLogTemplate,
 } from '../../core/elasticsearch.ts';
 import type { Logger } from '../../core/log.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
@@ -132,18 +132,20 @@ export class ElasticsearchSink implements Sink {
   /** Installed once per process; retried on the next delivery if the cluster was unreachable. */
   private ensureTemplate(): Promise<void> {
     if (!this.config.installTemplate) return Promise.resolve();
-    this.template ??= this.client.indices
-      .putIndexTemplate({
-        name: this.index.prefix.replace(/[^a-z0-9_-]/g, '') || 'lookout-logs',
-        ...logIndexTemplate(this.index, { shards: this.config.shards, replicas: this.config.replicas }),
-      } as Parameters<Client['indices']['putIndexTemplate']>[0])
-      .then(
-        () => this.log.info({ sink: this.name, pattern: this.index.wildcard }, 'index template installed'),
-        (err: unknown) => {
-          this.template = undefined;
-          throw err;
-        },
-      );
+    this.template ??= installLogTemplate(this.client, this.index, {
+      shards: this.config.shards,
+      replicas: this.config.replicas,
+    }).then(
+      (messageType) => {
+        const fields = { sink: this.name, pattern: this.index.wildcard, messageType };
+        if (messageType === 'text') this.log.warn(fields, 'cluster has no match_only_text; message is mapped as text');
+        else this.log.info(fields, 'index template installed');
+      },
+      (err: unknown) => {
+        this.template = undefined;
+        throw err;
+      },
+    );
     return this.template;
   }
 
