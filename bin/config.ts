@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { duration } from '../core/config-types.ts';
 import { httpSchema } from '../core/http.ts';
+import { robotsSchema } from '../notify/config.ts';
+import { sidecarSchema } from '../sidecar/config.ts';
 
 /**
  * The one configuration file shape for every command: shared settings at the
@@ -22,5 +24,8 @@ export const rootSchema = z.strictObject({
     .prefault({}),
   /** Where components keep checkpoints, queues and the embedded store. */
   dataDir: z.string().min(1).default('.data'),
+  /** DingTalk and WeCom robots, by name; routes and rules refer to them. */
+  robots: robotsSchema.default({}),
+  sidecar: sidecarSchema.optional(),
 });
 export type RootConfig = z.output<typeof rootSchema>;

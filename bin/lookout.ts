@@ -5,6 +5,8 @@ import { createHttpApp } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { COMPONENTS, type ComponentEntry } from './components.ts';
 import { type RootConfig, rootSchema } from './config.ts';
 
 const EXIT_OK = 0;
@@ -19,7 +21,6 @@ const COMMANDS: Record<string, string> = {
   all: 'run every component configured in the file, in one process',
   'check-config': 'validate a configuration file and print every error with its path',
 };
-const COMPONENTS = ['sidecar', 'collector', 'event-router', 'alert-rules'] as const;
 
 function usage(command?: string): string {
   const exitCodes =
@@ -80,11 +81,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${configFile}: valid\n`);
     return EXIT_OK;
   }
-  if ((COMPONENTS as readonly string[]).includes(command)) {
-    process.stderr.write(`lookout: the ${command} component is not part of this build yet\n`);
-    return EXIT_FAILURE;
+  if (command !== 'all') {
+    const entry = COMPONENTS[command];
+    if (!entry) {
+      process.stderr.write(`lookout: the ${command} component is not part of this build yet\n`);
+      return EXIT_FAILURE;
+    }
+    if (config[entry.section] === undefined) {
+      process.stderr.write(`${configFile}: has no "${entry.section}" section for "lookout ${command}"\n`);
+      return EXIT_FAILURE;
+    }
   }
-  return run(configFile, config);
+  return run(command, configFile, config);
 }
 
 function parseCli(argv: string[]) {
@@ -104,7 +112,16 @@ function parseCli(argv: string[]) {
   };
 }
 
-async function run(configFile: string, config: RootConfig): Promise<number> {
+/** The components a command runs: its own, or for `all` every one whose section the file has. */
+function selected(command: string, config: RootConfig): [string, ComponentEntry][] {
+  return Object.entries(COMPONENTS).filter(
+    (pair): pair is [string, ComponentEntry] =>
+      pair[1] !== undefined &&
+      (command === 'all' ? config[pair[1].section] !== undefined : pair[0] === command),
+  );
+}
+
+async function run(command: string, configFile: string, config: RootConfig): Promise<number> {
   const log = createLogger({ level: config.log.level });
   const metrics = new Metrics();
   const http = createHttpApp({ config: config.http, log, metrics });
@@ -116,6 +133,17 @@ async function run(configFile: string, config: RootConfig): Promise<number> {
     },
     config,
   );
+  // Registered first so it stops last: components flush their last alerts through it.
+  const notifier = new Notifier({ robots: config.robots, log, metrics });
+  lifecycle.add({
+    name: notifier.name,
+    start: () => notifier.start(),
+    stop: (deadline) => notifier.stop(deadline),
+    reload: (next) => notifier.reload(next.robots),
+  });
+  const ctx = { log, metrics, http, dataDir: config.dataDir };
+  const components = selected(command, config);
+  for (const [, entry] of components) lifecycle.add(entry.create(config, ctx));
   let address = '';
   lifecycle.add({
     name: 'http',
@@ -136,8 +164,12 @@ async function run(configFile: string, config: RootConfig): Promise<number> {
     await lifecycle.shutdown('start failed');
     return EXIT_FAILURE;
   }
-  log.info({ address, config: configFile }, 'lookout running');
-  process.stderr.write(`lookout: running from ${configFile}; API and console at ${address}/\n`);
+  const names = components.map(([name]) => name);
+  log.info({ address, config: configFile, components: names }, 'lookout running');
+  process.stderr.write(
+    `lookout: running ${names.length > 0 ? names.join(', ') : 'no components'} from ${configFile}; ` +
+      `API and console at ${address}/\n`,
+  );
   return new Promise<number>(() => {});
 }
 

@@ -176,7 +176,11 @@ export async function installLogTemplate(
       } as Parameters<Client['indices']['putIndexTemplate']>[0]);
       return messageType;
     } catch (err) {
-      if (messageType === 'text' || !String((err as Error).message).includes('match_only_text')) throw err;
+      // The reason is nested a few causes deep in the response body, not in the message.
+      const detail = JSON.stringify(
+        (err as { meta?: { body?: unknown } }).meta?.body ?? (err as Error).message,
+      );
+      if (messageType === 'text' || !detail.includes('match_only_text')) throw err;
     }
   }
   throw new Error('unreachable');

@@ -138,7 +138,8 @@ export class ElasticsearchSink implements Sink {
     }).then(
       (messageType) => {
         const fields = { sink: this.name, pattern: this.index.wildcard, messageType };
-        if (messageType === 'text') this.log.warn(fields, 'cluster has no match_only_text; message is mapped as text');
+        if (messageType === 'text')
+          this.log.warn(fields, 'cluster has no match_only_text; message is mapped as text');
         else this.log.info(fields, 'index template installed');
       },
       (err: unknown) => {

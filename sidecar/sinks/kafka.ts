@@ -1,15 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  CompressionTypes,
-  Kafka,
-  type KafkaConfig,
-  KafkaJSProtocolError,
-  logLevel,
-  type Message,
-  Partitioners,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
+import kafkajs, { type KafkaConfig, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 import { byteSize, duration, hostPort } from '../../core/config-types.ts';
 import type { Logger } from '../../core/log.ts';
@@ -45,6 +35,9 @@ export const kafkaSinkSchema = z.strictObject({
     .optional(),
 });
 export type KafkaSinkConfig = z.output<typeof kafkaSinkSchema>;
+
+// kafkajs is CommonJS; its classes are read off the default export so Node's ESM loader finds them.
+const { CompressionTypes, Kafka, KafkaJSProtocolError, logLevel, Partitioners } = kafkajs;
 
 const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
 

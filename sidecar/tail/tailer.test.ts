@@ -20,25 +20,16 @@ import { type FileCheckpoint, type FilePipeline, Tailer, type TailerOptions } fr
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-/** Records every line it is given, with the file identity it came from. */
+/** Records every line it is given, with the file generation it came from. */
 function recordingPipeline(sink: RawLine[], tag: { generation: number }): FilePipeline {
-  let ready: string[] = [];
   return {
     push(line) {
-      sink.push({ ...line, text: line.text });
-      ready.push(`${tag.generation}:${line.offset}:${line.text}`);
+      sink.push(line);
+      return [{ id: '', time: line.readAt, json: `${tag.generation}:${line.offset}:${line.text}` }];
     },
-    flush() {},
+    flush: () => [],
     pendingOffset: () => undefined,
-    get readyBytes() {
-      return ready.reduce((n, l) => n + l.length, 0);
-    },
-    take() {
-      if (ready.length === 0) return undefined;
-      const out = Buffer.from(ready.join('\n'));
-      ready = [];
-      return out;
-    },
+    encode: (entries) => Buffer.from(entries.map((e) => e.json).join('\n')),
   };
 }
 
@@ -263,5 +254,27 @@ describe('tailer', () => {
     await until(() => h.lines.length === 2, 'new lines only');
     expect(h.texts().sort()).toEqual(['brand new', 'fresh']);
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('tailer under quick rotations', () => {
+  it('reads a symlink target that lived only briefly between two swaps', async () => {
+    const h = await harness({ chunkBytes: 64 * 1024, releaseAfterMs: 300 });
+    const real = join(h.dir, 'real');
+    await mkdir(real);
+    const path = join(h.dir, 'app.log');
+    await writeFile(path, numbered(1, 10));
+    await until(() => h.lines.length === 10, 'first file');
+    for (let gen = 1; gen <= 6; gen++) {
+      const target = join(real, `c${gen}.log`);
+      await writeFile(target, '');
+      await symlink(target, join(h.dir, 'next.link'));
+      await rename(join(h.dir, 'next.link'), path);
+      await appendFile(path, numbered(gen * 100, gen * 100 + 49));
+      await new Promise((r) => setTimeout(r, gen * 15));
+    }
+    await until(() => h.lines.length === 310, 'every line', 5_000).catch((err: Error) => {
+      throw new Error(`${err.message}: got ${h.lines.length}`);
+    });
   });
 });

@@ -1,23 +1,22 @@
-import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, matchesGlob } from 'node:path';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import type { RecordEntry } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
 import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
 import { LineReader } from './line-reader.ts';
 
-/** A file's processing chain, from raw lines to queue payloads. */
+/** A file's processing chain, from raw lines to queue entries. */
 export interface FilePipeline {
-  push(line: RawLine): void;
+  push(line: RawLine): RecordEntry[];
   /** Lets held events out after their timeouts (or all of them with force). */
-  flush(now: number, force: boolean): void;
+  flush(now: number, force: boolean): RecordEntry[];
   /** First byte of an event still held back; the checkpoint must not pass it. */
   pendingOffset(): number | undefined;
-  /** Bytes of entries waiting to be taken. */
-  readonly readyBytes: number;
-  /** The waiting entries as one queue payload, or undefined when there are none. */
-  take(): Buffer | undefined;
+  /** Entries of this file as one queue payload. */
+  encode(entries: readonly RecordEntry[]): Buffer;
 }
 
 export interface TailInput extends InputPatterns {
@@ -27,6 +26,8 @@ export interface TailInput extends InputPatterns {
 
 export interface FileCheckpoint {
   path: string;
+  /** Where the path led when it was a symlink: a rotated target is looked for beside it. */
+  target?: string;
   dev: number;
   ino: number;
   fingerprint: string;
@@ -65,6 +66,7 @@ export interface TailerOptions {
 interface Tracked {
   key: string;
   path: string;
+  target: string;
   input: number;
   fd: FileHandle;
   dev: number;
@@ -77,6 +79,9 @@ interface Tracked {
   detached: boolean;
   lastData: number;
   atEnd: boolean;
+  /** Entries made but not yet appended to the queue. */
+  ready: RecordEntry[];
+  readyBytes: number;
 }
 
 const IDLE_WAIT_MS = 250;
@@ -188,6 +193,10 @@ export class Tailer {
         file.lastData = now;
         const replaced = [...this.files.values()].some((f) => f !== file && f.path === file.path);
         this.m.rotations.inc({ kind: replaced ? 'rename' : 'delete' });
+        this.opts.log.debug(
+          { path: file.path, file: file.key, position: file.reader.position },
+          'file rotated away',
+        );
       }
       await this.checkTruncation(file);
     }
@@ -228,6 +237,7 @@ export class Tailer {
     const file: Tracked = {
       key,
       path,
+      target: await realpath(path).catch(() => path),
       input,
       fd,
       dev: info.dev,
@@ -237,6 +247,8 @@ export class Tailer {
       detached: false,
       lastData: now,
       atEnd: false,
+      ready: [],
+      readyBytes: 0,
     };
     const saved = this.opts.checkpoints.get(key);
     const savedPrint = saved && { hash: saved.fingerprint, length: saved.fingerprintLength };
@@ -248,6 +260,10 @@ export class Tailer {
       file.reader.reset(info.size);
     }
     this.files.set(key, file);
+    this.opts.log.debug(
+      { path, file: key, offset: file.reader.position, resumed: Boolean(file.fingerprint) },
+      'following file',
+    );
     return key;
   }
 
@@ -290,8 +306,8 @@ export class Tailer {
     let readAny = false;
     for (const file of this.files.values()) {
       if (read && this.running) readAny = (await this.readFile(file, now, lines, payloads)) || readAny;
-      file.pipeline?.flush(now, false);
-      const payload = file.pipeline?.take();
+      if (file.pipeline) this.collect(file, file.pipeline.flush(now, false));
+      const payload = this.take(file);
       if (payload) payloads.push(payload);
       landed.push(file);
     }
@@ -320,9 +336,9 @@ export class Tailer {
       readAny = true;
       file.lastData = now;
       this.count(file, lines, bytes);
-      for (const line of lines) pipeline.push(line);
-      if (pipeline.readyBytes >= this.opts.batchBytes) {
-        payloads.push(pipeline.take()!);
+      for (const line of lines) this.collect(file, pipeline.push(line));
+      if (file.readyBytes >= this.opts.batchBytes) {
+        payloads.push(this.take(file)!);
         // Land a full batch now: the queue is the commit point, and memory stays bounded.
         await this.opts.append(payloads.splice(0), this.abort.signal);
         this.saveCheckpoint(file);
@@ -335,9 +351,24 @@ export class Tailer {
     ) {
       const partial = file.reader.takePartial(now)!;
       this.count(file, [partial], 0);
-      pipeline.push(partial);
+      this.collect(file, pipeline.push(partial));
     }
     return readAny;
+  }
+
+  private collect(file: Tracked, entries: RecordEntry[]): void {
+    for (const entry of entries) {
+      file.ready.push(entry);
+      file.readyBytes += entry.json.length;
+    }
+  }
+
+  private take(file: Tracked): Buffer | undefined {
+    if (file.ready.length === 0 || !file.pipeline) return undefined;
+    const payload = file.pipeline.encode(file.ready);
+    file.ready = [];
+    file.readyBytes = 0;
+    return payload;
   }
 
   private count(file: Tracked, lines: RawLine[], bytes: number): void {
@@ -378,14 +409,20 @@ export class Tailer {
     if (!file.fingerprint || !file.pipeline) return;
     const pending = file.pipeline.pendingOffset();
     const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, file.reader.consumed);
-    this.opts.checkpoints.set(file.key, { path: file.path, ...this.identity(file), offset });
+    this.opts.checkpoints.set(file.key, {
+      path: file.path,
+      target: file.target,
+      ...this.identity(file),
+      offset,
+    });
   }
 
   /** Lets everything held for a file out (it is going away or being reset). */
   private landHeld(file: Tracked): void {
     const partial = file.reader.takePartial(this.now());
-    if (partial && file.pipeline) file.pipeline.push(partial);
-    file.pipeline?.flush(this.now(), true);
+    if (!file.pipeline) return;
+    if (partial) this.collect(file, file.pipeline.push(partial));
+    this.collect(file, file.pipeline.flush(this.now(), true));
   }
 
   private async releaseFinished(now: number): Promise<void> {
@@ -393,7 +430,7 @@ export class Tailer {
       const finished = file.atEnd || !file.fingerprint;
       if (!file.detached || !finished || now - file.lastData < this.opts.releaseAfterMs) continue;
       this.landHeld(file);
-      const payload = file.pipeline?.take();
+      const payload = this.take(file);
       if (payload) await this.opts.append([payload], this.abort.signal);
       await file.fd.close().catch(() => {});
       this.files.delete(file.key);
@@ -409,30 +446,33 @@ export class Tailer {
 
   /**
    * A file renamed away while the sidecar was down is no longer matched by the
-   * patterns; find it by inode next to its old path and read what is left.
+   * patterns; find it by inode next to its old path (or next to the symlink
+   * target it was read through) and read what is left.
    */
   private async recoverRotated(): Promise<void> {
     const now = this.now();
     for (const key of [...this.opts.checkpoints.keys()]) {
       const saved = this.opts.checkpoints.get(key)!;
-      let names: string[];
-      try {
-        names = await readdir(dirname(saved.path));
-      } catch {
-        continue;
-      }
+      const input = this.opts.inputs.findIndex((i) => i.paths.some((p) => matchesGlob(saved.path, p)));
+      if (input === -1) continue;
+      const dirs = new Set([dirname(saved.path), dirname(saved.target ?? saved.path)]);
+      const found = await this.findByInode(dirs, saved.dev, saved.ino);
+      if (!found) continue;
+      const followed = await this.follow(found, input, now);
+      const file = followed ? this.files.get(followed) : undefined;
+      if (file) file.detached = true;
+    }
+  }
+
+  private async findByInode(dirs: Iterable<string>, dev: number, ino: number): Promise<string | undefined> {
+    for (const dir of dirs) {
+      const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
-        const path = join(dirname(saved.path), name);
-        const info = await stat(path).catch(() => undefined);
-        if (!info || info.dev !== saved.dev || info.ino !== saved.ino) continue;
-        const input = this.opts.inputs.findIndex((i) => i.paths.some((p) => matchesGlob(saved.path, p)));
-        if (input === -1) break;
-        const followed = await this.follow(path, input, now);
-        const file = followed ? this.files.get(followed) : undefined;
-        if (file) file.detached = true;
-        break;
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info?.dev === dev && info.ino === ino) return join(dir, name);
       }
     }
+    return undefined;
   }
 
   private reportError(path: string, err: unknown): void {

@@ -1,0 +1,42 @@
+import type { ComponentContext } from '../core/component.ts';
+import type { Service } from '../core/lifecycle.ts';
+import { Sidecar } from '../sidecar/main.ts';
+import type { RootConfig } from './config.ts';
+
+/** A component as the CLI runs it: built from its section of the root configuration. */
+export interface ComponentEntry {
+  /** The section's key in the configuration file. */
+  section: keyof RootConfig;
+  create(config: RootConfig, ctx: ComponentContext): Service<RootConfig>;
+}
+
+/** Runs a component's service against its own section, so it never sees the rest of the file. */
+function scoped<K extends keyof RootConfig>(
+  section: K,
+  service: Service<NonNullable<RootConfig[K]>>,
+  ctx: ComponentContext,
+): Service<RootConfig> {
+  return {
+    name: service.name,
+    start: () => service.start(),
+    stop: (deadline) => service.stop(deadline),
+    reload: async (next) => {
+      const value = next[section];
+      if (value === undefined) {
+        ctx.log.warn({ section }, 'removing a component section takes effect at the next restart');
+        return;
+      }
+      await service.reload?.(value as NonNullable<RootConfig[K]>);
+    },
+  };
+}
+
+export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
+  sidecar: {
+    section: 'sidecar',
+    create: (config, ctx) => scoped('sidecar', new Sidecar(config.sidecar!, ctx), ctx),
+  },
+  collector: undefined,
+  'event-router': undefined,
+  'alert-rules': undefined,
+};

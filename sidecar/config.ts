@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { byteSize, duration } from '../core/config-types.ts';
+import { enrichSchema } from './enrich.ts';
+import { pipelineSchema } from './parse/pipeline.ts';
+import { elasticsearchSinkSchema } from './sinks/elasticsearch.ts';
+import { httpSinkSchema } from './sinks/http.ts';
+import { kafkaSinkSchema } from './sinks/kafka.ts';
+
+/** One group of files read the same way: which files, and how their lines become records. */
+const inputSchema = pipelineSchema.extend({
+  /** Glob patterns; `**` crosses directories. Relative patterns are relative to the working directory. */
+  paths: z.array(z.string().min(1)).min(1),
+  exclude: z.array(z.string().min(1)).default([]),
+  /** Files already there at the first start, with no checkpoint: from their beginning or only new lines. */
+  readFrom: z.enum(['beginning', 'end']).default('beginning'),
+});
+
+const queueSchema = z.strictObject({
+  /** `disk` survives crashes; `memory` loses what is queued when the process dies. */
+  type: z.enum(['disk', 'memory']).default('disk'),
+  /** Reading pauses (the files are the buffer) while this much is unacknowledged. */
+  maxBytes: byteSize().default(1024 ** 3),
+  segmentBytes: byteSize().default(16 * 1024 ** 2),
+  /** `always`, or a duration such as `1s` between group fsyncs. */
+  fsync: z.union([z.literal('always'), duration()]).default('always'),
+});
+
+export const sidecarSchema = z.strictObject({
+  /** `sidecar`: next to one pod, Kubernetes fields from the Downward API. `node`: container logs of a node. */
+  mode: z.enum(['sidecar', 'node']).default('sidecar'),
+  inputs: z.array(inputSchema).min(1),
+  kubernetes: enrichSchema.prefault({}),
+  /** Longer lines keep their first maxLineBytes (cut on a character boundary) and are flagged lookout.truncated. */
+  maxLineBytes: byteSize().default(1024 ** 2),
+  /** A last line without a newline is sent after the file has been idle this long. */
+  partialLineTimeout: duration().default(5_000),
+  scanInterval: duration().default(1_000),
+  /** A rotated-away or deleted file is closed once it has been idle at its end this long. */
+  releaseAfter: duration().default(5_000),
+  /** Bytes of records per queue append and per sink delivery. */
+  batchBytes: byteSize().default(1024 ** 2),
+  queue: queueSchema.prefault({}),
+  sinks: z
+    .strictObject({
+      kafka: kafkaSinkSchema.optional(),
+      elasticsearch: elasticsearchSinkSchema.optional(),
+      http: httpSinkSchema.optional(),
+    })
+    .refine((sinks) => Object.values(sinks).some(Boolean), { error: 'configure at least one sink' }),
+  retry: z.strictObject({ initial: duration().default(200), max: duration().default(30_000) }).prefault({}),
+  deadLetter: z.strictObject({ maxBytes: byteSize().default(100 * 1024 ** 2) }).prefault({}),
+});
+export type SidecarConfig = z.output<typeof sidecarSchema>;

@@ -1,0 +1,221 @@
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackoffOptions } from '../core/backoff.ts';
+import type { ComponentContext } from '../core/component.ts';
+import type { Service } from '../core/lifecycle.ts';
+import { CheckpointStore } from './checkpoints.ts';
+import type { SidecarConfig } from './config.ts';
+import { nodeSourceFields, sidecarSourceFields } from './enrich.ts';
+import { compilePipeline, FilePipeline } from './parse/pipeline.ts';
+import { openDiskQueue } from './queue/disk-queue.ts';
+import { MemoryQueue } from './queue/memory-queue.ts';
+import type { Queue } from './queue/queue.ts';
+import { decodePayload } from './record.ts';
+import { DeadLetterFile } from './sinks/dead-letter.ts';
+import { ElasticsearchSink } from './sinks/elasticsearch.ts';
+import { HttpSink } from './sinks/http.ts';
+import { KafkaSink } from './sinks/kafka.ts';
+import { SinkRunner } from './sinks/runner.ts';
+import type { Sink } from './sinks/sink.ts';
+import { type FileCheckpoint, Tailer } from './tail/tailer.ts';
+import type { SourceFields } from './types.ts';
+
+interface Running {
+  queue: Queue;
+  checkpoints: CheckpointStore<FileCheckpoint>;
+  runners: SinkRunner[];
+  tailer: Tailer;
+}
+
+/**
+ * The sidecar: tail → pipeline → disk queue → sinks. Reading stops first on
+ * shutdown, so what was read lands in the queue and the checkpoints follow it.
+ */
+export class Sidecar implements Service<SidecarConfig> {
+  readonly name = 'sidecar';
+  private config: SidecarConfig;
+  private readonly ctx: ComponentContext;
+  private running: Running | undefined;
+
+  constructor(config: SidecarConfig, ctx: ComponentContext) {
+    this.config = config;
+    this.ctx = ctx;
+    this.registerQueueMetrics();
+    ctx.http.readiness.add('sinks', () => this.running?.runners.some((r) => r.healthy) ?? false);
+  }
+
+  async start(): Promise<void> {
+    this.running = await this.open(this.config);
+    const { log } = this.ctx;
+    log.info(
+      {
+        mode: this.config.mode,
+        sinks: this.running.runners.map((r) => r.name),
+        queue: this.config.queue.type,
+      },
+      'sidecar started',
+    );
+  }
+
+  async stop(deadline: AbortSignal): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    if (!running) return;
+    await running.tailer.stop(deadline);
+    await Promise.all(running.runners.map((r) => r.stop(deadline)));
+    await running.queue.close();
+  }
+
+  /** Any change restarts the pipeline: nothing is lost, as the queue and checkpoints are on disk. */
+  async reload(next: SidecarConfig): Promise<void> {
+    if (JSON.stringify(next) === JSON.stringify(this.config)) return;
+    await this.stop(AbortSignal.timeout(30_000));
+    this.config = next;
+    await this.start();
+  }
+
+  private async open(config: SidecarConfig): Promise<Running> {
+    const { log, metrics } = this.ctx;
+    const dir = join(this.ctx.dataDir, 'sidecar');
+    const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
+    const sinks = this.buildSinks(config, dir, backoff);
+    const names = sinks.map((s) => s.name);
+    const queue: Queue =
+      config.queue.type === 'disk'
+        ? await openDiskQueue({
+            dir: join(dir, 'queue'),
+            sinks: names,
+            maxBytes: config.queue.maxBytes,
+            segmentBytes: config.queue.segmentBytes,
+            fsync: config.queue.fsync === 'always' ? 'always' : { intervalMs: config.queue.fsync },
+            log,
+          })
+        : new MemoryQueue({ sinks: names, maxBytes: config.queue.maxBytes });
+    const checkpoints = await CheckpointStore.open<FileCheckpoint>(join(dir, 'checkpoints.json'), { log });
+    const runners = sinks.map(
+      (sink) =>
+        new SinkRunner({
+          sink,
+          reader: queue.reader(sink.name),
+          decode: decodePayload,
+          batchBytes: config.batchBytes,
+          backoff,
+          log,
+          metrics,
+        }),
+    );
+    const compiled = config.inputs.map((input) => compilePipeline(input, metrics));
+    const podFields = config.mode === 'sidecar' ? await sidecarSourceFields(config.kubernetes) : undefined;
+    const tailer = new Tailer({
+      inputs: config.inputs,
+      append: (payloads, signal) => queue.append(payloads, signal),
+      checkpoints,
+      pipelineFor: ({ path, identity, input }) =>
+        new FilePipeline(compiled[input]!, {
+          source: podFields ?? this.nodeFields(config, path),
+          identity,
+          path,
+        }),
+      log,
+      metrics,
+      maxLineBytes: config.maxLineBytes,
+      batchBytes: config.batchBytes,
+      scanIntervalMs: config.scanInterval,
+      partialLineTimeoutMs: config.partialLineTimeout,
+      releaseAfterMs: config.releaseAfter,
+    });
+    for (const runner of runners) runner.start();
+    tailer.start();
+    return { queue, checkpoints, runners, tailer };
+  }
+
+  /** Node mode: the /var/log/containers link names pod and container, its /var/log/pods target the pod uid. */
+  private nodeFields(config: SidecarConfig, path: string): SourceFields {
+    let target = path;
+    try {
+      target = realpathSync(path);
+    } catch {
+      // Gone already: the link's name alone still tells most of it.
+    }
+    return nodeSourceFields(config.kubernetes, target === path ? [path] : [path, target]);
+  }
+
+  private buildSinks(config: SidecarConfig, dir: string, backoff: BackoffOptions): Sink[] {
+    const { log, metrics } = this.ctx;
+    const deadLettered = metrics.counter('sidecar_dead_lettered_total', 'Records a sink refused for good', [
+      'sink',
+    ]);
+    const retried = metrics.counter('sidecar_sink_retries_total', 'Records sent again after a 429/5xx', [
+      'sink',
+    ]);
+    const deadLetter = (sink: string) =>
+      new DeadLetterFile({
+        dir: join(dir, 'dead-letter'),
+        sink,
+        maxBytes: config.deadLetter.maxBytes,
+        counter: deadLettered,
+        log,
+      });
+    const onRetry = (sink: string) => (count: number) => retried.inc({ sink }, count);
+    const sinks: Sink[] = [];
+    const { kafka, elasticsearch, http } = config.sinks;
+    if (kafka) sinks.push(new KafkaSink('kafka', kafka, deadLetter('kafka'), log));
+    if (elasticsearch) {
+      sinks.push(
+        new ElasticsearchSink({
+          name: 'elasticsearch',
+          config: elasticsearch,
+          deadLetter: deadLetter('elasticsearch'),
+          backoff,
+          log,
+          onRetry: onRetry('elasticsearch'),
+        }),
+      );
+    }
+    if (http) {
+      sinks.push(
+        new HttpSink({
+          name: 'http',
+          config: http,
+          deadLetter: deadLetter('http'),
+          backoff,
+          onRetry: onRetry('http'),
+        }),
+      );
+    }
+    return sinks;
+  }
+
+  private registerQueueMetrics(): void {
+    const { metrics } = this.ctx;
+    const stats = () => this.running?.queue.stats();
+    metrics.gauge('sidecar_queue_bytes', 'Bytes queued that some sink has not acknowledged', [], function () {
+      this.set(stats()?.bytes ?? 0);
+    });
+    metrics.gauge(
+      'sidecar_queue_oldest_unacked_age_seconds',
+      'Age of the oldest unacknowledged event',
+      [],
+      function () {
+        const oldest = stats()?.oldestUnackedAt;
+        this.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
+      },
+    );
+    metrics.gauge(
+      'sidecar_backpressure_seconds',
+      'Time reading waited because the queue was full',
+      [],
+      function () {
+        this.set(stats()?.backpressureSeconds ?? 0);
+      },
+    );
+    metrics.gauge(
+      'sidecar_queue_torn_records',
+      'Records found torn or corrupt in the queue and skipped',
+      [],
+      function () {
+        this.set(stats()?.tornRecords ?? 0);
+      },
+    );
+  }
+}

@@ -1,0 +1,64 @@
+import { Client } from '@elastic/elasticsearch';
+import kafkajs from 'kafkajs';
+import { infraAddress, kafkaBrokers } from '../infra/control.ts';
+
+/** Every `message` in the indices matching a pattern, read with search_after so nothing is skipped. */
+export async function elasticsearchMessages(
+  pattern: string,
+  query: Record<string, unknown> = { match_all: {} },
+) {
+  const es = new Client({ node: infraAddress('elasticsearch') });
+  try {
+    await es.indices.refresh({ index: pattern, ignore_unavailable: true, allow_no_indices: true });
+    const messages: string[] = [];
+    let after: (string | number)[] | undefined;
+    for (;;) {
+      const page = await es.search<{ message: string }>({
+        index: pattern,
+        size: 5_000,
+        query,
+        sort: [{ 'event.id': 'asc' }],
+        search_after: after,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        _source: ['message'],
+      });
+      for (const hit of page.hits.hits) messages.push(hit._source!.message);
+      if (page.hits.hits.length < 5_000) return messages;
+      after = page.hits.hits.at(-1)!.sort as (string | number)[];
+    }
+  } finally {
+    await es.close();
+  }
+}
+
+/** Reads a topic from the beginning in a throwaway consumer group until `enough` says stop. */
+export async function kafkaMessages(
+  topic: string,
+  enough: (messages: string[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `verify-${topic}-${Date.now()}` });
+  const messages: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages)
+          messages.push((JSON.parse(String(m.value)) as { message: string }).message);
+        if (enough(messages)) done();
+      },
+    });
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+    await Promise.race([finished, timer]);
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}
