@@ -8,8 +8,11 @@ export PATH := $(NODE_BIN):$(PATH)
 
 deps: node_modules/.installed
 
+# `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional
+# packages (Biome's binaries) out of the lock file and `npm ci` then refuses
+# it; `npm install` installs the locked versions and leaves the lock as it is.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 start: deps
