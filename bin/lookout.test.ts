@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,11 @@ interface Run {
 }
 
 function start(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // ES_PASSWORD: the sidecar example takes it from the environment with no default.
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ES_PASSWORD: 'example' },
+  });
   const run: Run = { child, stdout: [], stderr: [] };
   child.stdout?.on('data', (d: Buffer) => run.stdout.push(String(d)));
   child.stderr?.on('data', (d: Buffer) => run.stderr.push(String(d)));
@@ -75,6 +79,15 @@ describe('lookout CLI', () => {
     expect(errors).toContain('http.colour: unknown key');
     expect(errors).toContain('shutdown.timeout: expected a duration');
     expect(await finish(start(['check-config', '--config', '/nonexistent/lookout.yaml']))).toBe(1);
+  });
+
+  it('accepts every example configuration', async () => {
+    const dir = join(import.meta.dirname, '..', 'examples');
+    for (const name of await readdir(dir)) {
+      const run = start(['check-config', '--config', join(dir, name)]);
+      const code = await finish(run);
+      expect(`${name}: ${code} ${run.stderr.join('')}`).toBe(`${name}: 0 `);
+    }
   });
 
   it('runs, keeps the old config when SIGHUP brings a bad one, reloads a good one, and exits 0 on SIGTERM', async () => {

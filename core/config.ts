@@ -136,9 +136,10 @@ export function parseConfig<S extends z.ZodType>(
 ): ConfigResult<z.output<S>> {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // After the first syntax error the parser's further complaints are mostly echoes of it.
     return {
       ok: false,
-      errors: doc.errors.map((e) => ({
+      errors: doc.errors.slice(0, 1).map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}` : '(yaml)',
         message: e.message.split('\n')[0]!,
       })),

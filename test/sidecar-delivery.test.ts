@@ -1,87 +1,18 @@
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { infraAddress } from './infra/control.ts';
-import { elasticsearchMessages, kafkaMessages } from './support/log-stores.ts';
-import { eventually, LookoutProcess, writeConfig } from './support/lookout-process.ts';
-import {
-  gapsAndRepeats,
-  NumberedWriter,
-  type Rotation,
-  ranges,
-  sequenceNumbers,
-} from './support/numbered-writer.ts';
+import type { LookoutProcess } from './support/lookout-process.ts';
+import type { Rotation } from './support/numbered-writer.ts';
+import { expectAllDelivered, pause, type SidecarRun, startSidecarRun } from './support/sidecar-run.ts';
 
 const running: LookoutProcess[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) await p.kill();
 });
 
-interface Setup {
-  run: string;
-  writer: NumberedWriter;
-  sidecar: LookoutProcess;
-  topic: string;
-  indexPattern: string;
+async function setup(name: string, layout: 'file' | 'container'): Promise<SidecarRun> {
+  const s = await startSidecarRun(name, { layout });
+  running.push(s.sidecar);
+  return s;
 }
-
-/** A sidecar reading <dir>/logs/app.log into Kafka (a topic per run) and Elasticsearch (an index per run). */
-async function setup(name: string, layout: 'file' | 'container'): Promise<Setup> {
-  const run = `${name}${Date.now().toString(36)}`;
-  const dir = await mkdtemp(join(tmpdir(), `lookout-${name}-`));
-  await mkdir(join(dir, 'logs'));
-  const file = await writeConfig(
-    dir,
-    `
-http: { listen: "127.0.0.1:0", auth: { enabled: false } }
-dataDir: ${join(dir, 'data')}
-shutdown: { timeout: 20s }
-sidecar:
-  inputs:
-    - paths: ["${join(dir, 'logs', 'app.log')}"]
-      parser: { type: none }
-  scanInterval: 200ms
-  releaseAfter: 1s
-  batchBytes: 64KiB
-  retry: { initial: 100ms, max: 2s }
-  sinks:
-    kafka: { brokers: ["${infraAddress('kafka')}"], topic: "it-{kubernetes.namespace}" }
-    elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
-`,
-  );
-  const sidecar = new LookoutProcess('sidecar', file, { env: { POD_NAMESPACE: run, POD_NAME: 'app-0' } });
-  running.push(sidecar);
-  const writer = new NumberedWriter(join(dir, 'logs'), run, layout);
-  await writer.init();
-  return { run, writer, sidecar, topic: `it-${run}`, indexPattern: `it-${run}-*` };
-}
-
-/** Every number arrives in Elasticsearch exactly once, and in Kafka at least once. */
-async function expectAllDelivered(s: Setup, timeoutMs = 90_000): Promise<void> {
-  const total = s.writer.written;
-  let inElasticsearch: number[] = [];
-  await eventually(
-    async () => {
-      inElasticsearch = sequenceNumbers(await elasticsearchMessages(s.indexPattern), s.run);
-      return inElasticsearch.length;
-    },
-    (count) => count >= total,
-    `${total} lines in Elasticsearch`,
-    timeoutMs,
-  ).catch((err: Error) => {
-    const { missing } = gapsAndRepeats(inElasticsearch, total);
-    throw new Error(`${err.message}\nmissing ${missing.length}: ${ranges(missing)}\n${s.sidecar.tail(30)}`);
-  });
-  expect(gapsAndRepeats(inElasticsearch, total)).toEqual({ missing: [], repeated: [] });
-  const inKafka = sequenceNumbers(
-    await kafkaMessages(s.topic, (m) => new Set(sequenceNumbers(m, s.run)).size >= total, timeoutMs),
-    s.run,
-  );
-  expect(ranges(gapsAndRepeats(inKafka, total).missing)).toBe('');
-}
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Writes for about 15 s in steps, rotating every few seconds and killing the
@@ -90,7 +21,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * and renamed away entirely while no sidecar runs is not matched by the
  * pattern, and no tailer that finds files by name can know of it.
  */
-async function writeWithKills(s: Setup, rotations: Rotation[]): Promise<string[]> {
+async function writeWithKills(s: SidecarRun, rotations: Rotation[]): Promise<string[]> {
   const random = mulberry32(Number(process.env.LOOKOUT_TEST_SEED ?? Date.now() % 1e9));
   const events: string[] = [];
   let upSince = Date.now();

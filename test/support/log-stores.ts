@@ -2,18 +2,27 @@ import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { infraAddress, kafkaBrokers } from '../infra/control.ts';
 
-/** Every `message` in the indices matching a pattern, read with search_after so nothing is skipped. */
+/** Every `message` in the indices matching a pattern. */
 export async function elasticsearchMessages(
   pattern: string,
   query: Record<string, unknown> = { match_all: {} },
 ) {
+  return (await elasticsearchDocs<{ message: string }>(pattern, query, ['message'])).map((d) => d.message);
+}
+
+/** Every document in the indices matching a pattern, read with search_after so nothing is skipped. */
+export async function elasticsearchDocs<T>(
+  pattern: string,
+  query: Record<string, unknown> = { match_all: {} },
+  fields: string[] | true = true,
+): Promise<T[]> {
   const es = new Client({ node: infraAddress('elasticsearch') });
   try {
     await es.indices.refresh({ index: pattern, ignore_unavailable: true, allow_no_indices: true });
-    const messages: string[] = [];
+    const docs: T[] = [];
     let after: (string | number)[] | undefined;
     for (;;) {
-      const page = await es.search<{ message: string }>({
+      const page = await es.search<T>({
         index: pattern,
         size: 5_000,
         query,
@@ -21,10 +30,10 @@ export async function elasticsearchMessages(
         search_after: after,
         ignore_unavailable: true,
         allow_no_indices: true,
-        _source: ['message'],
+        _source: fields,
       });
-      for (const hit of page.hits.hits) messages.push(hit._source!.message);
-      if (page.hits.hits.length < 5_000) return messages;
+      for (const hit of page.hits.hits) docs.push(hit._source!);
+      if (page.hits.hits.length < 5_000) return docs;
       after = page.hits.hits.at(-1)!.sort as (string | number)[];
     }
   } finally {

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { withServerDown } from './infra/control.ts';
+import type { LookoutProcess } from './support/lookout-process.ts';
+import { gapsAndRepeats } from './support/numbered-writer.ts';
+import {
+  expectAllDelivered,
+  metricValue,
+  numbersInElasticsearch,
+  numbersInKafka,
+  pause,
+  type SidecarRun,
+  type SidecarRunOptions,
+  startSidecarRun,
+} from './support/sidecar-run.ts';
+
+const running: LookoutProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.kill();
+});
+
+async function started(
+  name: string,
+  options: SidecarRunOptions = {},
+): Promise<SidecarRun & { address: string }> {
+  const s = await startSidecarRun(name, options);
+  running.push(s.sidecar);
+  await s.writer.write(1);
+  return { ...s, address: await s.sidecar.start() };
+}
+
+describe('sidecar when a destination fails (real Kafka and Elasticsearch)', () => {
+  it('keeps Kafka flowing while Elasticsearch is down, then fills Elasticsearch exactly once', async () => {
+    const s = await started('esdown');
+    await s.writer.write(2_000);
+    await numbersInElasticsearch(s, s.writer.written);
+    await withServerDown('elasticsearch', async () => {
+      await s.writer.write(3_000);
+      const inKafka = await numbersInKafka(s, s.writer.written, 60_000);
+      expect(gapsAndRepeats(inKafka, s.writer.written).missing).toEqual([]);
+      // Still ready: one sink works.
+      expect((await fetch(`${s.address}/readyz`)).status).toBe(200);
+    });
+    await s.writer.write(1_000);
+    await expectAllDelivered(s, 120_000);
+    expect(await s.sidecar.stop()).toBe(0);
+  }, 300_000);
+
+  it('loses nothing while Kafka is down for a minute', async () => {
+    const s = await started('kafkadown');
+    await s.writer.write(1_000);
+    await numbersInElasticsearch(s, s.writer.written);
+    await withServerDown('kafka', async () => {
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        await s.writer.write(200);
+        await pause(2_000);
+      }
+      // Elasticsearch does not wait for Kafka.
+      await numbersInElasticsearch(s, s.writer.written, 30_000);
+    });
+    await s.writer.write(500);
+    await expectAllDelivered(s, 120_000);
+    expect(await s.sidecar.stop()).toBe(0);
+  }, 300_000);
+
+  it('pauses reading when the queue is full, reports it, and loses nothing', async () => {
+    const s = await started('queuefull', {
+      sinks: ['elasticsearch'],
+      extra: '  queue: { maxBytes: 256KiB, segmentBytes: 64KiB }',
+    });
+    await withServerDown('elasticsearch', async () => {
+      // Far more than the queue holds: the files on disk are the buffer.
+      await s.writer.write(20_000);
+      await pause(4_000);
+      expect(await metricValue(s.address, 'lookout_sidecar_backpressure_seconds')).toBeGreaterThan(0);
+      expect(await metricValue(s.address, 'lookout_sidecar_queue_bytes')).toBeLessThan(1024 * 1024);
+      // Every sink is failing: not ready.
+      expect((await fetch(`${s.address}/readyz`)).status).toBe(503);
+    });
+    await expectAllDelivered(s, 180_000);
+    expect(await s.sidecar.stop()).toBe(0);
+  }, 300_000);
+});
