@@ -336,12 +336,15 @@ export class Tailer {
       readAny = true;
       file.lastData = now;
       this.count(file, lines, bytes);
-      for (const line of lines) this.collect(file, pipeline.push(line));
-      if (file.readyBytes >= this.opts.batchBytes) {
-        payloads.push(this.take(file)!);
-        // Land a full batch now: the queue is the commit point, and memory stays bounded.
-        await this.opts.append(payloads.splice(0), this.abort.signal);
-        this.saveCheckpoint(file);
+      for (const line of lines) {
+        this.collect(file, pipeline.push(line));
+        if (file.readyBytes >= this.opts.batchBytes) {
+          payloads.push(this.take(file)!);
+          // Land a full batch now: the queue is the commit point, and batches (and memory) stay bounded.
+          await this.opts.append(payloads.splice(0), this.abort.signal);
+          // Lines after this one in the chunk are not in the queue yet: the checkpoint stops here.
+          this.saveCheckpoint(file, line.end);
+        }
       }
     }
     const idle = now - file.reader.heldSince >= this.opts.partialLineTimeoutMs;
@@ -405,10 +408,11 @@ export class Tailer {
     };
   }
 
-  private saveCheckpoint(file: Tracked): void {
+  /** Everything before `landed` (by default, all that was read) is in the queue or held by the pipeline. */
+  private saveCheckpoint(file: Tracked, landed = file.reader.consumed): void {
     if (!file.fingerprint || !file.pipeline) return;
     const pending = file.pipeline.pendingOffset();
-    const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, file.reader.consumed);
+    const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, landed);
     this.opts.checkpoints.set(file.key, {
       path: file.path,
       target: file.target,
