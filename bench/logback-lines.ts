@@ -1,0 +1,62 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LogFileSet {
+  paths: string[];
+  lines: number;
+  bytes: number;
+}
+
+const THREADS = ['main', 'http-nio-8080-exec-3', 'http-nio-8080-exec-17', 'kafka-producer-1', 'scheduling-1'];
+const LEVELS = ['INFO', 'INFO', 'INFO', 'INFO', 'DEBUG', 'DEBUG', 'WARN', 'ERROR'];
+const LOGGERS = [
+  'c.e.shop.order.OrderService',
+  'c.e.shop.payment.PaymentClient',
+  'o.s.web.servlet.DispatcherServlet',
+  'c.e.shop.inventory.StockCache',
+  'c.z.hikari.pool.HikariPool',
+];
+const MESSAGES = [
+  (r: () => number) =>
+    `Order ${r()} placed by user ${r() % 100000} total=${(r() % 50000) / 100} items=${r() % 9}`,
+  (r: () => number) => `GET /api/v2/products/${r() % 20000} 200 ${r() % 900}ms`,
+  (r: () => number) => `Payment ${r().toString(16)} authorised, gateway latency ${r() % 400}ms`,
+  (r: () => number) => `Cache refresh done: ${r() % 5000} entries, ${r() % 40} evicted`,
+  (r: () => number) => `Connection pool stats (total=${r() % 20}, active=${r() % 10}, idle=${r() % 10})`,
+  (r: () => number) => `Retrying request to inventory-service attempt=${r() % 3} cause=timeout`,
+];
+
+/** Logback's default pattern, with messages and their lengths spread like a busy web service's (~120 B a line). */
+export async function writeLogFiles(dir: string, files: number, linesPerFile: number): Promise<LogFileSet> {
+  let seed = 0x2545f491;
+  // xorshift: the same file set on every run, without the cost of crypto randomness.
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  const pick = <T>(list: readonly T[]) => list[random() % list.length]!;
+  const paths: string[] = [];
+  let bytes = 0;
+  const start = Date.UTC(2026, 10, 23, 3, 12);
+  for (let f = 0; f < files; f++) {
+    const path = join(dir, `app-${f}.log`);
+    paths.push(path);
+    const out = createWriteStream(path);
+    let chunk = '';
+    for (let i = 0; i < linesPerFile; i++) {
+      const at = new Date(start + i * 7).toISOString().replace('T', ' ').slice(0, 23);
+      chunk += `${at} [${pick(THREADS)}] ${pick(LEVELS).padEnd(5)} ${pick(LOGGERS)} - ${pick(MESSAGES)(random)}\n`;
+      if (chunk.length > 1 << 20 || i === linesPerFile - 1) {
+        bytes += Buffer.byteLength(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
+    }
+    out.end();
+    await once(out, 'finish');
+  }
+  return { paths, lines: files * linesPerFile, bytes };
+}

@@ -1,0 +1,33 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { type BenchmarkSection, sidecarBenchmark } from './sidecar.ts';
+
+const BENCHMARKS: (() => Promise<BenchmarkSection>)[] = [sidecarBenchmark];
+
+const started = performance.now();
+const sections: BenchmarkSection[] = [];
+for (const benchmark of BENCHMARKS) sections.push(await benchmark());
+
+const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const cores = cpus();
+const machine = [
+  `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'})`,
+  `Node ${process.version}`,
+];
+const text = [
+  '# Benchmarks',
+  '',
+  'Written by `make bench` (`node bench/run.ts`); every figure is a median over rounds run against a peer in the same run, on a shared machine, so ratios mean more than absolute numbers.',
+  ...sections.flatMap((s) => [
+    '',
+    `## ${s.title}`,
+    '',
+    `${date} UTC; ${[...machine, ...s.machine].join('; ')}.`,
+    '',
+    s.body,
+  ]),
+  '',
+].join('\n');
+await writeFile(join(import.meta.dirname, 'RESULTS.md'), text);
+console.log(`bench/RESULTS.md written after ${((performance.now() - started) / 1000).toFixed(0)} s`);
