@@ -28,33 +28,25 @@ export function parseSize(text: string): number | undefined {
   return Math.round(Number(match[1]) * unit);
 }
 
-/** A duration such as "500ms", "30s", "5m", "1h", "7d"; a bare number means milliseconds. Parsed to ms. */
-export const duration = () =>
-  z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a duration like "30s" or "5m", got ${JSON.stringify(value)}`,
-      });
+/** A number, or text with a unit that `parse` turns into one; the error shows what is expected. */
+function withUnit(number: z.ZodNumber, parse: (text: string) => number | undefined, expected: string) {
+  return z.union([number, z.string()]).transform((value, ctx) => {
+    const parsed = typeof value === 'number' ? value : parse(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
-    return ms;
+    return parsed;
   });
+}
+
+/** A duration such as "500ms", "30s", "5m", "1h", "7d"; a bare number means milliseconds. Parsed to ms. */
+export const duration = () =>
+  withUnit(z.number().nonnegative(), parseDuration, 'a duration like "30s" or "5m"');
 
 /** A byte size such as "512KiB", "64MiB", "1GB"; a bare number means bytes. Parsed to bytes. */
 export const byteSize = () =>
-  z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
-    const bytes = typeof value === 'number' ? value : parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a size like "512KiB" or "64MiB", got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+  withUnit(z.number().int().nonnegative(), parseSize, 'a size like "512KiB" or "64MiB"');
 
 const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):(\d{1,5})$/i;
 
