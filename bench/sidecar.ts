@@ -54,7 +54,11 @@ export interface BenchmarkSection {
 /** Lookout sidecar vs rsyslog (imfile → omkafka) on one file set and one broker, plus the local ceiling. */
 export async function sidecarBenchmark(): Promise<BenchmarkSection> {
   await ensureRsyslogKafka();
-  const rsyslogVersion = (await run('rsyslogd', ['-v'])).split('\n')[0]!.replace(/\s+/g, ' ').trim();
+  const rsyslogVersion = (await run('rsyslogd', ['-v']))
+    .split('\n')[0]!
+    .replace(/ compiled with:.*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   const work = await mkdtemp(join(tmpdir(), 'lookout-bench-sidecar-'));
   let kafka: KafkaServer | undefined;
   let admin: Context['admin'] | undefined;
@@ -350,10 +354,10 @@ function report(
   const lk = medians.lookout;
   const verdict = [
     `Throughput: Lookout is at ${ratio(lk.linesPerSecond, rs.linesPerSecond)} rsyslog's lines/s`,
-    lk.linesPerSecond >= rs.linesPerSecond ? '(target met)' : '(target: ≥ 1×, not met)',
-    `; peak RSS ${lk.peakRssMiB.toFixed(0)} MiB`,
-    lk.peakRssMiB < 150 ? '(target < 150 MiB met)' : '(target < 150 MiB, not met)',
-    `; CPU per GiB ${ratio(lk.cpuSecondsPerGiB, rs.cpuSecondsPerGiB)} rsyslog's.`,
+    lk.linesPerSecond >= rs.linesPerSecond ? '(target met);' : '(target: ≥ 1×, not met);',
+    `peak RSS ${lk.peakRssMiB.toFixed(0)} MiB`,
+    lk.peakRssMiB < 150 ? '(target < 150 MiB met);' : '(target < 150 MiB, not met);',
+    `CPU per GiB ${ratio(lk.cpuSecondsPerGiB, rs.cpuSecondsPerGiB)} rsyslog's.`,
     `The local ceiling (files → disk queue) is ${ratio(medians.ceiling.linesPerSecond, lk.linesPerSecond)} Lookout → Kafka.`,
   ].join(' ');
   const parts = [
@@ -387,7 +391,7 @@ function report(
     table(
       ['round', 'side', 'seconds', 'lines/s', 'CPU s', 'peak RSS MiB'],
       runs.map((r) => [
-        r.round,
+        String(r.round),
         LABEL[r.side],
         r.seconds,
         files.lines / r.seconds,
