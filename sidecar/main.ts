@@ -14,6 +14,7 @@ import { decodePayload } from './record.ts';
 import { DeadLetterFile } from './sinks/dead-letter.ts';
 import { ElasticsearchSink } from './sinks/elasticsearch.ts';
 import { HttpSink } from './sinks/http.ts';
+import { ItemDelivery } from './sinks/item-retry.ts';
 import { KafkaSink } from './sinks/kafka.ts';
 import { SinkRunner } from './sinks/runner.ts';
 import type { Sink } from './sinks/sink.ts';
@@ -156,33 +157,14 @@ export class Sidecar implements Service<SidecarConfig> {
         counter: deadLettered,
         log,
       });
-    const onRetry = (sink: string) => (count: number) => retried.inc({ sink }, count);
+    const items = (sink: string) =>
+      new ItemDelivery(deadLetter(sink), backoff, (count) => retried.inc({ sink }, count));
     const sinks: Sink[] = [];
     const { kafka, elasticsearch, http } = config.sinks;
     if (kafka) sinks.push(new KafkaSink('kafka', kafka, deadLetter('kafka'), log));
-    if (elasticsearch) {
-      sinks.push(
-        new ElasticsearchSink({
-          name: 'elasticsearch',
-          config: elasticsearch,
-          deadLetter: deadLetter('elasticsearch'),
-          backoff,
-          log,
-          onRetry: onRetry('elasticsearch'),
-        }),
-      );
-    }
-    if (http) {
-      sinks.push(
-        new HttpSink({
-          name: 'http',
-          config: http,
-          deadLetter: deadLetter('http'),
-          backoff,
-          onRetry: onRetry('http'),
-        }),
-      );
-    }
+    if (elasticsearch)
+      sinks.push(new ElasticsearchSink('elasticsearch', elasticsearch, items('elasticsearch'), log));
+    if (http) sinks.push(new HttpSink('http', http, items('http')));
     return sinks;
   }
 

@@ -1,6 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
-import type { BackoffOptions } from '../../core/backoff.ts';
 import { byteSize } from '../../core/config-types.ts';
 import {
   bulkItemOutcome,
@@ -10,8 +9,7 @@ import {
   installLogTemplate,
 } from '../../core/elasticsearch.ts';
 import type { Logger } from '../../core/log.ts';
-import type { DeadLetterFile } from './dead-letter.ts';
-import { type AttemptResult, deliverItems } from './item-retry.ts';
+import type { AttemptResult, ItemDelivery } from './item-retry.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 
 export const elasticsearchSinkSchema = elasticsearchConnectionSchema.extend({
@@ -41,42 +39,24 @@ export class ElasticsearchSink implements Sink {
   private readonly config: ElasticsearchSinkConfig;
   private readonly client: Client;
   private readonly index: DailyIndex;
-  private readonly deadLetter: DeadLetterFile;
-  private readonly backoff: BackoffOptions;
+  private readonly items: ItemDelivery;
   private readonly log: Logger;
-  private readonly onRetry: (count: number) => void;
   private template: Promise<void> | undefined;
 
-  constructor(opts: {
-    name: string;
-    config: ElasticsearchSinkConfig;
-    deadLetter: DeadLetterFile;
-    backoff: BackoffOptions;
-    log: Logger;
-    onRetry: (count: number) => void;
-  }) {
-    this.name = opts.name;
-    this.config = opts.config;
-    this.client = createElasticsearchClient(opts.config);
-    this.index = new DailyIndex(opts.config.index);
-    this.deadLetter = opts.deadLetter;
-    this.backoff = opts.backoff;
-    this.log = opts.log;
-    this.onRetry = opts.onRetry;
+  constructor(name: string, config: ElasticsearchSinkConfig, items: ItemDelivery, log: Logger) {
+    this.name = name;
+    this.config = config;
+    this.client = createElasticsearchClient(config);
+    this.index = new DailyIndex(config.index);
+    this.items = items;
+    this.log = log;
   }
 
   async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
     await this.ensureTemplate();
     const entries = batches.flatMap((b) => b.entries);
     for (const chunk of this.chunks(entries)) {
-      await deliverItems(
-        chunk,
-        (pending) => this.bulk(pending, signal),
-        this.deadLetter,
-        this.backoff,
-        signal,
-        this.onRetry,
-      );
+      await this.items.deliver(chunk, (pending) => this.bulk(pending, signal), signal);
     }
   }
 

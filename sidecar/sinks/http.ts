@@ -2,10 +2,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { request } from 'undici';
 import { z } from 'zod';
-import type { BackoffOptions } from '../../core/backoff.ts';
 import { duration, httpUrl } from '../../core/config-types.ts';
-import type { DeadLetterFile } from './dead-letter.ts';
-import { type AttemptResult, deliverItems } from './item-retry.ts';
+import type { AttemptResult, ItemDelivery } from './item-retry.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 
 const gzipAsync = promisify(gzip);
@@ -42,34 +40,17 @@ export class HttpStatusError extends Error {
 export class HttpSink implements Sink {
   readonly name: string;
   private readonly config: HttpSinkConfig;
-  private readonly deadLetter: DeadLetterFile;
-  private readonly backoff: BackoffOptions;
-  private readonly onRetry: (count: number) => void;
+  private readonly items: ItemDelivery;
 
-  constructor(opts: {
-    name: string;
-    config: HttpSinkConfig;
-    deadLetter: DeadLetterFile;
-    backoff: BackoffOptions;
-    onRetry: (count: number) => void;
-  }) {
-    this.name = opts.name;
-    this.config = opts.config;
-    this.deadLetter = opts.deadLetter;
-    this.backoff = opts.backoff;
-    this.onRetry = opts.onRetry;
+  constructor(name: string, config: HttpSinkConfig, items: ItemDelivery) {
+    this.name = name;
+    this.config = config;
+    this.items = items;
   }
 
   deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
     const entries = batches.flatMap((b) => b.entries);
-    return deliverItems(
-      entries,
-      (pending) => this.post(pending, signal),
-      this.deadLetter,
-      this.backoff,
-      signal,
-      this.onRetry,
-    );
+    return this.items.deliver(entries, (pending) => this.post(pending, signal), signal);
   }
 
   private async post(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {

@@ -7,7 +7,7 @@ import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { QueueReader, QueueRecord } from '../queue/queue.ts';
 import { DeadLetterFile } from './dead-letter.ts';
-import { deliverItems } from './item-retry.ts';
+import { ItemDelivery } from './item-retry.ts';
 import { SinkRunner } from './runner.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
@@ -111,7 +111,10 @@ describe('per-item delivery', () => {
     const deadLetter = new DeadLetterFile({ dir, sink: 'es', maxBytes: 1 << 20, counter, log: silent });
     const attempts: string[][] = [];
     let retried = 0;
-    await deliverItems(
+    const items = new ItemDelivery(deadLetter, fast, (n) => {
+      retried += n;
+    });
+    await items.deliver(
       [entry(1), entry(2), entry(3)],
       async (pending) => {
         attempts.push(pending.map((e) => e.id));
@@ -125,12 +128,7 @@ describe('per-item delivery', () => {
         }
         return { retry: [], rejected: [] };
       },
-      deadLetter,
-      fast,
       AbortSignal.timeout(1000),
-      (n) => {
-        retried += n;
-      },
     );
     expect(attempts).toEqual([['id1', 'id2', 'id3'], ['id2']]);
     expect(retried).toBe(1);
