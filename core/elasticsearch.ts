@@ -74,26 +74,6 @@ export class DailyIndex {
     }
     return this.cacheName;
   }
-
-  /** The day an index name stands for, or undefined when the name is not of this pattern. */
-  dayOf(name: string): Date | undefined {
-    if (!name.startsWith(this.prefix) || !name.endsWith(this.suffix)) return undefined;
-    const datePart = name.slice(this.prefix.length, name.length - this.suffix.length);
-    const digits = datePart.match(/\d+/g);
-    if (digits?.length !== 3) return undefined;
-    const [y, m, d] = digits.map(Number) as [number, number, number];
-    const date = new Date(Date.UTC(y, m - 1, d));
-    return formatDay(date, this.format) === datePart ? date : undefined;
-  }
-
-  /** Every index name from the day of `fromMs` to the day of `toMs`. */
-  between(fromMs: number, toMs: number): string[] {
-    const names: string[] = [];
-    for (let day = Math.floor(fromMs / 86_400_000); day <= Math.floor(toMs / 86_400_000); day++) {
-      names.push(this.prefix + formatDay(new Date(day * 86_400_000), this.format) + this.suffix);
-    }
-    return names;
-  }
 }
 
 function formatDay(date: Date, format: string): string {

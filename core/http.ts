@@ -161,7 +161,7 @@ function effectiveRole(
   return role ?? 'viewer';
 }
 
-export function splitHostPort(value: string): [string, number] {
+function splitHostPort(value: string): [string, number] {
   const at = value.lastIndexOf(':');
   return [value.slice(0, at).replace(/^\[|\]$/g, ''), Number(value.slice(at + 1))];
 }

@@ -1,3 +1,4 @@
+import { backoffDelay } from '../core/backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Clock } from './clock.ts';
 import { Composer, type Entry } from './compose.ts';
@@ -273,8 +274,8 @@ export class Robot {
         return;
       case 'retryable': {
         this.failures++;
-        const exp = Math.min(retry.maxDelay, retry.minDelay * 2 ** (this.failures - 1));
-        const delayMs = Math.round(exp * (0.5 + this.random() / 2));
+        const backoff = { initialMs: retry.minDelay, maxMs: retry.maxDelay };
+        const delayMs = backoffDelay(this.failures - 1, backoff, this.random);
         this.log.warn({ ...context, attempt: this.failures, retryInMs: delayMs }, 'send failed; retrying');
         await this.clock.sleep(delayMs, this.abort.signal);
       }

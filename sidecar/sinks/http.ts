@@ -24,14 +24,6 @@ interface IngestResponse {
   errors?: { line: number; status: number; reason: string }[];
 }
 
-export class HttpStatusError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 /**
  * NDJSON (gzip) to a collector's `POST /api/ingest`, which answers only once
  * the records are durable. Per-line refusals follow the same rules as
@@ -70,10 +62,7 @@ export class HttpSink implements Sink {
     const text = await response.body.text();
     if (response.statusCode !== 200) {
       // The whole request failed (auth, overload, collector down): the runner retries it as a unit.
-      throw new HttpStatusError(
-        response.statusCode,
-        `collector answered ${response.statusCode}: ${text.slice(0, 200)}`,
-      );
+      throw new Error(`collector answered ${response.statusCode}: ${text.slice(0, 200)}`);
     }
     const answer = JSON.parse(text) as IngestResponse;
     const result: AttemptResult = { retry: [], rejected: [] };
