@@ -14,8 +14,8 @@ import { MeasuredProcess, median, table, waitUntil } from './measure.ts';
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'lookout.ts');
 const FILES = 4;
-// Sized so three rounds of the slowest side fit in about ten minutes; raise it once Lookout → Kafka is faster.
-const LINES_PER_FILE = Number(process.env.LOOKOUT_BENCH_LINES_PER_FILE ?? 40_000);
+// A million lines: long enough that start-up is a small part of every run, short enough for three rounds in a few minutes.
+const LINES_PER_FILE = Number(process.env.LOOKOUT_BENCH_LINES_PER_FILE ?? 250_000);
 const ROUNDS = Number(process.env.LOOKOUT_BENCH_ROUNDS ?? 3);
 const RUN_TIMEOUT_MS = 5 * 60_000;
 // The steady state is what the profile is for; a whole run adds minutes and no information.

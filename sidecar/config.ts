@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { byteSize, duration } from '../core/config-types.ts';
 import { enrichSchema } from './enrich.ts';
 import { pipelineSchema } from './parse/pipeline.ts';
-import { elasticsearchSinkSchema } from './sinks/elasticsearch.ts';
-import { httpSinkSchema } from './sinks/http.ts';
-import { kafkaSinkSchema } from './sinks/kafka.ts';
+import { elasticsearchSinkSchema, httpSinkSchema, kafkaSinkSchema } from './sinks/config.ts';
 
 /** One group of files read the same way: which files, and how their lines become records. */
 const inputSchema = pipelineSchema.extend({

@@ -12,10 +12,7 @@ import { MemoryQueue } from './queue/memory-queue.ts';
 import type { Queue } from './queue/queue.ts';
 import { decodePayload } from './record.ts';
 import { DeadLetterFile } from './sinks/dead-letter.ts';
-import { ElasticsearchSink } from './sinks/elasticsearch.ts';
-import { HttpSink } from './sinks/http.ts';
 import { ItemDelivery } from './sinks/item-retry.ts';
-import { KafkaSink } from './sinks/kafka.ts';
 import { SinkRunner } from './sinks/runner.ts';
 import type { Sink } from './sinks/sink.ts';
 import { type FileCheckpoint, Tailer } from './tail/tailer.ts';
@@ -79,7 +76,7 @@ export class Sidecar implements Service<SidecarConfig> {
     const { log, metrics } = this.ctx;
     const dir = join(this.ctx.dataDir, 'sidecar');
     const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
-    const sinks = this.buildSinks(config, dir, backoff);
+    const sinks = await this.buildSinks(config, dir, backoff);
     const names = sinks.map((s) => s.name);
     const queue: Queue =
       config.queue.type === 'disk'
@@ -141,7 +138,8 @@ export class Sidecar implements Service<SidecarConfig> {
     return nodeSourceFields(config.kubernetes, target === path ? [path] : [path, target]);
   }
 
-  private buildSinks(config: SidecarConfig, dir: string, backoff: BackoffOptions): Sink[] {
+  /** Sink modules load only when configured: each client library costs tens of MiB of memory. */
+  private async buildSinks(config: SidecarConfig, dir: string, backoff: BackoffOptions): Promise<Sink[]> {
     const { log, metrics } = this.ctx;
     const deadLettered = metrics.counter('sidecar_dead_lettered_total', 'Records a sink refused for good', [
       'sink',
@@ -161,10 +159,18 @@ export class Sidecar implements Service<SidecarConfig> {
       new ItemDelivery(deadLetter(sink), backoff, (count) => retried.inc({ sink }, count));
     const sinks: Sink[] = [];
     const { kafka, elasticsearch, http } = config.sinks;
-    if (kafka) sinks.push(new KafkaSink('kafka', kafka, deadLetter('kafka'), log));
-    if (elasticsearch)
+    if (kafka) {
+      const { KafkaSink } = await import('./sinks/kafka.ts');
+      sinks.push(new KafkaSink('kafka', kafka, deadLetter('kafka')));
+    }
+    if (elasticsearch) {
+      const { ElasticsearchSink } = await import('./sinks/elasticsearch.ts');
       sinks.push(new ElasticsearchSink('elasticsearch', elasticsearch, items('elasticsearch'), log));
-    if (http) sinks.push(new HttpSink('http', http, items('http')));
+    }
+    if (http) {
+      const { HttpSink } = await import('./sinks/http.ts');
+      sinks.push(new HttpSink('http', http, items('http')));
+    }
     return sinks;
   }
 

@@ -171,8 +171,9 @@ describe('payload', () => {
     const payload = builder.encode(entries);
     const decoded = decodePayload(payload);
     expect(decoded.header).toEqual({ ...SOURCE, log: { file: { path: PATH } } });
-    expect(decoded.entries).toEqual(entries);
-    const messages = decoded.entries.map((e) => (JSON.parse(e.json) as { message: string }).message);
+    const texts = decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString('utf8') }));
+    expect(texts).toEqual(entries);
+    const messages = texts.map((e) => (JSON.parse(e.json) as { message: string }).message);
     expect(messages).toEqual(NASTY);
   });
 

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { ByteWriter } from './bytes.ts';
 import { setOwn } from './parse/object.ts';
 import { toIso } from './parse/timestamp.ts';
 import type { FileIdentity, LogEvent, SourceFields } from './types.ts';
@@ -55,9 +56,17 @@ export interface RecordEntry {
 /** First line of a payload: what every event of the batch shares. */
 export type BatchHeader = SourceFields & { log: { file: { path: string } } };
 
+/** An entry as read back from the queue. */
+export interface QueuedEntry {
+  id: string;
+  time: number;
+  /** The record JSON as UTF-8. */
+  doc: Buffer;
+}
+
 export interface DecodedPayload {
   header: BatchHeader;
-  entries: RecordEntry[];
+  entries: QueuedEntry[];
 }
 
 function json(value: unknown): string {
@@ -77,6 +86,8 @@ function sourceIdentity(source: SourceFields): string {
 }
 
 const ID_PREFIX_BYTES = 15;
+const NEWLINE = 0x0a;
+const TAB = 0x09;
 
 /**
  * The part of `event.id` shared by every event of one file: SHA-256 of the
@@ -91,9 +102,11 @@ export function eventIdPrefix(sourceId: string, identity: FileIdentity): string 
 }
 
 function payload(headerLine: string, entries: readonly RecordEntry[]): Buffer {
-  let text = `${headerLine}\n`;
-  for (const entry of entries) text += `${entry.id}\t${entry.time}\t${entry.json}\n`;
-  return Buffer.from(text, 'utf8');
+  let estimate = headerLine.length + 1;
+  for (const entry of entries) estimate += entry.json.length + 40;
+  const out = new ByteWriter(estimate).text(headerLine).byte(NEWLINE);
+  for (const entry of entries) out.text(`${entry.id}\t${entry.time}\t${entry.json}\n`);
+  return out.finish();
 }
 
 /**
@@ -200,24 +213,28 @@ export function encodePayload(header: BatchHeader, entries: readonly RecordEntry
 
 /**
  * Splits a payload into its header and entries. Only the header is parsed as
- * JSON; each record stays the text the sinks send on.
+ * JSON; each record stays bytes, a view into the payload, which the sinks
+ * send on as they are.
  */
 export function decodePayload(payload: Buffer): DecodedPayload {
-  const text = payload.toString('utf8');
-  const headerEnd = text.indexOf('\n');
+  const headerEnd = payload.indexOf(NEWLINE);
   if (headerEnd < 0) throw new Error('payload has no header line');
-  const header = JSON.parse(text.slice(0, headerEnd)) as BatchHeader;
-  const entries: RecordEntry[] = [];
-  for (let start = headerEnd + 1; start < text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const idEnd = text.indexOf('\t', start);
-    const timeEnd = idEnd < 0 ? -1 : text.indexOf('\t', idEnd + 1);
-    const time = Number(text.slice(idEnd + 1, timeEnd));
+  const header = JSON.parse(payload.toString('utf8', 0, headerEnd)) as BatchHeader;
+  const entries: QueuedEntry[] = [];
+  for (let start = headerEnd + 1; start < payload.length; ) {
+    let end = payload.indexOf(NEWLINE, start);
+    if (end < 0) end = payload.length;
+    const idEnd = payload.indexOf(TAB, start);
+    const timeEnd = idEnd < 0 ? -1 : payload.indexOf(TAB, idEnd + 1);
+    const time = Number(payload.toString('latin1', idEnd + 1, timeEnd));
     if (idEnd < 0 || timeEnd <= idEnd + 1 || timeEnd > end || !Number.isFinite(time)) {
-      throw new Error(`payload line at character ${start} is not "id<TAB>time<TAB>json"`);
+      throw new Error(`payload line at byte ${start} is not "id<TAB>time<TAB>json"`);
     }
-    entries.push({ id: text.slice(start, idEnd), time, json: text.slice(timeEnd + 1, end) });
+    entries.push({
+      id: payload.toString('latin1', start, idEnd),
+      time,
+      doc: payload.subarray(timeEnd + 1, end),
+    });
     start = end + 1;
   }
   return { header, entries };

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { infraAddress, kafkaBrokers, killServer, startServer } from './infra/control.ts';
+import { infraAddress, kafkaBrokers, kafkaSecurity, killServer, startServer } from './infra/control.ts';
 
 async function eventually<T>(
   what: string,
@@ -52,6 +54,29 @@ describe('test infrastructure', () => {
       await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();
+    }
+  });
+
+  it('Kafka authenticates every SASL mechanism, also over TLS, and refuses a wrong password', async () => {
+    const security = kafkaSecurity();
+    const ca = readFileSync(security.caFile);
+    const connects = async (brokers: string[], sasl: SASLOptions, ssl?: ConnectionOptions) => {
+      const kafka = new Kafka({ brokers, sasl, ssl, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        return (await admin.describeCluster()).brokers.length === 1;
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const { username, password } = security;
+    for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+      expect(await connects(security.saslBrokers, { mechanism, username, password })).toBe(true);
+      expect(await connects(security.saslSslBrokers, { mechanism, username, password }, { ca })).toBe(true);
+      await expect(
+        connects(security.saslBrokers, { mechanism, username, password: `${password}x` }),
+      ).rejects.toThrow(/authentication failed/i);
     }
   });
 

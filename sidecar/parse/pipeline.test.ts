@@ -128,7 +128,7 @@ describe('file pipeline', () => {
     const entries = lines(['a', 'b']).flatMap((raw) => p.push(raw));
     const decoded = decodePayload(p.encode(entries));
     expect(decoded.header).toEqual({ ...FILE.source, log: { file: { path: FILE.path } } });
-    expect(decoded.entries).toEqual(entries);
+    expect(decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString() }))).toEqual(entries);
     expect(p.header).toEqual(decoded.header);
   });
 

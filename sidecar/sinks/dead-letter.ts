@@ -2,6 +2,7 @@ import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
+import { ByteWriter } from '../bytes.ts';
 import type { Entry } from './sink.ts';
 
 /**
@@ -37,12 +38,17 @@ export class DeadLetterFile {
     );
     if (size > this.maxBytes) await rename(this.path, `${this.path}.1`);
     const now = new Date().toISOString();
-    const lines = rejected.map(
-      (r) =>
-        `{"time":${JSON.stringify(now)},"sink":${JSON.stringify(this.sink)},"status":${JSON.stringify(r.status)},` +
-        `"reason":${JSON.stringify(r.reason)},"event.id":${JSON.stringify(r.entry.id)},"record":${r.entry.json}}\n`,
-    );
-    await appendFile(this.path, lines.join(''));
+    const out = new ByteWriter();
+    for (const r of rejected) {
+      out
+        .text(
+          `{"time":${JSON.stringify(now)},"sink":${JSON.stringify(this.sink)},"status":${JSON.stringify(r.status)},` +
+            `"reason":${JSON.stringify(r.reason)},"event.id":${JSON.stringify(r.entry.id)},"record":`,
+        )
+        .bytes(r.entry.doc)
+        .text('}\n');
+    }
+    await appendFile(this.path, out.finish());
     this.counter.inc({ sink: this.sink }, rejected.length);
     this.log.warn(
       { sink: this.sink, count: rejected.length, reason: rejected[0]!.reason, file: this.path },

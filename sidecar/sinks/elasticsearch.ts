@@ -1,28 +1,17 @@
 import type { Client } from '@elastic/elasticsearch';
-import { z } from 'zod';
-import { byteSize } from '../../core/config-types.ts';
 import {
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
-  elasticsearchConnectionSchema,
   installLogTemplate,
 } from '../../core/elasticsearch.ts';
 import type { Logger } from '../../core/log.ts';
+import { ByteWriter } from '../bytes.ts';
+import type { ElasticsearchSinkConfig } from './config.ts';
 import type { AttemptResult, ItemDelivery } from './item-retry.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 
-export const elasticsearchSinkSchema = elasticsearchConnectionSchema.extend({
-  /** Daily indices by the event's @timestamp (UTC). */
-  index: z.string().default('lookout-logs-{yyyy.MM.dd}'),
-  /** Installs the index template at start (keywords for Kubernetes fields, match_only_text for message). */
-  installTemplate: z.boolean().default(true),
-  shards: z.number().int().positive().default(1),
-  replicas: z.number().int().nonnegative().default(1),
-  bulkMaxBytes: byteSize().default(5 * 1024 * 1024),
-  bulkMaxDocs: z.number().int().positive().default(5_000),
-});
-export type ElasticsearchSinkConfig = z.output<typeof elasticsearchSinkSchema>;
+const NEWLINE = 0x0a;
 
 interface BulkItem {
   status: number;
@@ -65,7 +54,7 @@ export class ElasticsearchSink implements Sink {
     let chunk: Entry[] = [];
     let bytes = 0;
     for (const entry of entries) {
-      const size = entry.json.length + 120;
+      const size = entry.doc.length + 120;
       if (
         chunk.length > 0 &&
         (chunk.length >= this.config.bulkMaxDocs || bytes + size > this.config.bulkMaxBytes)
@@ -81,16 +70,21 @@ export class ElasticsearchSink implements Sink {
   }
 
   private async bulk(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
-    // The body is built as text from the stored record JSON: no parse and re-serialise per event.
-    let body = '';
+    // The body is built from the stored record bytes: no parse and re-serialise per event.
+    const body = new ByteWriter(entries.reduce((n, e) => n + e.doc.length + 100, 0));
     for (const entry of entries) {
-      body += `{"create":{"_index":${JSON.stringify(this.index.forTime(entry.time))},"_id":${JSON.stringify(entry.id)}}}\n${entry.json}\n`;
+      body
+        .text(
+          `{"create":{"_index":${JSON.stringify(this.index.forTime(entry.time))},"_id":${JSON.stringify(entry.id)}}}\n`,
+        )
+        .bytes(entry.doc)
+        .byte(NEWLINE);
     }
     const response = (await this.client.transport.request(
       {
         method: 'POST',
         path: '/_bulk',
-        bulkBody: body,
+        bulkBody: body.finish(),
         querystring: { filter_path: 'errors,items.*.status,items.*.error' },
       },
       { signal },

@@ -1,22 +1,13 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { request } from 'undici';
-import { z } from 'zod';
-import { duration, httpUrl } from '../../core/config-types.ts';
+import type { HttpSinkConfig } from './config.ts';
 import type { AttemptResult, ItemDelivery } from './item-retry.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 
-const gzipAsync = promisify(gzip);
+const NEWLINE = Buffer.from('\n');
 
-export const httpSinkSchema = z.strictObject({
-  /** The collector's ingest endpoint, e.g. http://collector:8080/api/ingest. */
-  url: httpUrl(),
-  /** Bearer token with the editor role on the collector. */
-  token: z.string().optional(),
-  gzip: z.boolean().default(true),
-  timeout: duration().default(30_000),
-});
-export type HttpSinkConfig = z.output<typeof httpSinkSchema>;
+const gzipAsync = promisify(gzip);
 
 /** The collector's answer to an ingest request: which lines it refused, and why. */
 interface IngestResponse {
@@ -46,7 +37,7 @@ export class HttpSink implements Sink {
   }
 
   private async post(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
-    let body: Buffer | string = `${entries.map((e) => e.json).join('\n')}\n`;
+    let body = Buffer.concat(entries.flatMap((e) => [e.doc, NEWLINE]));
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
     if (this.config.gzip) {
       body = await gzipAsync(body);

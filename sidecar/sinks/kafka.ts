@@ -1,70 +1,52 @@
 import { readFileSync } from 'node:fs';
-import kafkajs, { type KafkaConfig, type Message, type Producer, type SASLOptions } from 'kafkajs';
-import { z } from 'zod';
-import { byteSize, duration, hostPort } from '../../core/config-types.ts';
-import type { Logger } from '../../core/log.ts';
+import { isIP } from 'node:net';
+import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
+import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
 
-export const kafkaSinkSchema = z.strictObject({
-  brokers: z.array(hostPort()).min(1),
-  /** May name header fields: `logs-{kubernetes.namespace}`. Characters Kafka does not allow become "_". */
-  topic: z.string().min(1).default('lookout-logs'),
-  /** Messages with one key keep their order; the default keeps each pod's lines in order. */
-  key: z.string().default('{kubernetes.namespace}/{kubernetes.pod.name}'),
-  compression: z.enum(['none', 'gzip']).default('gzip'),
-  /** Records larger than this go to the dead-letter file instead of failing the batch (broker default is 1 MB). */
-  maxMessageBytes: byteSize().default(1_000_000),
-  clientId: z.string().default('lookout-sidecar'),
-  requestTimeout: duration().default(30_000),
-  tls: z
-    .strictObject({
-      caFile: z.string().optional(),
-      certFile: z.string().optional(),
-      keyFile: z.string().optional(),
-      insecureSkipVerify: z.boolean().default(false),
-    })
-    .optional(),
-  sasl: z
-    .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string().min(1),
-      password: z.string().min(1),
-    })
-    .optional(),
-});
-export type KafkaSinkConfig = z.output<typeof kafkaSinkSchema>;
-
-// kafkajs is CommonJS; its classes are read off the default export so Node's ESM loader finds them.
-const { CompressionTypes, Kafka, KafkaJSProtocolError, logLevel, Partitioners } = kafkajs;
-
 const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
 
-export function kafkaClientConfig(config: KafkaSinkConfig, log: Logger): KafkaConfig {
+const SASL_MECHANISMS = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+export function kafkaClientOptions(config: KafkaSinkConfig) {
   return {
     clientId: config.clientId,
-    brokers: config.brokers,
+    bootstrapBrokers: config.brokers,
+    timeout: config.requestTimeout,
     requestTimeout: config.requestTimeout,
-    connectionTimeout: 5_000,
-    ssl: config.tls && {
+    connectTimeout: 5_000,
+    tls: config.tls && {
       ca: read(config.tls.caFile),
       cert: read(config.tls.certFile),
       key: read(config.tls.keyFile),
       rejectUnauthorized: !config.tls.insecureSkipVerify,
     },
-    sasl: config.sasl as SASLOptions | undefined,
-    // Failures surface through the runner (one warning per outage); kafkajs's own retries stay short.
-    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
-    logLevel: logLevel.ERROR,
-    logCreator: () => (entry) => {
-      log.debug({ kafka: entry.log.message, broker: entry.log.broker }, 'kafka client');
+    // SNI by host name, as brokers behind a TLS router need; an IP address is no server name.
+    tlsServerName: config.brokers.some((broker) => isIP(broker.slice(0, broker.lastIndexOf(':'))) === 0),
+    sasl: config.sasl && {
+      mechanism: SASL_MECHANISMS[config.sasl.mechanism],
+      username: config.sasl.username,
+      password: config.sasl.password,
     },
+    // Failures surface through the runner (one warning per outage); the client's own retries stay short.
+    retries: 2,
+    retryDelay: 200,
   };
 }
 
 const NOT_TOPIC_CHARS = /[^a-zA-Z0-9._-]/g;
-const REQUEST_RECORDS = 250;
+/**
+ * One send becomes one record batch per partition, and the broker refuses a
+ * batch over its message.max.bytes (1 MB by default): half of that leaves
+ * room for framing. Several sends go out together to keep the broker busy.
+ */
+const REQUEST_BYTES = 512 * 1024;
 /** Protocol errors that concern one record, not the connection: the record is dead-lettered. */
 const RECORD_ERRORS = new Set([
   'MESSAGE_TOO_LARGE',
@@ -73,127 +55,131 @@ const RECORD_ERRORS = new Set([
   'RECORD_LIST_TOO_LARGE',
 ]);
 
-/** Ships records to Kafka with acks=all; the cursor moves only after the broker confirmed every record. */
+type Message = MessageToProduce & { entry: Entry };
+
+/** The broker's code for a refusal of records, found inside the client's nested errors; else undefined. */
+function recordError(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { apiId } = err as { apiId?: unknown };
+  if (typeof apiId === 'string' && RECORD_ERRORS.has(apiId)) return apiId;
+  if (err instanceof AggregateError) {
+    for (const inner of err.errors) {
+      const found = recordError(inner);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The key's partition as Java clients compute it, once per batch rather than
+ * once per record: every record of a batch shares one key buffer.
+ */
+function cachedPartitioner() {
+  let lastKey: Buffer | undefined;
+  let lastPartition = 0;
+  return (message: MessageToProduce, key: Buffer | undefined): number => {
+    if (key !== lastKey) {
+      lastKey = key;
+      lastPartition = compatibilityPartitioner(message, key);
+    }
+    return lastPartition;
+  };
+}
+
+/**
+ * Ships records to Kafka with acks=all; the cursor moves only after the broker
+ * confirmed every record. The producer is idempotent, so the client's own
+ * retries neither duplicate nor reorder a pod's lines.
+ */
 export class KafkaSink implements Sink {
   readonly name: string;
   private readonly config: KafkaSinkConfig;
-  private readonly producer: Producer;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private readonly deadLetter: DeadLetterFile;
   private readonly topicOf: (fields: Record<string, unknown>) => string;
   private readonly keyOf: (fields: Record<string, unknown>) => string;
-  private connected: Promise<void> | undefined;
 
-  constructor(name: string, config: KafkaSinkConfig, deadLetter: DeadLetterFile, log: Logger) {
+  constructor(name: string, config: KafkaSinkConfig, deadLetter: DeadLetterFile) {
     this.name = name;
     this.config = config;
     this.deadLetter = deadLetter;
-    this.producer = new Kafka(kafkaClientConfig(config, log)).producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: true,
-      retry: { retries: 2 },
-    });
-    this.producer.on('producer.disconnect', () => {
-      this.connected = undefined;
+    this.producer = new Producer({
+      ...kafkaClientOptions(config),
+      acks: ProduceAcks.ALL,
+      idempotent: true,
+      autocreateTopics: true,
+      compression: config.compression === 'gzip' ? 'gzip' : 'none',
+      partitioner: cachedPartitioner(),
     });
     this.topicOf = compileTemplate(config.topic);
     this.keyOf = compileTemplate(config.key);
   }
 
   async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
-    const { topicMessages, oversized } = this.group(batches);
+    const { requests, oversized } = this.group(batches);
     await this.deadLetter.write(
       oversized.map((entry) => ({
         entry,
         status: 'MESSAGE_TOO_LARGE',
-        reason: `record of ${Buffer.byteLength(entry.json)} bytes is over maxMessageBytes (${this.config.maxMessageBytes})`,
+        reason: `record of ${entry.doc.length} bytes is over maxMessageBytes (${this.config.maxMessageBytes})`,
       })),
     );
-    if (topicMessages.length === 0) return;
-    await this.connect();
     signal.throwIfAborted();
-    try {
-      await this.send(topicMessages);
-    } catch (err) {
-      if (!(err instanceof KafkaJSProtocolError) || !RECORD_ERRORS.has(err.type)) throw err;
-      await this.sendOneByOne(topicMessages);
-    }
+    await Promise.all(requests.map((messages) => this.sendChecked(messages)));
   }
 
-  private group(batches: Batch[]) {
-    const byTopic = new Map<string, (Message & { entry: Entry })[]>();
+  private group(batches: Batch[]): { requests: Message[][]; oversized: Entry[] } {
+    const requests: Message[][] = [];
     const oversized: Entry[] = [];
+    let request: Message[] = [];
+    let bytes = 0;
     for (const batch of batches) {
       const topic = this.topicOf(batch.header).replace(NOT_TOPIC_CHARS, '_');
-      const key = this.keyOf(batch.header);
-      let messages = byTopic.get(topic);
-      if (!messages) {
-        messages = [];
-        byTopic.set(topic, messages);
-      }
+      const key = Buffer.from(this.keyOf(batch.header));
       for (const entry of batch.entries) {
-        if (
-          entry.json.length > this.config.maxMessageBytes / 4 &&
-          Buffer.byteLength(entry.json) > this.config.maxMessageBytes
-        ) {
+        if (entry.doc.length > this.config.maxMessageBytes) {
           oversized.push(entry);
-        } else {
-          messages.push({ key, value: entry.json, entry });
+          continue;
         }
+        if (request.length > 0 && bytes + entry.doc.length > REQUEST_BYTES) {
+          requests.push(request);
+          request = [];
+          bytes = 0;
+        }
+        request.push({ topic, key, value: entry.doc, entry });
+        bytes += entry.doc.length + key.length;
       }
     }
-    const topicMessages = [...byTopic]
-      .filter(([, m]) => m.length > 0)
-      .map(([topic, messages]) => ({ topic, messages }));
-    return { topicMessages, oversized };
+    if (request.length > 0) requests.push(request);
+    return { requests, oversized };
   }
 
-  /**
-   * kafkajs grows its encoding buffer in small steps, so one request of
-   * thousands of records spends its time copying; requests of a few hundred,
-   * sent together, keep encoding linear and the broker busy.
-   */
-  private async send(topicMessages: { topic: string; messages: Message[] }[]) {
-    const requests: { topic: string; messages: Message[] }[][] = [];
-    for (const { topic, messages } of topicMessages) {
-      for (let i = 0; i < messages.length; i += REQUEST_RECORDS) {
-        requests.push([{ topic, messages: messages.slice(i, i + REQUEST_RECORDS) }]);
-      }
+  private async sendChecked(messages: Message[]): Promise<void> {
+    try {
+      await this.producer.send({ messages });
+    } catch (err) {
+      if (!recordError(err)) throw err;
+      await this.sendOneByOne(messages);
     }
-    await Promise.all(
-      requests.map((batch) =>
-        this.producer.sendBatch({
-          topicMessages: batch,
-          acks: -1,
-          timeout: this.config.requestTimeout,
-          compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        }),
-      ),
-    );
   }
 
   /** A batch was refused for one bad record: find it, keep it aside, deliver the rest. */
-  private async sendOneByOne(topicMessages: { topic: string; messages: (Message & { entry: Entry })[] }[]) {
-    for (const { topic, messages } of topicMessages) {
-      for (const message of messages) {
-        try {
-          await this.send([{ topic, messages: [message] }]);
-        } catch (err) {
-          if (!(err instanceof KafkaJSProtocolError) || !RECORD_ERRORS.has(err.type)) throw err;
-          await this.deadLetter.write([{ entry: message.entry, status: err.type, reason: err.message }]);
-        }
+  private async sendOneByOne(messages: Message[]): Promise<void> {
+    for (const message of messages) {
+      try {
+        await this.producer.send({ messages: [message] });
+      } catch (err) {
+        const code = recordError(err);
+        if (!code) throw err;
+        await this.deadLetter.write([
+          { entry: message.entry, status: code, reason: `the broker refused the record: ${code}` },
+        ]);
       }
     }
   }
 
-  private connect(): Promise<void> {
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
-      throw err;
-    });
-    return this.connected;
-  }
-
   async close(): Promise<void> {
-    await this.producer.disconnect().catch(() => {});
+    await this.producer.close().catch(() => {});
   }
 }

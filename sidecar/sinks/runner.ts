@@ -1,4 +1,5 @@
 import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { QueueReader, QueueRecord } from '../queue/queue.ts';
@@ -82,7 +83,7 @@ export class SinkRunner {
           if (this.cut.signal.aborted) return;
           if (this.failingSince === undefined) {
             this.failingSince = Date.now();
-            log.warn({ sink: sink.name, err: (err as Error).message }, 'sink failing; retrying with backoff');
+            log.warn({ sink: sink.name, err: describeError(err) }, 'sink failing; retrying with backoff');
           }
           try {
             await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal);

@@ -1,9 +1,7 @@
+import type { QueuedEntry } from '../record.ts';
+
 /** One event as the queue holds it: its id, time, and the finished record JSON. */
-export interface Entry {
-  id: string;
-  time: number;
-  json: string;
-}
+export type Entry = QueuedEntry;
 
 /** A queue payload decoded: the fields common to the file it came from, and its events. */
 export interface Batch {

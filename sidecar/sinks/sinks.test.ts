@@ -14,7 +14,7 @@ import { compileTemplate } from './template.ts';
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const fast = { initialMs: 1, maxMs: 5 };
-const entry = (n: number): Entry => ({ id: `id${n}`, time: 0, json: `{"n":${n}}` });
+const entry = (n: number): Entry => ({ id: `id${n}`, time: 0, doc: Buffer.from(`{"n":${n}}`) });
 
 function fakeReader(payloads: string[]) {
   const records: QueueRecord[] = payloads.map((p, i) => ({

@@ -85,6 +85,13 @@ interface Tracked {
 }
 
 const IDLE_WAIT_MS = 250;
+/** Appends in flight before reading waits for the oldest to be durable: bounds memory when the queue is slow or full. */
+const MAX_LANDING = 4;
+
+interface PendingCheckpoint {
+  key: string;
+  value: FileCheckpoint;
+}
 
 /**
  * Follows files by identity (device, inode and first-line fingerprint), not by
@@ -104,6 +111,7 @@ export class Tailer {
   private firstScan = true;
   private lastScan = 0;
   private readonly abort = new AbortController();
+  private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint | undefined }[] = [];
   private readonly m;
 
   constructor(opts: TailerOptions) {
@@ -311,8 +319,11 @@ export class Tailer {
       if (payload) payloads.push(payload);
       landed.push(file);
     }
-    if (payloads.length > 0) await this.opts.append(payloads, this.abort.signal);
-    for (const file of landed) this.saveCheckpoint(file);
+    if (payloads.length > 0) this.land(payloads);
+    const checkpoints = landed.map((file) => this.checkpointOf(file));
+    await this.settle();
+    for (const checkpoint of checkpoints)
+      if (checkpoint) this.opts.checkpoints.set(checkpoint.key, checkpoint.value);
     await this.opts.checkpoints.flush();
     await this.releaseFinished(now);
     return readAny;
@@ -341,9 +352,9 @@ export class Tailer {
         if (file.readyBytes >= this.opts.batchBytes) {
           payloads.push(this.take(file)!);
           // Land a full batch now: the queue is the commit point, and batches (and memory) stay bounded.
-          await this.opts.append(payloads.splice(0), this.abort.signal);
           // Lines after this one in the chunk are not in the queue yet: the checkpoint stops here.
-          this.saveCheckpoint(file, line.end);
+          this.land(payloads.splice(0), this.checkpointOf(file, line.end));
+          if (this.landing.length > MAX_LANDING) await this.settleOldest();
         }
       }
     }
@@ -408,17 +419,38 @@ export class Tailer {
     };
   }
 
+  /**
+   * Hands payloads to the queue without waiting for them to be durable, so the
+   * next batch is parsed while this one is written and fsynced. The queue keeps
+   * appends in call order, so they become durable in that order too; the
+   * checkpoint moves only then.
+   */
+  private land(payloads: Buffer[], checkpoint?: PendingCheckpoint): void {
+    const durable = this.opts.append(payloads, this.abort.signal);
+    // Awaited in order by settleOldest; this only keeps a failure from being reported as unhandled meanwhile.
+    durable.catch(() => {});
+    this.landing.push({ durable, checkpoint });
+  }
+
+  private async settleOldest(): Promise<void> {
+    const { durable, checkpoint } = this.landing.shift()!;
+    await durable;
+    if (checkpoint) this.opts.checkpoints.set(checkpoint.key, checkpoint.value);
+  }
+
+  private async settle(): Promise<void> {
+    while (this.landing.length > 0) await this.settleOldest();
+  }
+
   /** Everything before `landed` (by default, all that was read) is in the queue or held by the pipeline. */
-  private saveCheckpoint(file: Tracked, landed = file.reader.consumed): void {
-    if (!file.fingerprint || !file.pipeline) return;
+  private checkpointOf(file: Tracked, landed = file.reader.consumed): PendingCheckpoint | undefined {
+    if (!file.fingerprint || !file.pipeline) return undefined;
     const pending = file.pipeline.pendingOffset();
     const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, landed);
-    this.opts.checkpoints.set(file.key, {
-      path: file.path,
-      target: file.target,
-      ...this.identity(file),
-      offset,
-    });
+    return {
+      key: file.key,
+      value: { path: file.path, target: file.target, ...this.identity(file), offset },
+    };
   }
 
   /** Lets everything held for a file out (it is going away or being reset). */

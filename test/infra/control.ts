@@ -21,6 +21,15 @@ export const INFRA_ENV: Record<InfraServer, string> = {
 };
 export const INFRA_CONTROL_ENV = 'LOOKOUT_TEST_INFRA_CONTROL';
 
+/** Where the shared Kafka's authenticated listeners, their user and its CA certificate are published. */
+export const KAFKA_SECURITY_ENV = {
+  saslBrokers: 'LOOKOUT_TEST_KAFKA_SASL_BROKERS',
+  saslSslBrokers: 'LOOKOUT_TEST_KAFKA_SASL_SSL_BROKERS',
+  caFile: 'LOOKOUT_TEST_KAFKA_CA_FILE',
+  username: 'LOOKOUT_TEST_KAFKA_SASL_USERNAME',
+  password: 'LOOKOUT_TEST_KAFKA_SASL_PASSWORD',
+} as const;
+
 function required(variable: string): string {
   const value = process.env[variable];
   if (!value) {
@@ -40,6 +49,29 @@ export function infraAddress(server: InfraServer): string {
 /** Kafka's bootstrap brokers in the form kafkajs takes. */
 export function kafkaBrokers(): string[] {
   return infraAddress('kafka').split(',');
+}
+
+export interface KafkaSecurity {
+  /** SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+  saslBrokers: string[];
+  /** SASL_SSL: the same mechanisms over TLS. */
+  saslSslBrokers: string[];
+  /** PEM certificate that verifies the SASL_SSL listener (for 127.0.0.1 and localhost). */
+  caFile: string;
+  /** One user known to every mechanism. */
+  username: string;
+  password: string;
+}
+
+/** The shared Kafka's authenticated listeners; the same broker, and topics, as kafkaBrokers(). */
+export function kafkaSecurity(): KafkaSecurity {
+  return {
+    saslBrokers: required(KAFKA_SECURITY_ENV.saslBrokers).split(','),
+    saslSslBrokers: required(KAFKA_SECURITY_ENV.saslSslBrokers).split(','),
+    caFile: required(KAFKA_SECURITY_ENV.caFile),
+    username: required(KAFKA_SECURITY_ENV.username),
+    password: required(KAFKA_SECURITY_ENV.password),
+  };
 }
 
 async function call(method: 'GET' | 'POST', route: string): Promise<unknown> {

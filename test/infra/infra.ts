@@ -1,7 +1,13 @@
-import { INFRA_CONTROL_ENV, INFRA_ENV, INFRA_SERVERS, type InfraServer } from './control.ts';
+import {
+  INFRA_CONTROL_ENV,
+  INFRA_ENV,
+  INFRA_SERVERS,
+  type InfraServer,
+  KAFKA_SECURITY_ENV,
+} from './control.ts';
 import { startControlServer } from './control-server.ts';
 import { ensureElasticsearch, startElasticsearch } from './elasticsearch.ts';
-import { ensureKafka, startKafka } from './kafka.ts';
+import { ensureKafka, type KafkaServer, startKafka } from './kafka.ts';
 import type { ServerProcess } from './process.ts';
 import {
   ensurePrometheusStack,
@@ -12,7 +18,10 @@ import {
 
 export interface Infra {
   servers: Partial<Record<InfraServer, ServerProcess>>;
-  /** LOOKOUT_TEST_* variables: each started server's address and the control server's URL. */
+  /**
+   * LOOKOUT_TEST_* variables: each started server's address, Kafka's authenticated listeners with their
+   * user, and the control server's URL.
+   */
   env: Record<string, string>;
   /** Stops every server and deletes the run directories. */
   close(): Promise<void>;
@@ -39,6 +48,16 @@ async function timed<T>(log: Log, what: string, work: () => Promise<T>): Promise
   const result = await work();
   log(`${what} in ${((performance.now() - startedAt) / 1000).toFixed(1)}s`);
   return result;
+}
+
+function kafkaSecurityEnv(kafka: KafkaServer): Record<string, string> {
+  return {
+    [KAFKA_SECURITY_ENV.saslBrokers]: kafka.saslBrokers.join(','),
+    [KAFKA_SECURITY_ENV.saslSslBrokers]: kafka.saslSslBrokers.join(','),
+    [KAFKA_SECURITY_ENV.caFile]: kafka.caFile,
+    [KAFKA_SECURITY_ENV.username]: kafka.sasl.username,
+    [KAFKA_SECURITY_ENV.password]: kafka.sasl.password,
+  };
 }
 
 /** Throws one error that carries every failure's message (each holds its own log tail). */
@@ -69,10 +88,12 @@ export async function startInfra(names: InfraServer[], log: Log = () => {}): Pro
     name: InfraServer,
     launch: () => Promise<T>,
     address: (server: T) => string,
+    more: (server: T) => Record<string, string> = () => ({}),
   ): Promise<T> => {
     const server = await timed(log, `started ${name}`, launch);
     servers[name] = server;
     env[INFRA_ENV[name]] = address(server);
+    Object.assign(env, more(server));
     return server;
   };
   const closeAll = async () => {
@@ -80,7 +101,9 @@ export async function startInfra(names: InfraServer[], log: Log = () => {}): Pro
   };
 
   const starts: Promise<unknown>[] = [];
-  if (wanted.has('kafka')) starts.push(start('kafka', startKafka, (kafka) => kafka.brokers.join(',')));
+  if (wanted.has('kafka')) {
+    starts.push(start('kafka', startKafka, (kafka) => kafka.brokers.join(','), kafkaSecurityEnv));
+  }
   if (wanted.has('elasticsearch')) starts.push(start('elasticsearch', startElasticsearch, (es) => es.url));
   if (wanted.has('alertmanager')) starts.push(start('alertmanager', startAlertmanager, (am) => am.url));
   // Prometheus's config names the blackbox exporter's address, so that one goes first; it is up in well

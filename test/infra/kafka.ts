@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, cachedDir, withRunDir } from './dirs.ts';
 import { run } from './exec.ts';
-import { javaBinary } from './java.ts';
+import { javaBinary, javaHome } from './java.ts';
 import { mvn } from './maven.ts';
 import { freePorts } from './ports.ts';
 import { launchServer, type ServerProcess } from './process.ts';
@@ -18,7 +18,18 @@ const LOG4J_CONFIG = pathToFileURL(path.join(import.meta.dirname, 'kafka', 'log4
 export interface KafkaServer extends ServerProcess {
   /** host:port of the one broker, in the form kafkajs takes. */
   brokers: string[];
+  /** The same broker's SASL_PLAINTEXT listener: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+  saslBrokers: string[];
+  /** Its SASL_SSL listener: the same mechanisms over TLS, with the certificate in `caFile`. */
+  saslSslBrokers: string[];
+  /** PEM of the broker's self-signed certificate (for 127.0.0.1 and localhost), to trust as the CA. */
+  caFile: string;
+  /** The one user every mechanism knows; the password is made at each start of a fresh broker. */
+  sasl: { username: string; password: string };
 }
+
+const SASL_USERNAME = 'lookout';
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 let fetching: Promise<string> | undefined;
 
@@ -39,14 +50,35 @@ export function ensureKafka(): Promise<string> {
   return fetching;
 }
 
-/** A single-node KRaft cluster (broker and controller in one JVM) with fresh storage. */
+/**
+ * A single-node KRaft cluster (broker and controller in one JVM) with fresh storage. Besides PLAINTEXT it
+ * listens with SASL_PLAINTEXT and SASL_SSL, so the clients' authentication and TLS meet a real broker.
+ */
 export async function startKafka(): Promise<KafkaServer> {
   const libs = await ensureKafka();
   return withRunDir('kafka', async (runDir) => {
-    const [port, controllerPort] = await freePorts(2);
+    const ports = await freePorts(4);
+    const [port, saslPort, saslSslPort, controllerPort] = ports as [number, number, number, number];
     const bootstrap = `127.0.0.1:${port}`;
+    const sasl = { username: SASL_USERNAME, password: randomBytes(18).toString('hex') };
+    const tls = {
+      keystore: path.join(runDir, 'broker.p12'),
+      password: randomBytes(18).toString('hex'),
+      caFile: path.join(runDir, 'ca.pem'),
+    };
     const properties = path.join(runDir, 'server.properties');
-    await writeFile(properties, serverProperties(port!, controllerPort!, path.join(runDir, 'data')));
+    await writeFile(
+      properties,
+      serverProperties({
+        port,
+        saslPort,
+        saslSslPort,
+        controllerPort,
+        dataDir: path.join(runDir, 'data'),
+        sasl,
+        tls,
+      }),
+    );
     const jvm = [
       '-Xms512m',
       '-Xmx512m',
@@ -56,14 +88,10 @@ export async function startKafka(): Promise<KafkaServer> {
       '-cp',
       path.join(libs, '*'),
     ];
-    await run(javaBinary(), [
-      ...jvm,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId(),
-      '-c',
-      properties,
+    // Each is a JVM start of its own; side by side they cost the time of the slower one.
+    await Promise.all([
+      makeKeystore(tls),
+      format([...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], sasl),
     ]);
     const server = await launchServer({
       name: 'kafka',
@@ -74,21 +102,99 @@ export async function startKafka(): Promise<KafkaServer> {
       readyTimeoutMs: 120_000,
       stopGraceMs: 30_000,
     });
-    return { ...server, brokers: [bootstrap] };
+    return {
+      ...server,
+      brokers: [bootstrap],
+      saslBrokers: [`127.0.0.1:${saslPort}`],
+      saslSslBrokers: [`127.0.0.1:${saslSslPort}`],
+      caFile: tls.caFile,
+      sasl,
+    };
   });
 }
 
-function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+/**
+ * Formats the storage with the SCRAM credentials in its first metadata (KRaft has no ZooKeeper to add
+ * them to later). The password is on this command line only, and is cut from the error a failure throws.
+ */
+async function format(args: string[], sasl: { username: string; password: string }): Promise<void> {
+  const scram = SASL_MECHANISMS.filter((m) => m.startsWith('SCRAM')).flatMap((mechanism) => [
+    '--add-scram',
+    `${mechanism}=[name=${sasl.username},password=${sasl.password}]`,
+  ]);
+  try {
+    await run(javaBinary(), [...args, ...scram]);
+  } catch (err) {
+    throw new Error((err as Error).message.replaceAll(sasl.password, '<password>'));
+  }
+}
+
+/**
+ * A self-signed key pair for the TLS listener, and its certificate as PEM for Node clients to trust. The
+ * password travels in the environment so no command line or error message carries it.
+ */
+async function makeKeystore(tls: { keystore: string; password: string; caFile: string }): Promise<void> {
+  const keytool = path.join(javaHome(), 'bin', 'keytool');
+  const env = { ...process.env, LOOKOUT_KEYSTORE_PASSWORD: tls.password };
+  // Two short-lived JVMs: the quick compiler alone halves their CPU time, which on a small machine is
+  // taken from the storage format running beside them.
+  const common = [
+    '-J-XX:TieredStopAtLevel=1',
+    '-J-XX:+UseSerialGC',
+    '-keystore',
+    tls.keystore,
+    '-storetype',
+    'PKCS12',
+    '-storepass:env',
+    'LOOKOUT_KEYSTORE_PASSWORD',
+    '-alias',
+    'broker',
+  ];
+  const subject = ['-dname', 'CN=lookout-test-kafka', '-ext', 'SAN=ip:127.0.0.1,dns:localhost'];
+  // EC: its key pair is ready at once, where finding the primes of an RSA one takes a while.
+  const key = ['-keyalg', 'EC', '-groupname', 'secp256r1', '-validity', '365'];
+  await run(keytool, ['-genkeypair', ...common, ...subject, ...key], { env });
+  await run(keytool, ['-exportcert', '-rfc', ...common, '-file', tls.caFile], { env });
+}
+
+interface BrokerSettings {
+  port: number;
+  saslPort: number;
+  saslSslPort: number;
+  controllerPort: number;
+  dataDir: string;
+  sasl: { username: string; password: string };
+  tls: { keystore: string; password: string };
+}
+
+function serverProperties(b: BrokerSettings): string {
+  const clientListeners = `PLAINTEXT://127.0.0.1:${b.port},SASL_PLAINTEXT://127.0.0.1:${b.saslPort},SASL_SSL://127.0.0.1:${b.saslSslPort}`;
+  // The broker reads users from JAAS, one login module per listener and mechanism: PLAIN lists its users
+  // there, SCRAM finds them in the metadata written by format.
+  const jaas = ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
+    SASL_MECHANISMS.map((mechanism) => {
+      const module =
+        mechanism === 'PLAIN'
+          ? `org.apache.kafka.common.security.plain.PlainLoginModule required user_${b.sasl.username}="${b.sasl.password}";`
+          : 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+      return `listener.name.${listener}.${mechanism.toLowerCase()}.sasl.jaas.config=${module}`;
+    }),
+  );
   return `${[
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `controller.quorum.voters=1@127.0.0.1:${b.controllerPort}`,
+    `listeners=${clientListeners},CONTROLLER://127.0.0.1:${b.controllerPort}`,
+    `advertised.listeners=${clientListeners}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${dataDir}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    `sasl.enabled.mechanisms=${SASL_MECHANISMS.join(',')}`,
+    ...jaas,
+    'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
+    `listener.name.sasl_ssl.ssl.keystore.location=${b.tls.keystore}`,
+    `listener.name.sasl_ssl.ssl.keystore.password=${b.tls.password}`,
+    `log.dirs=${b.dataDir}`,
     'auto.create.topics.enable=true',
     'num.partitions=1',
     'default.replication.factor=1',

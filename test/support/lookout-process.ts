@@ -47,6 +47,11 @@ export class LookoutProcess {
     await this.signal('SIGKILL');
   }
 
+  /** SIGHUP: the process reads its configuration file again and keeps running. */
+  hangup(): void {
+    this.child?.kill('SIGHUP');
+  }
+
   /** SIGTERM and wait; returns the exit code. */
   async stop(): Promise<number | null> {
     return this.signal('SIGTERM');

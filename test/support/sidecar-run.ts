@@ -23,6 +23,8 @@ export interface SidecarRunOptions {
   sinks?: ('kafka' | 'elasticsearch')[];
   /** Extra YAML lines inside the sidecar section, indented by two spaces. */
   extra?: string;
+  /** Glob of each input, relative to the run's directory; by default the writer's logs/app.log alone. */
+  inputs?: string[];
 }
 
 /** Kafka gets a topic per run and Elasticsearch an index pattern per run, so runs never see each other. */
@@ -31,23 +33,32 @@ export async function startSidecarRun(name: string, options: SidecarRunOptions =
   const run = `${name}${Date.now().toString(36)}`;
   const dir = await mkdtemp(join(tmpdir(), `lookout-${name}-`));
   await mkdir(join(dir, 'logs'));
-  const sinkYaml = sinks
+  const file = await writeConfig(dir, sidecarYaml(run, dir, { ...options, sinks }));
+  const sidecar = new LookoutProcess('sidecar', file, { env: { POD_NAMESPACE: run, POD_NAME: 'app-0' } });
+  const writer = new NumberedWriter(join(dir, 'logs'), run, options.layout ?? 'file');
+  await writer.init();
+  return { run, dir, writer, sidecar, topic: `it-${run}`, indexPattern: `it-${run}-*`, sinks };
+}
+
+/** The configuration file of a run: one input per glob, every sink on the run's own topic and index. */
+function sidecarYaml(run: string, dir: string, options: SidecarRunOptions): string {
+  const sinkYaml = (options.sinks ?? [])
     .map((sink) =>
       sink === 'kafka'
         ? `    kafka: { brokers: ["${infraAddress('kafka')}"], topic: "it-{kubernetes.namespace}" }`
         : `    elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }`,
     )
     .join('\n');
-  const file = await writeConfig(
-    dir,
-    `
+  const inputYaml = (options.inputs ?? [join('logs', 'app.log')])
+    .map((glob) => `    - paths: ["${join(dir, glob)}"]\n      parser: { type: none }`)
+    .join('\n');
+  return `
 http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 shutdown: { timeout: 20s }
 sidecar:
   inputs:
-    - paths: ["${join(dir, 'logs', 'app.log')}"]
-      parser: { type: none }
+${inputYaml}
   scanInterval: 200ms
   releaseAfter: 1s
   batchBytes: 64KiB
@@ -55,12 +66,15 @@ sidecar:
 ${options.extra ?? ''}
   sinks:
 ${sinkYaml}
-`,
-  );
-  const sidecar = new LookoutProcess('sidecar', file, { env: { POD_NAMESPACE: run, POD_NAME: 'app-0' } });
-  const writer = new NumberedWriter(join(dir, 'logs'), run, options.layout ?? 'file');
-  await writer.init();
-  return { run, dir, writer, sidecar, topic: `it-${run}`, indexPattern: `it-${run}-*`, sinks };
+`;
+}
+
+/** Writes a run's configuration file again (same sinks, other inputs or extra lines) for a SIGHUP to read. */
+export async function rewriteSidecarConfig(
+  s: SidecarRun,
+  options: Pick<SidecarRunOptions, 'inputs' | 'extra'>,
+): Promise<void> {
+  await writeConfig(s.dir, sidecarYaml(s.run, s.dir, { ...options, sinks: s.sinks }));
 }
 
 /** Sequence numbers in Elasticsearch, once there are at least `count` (or the timeout says what is missing). */
@@ -102,10 +116,21 @@ export async function expectAllDelivered(s: SidecarRun, timeoutMs = 90_000): Pro
   }
 }
 
-/** One metric's value from the Prometheus text a Lookout process serves. */
-export async function metricValue(address: string, name: string): Promise<number> {
+/** One metric's value from the Prometheus text a Lookout process serves: the first series with all `labels`. */
+export async function metricValue(
+  address: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(`${address}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) &&
+        wanted.every((pair) => l.includes(`{${pair}`) || l.includes(`,${pair}`)),
+    );
   return line ? Number(line.split(' ').at(-1)) : Number.NaN;
 }
 
