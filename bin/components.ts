@@ -1,3 +1,4 @@
+import { Collector } from '../collector/main.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { Service } from '../core/lifecycle.ts';
 import { Sidecar } from '../sidecar/main.ts';
@@ -36,5 +37,9 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   sidecar: {
     section: 'sidecar',
     create: (config, ctx) => scoped('sidecar', new Sidecar(config.sidecar!, ctx), ctx),
+  },
+  collector: {
+    section: 'collector',
+    create: (config, ctx) => scoped('collector', new Collector(config.collector!, ctx), ctx),
   },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collectorSchema } from '../collector/config.ts';
 import { duration } from '../core/config-types.ts';
 import { httpSchema } from '../core/http.ts';
 import { robotsSchema } from '../notify/config.ts';
@@ -27,5 +28,6 @@ export const rootSchema = z.strictObject({
   /** DingTalk and WeCom robots, by name; routes and rules refer to them. */
   robots: robotsSchema.default({}),
   sidecar: sidecarSchema.optional(),
+  collector: collectorSchema.optional(),
 });
 export type RootConfig = z.output<typeof rootSchema>;

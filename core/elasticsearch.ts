@@ -28,6 +28,9 @@ export class DailyIndex {
   readonly prefix: string;
   private readonly suffix: string;
   private readonly format: string;
+  /** Matches the pattern's names; its groups are the date parts in `parts` order. */
+  private readonly shape: RegExp;
+  private readonly parts: ('yyyy' | 'MM' | 'dd')[] = [];
   private cacheDay = -1;
   private cacheName = '';
 
@@ -37,6 +40,28 @@ export class DailyIndex {
     this.prefix = match[1]!;
     this.format = match[2]!;
     this.suffix = match[3]!;
+    const date = this.format.split(/(yyyy|MM|dd)/).map((part, i) => {
+      if (i % 2 === 0) return escapeRegExp(part);
+      this.parts.push(part as 'yyyy' | 'MM' | 'dd');
+      return part === 'yyyy' ? '(\\d{4})' : '(\\d{2})';
+    });
+    this.shape = new RegExp(`^${escapeRegExp(this.prefix)}${date.join('')}${escapeRegExp(this.suffix)}$`);
+  }
+
+  /**
+   * The UTC day (days since the epoch) an index name of this pattern stands
+   * for; undefined for any other name, even one the wildcard matches.
+   */
+  dayOf(name: string): number | undefined {
+    const match = this.shape.exec(name);
+    if (!match) return undefined;
+    const date = { yyyy: 1970, MM: 1, dd: 1 };
+    this.parts.forEach((part, i) => {
+      date[part] = Number(match[i + 1]);
+    });
+    const day = Date.UTC(date.yyyy, date.MM - 1, date.dd) / 86_400_000;
+    // Out-of-range parts (month 13) roll over in Date.UTC; only a name that round-trips counts.
+    return this.forTime(day * 86_400_000) === name ? day : undefined;
   }
 
   /** Wildcard that matches every daily index of the pattern. */
@@ -52,6 +77,10 @@ export class DailyIndex {
     }
     return this.cacheName;
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function formatDay(date: Date, format: string): string {
@@ -76,7 +105,8 @@ export function logIndexTemplate(
 ) {
   return {
     index_patterns: [index.wildcard],
-    priority: 200,
+    // Same-priority templates with overlapping patterns are refused; a longer prefix is the more specific one.
+    priority: 100 + index.prefix.length,
     template: {
       settings: {
         number_of_shards: options.shards ?? 1,

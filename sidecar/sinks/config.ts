@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { byteSize, duration, hostPort, httpUrl } from '../../core/config-types.ts';
+import { byteSize, duration, httpUrl } from '../../core/config-types.ts';
 import { elasticsearchConnectionSchema } from '../../core/elasticsearch-config.ts';
+import { kafkaConnectionSchema } from '../../core/kafka-config.ts';
 
 // The sinks' settings live apart from the sinks, so reading a config loads no client library.
 
-export const kafkaSinkSchema = z.strictObject({
-  brokers: z.array(hostPort()).min(1),
+export const kafkaSinkSchema = kafkaConnectionSchema.extend({
   /** May name header fields: `logs-{kubernetes.namespace}`. Characters Kafka does not allow become "_". */
   topic: z.string().min(1).default('lookout-logs'),
   /** Messages with one key keep their order; the default keeps each pod's lines in order. */
@@ -14,22 +14,6 @@ export const kafkaSinkSchema = z.strictObject({
   /** Records larger than this go to the dead-letter file instead of failing the batch (broker default is 1 MB). */
   maxMessageBytes: byteSize().default(1_000_000),
   clientId: z.string().default('lookout-sidecar'),
-  requestTimeout: duration().default(30_000),
-  tls: z
-    .strictObject({
-      caFile: z.string().optional(),
-      certFile: z.string().optional(),
-      keyFile: z.string().optional(),
-      insecureSkipVerify: z.boolean().default(false),
-    })
-    .optional(),
-  sasl: z
-    .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string().min(1),
-      password: z.string().min(1),
-    })
-    .optional(),
 });
 export type KafkaSinkConfig = z.output<typeof kafkaSinkSchema>;
 

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
+import { kafkaTlsOptions } from '../../core/kafka-config.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
-
-const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
 
 const SASL_MECHANISMS = {
   plain: 'PLAIN',
@@ -21,12 +19,7 @@ export function kafkaClientOptions(config: KafkaSinkConfig) {
     timeout: config.requestTimeout,
     requestTimeout: config.requestTimeout,
     connectTimeout: 5_000,
-    tls: config.tls && {
-      ca: read(config.tls.caFile),
-      cert: read(config.tls.certFile),
-      key: read(config.tls.keyFile),
-      rejectUnauthorized: !config.tls.insecureSkipVerify,
-    },
+    tls: config.tls && kafkaTlsOptions(config.tls),
     // SNI by host name, as brokers behind a TLS router need; an IP address is no server name.
     tlsServerName: config.brokers.some((broker) => isIP(broker.slice(0, broker.lastIndexOf(':'))) === 0),
     sasl: config.sasl && {

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { byteSize, duration } from '../core/config-types.ts';
+import { elasticsearchConnectionSchema } from '../core/elasticsearch-config.ts';
+import { kafkaConnectionSchema } from '../core/kafka-config.ts';
+
+export const collectorSchema = z.strictObject({
+  /** Without it the collector takes logs only through `POST /api/ingest`. */
+  kafka: kafkaConnectionSchema
+    .extend({
+      clientId: z.string().default('lookout-collector'),
+      /** Topic names, or `/regex/` for every topic matching when the collector starts. */
+      topics: z.array(z.string().min(1)).min(1).default(['lookout-logs']),
+      groupId: z.string().min(1).default('lookout-collector'),
+      /** Records that cannot be stored go here, with the reason in the `lookout-reason` header. */
+      deadLetterTopic: z.string().min(1).default('lookout-logs-dlq'),
+      /** Where a new consumer group starts: true reads what the topics hold, false only what comes next. */
+      fromBeginning: z.boolean().default(true),
+    })
+    .optional(),
+  /** Without it logs go to the embedded store in the data directory. */
+  elasticsearch: elasticsearchConnectionSchema
+    .extend({
+      index: z.string().default('lookout-logs-{yyyy.MM.dd}'),
+      shards: z.number().int().positive().default(1),
+      replicas: z.number().int().nonnegative().default(1),
+    })
+    .optional(),
+  retention: z
+    .strictObject({
+      /** Whole days (UTC) older than this are deleted. */
+      days: z.number().int().positive().default(7),
+      checkInterval: duration().default(3_600_000),
+    })
+    .prefault({}),
+  ingest: z.strictObject({ maxBodyBytes: byteSize().default(64 * 1024 ** 2) }).prefault({}),
+  search: z
+    .strictObject({
+      maxPageSize: z.number().int().positive().max(10_000).default(1_000),
+      exportMaxRows: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  tail: z
+    .strictObject({
+      interval: duration().default(1_000),
+      /** Lines that arrive late by up to this much (event time) still reach a live tail. */
+      lookback: duration().default(30_000),
+    })
+    .prefault({}),
+  retry: z.strictObject({ initial: duration().default(200), max: duration().default(30_000) }).prefault({}),
+});
+export type CollectorConfig = z.output<typeof collectorSchema>;

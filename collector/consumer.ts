@@ -1,0 +1,237 @@
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import { describeError } from '../core/errors.ts';
+import type { KafkaConnection } from '../core/kafka-config.ts';
+import type { Logger } from '../core/log.ts';
+import type { Metrics } from '../core/metrics.ts';
+import { createKafka } from './kafka-client.ts';
+import { parseRecord } from './records.ts';
+import type { LogRecord } from './store/store.ts';
+import type { StoreWriter } from './store-writer.ts';
+
+export interface LogConsumerOptions {
+  connection: KafkaConnection;
+  /** Topic names; `/regex/` subscribes to every topic matching at start. */
+  topics: readonly string[];
+  groupId: string;
+  deadLetterTopic: string;
+  fromBeginning: boolean;
+  writer: StoreWriter;
+  backoff: BackoffOptions;
+  log: Logger;
+  metrics: Metrics;
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: string;
+}
+
+/** `/logs-.*\/` is a pattern, anything else a topic name. */
+export function topicSubscription(topic: string): string | RegExp {
+  const pattern = /^\/(.+)\/$/.exec(topic);
+  return pattern ? new RegExp(pattern[1]!) : topic;
+}
+
+/**
+ * Kafka → store for one member of the consumer group. A partition's offset is
+ * committed only after the store confirmed its batch (or the dead-letter topic
+ * took what the store refused), so a crash or a rebalance re-delivers rather
+ * than loses, and `event.id` keeps re-delivered records single in the store.
+ */
+export class LogConsumer {
+  private readonly opts: LogConsumerOptions;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly stopping = new AbortController();
+  private failingSince: number | undefined;
+  private running = false;
+  private joining: Promise<void> | undefined;
+  private readonly m;
+
+  constructor(opts: LogConsumerOptions) {
+    this.opts = opts;
+    const kafka = createKafka(opts.connection, opts.log);
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      // A killed member's partitions move to the others after this long.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+    });
+    this.producer = kafka.producer({ allowAutoTopicCreation: true });
+    const { metrics } = opts;
+    this.m = {
+      lag: metrics.gauge(
+        'collector_kafka_lag',
+        'Records behind the end of the partition after the last batch',
+        ['topic', 'partition'],
+      ),
+      batchRecords: metrics.histogram(
+        'collector_batch_records',
+        'Records per Kafka batch',
+        [],
+        [1, 10, 100, 500, 1000, 5000, 20000],
+      ),
+      batchSeconds: metrics.histogram(
+        'collector_batch_seconds',
+        'Time to store and commit one Kafka batch',
+        [],
+        [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ),
+      records: metrics.counter('collector_records_total', 'Records consumed, by outcome', ['outcome']),
+      storeFailures: metrics.counter(
+        'collector_store_failures_total',
+        'Batches the store could not take at all (retried)',
+      ),
+    };
+  }
+
+  /** The group is joined and the store takes batches. */
+  get healthy(): boolean {
+    return this.running && this.failingSince === undefined;
+  }
+
+  /**
+   * Joins the group in the background: a broker that is down, or a group
+   * still waiting out a killed member's session, must not keep the API from
+   * serving searches. Readiness says when consuming has begun.
+   */
+  start(): void {
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.running = false;
+      this.opts.log.error(
+        { err: describeError(payload.error), restart: payload.restart },
+        'kafka consumer crashed',
+      );
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.running = true;
+    });
+    this.joining = this.join();
+  }
+
+  private async join(): Promise<void> {
+    const { topics, fromBeginning, log } = this.opts;
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      try {
+        await this.producer.connect();
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topics: topics.map(topicSubscription), fromBeginning });
+        await this.consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => this.batch(payload),
+        });
+        return;
+      } catch (err) {
+        if (this.stopping.signal.aborted) return;
+        if (attempt === 0)
+          log.warn({ err: describeError(err) }, 'cannot join the Kafka consumer group yet; retrying');
+        await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal).catch(() => {});
+      }
+    }
+  }
+
+  /** Finishes the batch in flight (its commit included) and leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (!this.joining) return;
+    // A batch waiting on a failed store gives up; its records are re-delivered to whoever takes the partition.
+    const giveUp = setTimeout(() => this.stopping.abort(), 5_000);
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      clearTimeout(giveUp);
+      this.stopping.abort();
+      await this.joining.catch(() => {});
+      await this.producer.disconnect().catch(() => {});
+    }
+  }
+
+  private async batch({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+  }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const started = performance.now();
+    const records: LogRecord[] = [];
+    const sources = new Map<LogRecord, KafkaMessage>();
+    const dead: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      if (!message.value) {
+        dead.push({ message, reason: 'empty message' });
+        continue;
+      }
+      const parsed = parseRecord(message.value);
+      if (!parsed.ok) {
+        dead.push({ message, reason: parsed.reason });
+        continue;
+      }
+      records.push(parsed.record);
+      sources.set(parsed.record, message);
+    }
+    let refused = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rejected = await this.opts.writer.writeAll(records, this.stopping.signal);
+        for (const r of rejected)
+          dead.push({ message: sources.get(r.record)!, reason: `${r.status}: ${r.reason}` });
+        refused = rejected.length;
+        break;
+      } catch (err) {
+        if (this.stopping.signal.aborted || !isRunning() || isStale()) return;
+        this.m.storeFailures.inc();
+        if (this.failingSince === undefined) {
+          this.failingSince = Date.now();
+          this.opts.log.warn(
+            { err: describeError(err) },
+            'log store failing; holding the batch and retrying',
+          );
+        }
+        await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal).catch(() => {});
+        // Heartbeats keep the partitions while the store is away, so no other member re-reads them meanwhile.
+        await heartbeat().catch(() => {});
+      }
+    }
+    if (this.failingSince !== undefined) {
+      this.opts.log.info({ downSeconds: (Date.now() - this.failingSince) / 1000 }, 'log store recovered');
+      this.failingSince = undefined;
+    }
+    await this.deadLetter(batch.topic, batch.partition, dead);
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    // The next fetch starts after the resolved offset, not the committed one.
+    resolveOffset(batch.lastOffset());
+    this.m.records.inc({ outcome: 'stored' }, records.length - refused);
+    this.m.records.inc({ outcome: 'dead_lettered' }, dead.length);
+    this.m.batchRecords.observe(batch.messages.length);
+    this.m.batchSeconds.observe((performance.now() - started) / 1000);
+    const lag = BigInt(batch.highWatermark) - BigInt(next);
+    this.m.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
+  }
+
+  /** The original message, its key, and where it came from and why it was refused, in headers. */
+  private async deadLetter(topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
+    if (dead.length === 0) return;
+    await this.producer.send({
+      topic: this.opts.deadLetterTopic,
+      acks: -1,
+      messages: dead.map(({ message, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'lookout-reason': reason.slice(0, 1000),
+          'lookout-source': `${topic}/${partition}/${message.offset}`,
+        },
+      })),
+    });
+    this.opts.log.warn(
+      { count: dead.length, topic: this.opts.deadLetterTopic, reason: dead[0]!.reason },
+      'records that cannot be stored went to the dead-letter topic',
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import kafkajs, { type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import { type KafkaConnection, kafkaTlsOptions } from '../core/kafka-config.ts';
+import type { Logger } from '../core/log.ts';
+
+// kafkajs is CommonJS; its classes are read off the default export so Node's ESM loader finds them.
+const { Kafka, logLevel } = kafkajs;
+
+/**
+ * A kafkajs client for the consumer group: kafkajs's group protocol (joins,
+ * rebalances, heartbeats during long batches, pattern subscriptions) is what
+ * the collector leans on, and consuming is not where its cost lies.
+ */
+export function createKafka(connection: KafkaConnection, log: Logger): InstanceType<typeof Kafka> {
+  // The client's own messages repeat what the collector reports once per outage, so they stay at debug.
+  const logs: logCreator = () => (entry) => {
+    log.debug({ kafka: entry.log.message, broker: entry.log.broker }, 'kafka client');
+  };
+  const config: KafkaConfig = {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    requestTimeout: connection.requestTimeout,
+    connectionTimeout: 5_000,
+    ssl: connection.tls && kafkaTlsOptions(connection.tls),
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
+    logLevel: logLevel.ERROR,
+    logCreator: logs,
+  };
+  if (connection.sasl) config.sasl = { ...connection.sasl } as SASLOptions;
+  return new Kafka(config);
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor, searchQueryOf } from './request.ts';
+
+const admin = { name: 'admin', role: 'admin' as const };
+const shopOnly = { name: 'shop-dev', role: 'viewer' as const, namespaces: ['shop'] };
+const limits = { maxPageSize: 1000 };
+const now = Date.UTC(2026, 10, 23, 3, 12);
+
+describe('searchQueryOf', () => {
+  it('reads time range, text, filters, order, size and histogram', () => {
+    const q = searchQueryOf(
+      {
+        from: 'now-1h',
+        q: 'timeout -debug',
+        namespace: 'shop,pay',
+        pod: ['order-1', 'order-2'],
+        'f.http.status': '500',
+        order: 'asc',
+        size: '50',
+        histogram: '1m',
+      },
+      admin,
+      limits,
+      now,
+    );
+    expect(q).toMatchObject({
+      from: now - 3_600_000,
+      to: now,
+      order: 'asc',
+      size: 50,
+      histogramIntervalMs: 60_000,
+      filters: [
+        { field: 'kubernetes.namespace', values: ['shop', 'pay'] },
+        { field: 'kubernetes.pod.name', values: ['order-1', 'order-2'] },
+        { field: 'http.status', values: ['500'] },
+      ],
+    });
+    expect(q.text).toEqual({
+      kind: 'and',
+      children: [
+        { kind: 'word', value: 'timeout' },
+        { kind: 'not', child: { kind: 'word', value: 'debug' } },
+      ],
+    });
+    expect(q.namespaces).toBeUndefined();
+  });
+
+  it('bounds a scoped token to its namespaces and refuses others by name', () => {
+    expect(searchQueryOf({}, shopOnly, limits, now).namespaces).toEqual(['shop']);
+    expect(() => searchQueryOf({ namespace: 'kube-system' }, shopOnly, limits, now)).toThrow(/may not read/);
+  });
+
+  it('refuses what it cannot read, with the reason', () => {
+    expect(() => searchQueryOf({ from: 'now', to: 'now-1h' }, admin, limits, now)).toThrow(/before/);
+    expect(() => searchQueryOf({ size: '5000' }, admin, limits, now)).toThrow(/size/);
+    expect(() => searchQueryOf({ q: '"open' }, admin, limits, now)).toThrow(/q: .*closing quote/);
+    expect(() => searchQueryOf({ 'f.a b': 'x' }, admin, limits, now)).toThrow(/field name/);
+    expect(() => searchQueryOf({ cursor: 'garbage' }, admin, limits, now)).toThrow(/cursor/);
+    expect(() => searchQueryOf({ from: 'now-30d', histogram: '1s' }, admin, limits, now)).toThrow(/buckets/);
+  });
+
+  it('round-trips cursors', () => {
+    expect(decodeCursor(encodeCursor([now, 42, 'id-1']))).toEqual([now, 42, 'id-1']);
+  });
+});

@@ -1,0 +1,130 @@
+import { HttpError, type Principal, scopeNamespaces } from '../../core/auth.ts';
+import { parseTextQuery, TextQueryError } from './text.ts';
+import { parseInterval, parseTime, TimeError } from './time.ts';
+import type { FieldFilter, SearchQuery, SortKey } from './types.ts';
+
+/** Query-string parameters as fastify hands them over: repeated keys become arrays. */
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+/** Short names for the fields developers filter on most. */
+const SHORT_FIELDS: Record<string, string> = {
+  namespace: 'kubernetes.namespace',
+  pod: 'kubernetes.pod.name',
+  container: 'kubernetes.container.name',
+  node: 'kubernetes.node.name',
+  level: 'log.level',
+};
+const FIELD_PREFIX = 'f.';
+const FIELD_NAME = /^[A-Za-z0-9_@][\w.@-]{0,127}$/;
+const MAX_HISTOGRAM_BUCKETS = 2_000;
+
+export interface SearchLimits {
+  maxPageSize: number;
+  defaultPageSize?: number;
+}
+
+function values(params: QueryParams, key: string): string[] {
+  const raw = params[key];
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return list
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+function single(params: QueryParams, key: string): string | undefined {
+  const raw = params[key];
+  const value = Array.isArray(raw) ? raw.at(-1) : raw;
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, message);
+}
+
+/** The cursor is the sort key of the last hit, opaque to clients. */
+export function encodeCursor(key: SortKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): SortKey {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(key) &&
+      key.length === 3 &&
+      Number.isFinite(key[0]) &&
+      Number.isFinite(key[1]) &&
+      typeof key[2] === 'string'
+    ) {
+      return key as SortKey;
+    }
+  } catch {
+    // Falls through to the error below.
+  }
+  throw badRequest('cursor is not one this API returned');
+}
+
+/** Keyword filters from `namespace=…`, `pod=…`, …, and `f.<field>=…` for any other field. */
+function filtersOf(params: QueryParams): FieldFilter[] {
+  const filters: FieldFilter[] = [];
+  for (const [short, field] of Object.entries(SHORT_FIELDS)) {
+    const list = values(params, short);
+    if (list.length > 0) filters.push({ field, values: list });
+  }
+  for (const key of Object.keys(params)) {
+    if (!key.startsWith(FIELD_PREFIX)) continue;
+    const field = key.slice(FIELD_PREFIX.length);
+    if (!FIELD_NAME.test(field)) throw badRequest(`"${field}" is not a field name`);
+    const list = values(params, key);
+    if (list.length > 0) filters.push({ field, values: list });
+  }
+  return filters;
+}
+
+/**
+ * A search from the query string of `/api/logs/search` (also used by tail and
+ * export). The token's namespaces bound the query; asking for another
+ * namespace by name is refused outright rather than silently answered empty.
+ */
+export function searchQueryOf(
+  params: QueryParams,
+  principal: Principal,
+  limits: SearchLimits,
+  now = Date.now(),
+): SearchQuery {
+  try {
+    const from = parseTime(single(params, 'from') ?? 'now-15m', now);
+    const to = parseTime(single(params, 'to') ?? 'now', now);
+    if (from >= to) throw badRequest('"from" must be before "to"');
+    const filters = filtersOf(params);
+    const asked = filters.find((f) => f.field === SHORT_FIELDS.namespace)?.values;
+    const namespaces = principal.namespaces ? scopeNamespaces(principal, asked) : undefined;
+    const order = single(params, 'order') ?? 'desc';
+    if (order !== 'desc' && order !== 'asc') throw badRequest('order is "desc" (newest first) or "asc"');
+    const size = Number(single(params, 'size') ?? limits.defaultPageSize ?? 100);
+    if (!Number.isInteger(size) || size < 1 || size > limits.maxPageSize) {
+      throw badRequest(`size must be a whole number from 1 to ${limits.maxPageSize}`);
+    }
+    const query: SearchQuery = { from, to, filters, order, size };
+    const text = single(params, 'q');
+    if (text) query.text = parseTextQuery(text);
+    if (namespaces) query.namespaces = namespaces;
+    const cursor = single(params, 'cursor');
+    if (cursor) query.after = decodeCursor(cursor);
+    const histogram = single(params, 'histogram');
+    if (histogram) {
+      query.histogramIntervalMs = parseInterval(histogram);
+      if ((to - from) / query.histogramIntervalMs > MAX_HISTOGRAM_BUCKETS) {
+        throw badRequest(
+          `the histogram would have more than ${MAX_HISTOGRAM_BUCKETS} buckets; use a wider interval`,
+        );
+      }
+    }
+    return query;
+  } catch (err) {
+    if (err instanceof TextQueryError) throw badRequest(`q: ${err.message}`);
+    if (err instanceof TimeError) throw badRequest(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseTextQuery } from './text.ts';
+import { parseInterval, parseTime } from './time.ts';
+
+const w = (value: string) => ({ kind: 'word', value });
+const p = (value: string) => ({ kind: 'phrase', value });
+
+describe('parseTextQuery', () => {
+  it('reads words side by side as AND, with NOT above AND above OR', () => {
+    expect(parseTextQuery('timeout order')).toEqual({ kind: 'and', children: [w('timeout'), w('order')] });
+    expect(parseTextQuery('a OR b c')).toEqual({
+      kind: 'or',
+      children: [w('a'), { kind: 'and', children: [w('b'), w('c')] }],
+    });
+    expect(parseTextQuery('error NOT debug -healthz')).toEqual({
+      kind: 'and',
+      children: [w('error'), { kind: 'not', child: w('debug') }, { kind: 'not', child: w('healthz') }],
+    });
+  });
+
+  it('keeps phrases whole and groups with parentheses', () => {
+    expect(parseTextQuery('timeout AND ("connection reset" OR refused)')).toEqual({
+      kind: 'and',
+      children: [w('timeout'), { kind: 'or', children: [p('connection reset'), w('refused')] }],
+    });
+  });
+
+  it('treats query syntax of other engines as plain words', () => {
+    expect(parseTextQuery('message:* {"query"} a\\b')).toEqual({
+      kind: 'and',
+      children: [w('message:*'), w('{'), p('query'), w('}'), w('a\\b')],
+    });
+    expect(parseTextQuery('连接超时')).toEqual(w('连接超时'));
+    expect(parseTextQuery('   ')).toBeUndefined();
+  });
+
+  it('explains malformed input', () => {
+    expect(() => parseTextQuery('"open')).toThrow(/no closing quote/);
+    expect(() => parseTextQuery('(a OR b')).toThrow(/not closed/);
+    expect(() => parseTextQuery('a )')).toThrow(/unexpected "\)"/);
+    expect(() => parseTextQuery('OR a')).toThrow(/OR needs a term/);
+    expect(() => parseTextQuery('a NOT')).toThrow(/ends where a term was expected/);
+    expect(() => parseTextQuery(Array.from({ length: 65 }, (_, i) => `w${i}`).join(' '))).toThrow(
+      /at most 64/,
+    );
+  });
+});
+
+describe('parseTime', () => {
+  const now = Date.UTC(2026, 10, 23, 3, 12);
+  it('reads relative, ISO and epoch times', () => {
+    expect(parseTime('now', now)).toBe(now);
+    expect(parseTime('now-15m', now)).toBe(now - 15 * 60_000);
+    expect(parseTime('now-7d', now)).toBe(now - 7 * 86_400_000);
+    expect(parseTime('2026-11-23T03:00:00Z', now)).toBe(Date.UTC(2026, 10, 23, 3));
+    expect(parseTime('1795403520000', now)).toBe(1795403520000);
+    expect(() => parseTime('yesterday', now)).toThrow(/not a time/);
+    expect(() => parseTime('June 5', now)).toThrow(/not a time/);
+  });
+
+  it('reads intervals', () => {
+    expect(parseInterval('30s')).toBe(30_000);
+    expect(parseInterval('1h')).toBe(3_600_000);
+    expect(() => parseInterval('0m')).toThrow();
+    expect(() => parseInterval('5 minutes')).toThrow();
+  });
+});

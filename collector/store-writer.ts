@@ -1,0 +1,46 @@
+import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import type { LogRecord, LogStore } from './store/store.ts';
+
+export interface Rejection {
+  record: LogRecord;
+  status: number;
+  reason: string;
+}
+
+/**
+ * Writes records until the store has confirmed each or refused it for good.
+ * Items the store is too busy for (429, 5xx) are written again after a
+ * backoff, and only those: the caller does not read more meanwhile, which is
+ * how a slow store pauses the consumer instead of filling memory. A store that
+ * cannot be reached at all throws, and the caller retries the whole batch.
+ */
+export class StoreWriter {
+  private readonly store: LogStore;
+  private readonly backoff: BackoffOptions;
+  private readonly onRetry: (count: number) => void;
+
+  constructor(store: LogStore, backoff: BackoffOptions, onRetry: (count: number) => void) {
+    this.store = store;
+    this.backoff = backoff;
+    this.onRetry = onRetry;
+  }
+
+  async writeAll(records: readonly LogRecord[], signal: AbortSignal): Promise<Rejection[]> {
+    const rejected: Rejection[] = [];
+    let pending = records;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await sleep(backoffDelay(round - 1, this.backoff), signal);
+      const outcomes = await this.store.write(pending, signal);
+      const retry: LogRecord[] = [];
+      outcomes.forEach((outcome, i) => {
+        const record = pending[i]!;
+        if (outcome.result === 'retry') retry.push(record);
+        else if (outcome.result === 'reject')
+          rejected.push({ record, status: outcome.status, reason: outcome.reason });
+      });
+      if (retry.length > 0) this.onRetry(retry.length);
+      pending = retry;
+    }
+    return rejected;
+  }
+}

@@ -1,0 +1,505 @@
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Logger } from '../../core/log.ts';
+import { emptyBuckets } from '../query/histogram.ts';
+import type { SearchQuery, SortKey } from '../query/types.ts';
+import { DayFile, type Line, type StreamName } from './embedded-day.ts';
+import { type Plan, plan } from './embedded-match.ts';
+import { MAX_TIME, toRow } from './embedded-record.ts';
+import type {
+  ContextQuery,
+  ContextResult,
+  LogHit,
+  LogRecord,
+  LogStore,
+  SearchResult,
+  WriteOutcome,
+} from './store.ts';
+
+export interface EmbeddedStoreOptions {
+  /** The folder of the day files; created when missing. */
+  dir: string;
+  log?: Logger;
+  /**
+   * Past this many bytes of day files an error (logged once) says the logs
+   * have outgrown one machine and points to Elasticsearch. Default 20 GiB:
+   * some 20 million lines, where unselective searches, histograms and
+   * context across many days start to take seconds on one disk and core.
+   */
+  warnAtBytes?: number;
+}
+
+export const DEFAULT_WARN_AT_BYTES = 20 * 1024 ** 3;
+
+const DAY_MS = 86_400_000;
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.sqlite$/;
+/** Hits counted before the total says "at least". */
+const TOTAL_LIMIT = 10_000;
+/** Largest page, and most context lines on one side, as Elasticsearch's max_result_window. */
+const MAX_WINDOW = 10_000;
+/** Day files kept open; the least recently used one is closed past this. */
+const MAX_OPEN_DAYS = 16;
+/** Most lines written in one transaction, and the longest one may take, before the event loop gets a turn. */
+const WRITE_BATCH = 1_000;
+const WRITE_SLICE_MS = 10;
+/** Milliseconds of time a stepwise scan starts with; each step grows or shrinks by how long the last one took. */
+const FIRST_STEP_MS = 10 * 60_000;
+const STEP_FAST_MS = 8;
+const STEP_SLOW_MS = 30;
+const MIN_STEP_MS = 1_000;
+const SIZE_CHECK_MS = 60_000;
+
+const dayName = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** One SQL call's worth of a scan: a time range inside one day. */
+interface Step {
+  day: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Logs in SQLite (node:sqlite) on one machine, answering the same queries
+ * as the Elasticsearch store. Like Elasticsearch's daily indices, each UTC
+ * day of `@timestamp` is a file of its own (see embedded-schema.ts for its
+ * tables), so retention deletes files and never rewrites what stays.
+ *
+ * Every SQLite call blocks the event loop, so each one is bounded: writes
+ * commit in slices, reads are limited, and scans that may read far
+ * (histograms, checks on columns) go in steps (see scan).
+ */
+export class EmbeddedStore implements LogStore {
+  readonly kind = 'embedded' as const;
+  private readonly dir: string;
+  private readonly log: Logger | undefined;
+  private readonly warnAtBytes: number;
+  private opened = false;
+  /** Days that have a file, as day numbers since the epoch. */
+  private readonly days = new Set<number>();
+  /** Open files, least recently used first. */
+  private readonly files = new Map<number, DayFile>();
+  private sizeCheckedAt = 0;
+  private sizeWarned = false;
+
+  constructor(options: EmbeddedStoreOptions) {
+    this.dir = options.dir;
+    this.log = options.log;
+    this.warnAtBytes = options.warnAtBytes ?? DEFAULT_WARN_AT_BYTES;
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      for (const name of readdirSync(this.dir)) {
+        const match = DAY_FILE.exec(name);
+        if (match) this.days.add(Date.parse(match[1]!) / DAY_MS);
+      }
+    } catch (err) {
+      throw new Error(`cannot open the embedded log store in ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.opened = true;
+    this.checkSize(true);
+  }
+
+  async close(): Promise<void> {
+    this.opened = false;
+    for (const file of this.files.values()) file.close();
+    this.files.clear();
+    this.days.clear();
+  }
+
+  async ping(): Promise<boolean> {
+    if (!this.opened) return false;
+    try {
+      return statSync(this.dir).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  private checkOpen(): void {
+    if (!this.opened) throw new Error('the embedded log store is not open');
+  }
+
+  private path(day: number): string {
+    return join(this.dir, `${dayName(day)}.sqlite`);
+  }
+
+  /** The file of a day, opened on demand; undefined when the day has none and `create` is false. */
+  private file(day: number, create: boolean): DayFile | undefined {
+    this.checkOpen();
+    let file = this.files.get(day);
+    if (file) {
+      this.files.delete(day);
+      this.files.set(day, file);
+      return file;
+    }
+    if (!create && !this.days.has(day)) return undefined;
+    try {
+      file = new DayFile(this.path(day));
+    } catch (err) {
+      const message = `cannot open the embedded log store file ${this.path(day)}: ${(err as Error).message}`;
+      throw new Error(message, { cause: err });
+    }
+    this.days.add(day);
+    this.files.set(day, file);
+    for (const [old, oldFile] of this.files) {
+      if (this.files.size <= MAX_OPEN_DAYS) break;
+      if (oldFile.db.isTransaction) continue;
+      oldFile.close();
+      this.files.delete(old);
+    }
+    return file;
+  }
+
+  /** Days with a file in [from, to] (ms), in the order asked for. */
+  private daysIn(from: number, to: number, desc: boolean): number[] {
+    const first = Math.floor(from / DAY_MS);
+    const last = Math.floor(to / DAY_MS);
+    const days = [...this.days].filter((d) => d >= first && d <= last).sort((a, b) => a - b);
+    return desc ? days.reverse() : days;
+  }
+
+  // ── writing ────────────────────────────────────────────────────────────
+
+  async write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]> {
+    this.checkOpen();
+    const outcomes: WriteOutcome[] = new Array(records.length);
+    let i = 0;
+    while (i < records.length) {
+      signal?.throwIfAborted();
+      if (i > 0) {
+        await yieldToLoop();
+        this.checkOpen();
+      }
+      i = this.writeSlice(records, i, outcomes);
+    }
+    this.checkSize(false);
+    return outcomes;
+  }
+
+  /**
+   * Writes records from `start` on until the slice is full, one transaction
+   * per day file touched, and returns where it stopped. A failed commit (a
+   * full disk, say) makes its day's lines of the slice `retry`.
+   */
+  private writeSlice(records: readonly LogRecord[], start: number, outcomes: WriteOutcome[]): number {
+    const started = performance.now();
+    const touched = new Map<number, { file: DayFile; indices: number[] }>();
+    let i = start;
+    let failure: unknown;
+    try {
+      for (; i < records.length && i - start < WRITE_BATCH; i++) {
+        if (performance.now() - started > WRITE_SLICE_MS) break;
+        const row = toRow(records[i]!);
+        if (typeof row === 'string') {
+          outcomes[i] = { result: 'reject', status: 400, reason: row };
+          continue;
+        }
+        const day = Math.floor(row.time / DAY_MS);
+        let open = touched.get(day);
+        if (!open) {
+          const file = this.file(day, true)!;
+          file.begin();
+          open = { file, indices: [] };
+          touched.set(day, open);
+        }
+        open.indices.push(i);
+        outcomes[i] = open.file.insert(row);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    for (const { file, indices } of touched.values()) {
+      try {
+        if (failure) throw failure;
+        file.commit();
+      } catch (err) {
+        file.rollback();
+        const reason = `the embedded log store could not write: ${(err as Error).message}`;
+        for (const j of indices) outcomes[j] = { result: 'retry', status: 503, reason };
+        this.log?.warn({ err, lines: indices.length }, 'embedded log store write failed');
+      }
+    }
+    if (failure) {
+      // The record that failed and those after it were not tried: they go back too.
+      const reason = `the embedded log store could not write: ${(failure as Error).message}`;
+      for (let j = i; j < records.length; j++) outcomes[j] = { result: 'retry', status: 503, reason };
+      return records.length;
+    }
+    return i;
+  }
+
+  /** Bytes of day files; past the limit, one error that names the way out. */
+  private checkSize(now: boolean): void {
+    if (this.sizeWarned || (!now && Date.now() - this.sizeCheckedAt < SIZE_CHECK_MS)) return;
+    this.sizeCheckedAt = Date.now();
+    let bytes = 0;
+    for (const day of this.days) {
+      for (const suffix of ['', '-wal']) {
+        try {
+          bytes += statSync(this.path(day) + suffix).size;
+        } catch {
+          // A WAL comes and goes.
+        }
+      }
+    }
+    if (bytes <= this.warnAtBytes) return;
+    this.sizeWarned = true;
+    const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
+    this.log?.error(
+      { dir: this.dir, bytes, limit: this.warnAtBytes },
+      `the embedded log store holds ${gib(bytes)} of logs, more than the ${gib(this.warnAtBytes)} it is ` +
+        'made for: searches and writes will keep slowing down as it grows. Keep logs of this volume in ' +
+        'Elasticsearch (set collector.elasticsearch), or keep fewer days (collector.retention.days).',
+    );
+  }
+
+  // ── searching ──────────────────────────────────────────────────────────
+
+  async search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
+    this.checkOpen();
+    if (!Number.isInteger(query.size) || query.size < 0 || query.size > MAX_WINDOW) {
+      throw new RangeError(`page size must be a whole number from 0 to ${MAX_WINDOW}, got ${query.size}`);
+    }
+    if (!Number.isFinite(query.from) || !Number.isFinite(query.to)) {
+      throw new RangeError(`a search needs a time range in epoch ms, got ${query.from} to ${query.to}`);
+    }
+    const after = query.after && checkCursor(query.after);
+    const histogram = emptyBuckets(query);
+    const result: SearchResult = { hits: [], total: { value: 0, exact: true } };
+    if (histogram) result.histogram = histogram;
+    const from = Math.max(query.from, 0);
+    const to = Math.min(query.to, MAX_TIME + 1);
+    const p = plan({ ...query, from, to }, (ids) => this.idTimes(ids, from, to));
+    if (p.match === undefined) return result;
+
+    const desc = query.order === 'desc';
+    let lines: Line[] = [];
+    if (query.size > 0) lines = await this.page(p, desc, query.size + 1, after, signal);
+    result.hits = lines.slice(0, query.size).map(toHit);
+    if (lines.length > query.size) result.next = result.hits.at(-1)!.sort;
+    // A first page that is not full has seen every match: it is the count.
+    result.total =
+      query.size > 0 && !after && lines.length <= query.size
+        ? { value: lines.length, exact: true }
+        : await this.count(p, signal);
+    if (histogram) await this.fillHistogram(p, query.histogramIntervalMs!, histogram, signal);
+    return result;
+  }
+
+  private idTimes(ids: string[], from: number, to: number): number[] {
+    const json = JSON.stringify(ids);
+    return this.daysIn(from, to, false).flatMap((day) => this.file(day, false)?.idTimes(json) ?? []);
+  }
+
+  /**
+   * Up to `need` lines after the cursor in the line order. The index gives
+   * lines in time order but in no fixed order within a millisecond, so the
+   * millisecond the cursor is in, and the one the page ends in, are read
+   * whole and sorted by (offset, id).
+   */
+  private async page(
+    p: Plan,
+    desc: boolean,
+    need: number,
+    after: SortKey | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Line[]> {
+    let from = p.from;
+    let to = p.to;
+    const out: Line[] = [];
+    const millisecond = (time: number, limit: number, cursor?: [number, string]) =>
+      this.file(Math.floor(time / DAY_MS), false)?.millisecond(p, time, desc, limit, cursor) ?? [];
+    if (after) {
+      const [time, offset, id] = after;
+      if (desc ? time < from : time > to) return out;
+      if (time >= from && time <= to) {
+        out.push(...millisecond(time, need, [offset, id]));
+        if (desc) to = time - 1;
+        else from = time + 1;
+      }
+    }
+    if (out.length >= need || from > to) return out;
+    const found: Line[] = [];
+    await this.scan(from, to, desc, p.selective, signal, (step) => {
+      const limit = need - out.length - found.length;
+      const rows = this.file(step.day, false)?.timeOrdered(p, step.from, step.to, desc, limit) ?? [];
+      found.push(...rows);
+      return out.length + found.length >= need;
+    });
+    if (out.length + found.length < need) return out.concat(found.sort(lineOrder(desc)));
+    // The last millisecond may be cut short and out of order: read it whole.
+    const last = found.at(-1)!.time;
+    out.push(...found.filter((line) => line.time !== last).sort(lineOrder(desc)));
+    out.push(...millisecond(last, need - out.length));
+    return out;
+  }
+
+  private async count(p: Plan, signal: AbortSignal | undefined): Promise<SearchResult['total']> {
+    let n = 0;
+    await this.scan(p.from, p.to, true, p.selective, signal, (step) => {
+      n += this.file(step.day, false)?.count(p, step.from, step.to, TOTAL_LIMIT + 1 - n) ?? 0;
+      return n > TOTAL_LIMIT;
+    });
+    return n > TOTAL_LIMIT ? { value: TOTAL_LIMIT, exact: false } : { value: n, exact: true };
+  }
+
+  private async fillHistogram(
+    p: Plan,
+    interval: number,
+    buckets: { time: number; count: number }[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const first = buckets[0]?.time ?? 0;
+    await this.scan(p.from, p.to, false, true, signal, (step) => {
+      for (const row of this.file(step.day, false)?.histogram(p, step.from, step.to, interval) ?? []) {
+        const slot = buckets[(row.bucket * interval - first) / interval];
+        if (slot) slot.count += row.n;
+      }
+      return false;
+    });
+  }
+
+  /**
+   * Visits [from, to] a day file at a time, until `visit` says it has
+   * enough. A stepwise scan (one that may read far: histograms, checks on
+   * columns) cuts each day further into time steps, with a turn of the event
+   * loop between them: a step grows while quick and halves when slow. Full
+   * text matching does not always get cheaper with a shorter step (FTS5
+   * looks past the end of the step for the next match of a rare phrase), so
+   * when halving a step did not make it much quicker, the rest of the day
+   * goes in one step rather than in many slow ones.
+   */
+  private async scan(
+    from: number,
+    to: number,
+    desc: boolean,
+    stepwise: boolean,
+    signal: AbortSignal | undefined,
+    visit: (step: Step) => boolean,
+  ): Promise<void> {
+    let span = FIRST_STEP_MS;
+    let visited = false;
+    for (const day of this.daysIn(from, to, desc)) {
+      let lo = Math.max(from, day * DAY_MS);
+      let hi = Math.min(to, day * DAY_MS + DAY_MS - 1);
+      if (!stepwise) {
+        if (visit({ day, from: lo, to: hi })) return;
+        continue;
+      }
+      let previous: { span: number; took: number } | undefined;
+      while (lo <= hi) {
+        if (visited) {
+          await yieldToLoop();
+          signal?.throwIfAborted();
+          this.checkOpen();
+        }
+        visited = true;
+        const [a, b] = desc ? [Math.max(lo, hi - span + 1), hi] : [lo, Math.min(hi, lo + span - 1)];
+        const started = performance.now();
+        if (visit({ day, from: a, to: b })) return;
+        const took = performance.now() - started;
+        if (desc) hi = a - 1;
+        else lo = b + 1;
+        const used = b - a + 1;
+        const notCheaper = previous !== undefined && used <= previous.span / 2 && took > previous.took * 0.75;
+        if (took > STEP_SLOW_MS && notCheaper) span = DAY_MS;
+        else if (took < STEP_FAST_MS) span = Math.min(span * 4, DAY_MS);
+        else if (took > STEP_SLOW_MS) span = Math.max(MIN_STEP_MS, Math.floor(span / 2));
+        previous = { span: used, took };
+      }
+    }
+  }
+
+  // ── context ────────────────────────────────────────────────────────────
+
+  async context(query: ContextQuery, _signal?: AbortSignal): Promise<ContextResult | undefined> {
+    this.checkOpen();
+    const scope = query.namespaces && JSON.stringify(query.namespaces);
+    // The anchor's day is unknown: ask each day, newest first (one lookup by id each).
+    let anchor: (Line & { stream: StreamName }) | undefined;
+    let anchorDay = 0;
+    for (const day of [...this.days].sort((a, b) => b - a)) {
+      anchor = this.file(day, false)?.anchor(query.id, scope);
+      if (anchor) {
+        anchorDay = day;
+        break;
+      }
+    }
+    if (!anchor) return undefined;
+    const found = anchor;
+    // A stream goes on across midnight: a side not filled by the anchor's day continues in the next file.
+    const side = (desc: boolean, size: number): Line[] => {
+      let limit = Number.isFinite(size) ? Math.min(Math.max(0, Math.floor(size)), MAX_WINDOW) : 0;
+      const lines: Line[] = [];
+      const days = [...this.days]
+        .filter((d) => (desc ? d <= anchorDay : d >= anchorDay))
+        .sort((a, b) => a - b);
+      if (desc) days.reverse();
+      for (const day of days) {
+        if (limit === 0) break;
+        const more = this.file(day, false)?.neighbours(found.stream, found, desc, limit) ?? [];
+        lines.push(...more);
+        limit -= more.length;
+      }
+      return lines;
+    };
+    return {
+      before: side(true, query.before).reverse().map(toHit),
+      anchor: toHit(anchor),
+      after: side(false, query.after).map(toHit),
+    };
+  }
+
+  // ── retention ──────────────────────────────────────────────────────────
+
+  async deleteBefore(cutoff: number): Promise<string[]> {
+    this.checkOpen();
+    const end = Math.floor(cutoff / DAY_MS);
+    const deleted: string[] = [];
+    for (const day of [...this.days].filter((d) => d < end).sort((a, b) => a - b)) {
+      // Closing checkpoints the WAL into the file; then the WAL goes first, so a stale
+      // one can never be replayed into a new file of the same name.
+      this.files.get(day)?.close();
+      this.files.delete(day);
+      this.days.delete(day);
+      const path = this.path(day);
+      for (const suffix of ['-wal', '-shm', '']) rmSync(path + suffix, { force: true });
+      deleted.push(dayName(day));
+    }
+    if (deleted.length > 0) this.log?.info({ days: deleted }, 'embedded log store deleted old days');
+    return deleted;
+  }
+}
+
+function toHit(line: Line): LogHit {
+  return { id: line.id, sort: [line.time, line.offset, line.id], doc: JSON.parse(line.doc) };
+}
+
+/** Byte order of UTF-8, as SQLite and Elasticsearch compare ids. */
+function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is exactly \x00-\x7f
+  if (/^[\x00-\x7f]*$/.test(a + b)) return a < b ? -1 : 1;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function lineOrder(desc: boolean): (a: Line, b: Line) => number {
+  return (a, b) => {
+    const order = a.time - b.time || a.offset - b.offset || compareIds(a.id, b.id);
+    return desc ? -order : order;
+  };
+}
+
+function checkCursor(after: SortKey): SortKey {
+  const [time, offset, id] = after;
+  if (!Number.isSafeInteger(time) || !Number.isFinite(offset) || typeof id !== 'string') {
+    throw new RangeError('the cursor must be [time in ms, offset, id] as a previous page returned it');
+  }
+  return after;
+}

@@ -1,0 +1,80 @@
+import type { SearchQuery, SortKey } from '../query/types.ts';
+
+/**
+ * One log record as the sidecar writes it: the ECS document as JSON text, with
+ * the fields every store needs read out once.
+ */
+export interface LogRecord {
+  /** `event.id`: the Elasticsearch `_id` and the embedded store's primary key. */
+  id: string;
+  /** `@timestamp` in epoch ms: chooses the daily index (or day partition). */
+  time: number;
+  /** The whole document, UTF-8 JSON. */
+  doc: Buffer;
+}
+
+/** What a store made of one record of a write. */
+export type WriteOutcome =
+  | { result: 'ok' }
+  /** The store is overloaded or failing (429/5xx): write it again later. */
+  | { result: 'retry'; status: number; reason: string }
+  /** The record itself is refused (a mapping conflict): dead-letter it, never retry. */
+  | { result: 'reject'; status: number; reason: string };
+
+/** One line found: its document and where it sorts. */
+export interface LogHit {
+  id: string;
+  /** [@timestamp ms, log.offset, event.id]: the sort key, also the paging cursor. */
+  sort: SortKey;
+  doc: Record<string, unknown>;
+}
+
+export interface SearchResult {
+  hits: LogHit[];
+  /** Hits matching the query in all, up to the store's counting limit. */
+  total: { value: number; exact: boolean };
+  /** The cursor for the next page; absent when this page was the last. */
+  next?: SortKey;
+  /** Counts per time bucket over the whole query, oldest first, when asked for. */
+  histogram?: { time: number; count: number }[];
+}
+
+export interface ContextQuery {
+  id: string;
+  before: number;
+  after: number;
+  /** The caller's namespace scope; undefined means every namespace. */
+  namespaces?: readonly string[];
+}
+
+/** Lines of one stream (namespace, pod, container, file) around an anchor, in written order. */
+export interface ContextResult {
+  before: LogHit[];
+  anchor: LogHit;
+  after: LogHit[];
+}
+
+/**
+ * Where the collector keeps logs: Elasticsearch in production, node:sqlite on
+ * one machine. Both answer the same queries with the same result shapes, and
+ * both enforce `namespaces` inside the query they run.
+ */
+export interface LogStore {
+  readonly kind: 'elasticsearch' | 'embedded';
+  /** Creates schema or index template; safe to call again. */
+  open(): Promise<void>;
+  /**
+   * Resolves once every `ok` record is durable (a later crash keeps it). A
+   * record whose id is already stored is `ok` and stays stored once.
+   * Outcomes are in the order of `records`. Throws when the store is unreachable.
+   */
+  write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]>;
+  search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;
+  /** Undefined when the id is unknown or outside the caller's namespaces. */
+  context(query: ContextQuery, signal?: AbortSignal): Promise<ContextResult | undefined>;
+  /** Deletes whole days before the cutoff (epoch ms, UTC day boundaries); returns the days deleted. */
+  deleteBefore(cutoff: number): Promise<string[]>;
+  /** Whether the store answers now (for /readyz). */
+  ping(signal?: AbortSignal): Promise<boolean>;
+  close(): Promise<void>;
+}
