@@ -489,6 +489,6 @@ describeLogStoreContract(
       },
     };
   },
-  // Past 10,000 lines, so the total has to say it stopped counting.
-  { pagingLines: 10_500 },
+  // The 50,000 hits; past 10,000, so the total also has to say it stopped counting.
+  { pagingLines: 50_000 },
 );

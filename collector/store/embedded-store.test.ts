@@ -12,19 +12,23 @@ import { EmbeddedStore } from './embedded-store.ts';
 import { tokenize } from './embedded-tokens.ts';
 import type { LogRecord } from './store.ts';
 
-describeLogStoreContract('embedded', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'lookout-embedded-'));
-  const store = new EmbeddedStore({ dir });
-  await store.open();
-  return {
-    store,
-    refresh: async () => {},
-    cleanup: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeLogStoreContract(
+  'embedded',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-embedded-'));
+    const store = new EmbeddedStore({ dir });
+    await store.open();
+    return {
+      store,
+      refresh: async () => {},
+      cleanup: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { pagingLines: 50_000 },
+);
 
 const T = Date.UTC(2024, 4, 1, 10);
 const HOUR = 3_600_000;
