@@ -27,17 +27,33 @@ const MESSAGES = [
   (r: () => number) => `Retrying request to inventory-service attempt=${r() % 3} cause=timeout`,
 ];
 
-/** Logback's default pattern, with messages and their lengths spread like a busy web service's (~120 B a line). */
-export async function writeLogFiles(dir: string, files: number, linesPerFile: number): Promise<LogFileSet> {
-  let seed = 0x2545f491;
-  // xorshift: the same file set on every run, without the cost of crypto randomness.
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return seed >>> 0;
+/** xorshift: the same data on every run, without the cost of crypto randomness. */
+export function xorshift(seed: number): () => number {
+  let state = seed | 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
   };
+}
+
+/**
+ * One line in Logback's default pattern (no newline), with messages and their lengths spread like a busy
+ * web service's (~120 B a line). `at` is the time as Logback prints it: `2026-11-23 03:12:00.007`.
+ */
+export function logbackLine(at: string, random: () => number): string {
   const pick = <T>(list: readonly T[]) => list[random() % list.length]!;
+  return `${at} [${pick(THREADS)}] ${pick(LEVELS).padEnd(5)} ${pick(LOGGERS)} - ${pick(MESSAGES)(random)}`;
+}
+
+/** The time of a Logback line as its default pattern prints it, in UTC. */
+export function logbackTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+export async function writeLogFiles(dir: string, files: number, linesPerFile: number): Promise<LogFileSet> {
+  const random = xorshift(0x2545f491);
   const paths: string[] = [];
   let bytes = 0;
   const start = Date.UTC(2026, 10, 23, 3, 12);
@@ -47,8 +63,7 @@ export async function writeLogFiles(dir: string, files: number, linesPerFile: nu
     const out = createWriteStream(path);
     let chunk = '';
     for (let i = 0; i < linesPerFile; i++) {
-      const at = new Date(start + i * 7).toISOString().replace('T', ' ').slice(0, 23);
-      chunk += `${at} [${pick(THREADS)}] ${pick(LEVELS).padEnd(5)} ${pick(LOGGERS)} - ${pick(MESSAGES)(random)}\n`;
+      chunk += `${logbackLine(logbackTime(start + i * 7), random)}\n`;
       if (chunk.length > 1 << 20 || i === linesPerFile - 1) {
         bytes += Buffer.byteLength(chunk);
         if (!out.write(chunk)) await once(out, 'drain');

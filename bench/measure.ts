@@ -81,6 +81,11 @@ export class MeasuredProcess {
     }
   }
 
+  /** The last lines the process wrote, stdout and stderr together. */
+  lastLines(count = 30): string[] {
+    return this.output.join('').split('\n').slice(-count);
+  }
+
   failure(problem: string): Error {
     return new Error(`${problem}; last output:\n${this.output.join('').split('\n').slice(-30).join('\n')}`);
   }
@@ -101,6 +106,20 @@ export async function waitUntil(
     if (Date.now() > deadline) throw proc.failure(`timed out waiting for ${what}`);
     await delay(pollMs);
   }
+}
+
+/** What one benchmark adds to RESULTS.md under its title. */
+export interface BenchmarkSection {
+  title: string;
+  /** Versions of what was measured against, for the machine line. */
+  machine: string[];
+  body: string;
+}
+
+/** The nearest-rank percentile: a value that was measured, never one between two. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 export function median(values: number[]): number {

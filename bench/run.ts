@@ -1,37 +1,77 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../test/infra/exec.ts';
-import { type BenchmarkSection, sidecarBenchmark } from './sidecar.ts';
+import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
+import type { BenchmarkSection } from './measure.ts';
+import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
 
-const BENCHMARKS: (() => Promise<BenchmarkSection>)[] = [sidecarBenchmark];
+interface Benchmark {
+  /** What LOOKOUT_BENCH_ONLY calls it. */
+  name: string;
+  /** Its section's heading in RESULTS.md. */
+  title: string;
+  run: () => Promise<BenchmarkSection>;
+}
+
+const BENCHMARKS: Benchmark[] = [
+  { name: 'sidecar', title: SIDECAR_TITLE, run: sidecarBenchmark },
+  { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
+];
+
+// LOOKOUT_BENCH_ONLY=collector runs only the benchmarks named (comma-separated); the others keep the
+// section their last run wrote, so one benchmark can be run again without losing the other's figures.
+const only = process.env.LOOKOUT_BENCH_ONLY?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
+const unknown = only?.filter((name) => !BENCHMARKS.some((b) => b.name === name)) ?? [];
+if (unknown.length > 0) {
+  throw new Error(
+    `LOOKOUT_BENCH_ONLY names ${unknown.join(', ')}; the benchmarks are ${BENCHMARKS.map((b) => b.name).join(', ')}`,
+  );
+}
 
 const started = performance.now();
-const sections: BenchmarkSection[] = [];
-for (const benchmark of BENCHMARKS) sections.push(await benchmark());
-
+const results = join(import.meta.dirname, 'RESULTS.md');
+const previous = only ? await previousSections(results) : new Map<string, string>();
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const cores = cpus();
 const machine = [
   `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'})`,
   `Node ${process.version}`,
 ];
+const sections: string[] = [];
+for (const benchmark of BENCHMARKS) {
+  if (only && !only.includes(benchmark.name)) {
+    const kept = previous.get(benchmark.title);
+    if (kept) sections.push(kept);
+    continue;
+  }
+  const s = await benchmark.run();
+  sections.push(
+    [`## ${s.title}`, '', `${date} UTC; ${[...machine, ...s.machine].join('; ')}.`, '', s.body].join('\n'),
+  );
+}
+
 const text = [
   '# Benchmarks',
   '',
-  'Written by `make bench` (`node bench/run.ts`); every figure is a median over rounds run against a peer in the same run, on a shared machine, so ratios mean more than absolute numbers.',
-  ...sections.flatMap((s) => [
-    '',
-    `## ${s.title}`,
-    '',
-    `${date} UTC; ${[...machine, ...s.machine].join('; ')}.`,
-    '',
-    s.body,
-  ]),
+  'Written by `make bench` (`node bench/run.ts`); every throughput figure is a median over rounds run against a peer in the same run, on a shared machine, so ratios mean more than absolute numbers; latencies are percentiles over hundreds of queries.',
+  ...sections.flatMap((s) => ['', s]),
   '',
 ].join('\n');
-const results = join(import.meta.dirname, 'RESULTS.md');
 await writeFile(results, text);
 // `make check` holds the file to the project's Markdown format, tables aligned included.
 await run(join(import.meta.dirname, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', results]);
 console.log(`bench/RESULTS.md written after ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+/** The `## ` sections of the results file as it is, by title. */
+async function previousSections(file: string): Promise<Map<string, string>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^(?=## )/m).slice(1)) {
+    const title = part.slice(3, part.indexOf('\n')).trim();
+    sections.set(title, part.trim());
+  }
+  return sections;
+}

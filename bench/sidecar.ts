@@ -9,7 +9,7 @@ import { run } from '../test/infra/exec.ts';
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
 import { freePort } from '../test/infra/ports.ts';
 import { type LogFileSet, writeLogFiles } from './logback-lines.ts';
-import { MeasuredProcess, median, table, waitUntil } from './measure.ts';
+import { type BenchmarkSection, MeasuredProcess, median, table, waitUntil } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'lookout.ts');
@@ -45,11 +45,7 @@ interface Context {
   work: string;
 }
 
-export interface BenchmarkSection {
-  title: string;
-  machine: string[];
-  body: string;
-}
+export const SIDECAR_TITLE = 'Sidecar: Lookout vs rsyslog, files → Kafka';
 
 /** Lookout sidecar vs rsyslog (imfile → omkafka) on one file set and one broker, plus the local ceiling. */
 export async function sidecarBenchmark(): Promise<BenchmarkSection> {
@@ -83,7 +79,7 @@ export async function sidecarBenchmark(): Promise<BenchmarkSection> {
     const profile =
       medians.lookout.linesPerSecond < medians.rsyslog.linesPerSecond ? await profileLookout(ctx) : undefined;
     return {
-      title: 'Sidecar: Lookout vs rsyslog, files → Kafka',
+      title: SIDECAR_TITLE,
       machine: [rsyslogVersion, `Kafka ${KAFKA_VERSION} (one KRaft node on loopback)`],
       body: report(files, runs, medians, profile),
     };

@@ -22,6 +22,9 @@ export interface LogConsumerOptions {
   metrics: Metrics;
 }
 
+/** Records stored and committed at a time: small enough to write well inside the session timeout. */
+const SLICE_RECORDS = 10_000;
+
 interface DeadLetter {
   message: KafkaMessage;
   reason: string;
@@ -104,6 +107,13 @@ export class LogConsumer {
         { err: describeError(payload.error), restart: payload.restart },
         'kafka consumer crashed',
       );
+      // kafkajs restarts itself after retriable errors only; after any other, join the group afresh.
+      if (!payload.restart && !this.stopping.signal.aborted) {
+        this.joining = this.consumer
+          .disconnect()
+          .catch(() => {})
+          .then(() => this.join());
+      }
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.running = true;
@@ -149,6 +159,12 @@ export class LogConsumer {
     }
   }
 
+  /**
+   * A fetched batch can hold tens of thousands of records (the fetch limit
+   * counts compressed bytes): it is stored and committed in slices with a
+   * heartbeat between them, so a long batch never outlives the session and
+   * a crash re-reads at most one slice.
+   */
   private async batch({
     batch,
     heartbeat,
@@ -156,17 +172,44 @@ export class LogConsumer {
     isStale,
     resolveOffset,
   }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
-    const started = performance.now();
+    const { topic, partition } = batch;
+    for (let start = 0; start < batch.messages.length; start += SLICE_RECORDS) {
+      if (!isRunning() || isStale()) return;
+      const started = performance.now();
+      const messages = batch.messages.slice(start, start + SLICE_RECORDS);
+      if (!(await this.store(messages, { topic, partition }, heartbeat, () => !isRunning() || isStale())))
+        return;
+      const last = messages.at(-1)!.offset;
+      const next = (BigInt(last) + 1n).toString();
+      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+      // The next fetch starts after the resolved offset, not the committed one.
+      resolveOffset(last);
+      await heartbeat();
+      this.m.batchRecords.observe(messages.length);
+      this.m.batchSeconds.observe((performance.now() - started) / 1000);
+      const lag = BigInt(batch.highWatermark) - BigInt(next);
+      this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+    }
+  }
+
+  /**
+   * Stores one slice, holding it while the store fails; what cannot be stored
+   * goes to the dead-letter topic. Returns false when the slice was given up
+   * (stopping, or the partition moved to another member).
+   */
+  private async store(
+    messages: KafkaMessage[],
+    from: { topic: string; partition: number },
+    heartbeat: () => Promise<void>,
+    gone: () => boolean,
+  ): Promise<boolean> {
     const records: LogRecord[] = [];
     const sources = new Map<LogRecord, KafkaMessage>();
     const dead: DeadLetter[] = [];
-    for (const message of batch.messages) {
-      if (!message.value) {
-        dead.push({ message, reason: 'empty message' });
-        continue;
-      }
-      const parsed = parseRecord(message.value);
+    for (const message of messages) {
+      const parsed = message.value
+        ? parseRecord(message.value)
+        : { ok: false as const, reason: 'empty message' };
       if (!parsed.ok) {
         dead.push({ message, reason: parsed.reason });
         continue;
@@ -183,7 +226,7 @@ export class LogConsumer {
         refused = rejected.length;
         break;
       } catch (err) {
-        if (this.stopping.signal.aborted || !isRunning() || isStale()) return;
+        if (this.stopping.signal.aborted || gone()) return false;
         this.m.storeFailures.inc();
         if (this.failingSince === undefined) {
           this.failingSince = Date.now();
@@ -201,17 +244,10 @@ export class LogConsumer {
       this.opts.log.info({ downSeconds: (Date.now() - this.failingSince) / 1000 }, 'log store recovered');
       this.failingSince = undefined;
     }
-    await this.deadLetter(batch.topic, batch.partition, dead);
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-    // The next fetch starts after the resolved offset, not the committed one.
-    resolveOffset(batch.lastOffset());
+    await this.deadLetter(from.topic, from.partition, dead);
     this.m.records.inc({ outcome: 'stored' }, records.length - refused);
     this.m.records.inc({ outcome: 'dead_lettered' }, dead.length);
-    this.m.batchRecords.observe(batch.messages.length);
-    this.m.batchSeconds.observe((performance.now() - started) / 1000);
-    const lag = BigInt(batch.highWatermark) - BigInt(next);
-    this.m.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
+    return true;
   }
 
   /** The original message, its key, and where it came from and why it was refused, in headers. */

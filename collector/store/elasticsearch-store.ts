@@ -124,15 +124,19 @@ export class ElasticsearchStore implements LogStore {
       if (refusal) outcomes[i] = { result: 'reject', status: 400, reason: refusal };
       else pending.push(i);
     });
-    for (const chunk of this.chunks(records, pending)) {
-      await this.bulk(records, chunk, outcomes, signal);
-    }
+    // Two bulk requests in flight keep the cluster's write threads busy while one response travels.
+    const chunks = [...this.chunks(records, pending)];
+    const next = async (): Promise<void> => {
+      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift())
+        await this.bulk(records, chunk, outcomes, signal);
+    };
+    await Promise.all([next(), next()]);
     return outcomes;
   }
 
   /** Splits by count and body size, so one bulk request stays well inside http.max_content_length. */
   private *chunks(records: readonly LogRecord[], indices: number[]): Generator<number[]> {
-    const maxBytes = this.config.bulkMaxBytes ?? 10 * 1024 * 1024;
+    const maxBytes = this.config.bulkMaxBytes ?? 5 * 1024 * 1024;
     const maxDocs = this.config.bulkMaxDocs ?? 5_000;
     let chunk: number[] = [];
     let bytes = 0;

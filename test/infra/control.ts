@@ -3,7 +3,14 @@
  * the global setup's process; tests reach them through the loopback control server it exports.
  */
 
-export const INFRA_SERVERS = ['kafka', 'elasticsearch', 'prometheus', 'alertmanager', 'blackbox'] as const;
+export const INFRA_SERVERS = [
+  'kafka',
+  'elasticsearch',
+  'prometheus',
+  'alertmanager',
+  'blackbox',
+  'kubernetes',
+] as const;
 export type InfraServer = (typeof INFRA_SERVERS)[number];
 
 export const INFRA_ACTIONS = ['start', 'stop', 'kill', 'restart'] as const;
@@ -18,6 +25,7 @@ export const INFRA_ENV: Record<InfraServer, string> = {
   prometheus: 'LOOKOUT_TEST_PROMETHEUS_URL',
   alertmanager: 'LOOKOUT_TEST_ALERTMANAGER_URL',
   blackbox: 'LOOKOUT_TEST_BLACKBOX_URL',
+  kubernetes: 'LOOKOUT_TEST_KUBERNETES_URL',
 };
 export const INFRA_CONTROL_ENV = 'LOOKOUT_TEST_INFRA_CONTROL';
 
@@ -28,6 +36,13 @@ export const KAFKA_SECURITY_ENV = {
   caFile: 'LOOKOUT_TEST_KAFKA_CA_FILE',
   username: 'LOOKOUT_TEST_KAFKA_SASL_USERNAME',
   password: 'LOOKOUT_TEST_KAFKA_SASL_PASSWORD',
+} as const;
+
+/** Where the shared kube-apiserver's credentials are published, besides its URL. */
+export const KUBERNETES_ENV = {
+  kubeconfig: 'LOOKOUT_TEST_KUBECONFIG',
+  token: 'LOOKOUT_TEST_KUBERNETES_TOKEN',
+  caFile: 'LOOKOUT_TEST_KUBERNETES_CA_FILE',
 } as const;
 
 function required(variable: string): string {
@@ -71,6 +86,27 @@ export function kafkaSecurity(): KafkaSecurity {
     caFile: required(KAFKA_SECURITY_ENV.caFile),
     username: required(KAFKA_SECURITY_ENV.username),
     password: required(KAFKA_SECURITY_ENV.password),
+  };
+}
+
+export interface KubernetesAccess {
+  /** https://127.0.0.1:<port> of kube-apiserver. */
+  url: string;
+  /** Bearer token of user lookout-test, group system:masters (cluster-admin). */
+  token: string;
+  /** kubeconfig file with the URL, the token and the CA; for KubeConfig.loadFromFile or kubectl. */
+  kubeconfig: string;
+  /** PEM that verifies the apiserver's self-signed serving certificate. */
+  caFile: string;
+}
+
+/** The shared kube-apiserver; restartServer('kubernetes') restarts the apiserver and keeps etcd's data. */
+export function kubernetesAccess(): KubernetesAccess {
+  return {
+    url: infraAddress('kubernetes'),
+    token: required(KUBERNETES_ENV.token),
+    kubeconfig: required(KUBERNETES_ENV.kubeconfig),
+    caFile: required(KUBERNETES_ENV.caFile),
   };
 }
 

@@ -4,10 +4,12 @@ import {
   INFRA_SERVERS,
   type InfraServer,
   KAFKA_SECURITY_ENV,
+  KUBERNETES_ENV,
 } from './control.ts';
 import { startControlServer } from './control-server.ts';
 import { ensureElasticsearch, startElasticsearch } from './elasticsearch.ts';
 import { ensureKafka, type KafkaServer, startKafka } from './kafka.ts';
+import { ensureKubernetes, type KubernetesServer, startKubernetes } from './kubernetes.ts';
 import type { ServerProcess } from './process.ts';
 import {
   ensurePrometheusStack,
@@ -60,6 +62,14 @@ function kafkaSecurityEnv(kafka: KafkaServer): Record<string, string> {
   };
 }
 
+function kubernetesEnv(kubernetes: KubernetesServer): Record<string, string> {
+  return {
+    [KUBERNETES_ENV.kubeconfig]: kubernetes.kubeconfig,
+    [KUBERNETES_ENV.token]: kubernetes.token,
+    [KUBERNETES_ENV.caFile]: kubernetes.caFile,
+  };
+}
+
 /** Throws one error that carries every failure's message (each holds its own log tail). */
 function throwIfRejected(results: PromiseSettledResult<unknown>[], what: string): void {
   const reasons = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
@@ -79,6 +89,9 @@ export async function startInfra(names: InfraServer[], log: Log = () => {}): Pro
   if (wanted.has('elasticsearch')) fetches.push(timed(log, 'fetched Elasticsearch', ensureElasticsearch));
   if (['prometheus', 'alertmanager', 'blackbox'].some((name) => wanted.has(name as InfraServer))) {
     fetches.push(timed(log, 'checked Prometheus packages', ensurePrometheusStack));
+  }
+  if (wanted.has('kubernetes')) {
+    fetches.push(timed(log, 'found or built etcd and kube-apiserver', () => ensureKubernetes(log)));
   }
   throwIfRejected(await Promise.allSettled(fetches), 'could not fetch the test servers');
 
@@ -105,6 +118,9 @@ export async function startInfra(names: InfraServer[], log: Log = () => {}): Pro
     starts.push(start('kafka', startKafka, (kafka) => kafka.brokers.join(','), kafkaSecurityEnv));
   }
   if (wanted.has('elasticsearch')) starts.push(start('elasticsearch', startElasticsearch, (es) => es.url));
+  if (wanted.has('kubernetes')) {
+    starts.push(start('kubernetes', startKubernetes, (kubernetes) => kubernetes.url, kubernetesEnv));
+  }
   if (wanted.has('alertmanager')) starts.push(start('alertmanager', startAlertmanager, (am) => am.url));
   // Prometheus's config names the blackbox exporter's address, so that one goes first; it is up in well
   // under a second.
