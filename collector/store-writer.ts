@@ -1,4 +1,5 @@
-import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import type { BackoffOptions } from '../core/backoff.ts';
+import { type Attempt, retryItems } from '../core/item-retry.ts';
 import type { LogRecord, LogStore } from './store/store.ts';
 
 export interface Rejection {
@@ -25,22 +26,23 @@ export class StoreWriter {
     this.onRetry = onRetry;
   }
 
-  async writeAll(records: readonly LogRecord[], signal: AbortSignal): Promise<Rejection[]> {
-    const rejected: Rejection[] = [];
-    let pending = records;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await sleep(backoffDelay(round - 1, this.backoff), signal);
-      const outcomes = await this.store.write(pending, signal);
-      const retry: LogRecord[] = [];
-      outcomes.forEach((outcome, i) => {
-        const record = pending[i]!;
-        if (outcome.result === 'retry') retry.push(record);
-        else if (outcome.result === 'reject')
-          rejected.push({ record, status: outcome.status, reason: outcome.reason });
-      });
-      if (retry.length > 0) this.onRetry(retry.length);
-      pending = retry;
-    }
-    return rejected;
+  writeAll(records: readonly LogRecord[], signal: AbortSignal): Promise<Rejection[]> {
+    return retryItems(records, (pending) => this.attempt(pending, signal), {
+      backoff: this.backoff,
+      signal,
+      onRetry: this.onRetry,
+    });
+  }
+
+  private async attempt(pending: LogRecord[], signal: AbortSignal): Promise<Attempt<LogRecord, Rejection>> {
+    const outcomes = await this.store.write(pending, signal);
+    const result: Attempt<LogRecord, Rejection> = { retry: [], rejected: [] };
+    outcomes.forEach((outcome, i) => {
+      const record = pending[i]!;
+      if (outcome.result === 'retry') result.retry.push(record);
+      else if (outcome.result === 'reject')
+        result.rejected.push({ record, status: outcome.status, reason: outcome.reason });
+    });
+    return result;
   }
 }

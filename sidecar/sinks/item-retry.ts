@@ -1,20 +1,14 @@
-import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
+import { type Attempt, retryItems } from '../../core/item-retry.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Entry } from './sink.ts';
 
-/** What one attempt made of the entries it sent. */
-export interface AttemptResult {
-  /** Refused for a passing reason (429, 5xx): sent again after a backoff. */
-  retry: Entry[];
-  /** Refused for good: kept in the dead-letter file. */
-  rejected: { entry: Entry; status: number | string; reason: string }[];
-}
+/** What one attempt made of the entries it sent; refusals are kept in the dead-letter file. */
+export type AttemptResult = Attempt<Entry, { entry: Entry; status: number | string; reason: string }>;
 
 /**
- * Sends entries until each is confirmed or dead-lettered, retrying only the
- * ones that failed, for sinks whose destination answers per record
- * (Elasticsearch bulk items, collector ingest lines). A whole-request failure
- * (network, auth) is thrown to the runner, which retries the batch as a unit.
+ * Delivery for sinks whose destination answers per record (Elasticsearch bulk
+ * items, collector ingest lines): retried per record, refusals dead-lettered.
  */
 export class ItemDelivery {
   private readonly deadLetter: DeadLetterFile;
@@ -32,13 +26,11 @@ export class ItemDelivery {
     attempt: (entries: Entry[]) => Promise<AttemptResult>,
     signal: AbortSignal,
   ): Promise<void> {
-    let pending = entries;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await sleep(backoffDelay(round - 1, this.backoff), signal);
-      const result = await attempt(pending);
-      await this.deadLetter.write(result.rejected);
-      if (result.retry.length > 0) this.onRetry(result.retry.length);
-      pending = result.retry;
-    }
+    await retryItems(entries, attempt, {
+      backoff: this.backoff,
+      signal,
+      onRetry: this.onRetry,
+      onRejected: (rejected) => this.deadLetter.write(rejected),
+    });
   }
 }
