@@ -72,13 +72,13 @@ export class LogConsumer {
       ),
       batchRecords: metrics.histogram(
         'collector_batch_records',
-        'Records per Kafka batch',
+        'Records per slice of a Kafka batch stored and committed together',
         [],
         [1, 10, 100, 500, 1000, 5000, 20000],
       ),
       batchSeconds: metrics.histogram(
         'collector_batch_seconds',
-        'Time to store and commit one Kafka batch',
+        'Time to store and commit one slice of a Kafka batch',
         [],
         [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       ),
