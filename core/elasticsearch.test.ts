@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DailyIndex, logIndexTemplate } from './elasticsearch.ts';
+import { bulkChunks, DailyIndex, logIndexTemplate } from './elasticsearch.ts';
 
 describe('DailyIndex', () => {
   const index = new DailyIndex('lookout-logs-{yyyy.MM.dd}');
@@ -22,5 +22,13 @@ describe('DailyIndex', () => {
     const outer = logIndexTemplate(new DailyIndex('lookout-logs-{yyyy.MM.dd}'));
     const inner = logIndexTemplate(new DailyIndex('lookout-logs-audit-{yyyy.MM.dd}'));
     expect(inner.priority).toBeGreaterThan(outer.priority);
+  });
+});
+
+describe('bulkChunks', () => {
+  it('splits by count and by body size, and sends an oversized item alone', () => {
+    const sizes = [100, 100, 100, 2_000, 100];
+    const chunks = [...bulkChunks(sizes, (n) => n, { maxDocs: 2, maxBytes: 1_000 })];
+    expect(chunks).toEqual([[100, 100], [100], [2_000], [100]]);
   });
 });

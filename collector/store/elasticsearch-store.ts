@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
+  bulkChunks,
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
@@ -135,22 +136,11 @@ export class ElasticsearchStore implements LogStore {
   }
 
   /** Splits by count and body size, so one bulk request stays well inside http.max_content_length. */
-  private *chunks(records: readonly LogRecord[], indices: number[]): Generator<number[]> {
-    const maxBytes = this.config.bulkMaxBytes ?? 5 * 1024 * 1024;
-    const maxDocs = this.config.bulkMaxDocs ?? 5_000;
-    let chunk: number[] = [];
-    let bytes = 0;
-    for (const i of indices) {
-      const size = records[i]!.doc.length + 120;
-      if (chunk.length > 0 && (chunk.length >= maxDocs || bytes + size > maxBytes)) {
-        yield chunk;
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(i);
-      bytes += size;
-    }
-    if (chunk.length > 0) yield chunk;
+  private chunks(records: readonly LogRecord[], indices: number[]): Generator<number[]> {
+    return bulkChunks(indices, (i) => records[i]!.doc.length, {
+      maxDocs: this.config.bulkMaxDocs ?? 5_000,
+      maxBytes: this.config.bulkMaxBytes ?? 5 * 1024 * 1024,
+    });
   }
 
   private async bulk(

@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
+  bulkChunks,
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
@@ -44,29 +45,12 @@ export class ElasticsearchSink implements Sink {
   async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
     await this.ensureTemplate();
     const entries = batches.flatMap((b) => b.entries);
-    for (const chunk of this.chunks(entries)) {
+    for (const chunk of bulkChunks(entries, (e) => e.doc.length, {
+      maxDocs: this.config.bulkMaxDocs,
+      maxBytes: this.config.bulkMaxBytes,
+    })) {
       await this.items.deliver(chunk, (pending) => this.bulk(pending, signal), signal);
     }
-  }
-
-  /** Splits by document count and body size, so one bulk request stays within what the cluster accepts. */
-  private *chunks(entries: Entry[]): Generator<Entry[]> {
-    let chunk: Entry[] = [];
-    let bytes = 0;
-    for (const entry of entries) {
-      const size = entry.doc.length + 120;
-      if (
-        chunk.length > 0 &&
-        (chunk.length >= this.config.bulkMaxDocs || bytes + size > this.config.bulkMaxBytes)
-      ) {
-        yield chunk;
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(entry);
-      bytes += size;
-    }
-    if (chunk.length > 0) yield chunk;
   }
 
   private async bulk(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
