@@ -1,6 +1,7 @@
 import { Collector } from '../collector/main.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { Service } from '../core/lifecycle.ts';
+import { EventRouter } from '../event-router/main.ts';
 import { Sidecar } from '../sidecar/main.ts';
 import type { RootConfig } from './config.ts';
 
@@ -41,5 +42,9 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   collector: {
     section: 'collector',
     create: (config, ctx) => scoped('collector', new Collector(config.collector!, ctx), ctx),
+  },
+  'event-router': {
+    section: 'eventRouter',
+    create: (config, ctx) => scoped('eventRouter', new EventRouter(config.eventRouter!, ctx), ctx),
   },
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { collectorSchema } from '../collector/config.ts';
 import { duration } from '../core/config-types.ts';
 import { httpSchema } from '../core/http.ts';
+import { eventRouterSchema } from '../event-router/config.ts';
 import { robotsSchema } from '../notify/config.ts';
 import { sidecarSchema } from '../sidecar/config.ts';
 
@@ -29,5 +30,6 @@ export const rootSchema = z.strictObject({
   robots: robotsSchema.default({}),
   sidecar: sidecarSchema.optional(),
   collector: collectorSchema.optional(),
+  eventRouter: eventRouterSchema.optional(),
 });
 export type RootConfig = z.output<typeof rootSchema>;

@@ -141,7 +141,7 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
     stop: (deadline) => notifier.stop(deadline),
     reload: (next) => notifier.reload(next.robots),
   });
-  const ctx = { log, metrics, http, dataDir: config.dataDir };
+  const ctx = { log, metrics, http, dataDir: config.dataDir, notifier };
   const components = selected(command, config);
   for (const [, entry] of components) lifecycle.add(entry.create(config, ctx));
   let address = '';

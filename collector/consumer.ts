@@ -24,6 +24,8 @@ export interface LogConsumerOptions {
 
 /** Records stored and committed at a time: small enough to write well inside the session timeout. */
 const SLICE_RECORDS = 10_000;
+/** Slices being stored at once: one is written while the next is parsed and sent. */
+const SLICES_IN_FLIGHT = 2;
 
 interface DeadLetter {
   message: KafkaMessage;
@@ -163,7 +165,9 @@ export class LogConsumer {
    * A fetched batch can hold tens of thousands of records (the fetch limit
    * counts compressed bytes): it is stored and committed in slices with a
    * heartbeat between them, so a long batch never outlives the session and
-   * a crash re-reads at most one slice.
+   * a crash re-reads at most two slices. The next slice is parsed and sent
+   * while the store still writes the one before, so the store never waits on
+   * the commit; commits stay in offset order.
    */
   private async batch({
     batch,
@@ -173,22 +177,37 @@ export class LogConsumer {
     resolveOffset,
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    for (let start = 0; start < batch.messages.length; start += SLICE_RECORDS) {
-      if (!isRunning() || isStale()) return;
-      const started = performance.now();
-      const messages = batch.messages.slice(start, start + SLICE_RECORDS);
-      if (!(await this.store(messages, { topic, partition }, heartbeat, () => !isRunning() || isStale())))
-        return;
-      const last = messages.at(-1)!.offset;
-      const next = (BigInt(last) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
-      // The next fetch starts after the resolved offset, not the committed one.
-      resolveOffset(last);
-      await heartbeat();
-      this.m.batchRecords.observe(messages.length);
-      this.m.batchSeconds.observe((performance.now() - started) / 1000);
-      const lag = BigInt(batch.highWatermark) - BigInt(next);
-      this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+    const gone = () => !isRunning() || isStale();
+    const inFlight: { messages: KafkaMessage[]; started: number; stored: Promise<boolean> }[] = [];
+    let next = 0;
+    try {
+      for (;;) {
+        while (inFlight.length < SLICES_IN_FLIGHT && next < batch.messages.length && !gone()) {
+          const messages = batch.messages.slice(next, next + SLICE_RECORDS);
+          next += messages.length;
+          const started = performance.now();
+          inFlight.push({
+            messages,
+            started,
+            stored: this.store(messages, { topic, partition }, heartbeat, gone),
+          });
+        }
+        const slice = inFlight.shift();
+        if (!slice || !(await slice.stored)) return;
+        const last = slice.messages.at(-1)!.offset;
+        const committed = (BigInt(last) + 1n).toString();
+        await this.consumer.commitOffsets([{ topic, partition, offset: committed }]);
+        // The next fetch starts after the resolved offset, not the committed one.
+        resolveOffset(last);
+        await heartbeat();
+        this.m.batchRecords.observe(slice.messages.length);
+        this.m.batchSeconds.observe((performance.now() - slice.started) / 1000);
+        const lag = BigInt(batch.highWatermark) - BigInt(committed);
+        this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+      }
+    } finally {
+      // A slice given up or a failed commit leaves the others uncommitted; they end before kafkajs fetches again.
+      await Promise.allSettled(inFlight.map((slice) => slice.stored));
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Notifier } from '../notify/notifier.ts';
 import type { HttpApp } from './http.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -10,4 +11,6 @@ export interface ComponentContext {
   http: HttpApp;
   /** The component keeps its state (queues, checkpoints, stores) in a folder of its own below this. */
   dataDir: string;
+  /** The process's chat robots, shared by the components that notify. */
+  notifier: Notifier;
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { ByteWriter } from './bytes.ts';
 import type { ElasticsearchConnection } from './elasticsearch-config.ts';
+import type { Logger } from './log.ts';
 
 export function createElasticsearchClient(config: ElasticsearchConnection): Client {
   const options: ClientOptions = {
@@ -210,4 +212,93 @@ export function* bulkChunks<T>(
     bytes += size;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** One document for a bulk `create`: stored under `_id = id`, so the same document sent twice is stored once. */
+export interface BulkCreateDoc {
+  index: string;
+  id: string;
+  /** The document's JSON on one line. */
+  doc: Uint8Array;
+}
+
+/** What the cluster said of a bulk request's documents, by their position in it; the rest it stored. */
+export interface BulkVerdicts {
+  retry: number[];
+  rejected: { at: number; status: number; reason: string }[];
+}
+
+interface BulkItem {
+  status: number;
+  error?: { type?: string; reason?: string };
+}
+
+/**
+ * Sends one bulk request of `create` actions and sorts its answer with
+ * bulkItemOutcome. The body is built from the documents' bytes: no parse and
+ * re-serialisation per document.
+ */
+export async function bulkCreate(
+  client: Client,
+  docs: readonly BulkCreateDoc[],
+  signal?: AbortSignal,
+): Promise<BulkVerdicts> {
+  const body = new ByteWriter(docs.reduce((n, d) => n + d.doc.length + 100, 0));
+  for (const { index, id, doc } of docs) {
+    body
+      .text(`{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n`)
+      .bytes(doc)
+      .byte(0x0a);
+  }
+  const response = (await client.transport.request(
+    {
+      method: 'POST',
+      path: '/_bulk',
+      bulkBody: body.finish(),
+      querystring: { filter_path: 'errors,items.*.status,items.*.error' },
+    },
+    { signal },
+  )) as { errors: boolean; items?: Record<string, BulkItem>[] };
+  const verdicts: BulkVerdicts = { retry: [], rejected: [] };
+  if (!response.errors) return verdicts;
+  response.items?.forEach((item, at) => {
+    const outcome = Object.values(item)[0]!;
+    const verdict = bulkItemOutcome(outcome.status);
+    if (verdict === 'retry') verdicts.retry.push(at);
+    else if (verdict === 'reject') {
+      const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;
+      verdicts.rejected.push({ at, status: outcome.status, reason });
+    }
+  });
+  return verdicts;
+}
+
+/**
+ * Installs the log template for an index pattern on first use; a cluster
+ * that could not be reached is asked again at the next call.
+ */
+export function templateInstaller(
+  client: Client,
+  index: DailyIndex,
+  options: { install: boolean; shards?: number; replicas?: number },
+  log: Logger,
+  fields: Record<string, unknown> = {},
+): () => Promise<void> {
+  let installed: Promise<void> | undefined;
+  return () => {
+    if (!options.install) return Promise.resolve();
+    installed ??= installLogTemplate(client, index, options).then(
+      (messageType) => {
+        const about = { ...fields, pattern: index.wildcard, messageType };
+        if (messageType === 'text')
+          log.warn(about, 'cluster has no match_only_text; message is mapped as text');
+        else log.info(about, 'index template installed');
+      },
+      (err: unknown) => {
+        installed = undefined;
+        throw err;
+      },
+    );
+    return installed;
+  };
 }

@@ -4,7 +4,8 @@ import { LOCALES } from './locale.ts';
 import { SEVERITIES } from './message.ts';
 import { templateError } from './template.ts';
 
-const template = () =>
+/** A template in the robots' syntax, checked to compile when the configuration is read. */
+export const templateSource = () =>
   z.string().superRefine((source, ctx) => {
     const error = templateError(source);
     if (error) ctx.addIssue({ code: 'custom', message: `template does not compile: ${error}` });
@@ -41,7 +42,9 @@ const common = {
   timeout: duration().default(10_000),
   locale: z.enum(LOCALES).default('en'),
   timeZone: timeZone().default('UTC'),
-  template: z.strictObject({ title: template().optional(), text: template().optional() }).prefault({}),
+  template: z
+    .strictObject({ title: templateSource().optional(), text: templateSource().optional() })
+    .prefault({}),
   mentions: mentionsSchema.prefault({}),
   /** Too long for one message: send numbered parts instead of truncating. */
   split: z.boolean().default(false),

@@ -1,6 +1,6 @@
 import { copyFile, link, readFile, rename } from 'node:fs/promises';
+import { isNotFound, removeIfExists, writeFileAtomic } from '../core/atomic-file.ts';
 import type { Logger } from '../core/log.ts';
-import { isNotFound, removeIfExists, writeFileAtomic } from './queue/atomic-file.ts';
 import { Coalescer } from './queue/waiters.ts';
 
 const VERSION = 1;

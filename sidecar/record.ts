@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { ByteWriter } from './bytes.ts';
+import { ByteWriter } from '../core/bytes.ts';
 import { setOwn } from './parse/object.ts';
 import { toIso } from './parse/timestamp.ts';
 import type { FileIdentity, LogEvent, SourceFields } from './types.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../core/config-types.ts';
+import { templateSource } from '../../notify/config.ts';
 import { valueMatcherSchema } from './matcher.ts';
 
 /** Conditions on an event; all that are given must hold. */
@@ -31,7 +32,8 @@ export const routeSchema: z.ZodType<RouteConfig> = z.lazy(() =>
   z.strictObject({
     match: eventMatchSchema.optional(),
     robots: z.array(z.string().min(1)).min(1).optional(),
-    template: z.string().min(1).optional(),
+    /** Text template in the robots' template syntax; the title stays the router's. */
+    template: templateSource().optional(),
     groupWait: duration().optional(),
     continue: z.boolean().optional(),
     routes: z.array(routeSchema).optional(),

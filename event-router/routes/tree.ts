@@ -63,10 +63,15 @@ function compileRoute(config: RouteConfig, id: string, parent: RouteTarget | und
 export class RoutingTree {
   private readonly drops: EventTest[];
   private readonly root: CompiledRoute;
+  /** The longest any route gathers events before its message: how long an event may wait untold. */
+  readonly longestGroupWaitMs: number;
 
   constructor(config: RoutingConfig) {
     this.drops = config.drop.map(compileMatch);
     this.root = compileRoute(config.route, 'root', undefined);
+    const longest = (route: CompiledRoute): number =>
+      Math.max(route.target.groupWaitMs, ...route.children.map(longest));
+    this.longestGroupWaitMs = longest(this.root);
   }
 
   /** The routes that take the event; empty when it is dropped or no route names a robot. */

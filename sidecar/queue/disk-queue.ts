@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir, isNotFound, removeIfExists, writeFileAtomic } from '../../core/atomic-file.ts';
 import type { Logger } from '../../core/log.ts';
-import { fsyncDir, isNotFound, removeIfExists, writeFileAtomic } from './atomic-file.ts';
 import { boundaryAtOrBefore, encodeFrames, FRAME_HEADER, scanFrames } from './frames.ts';
 import type { QueuePosition, QueueRecord, QueueStats } from './queue.ts';
 import { checkSinkNames, comparePositions, QueueBase, type SinkReader } from './queue-base.ts';

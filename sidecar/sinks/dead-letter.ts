@@ -1,8 +1,8 @@
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counter } from 'prom-client';
+import { ByteWriter } from '../../core/bytes.ts';
 import type { Logger } from '../../core/log.ts';
-import { ByteWriter } from '../bytes.ts';
 import type { Entry } from './sink.ts';
 
 /**

@@ -1,23 +1,15 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
   bulkChunks,
-  bulkItemOutcome,
+  bulkCreate,
   createElasticsearchClient,
   DailyIndex,
-  installLogTemplate,
+  templateInstaller,
 } from '../../core/elasticsearch.ts';
 import type { Logger } from '../../core/log.ts';
-import { ByteWriter } from '../bytes.ts';
 import type { ElasticsearchSinkConfig } from './config.ts';
 import type { AttemptResult, ItemDelivery } from './item-retry.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
-
-const NEWLINE = 0x0a;
-
-interface BulkItem {
-  status: number;
-  error?: { type?: string; reason?: string };
-}
 
 /**
  * Bulk `create` with `_id = event.id`: a record sent twice is stored once
@@ -30,8 +22,7 @@ export class ElasticsearchSink implements Sink {
   private readonly client: Client;
   private readonly index: DailyIndex;
   private readonly items: ItemDelivery;
-  private readonly log: Logger;
-  private template: Promise<void> | undefined;
+  private readonly ensureTemplate: () => Promise<void>;
 
   constructor(name: string, config: ElasticsearchSinkConfig, items: ItemDelivery, log: Logger) {
     this.name = name;
@@ -39,7 +30,13 @@ export class ElasticsearchSink implements Sink {
     this.client = createElasticsearchClient(config);
     this.index = new DailyIndex(config.index);
     this.items = items;
-    this.log = log;
+    this.ensureTemplate = templateInstaller(
+      this.client,
+      this.index,
+      { install: config.installTemplate, shards: config.shards, replicas: config.replicas },
+      log,
+      { sink: name },
+    );
   }
 
   async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
@@ -54,58 +51,12 @@ export class ElasticsearchSink implements Sink {
   }
 
   private async bulk(entries: Entry[], signal: AbortSignal): Promise<AttemptResult> {
-    // The body is built from the stored record bytes: no parse and re-serialise per event.
-    const body = new ByteWriter(entries.reduce((n, e) => n + e.doc.length + 100, 0));
-    for (const entry of entries) {
-      body
-        .text(
-          `{"create":{"_index":${JSON.stringify(this.index.forTime(entry.time))},"_id":${JSON.stringify(entry.id)}}}\n`,
-        )
-        .bytes(entry.doc)
-        .byte(NEWLINE);
-    }
-    const response = (await this.client.transport.request(
-      {
-        method: 'POST',
-        path: '/_bulk',
-        bulkBody: body.finish(),
-        querystring: { filter_path: 'errors,items.*.status,items.*.error' },
-      },
-      { signal },
-    )) as { errors: boolean; items?: Record<string, BulkItem>[] };
-    const result: AttemptResult = { retry: [], rejected: [] };
-    if (!response.errors) return result;
-    response.items?.forEach((item, i) => {
-      const outcome = Object.values(item)[0]!;
-      const verdict = bulkItemOutcome(outcome.status);
-      if (verdict === 'retry') result.retry.push(entries[i]!);
-      else if (verdict === 'reject') {
-        const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;
-        result.rejected.push({ entry: entries[i]!, status: outcome.status, reason });
-      }
-    });
-    return result;
-  }
-
-  /** Installed once per process; retried on the next delivery if the cluster was unreachable. */
-  private ensureTemplate(): Promise<void> {
-    if (!this.config.installTemplate) return Promise.resolve();
-    this.template ??= installLogTemplate(this.client, this.index, {
-      shards: this.config.shards,
-      replicas: this.config.replicas,
-    }).then(
-      (messageType) => {
-        const fields = { sink: this.name, pattern: this.index.wildcard, messageType };
-        if (messageType === 'text')
-          this.log.warn(fields, 'cluster has no match_only_text; message is mapped as text');
-        else this.log.info(fields, 'index template installed');
-      },
-      (err: unknown) => {
-        this.template = undefined;
-        throw err;
-      },
-    );
-    return this.template;
+    const docs = entries.map((e) => ({ index: this.index.forTime(e.time), id: e.id, doc: e.doc }));
+    const verdicts = await bulkCreate(this.client, docs, signal);
+    return {
+      retry: verdicts.retry.map((at) => entries[at]!),
+      rejected: verdicts.rejected.map(({ at, status, reason }) => ({ entry: entries[at]!, status, reason })),
+    };
   }
 
   async close(): Promise<void> {

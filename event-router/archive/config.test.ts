@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { formatConfigErrors, parseConfig } from '../../core/config.ts';
+import { archiveSchema } from './config.ts';
+
+describe('archiveSchema', () => {
+  it('fills in the defaults for a collector', () => {
+    const parsed = parseConfig(archiveSchema, 'collector: { url: "http://collector:8080", token: t0123 }');
+    if (!parsed.ok) throw new Error(formatConfigErrors(parsed.errors));
+    expect(parsed.value).toEqual({
+      collector: { url: 'http://collector:8080', token: 't0123', timeout: 30_000 },
+      batchSize: 500,
+      batchAge: 1_000,
+      maxBuffered: 50_000,
+      retry: { initial: 500, max: 30_000 },
+    });
+  });
+
+  it('defaults the Elasticsearch index to daily lookout-events indices', () => {
+    const parsed = parseConfig(archiveSchema, 'elasticsearch: { nodes: ["http://es:9200"] }\nbatchAge: 2s');
+    if (!parsed.ok) throw new Error(formatConfigErrors(parsed.errors));
+    expect(parsed.value.elasticsearch?.index).toBe('lookout-events-{yyyy.MM.dd}');
+    expect(parsed.value.batchAge).toBe(2_000);
+  });
+
+  it('wants exactly one store, and an index pattern with a date', () => {
+    for (const yaml of [
+      'batchSize: 10',
+      'elasticsearch: { nodes: ["http://es:9200"] }\ncollector: { url: "http://c" }',
+    ]) {
+      const parsed = parseConfig(archiveSchema, yaml);
+      expect(parsed.ok ? '' : formatConfigErrors(parsed.errors)).toMatch(/exactly one of "elasticsearch"/);
+    }
+    const parsed = parseConfig(archiveSchema, 'elasticsearch: { nodes: ["http://es:9200"], index: events }');
+    expect(parsed.ok ? '' : formatConfigErrors(parsed.errors)).toMatch(/elasticsearch.index: .*date part/);
+  });
+});

@@ -1,0 +1,12 @@
+import { type ArchiveDeps, BufferedArchive, type EventArchive } from './archive.ts';
+import type { ArchiveConfig } from './config.ts';
+
+/** The archive a config asks for; the store's client library is loaded only when it is used. */
+export async function createArchive(config: ArchiveConfig, deps: ArchiveDeps): Promise<EventArchive> {
+  if (config.elasticsearch) {
+    const { ElasticsearchArchive } = await import('./elasticsearch-archive.ts');
+    return new BufferedArchive(new ElasticsearchArchive(config.elasticsearch, deps.log), config, deps);
+  }
+  const { CollectorArchive } = await import('./collector-archive.ts');
+  return new BufferedArchive(new CollectorArchive(config.collector), config, deps);
+}

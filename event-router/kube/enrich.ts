@@ -1,0 +1,176 @@
+import {
+  AppsV1Api,
+  BatchV1Api,
+  type ConfigurationOptions,
+  CoreV1Api,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type V1ObjectMeta,
+} from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
+import { describeApiError, requestTimeout, responseStatus } from '../../core/kube/api-requests.ts';
+import { ThrottledWarning } from '../../core/kube/throttled-warning.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { ObservedEvent, OwnerRef } from '../event.ts';
+import { TtlLruCache } from './ttl-cache.ts';
+
+export interface EnricherOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  metrics?: Metrics;
+  /** Objects remembered at once, found or not; the least recently used are forgotten first. */
+  maxEntries?: number;
+  /** How long what was learned about an object (or that it does not exist) is believed. */
+  ttlMs?: number;
+  /** A lookup the API server has not answered by then counts as failed. */
+  requestTimeoutMs?: number;
+}
+
+interface Apis {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+}
+
+type RequestOptions = ConfigurationOptions<ObservableMiddleware>;
+type ReadObject = (
+  apis: Apis,
+  namespace: string,
+  name: string,
+  options: RequestOptions,
+) => Promise<{ metadata?: V1ObjectMeta }>;
+
+const READERS = new Map<string, ReadObject>([
+  ['Pod', ({ core }, namespace, name, o) => core.readNamespacedPod({ namespace, name }, o)],
+  ['Node', ({ core }, _, name, o) => core.readNode({ name }, o)],
+  ['Namespace', ({ core }, _, name, o) => core.readNamespace({ name }, o)],
+  ['Service', ({ core }, namespace, name, o) => core.readNamespacedService({ namespace, name }, o)],
+  [
+    'PersistentVolumeClaim',
+    ({ core }, namespace, name, o) => core.readNamespacedPersistentVolumeClaim({ namespace, name }, o),
+  ],
+  ['ReplicaSet', ({ apps }, namespace, name, o) => apps.readNamespacedReplicaSet({ namespace, name }, o)],
+  ['Deployment', ({ apps }, namespace, name, o) => apps.readNamespacedDeployment({ namespace, name }, o)],
+  ['StatefulSet', ({ apps }, namespace, name, o) => apps.readNamespacedStatefulSet({ namespace, name }, o)],
+  ['DaemonSet', ({ apps }, namespace, name, o) => apps.readNamespacedDaemonSet({ namespace, name }, o)],
+  ['Job', ({ batch }, namespace, name, o) => batch.readNamespacedJob({ namespace, name }, o)],
+  ['CronJob', ({ batch }, namespace, name, o) => batch.readNamespacedCronJob({ namespace, name }, o)],
+]);
+
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace']);
+
+/** Owners people do not name: a ReplicaSet stands for its Deployment, a Job for its CronJob. */
+const GENERATED_BY_CONTROLLER = new Set(['ReplicaSet', 'Job']);
+
+interface ObjectFacts {
+  labels: Readonly<Record<string, string>>;
+  controller: OwnerRef | undefined;
+}
+
+type Lookup = { outcome: 'found'; facts: ObjectFacts } | { outcome: 'not_found' | 'error' };
+
+/** Kinds without labels worth a request (Events about Endpoints, HorizontalPodAutoscalers, …). */
+const NOT_LOOKED_UP: Lookup = { outcome: 'not_found' };
+
+function factsOf(metadata: V1ObjectMeta | undefined): ObjectFacts {
+  const controller = metadata?.ownerReferences?.find((ref) => ref.controller);
+  return {
+    labels: metadata?.labels ?? {},
+    controller: controller && { kind: controller.kind, name: controller.name },
+  };
+}
+
+/**
+ * Adds the involved object's labels and owning workload to events, so routes can match on `app=…` and
+ * messages can name the Deployment rather than one of its pods. Answers are cached per object, misses
+ * (objects already deleted) too, since a failing pod tends to produce many events; an object looked up
+ * by many events at once is fetched once. The API server failing costs the enrichment, never the event.
+ */
+export class Enricher {
+  private readonly apis: Apis;
+  private readonly cache: TtlLruCache<Promise<Lookup>>;
+  private readonly ttlMs: number;
+  private readonly failureTtlMs: number;
+  private readonly requestOptions: RequestOptions;
+  private readonly warning: ThrottledWarning;
+  private readonly requests: Counter<'kind' | 'outcome'> | undefined;
+
+  constructor(options: EnricherOptions) {
+    const kc = options.kubeConfig;
+    this.apis = {
+      core: kc.makeApiClient(CoreV1Api),
+      apps: kc.makeApiClient(AppsV1Api),
+      batch: kc.makeApiClient(BatchV1Api),
+    };
+    this.cache = new TtlLruCache(options.maxEntries ?? 10_000);
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    // Failures are remembered briefly: long enough that a burst of events during an outage makes one
+    // request per object, short enough that enrichment comes back soon after the API server does.
+    this.failureTtlMs = Math.min(this.ttlMs, 10_000);
+    this.requestOptions = requestTimeout(options.requestTimeoutMs ?? 5_000);
+    this.warning = new ThrottledWarning(options.log);
+    this.requests = options.metrics?.counter(
+      'event_router_enrich_requests_total',
+      'API server requests for the labels and owner of involved objects, by kind and outcome (found, not_found, error)',
+      ['kind', 'outcome'],
+    );
+  }
+
+  /** The event with its object's labels and owner; unchanged when the object is gone or out of reach. */
+  async enrich(event: ObservedEvent): Promise<ObservedEvent> {
+    const lookup = await this.lookup(event.kind, event.namespace, event.name);
+    if (lookup.outcome !== 'found') return event;
+    const owner = await this.workloadOf(event.namespace, lookup.facts.controller);
+    return { ...event, labels: lookup.facts.labels, ...(owner && { owner }) };
+  }
+
+  private async workloadOf(
+    namespace: string,
+    controller: OwnerRef | undefined,
+  ): Promise<OwnerRef | undefined> {
+    let owner = controller;
+    // Two steps at most: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.
+    for (let step = 0; step < 2 && owner && GENERATED_BY_CONTROLLER.has(owner.kind); step++) {
+      const lookup = await this.lookup(owner.kind, namespace, owner.name);
+      if (lookup.outcome !== 'found' || !lookup.facts.controller) break;
+      owner = lookup.facts.controller;
+    }
+    return owner;
+  }
+
+  private lookup(kind: string, namespace: string, name: string): Promise<Lookup> {
+    const read = READERS.get(kind);
+    if (!read) return Promise.resolve(NOT_LOOKED_UP);
+    const key = `${kind}/${CLUSTER_SCOPED.has(kind) ? '' : namespace}/${name}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const pending = this.request(read, kind, namespace, name);
+    // Cached while in flight, so concurrent lookups of one object share its request.
+    this.cache.set(key, pending, Number.POSITIVE_INFINITY);
+    void pending.then((lookup) =>
+      this.cache.set(key, pending, lookup.outcome === 'error' ? this.failureTtlMs : this.ttlMs),
+    );
+    return pending;
+  }
+
+  private async request(read: ReadObject, kind: string, namespace: string, name: string): Promise<Lookup> {
+    let lookup: Lookup;
+    try {
+      const object = await read(this.apis, namespace, name, this.requestOptions);
+      lookup = { outcome: 'found', facts: factsOf(object.metadata) };
+    } catch (err) {
+      if (responseStatus(err) === 404) {
+        lookup = { outcome: 'not_found' };
+      } else {
+        lookup = { outcome: 'error' };
+        this.warning.warn(
+          { kind, namespace, name, err: describeApiError(err) },
+          "could not read an event's involved object from the API server; events go on without its labels and owner",
+        );
+      }
+    }
+    this.requests?.inc({ kind, outcome: lookup.outcome });
+    return lookup;
+  }
+}

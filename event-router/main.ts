@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import type { ComponentContext } from '../core/component.ts';
+import { ConfigInvalidError } from '../core/config.ts';
+import { describeError } from '../core/errors.ts';
+import { loadKubeConfig } from '../core/kube/client.ts';
+import { LeaderElector } from '../core/kube/leader.ts';
+import type { Service } from '../core/lifecycle.ts';
+import { Aggregator } from './aggregate/aggregator.ts';
+import { aggregationSettings } from './aggregate/config.ts';
+import type { EventArchive } from './archive/archive.ts';
+import { createArchive } from './archive/create-archive.ts';
+import type { EventRouterConfig } from './config.ts';
+import type { ObservedEvent } from './event.ts';
+import { Enricher } from './kube/enrich.ts';
+import type { RoutingConfig } from './routes/config.ts';
+import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
+import { RoutingTree } from './routes/tree.ts';
+import { EventWatcher } from './watch/event-watcher.ts';
+import { ResumePoint } from './watch/resume.ts';
+import { ConfigMapStateStore, FileStateStore, type StateStore } from './watch/state-store.ts';
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
+/** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
+const HOLD_BACK_MARGIN_MS = 5_000;
+
+/** What runs only while this replica leads (always, without leader election). */
+interface Leading {
+  resume: ResumePoint;
+  aggregator: Aggregator;
+  watcher: EventWatcher;
+  saveTimer: NodeJS.Timeout;
+}
+
+/**
+ * Kubernetes events to chat: watch → resume point (nothing old, nothing
+ * twice) → enrich → routing tree → aggregation → robots, with every event
+ * also archived when an archive is configured. With leader election only the
+ * Lease holder watches and sends; the others wait to take over from the
+ * persisted resume point.
+ */
+export class EventRouter implements Service<EventRouterConfig> {
+  readonly name = 'event-router';
+  private config: EventRouterConfig;
+  private readonly ctx: ComponentContext;
+  private kubeConfig: KubeConfig | undefined;
+  private tree: RoutingTree | undefined;
+  private routingWatcher: RoutingFileWatcher | undefined;
+  private stateStore: StateStore | undefined;
+  private enricher: Enricher | undefined;
+  private archive: EventArchive | undefined;
+  private elector: LeaderElector | undefined;
+  private leading: Leading | undefined;
+  /** Aborts a lead still waiting for its resume point when leadership ends first. */
+  private pendingLead: AbortController | undefined;
+  /** Leadership changes run one at a time, in the order they happen. */
+  private transitions: Promise<void> = Promise.resolve();
+  private readonly m;
+
+  constructor(config: EventRouterConfig, ctx: ComponentContext) {
+    this.config = config;
+    this.ctx = ctx;
+    this.m = {
+      events: ctx.metrics.counter('event_router_events_total', 'Events observed, by verdict', ['verdict']),
+      routed: ctx.metrics.counter(
+        'event_router_routed_total',
+        'New or recurring events that matched at least one route',
+      ),
+      saveFailures: ctx.metrics.counter(
+        'event_router_state_save_failures_total',
+        'Failed saves of the resume point (retried at the next interval)',
+      ),
+    };
+    ctx.http.readiness.add('kubernetes events', () => !this.leading || this.leading.watcher.healthy);
+  }
+
+  async start(): Promise<void> {
+    const { config, ctx } = this;
+    this.kubeConfig = loadKubeConfig(config.kubernetes);
+    this.tree = new RoutingTree(await this.readRouting(config));
+    if (config.routingFile) {
+      this.routingWatcher = new RoutingFileWatcher(config.routingFile, () => this.reloadRouting());
+      this.routingWatcher.start(ctx.log);
+    }
+    this.stateStore = this.createStateStore(config, this.kubeConfig);
+    if (config.enrich.enabled) {
+      this.enricher = new Enricher({
+        kubeConfig: this.kubeConfig,
+        log: ctx.log,
+        metrics: ctx.metrics,
+        maxEntries: config.enrich.maxEntries,
+        ttlMs: config.enrich.ttl,
+      });
+    }
+    if (config.archive) this.archive = await createArchive(config.archive, ctx);
+    const election = config.leaderElection;
+    if (election.enabled) {
+      this.elector = new LeaderElector({
+        kubeConfig: this.kubeConfig,
+        namespace: election.namespace ?? ownNamespace(),
+        name: election.name,
+        leaseDurationMs: election.leaseDuration,
+        renewDeadlineMs: election.renewDeadline,
+        retryPeriodMs: election.retryPeriod,
+        releaseOnStop: true,
+        log: ctx.log,
+        metrics: ctx.metrics,
+        onStartedLeading: () => this.transition(() => this.lead()),
+        onStoppedLeading: () => this.unleadSoon(),
+      });
+      this.elector.start();
+      // Without an election this replica always leads; start does not wait for a resume point that may be slow.
+    } else void this.transition(() => this.lead());
+    ctx.log.info(
+      {
+        api: config.api,
+        namespaces: config.namespaces.length > 0 ? config.namespaces : 'all',
+        state: this.stateStore.describe(),
+        leaderElection: election.enabled,
+        archive: config.archive ? (config.archive.elasticsearch ? 'elasticsearch' : 'collector') : null,
+      },
+      'event router started',
+    );
+  }
+
+  async stop(deadline: AbortSignal): Promise<void> {
+    this.routingWatcher?.stop();
+    this.routingWatcher = undefined;
+    if (this.elector) await this.elector.stop();
+    this.elector = undefined;
+    await this.unleadSoon();
+    await this.archive?.stop(deadline);
+    this.archive = undefined;
+  }
+
+  /**
+   * Routing and aggregation change in place, and the routing file is read
+   * again (SIGHUP reloads it too); any other change restarts the router,
+   * which resumes from its saved point.
+   */
+  async reload(next: EventRouterConfig): Promise<void> {
+    const inPlace = (c: EventRouterConfig) =>
+      JSON.stringify({ ...c, routing: undefined, aggregation: undefined });
+    if (inPlace(next) !== inPlace(this.config)) {
+      await this.stop(AbortSignal.timeout(30_000));
+      this.config = next;
+      await this.start();
+      return;
+    }
+    this.config = next;
+    this.leading?.aggregator.configure(aggregationSettings(next.aggregation));
+    await this.reloadRouting();
+  }
+
+  private async readRouting(config: EventRouterConfig): Promise<RoutingConfig> {
+    const robots = this.ctx.notifier.names();
+    if (config.routingFile) return loadRoutingFile(config.routingFile, robots);
+    const routing = config.routing!;
+    const errors = unknownRobots(routing, robots);
+    if (errors.length > 0) throw new ConfigInvalidError('eventRouter.routing', errors);
+    return routing;
+  }
+
+  /** A bad routing file is reported with its error paths, and the routing in force stays. */
+  private async reloadRouting(): Promise<void> {
+    try {
+      this.tree = new RoutingTree(await this.readRouting(this.config));
+      this.ctx.log.info({ file: this.config.routingFile ?? null }, 'event routing reloaded');
+    } catch (err) {
+      this.ctx.log.error(
+        { err: describeError(err), file: this.config.routingFile ?? null },
+        'event routing not reloaded; the previous routing stays in force',
+      );
+    }
+  }
+
+  private createStateStore(config: EventRouterConfig, kubeConfig: KubeConfig): StateStore {
+    const { log, dataDir } = this.ctx;
+    if ('configMap' in config.state) {
+      const { namespace, name } = config.state.configMap;
+      return new ConfigMapStateStore({ kubeConfig, namespace: namespace ?? ownNamespace(), name, log });
+    }
+    const file = config.state.file;
+    return new FileStateStore({ path: isAbsolute(file) ? file : join(dataDir, file), log });
+  }
+
+  private transition(change: () => Promise<void>): Promise<void> {
+    this.transitions = this.transitions.then(change).catch((err: unknown) => {
+      this.ctx.log.error({ err: describeError(err) }, 'event router could not change its leading state');
+    });
+    return this.transitions;
+  }
+
+  private unleadSoon(): Promise<void> {
+    this.pendingLead?.abort();
+    return this.transition(() => this.unlead());
+  }
+
+  private async lead(): Promise<void> {
+    if (this.leading) return;
+    const { config, ctx } = this;
+    const abort = new AbortController();
+    this.pendingLead = abort;
+    const state = await this.loadState(abort.signal).finally(() => {
+      this.pendingLead = undefined;
+    });
+    if (abort.signal.aborted) return;
+    const resume = new ResumePoint(state);
+    const aggregator = new Aggregator({
+      ...aggregationSettings(config.aggregation),
+      send: (target, message) => ctx.notifier.send(target.robots, message),
+      log: ctx.log,
+      metrics: ctx.metrics,
+    });
+    const watcher = new EventWatcher({
+      kubeConfig: this.kubeConfig!,
+      api: config.api,
+      namespaces: config.namespaces,
+      log: ctx.log,
+      metrics: ctx.metrics,
+      onEvent: (event) => this.observe(event),
+    });
+    const saveTimer = setInterval(() => void this.save(HOLD_BACK_MARGIN_MS), config.saveInterval);
+    this.leading = { resume, aggregator, watcher, saveTimer };
+    watcher.start();
+    ctx.log.info({ resumeTime: new Date(resume.snapshot().time).toISOString() }, 'event router watching');
+  }
+
+  /** Sends what the aggregator holds and saves the resume point, so whoever leads next starts from here. */
+  private async unlead(): Promise<void> {
+    const leading = this.leading;
+    if (!leading) return;
+    clearInterval(leading.saveTimer);
+    await leading.watcher.stop();
+    leading.aggregator.flush();
+    leading.aggregator.stop();
+    await this.save();
+    this.leading = undefined;
+  }
+
+  /** The saved resume point; an unreachable ConfigMap is waited for, since starting without it would repeat. */
+  private async loadState(signal: AbortSignal) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.stateStore!.load();
+      } catch (err) {
+        this.ctx.log.warn(
+          { err: describeError(err), state: this.stateStore!.describe() },
+          'cannot read the resume point yet; retrying',
+        );
+        await sleep(backoffDelay(attempt, STATE_RETRY), signal).catch(() => {});
+        if (signal.aborted) return undefined;
+      }
+    }
+  }
+
+  /**
+   * Periodic saves leave out the events judged so recently that their message may still wait in the
+   * aggregator: after a kill -9 they are told again rather than never. The save after a flush holds
+   * nothing back.
+   */
+  private async save(marginMs?: number): Promise<void> {
+    const leading = this.leading;
+    if (!leading) return;
+    const holdBack = marginMs === undefined ? 0 : this.tree!.longestGroupWaitMs + marginMs;
+    try {
+      await this.stateStore!.save(leading.resume.snapshot(holdBack));
+    } catch (err) {
+      this.m.saveFailures.inc();
+      this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');
+    }
+  }
+
+  private observe(event: ObservedEvent): void {
+    const leading = this.leading;
+    if (!leading) return;
+    this.archive?.add(event);
+    const verdict = leading.resume.judge(event);
+    this.m.events.inc({ verdict });
+    if (verdict !== 'new' && verdict !== 'update') return;
+    const route = (enriched: ObservedEvent) => {
+      const targets = this.tree!.route(enriched);
+      if (targets.length === 0 || this.leading !== leading) return;
+      this.m.routed.inc();
+      leading.aggregator.add(enriched, verdict, targets);
+    };
+    if (this.enricher) void this.enricher.enrich(event).then(route);
+    else route(event);
+  }
+}
+
+/** The pod's namespace in a cluster; `default` elsewhere. */
+function ownNamespace(): string {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || 'default';
+  } catch {
+    return 'default';
+  }
+}

@@ -1,0 +1,330 @@
+import {
+  ApiException,
+  CoreV1Api,
+  type CoreV1Event,
+  EventsV1Api,
+  type EventsV1Event,
+  type KubeConfig,
+  type V1ListMeta,
+  type V1Status,
+  Watch,
+} from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
+import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import { describeError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { ObservedEvent } from '../event.ts';
+import { fromCoreEvent, fromEventsV1 } from './normalize.ts';
+
+export type EventsApi = 'core/v1' | 'events.k8s.io/v1';
+
+export interface EventWatcherOptions {
+  kubeConfig: KubeConfig;
+  api: EventsApi;
+  /** Namespaces to watch, one list and watch each; empty means all namespaces with one list and watch. */
+  namespaces: readonly string[];
+  log: Logger;
+  metrics: Metrics;
+  backoff?: BackoffOptions;
+  /** Every listed, added or modified event; a (re)list hands over events already seen, for the caller to judge. */
+  onEvent(event: ObservedEvent): void;
+  /** After the first complete list of every namespace, then after every later re-list. */
+  onSynced?(): void;
+  /** client-node's Watch; tests substitute one that opens a watch at a chosen resourceVersion. */
+  watch?: Watch;
+}
+
+/** A watch that ends sooner than this without a single line is a failure to back off from, not a close. */
+const MIN_WATCH_MS = 1_000;
+const PAGE_SIZE = 500;
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+
+interface EventPage {
+  items: unknown[];
+  metadata?: V1ListMeta;
+}
+
+/** What differs between the two Event APIs: where they live and how their objects read. */
+interface EventsSource {
+  path(namespace: string | undefined): string;
+  list(namespace: string | undefined, page: string | undefined): Promise<EventPage>;
+  normalize(object: unknown): ObservedEvent;
+}
+
+function eventsSource(kubeConfig: KubeConfig, api: EventsApi): EventsSource {
+  if (api === 'core/v1') {
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    return {
+      path: (namespace) => (namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events'),
+      list: (namespace, page) =>
+        namespace
+          ? core.listNamespacedEvent({ namespace, limit: PAGE_SIZE, _continue: page })
+          : core.listEventForAllNamespaces({ limit: PAGE_SIZE, _continue: page }),
+      normalize: (object) => fromCoreEvent(object as CoreV1Event),
+    };
+  }
+  const events = kubeConfig.makeApiClient(EventsV1Api);
+  return {
+    path: (namespace) =>
+      namespace ? `/apis/events.k8s.io/v1/namespaces/${namespace}/events` : '/apis/events.k8s.io/v1/events',
+    list: (namespace, page) =>
+      namespace
+        ? events.listNamespacedEvent({ namespace, limit: PAGE_SIZE, _continue: page })
+        : events.listEventForAllNamespaces({ limit: PAGE_SIZE, _continue: page }),
+    normalize: (object) => fromEventsV1(object as EventsV1Event),
+  };
+}
+
+/** The API server says the resourceVersion is no longer in its history: only a new list can go on. */
+function isGone(err: unknown): boolean {
+  return (
+    (err instanceof ApiException && err.code === 410) || (err as { statusCode?: unknown })?.statusCode === 410
+  );
+}
+
+/** client-node ends a watch that received nothing for 30 s; on a quiet cluster that is normal. */
+function isIdleTimeout(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'TimeoutError';
+}
+
+interface WatcherMetrics {
+  seen: Counter<'via'>;
+  relists: Counter;
+  restarts: Counter<'reason'>;
+}
+
+/** One list-then-watch loop: for one namespace, or for all of them. */
+class EventStream {
+  /** Where the watch resumes; undefined when a list must come first. */
+  private resourceVersion: string | undefined;
+  /** Whether the current watch delivered anything, which makes a quick end a normal one. */
+  private received = false;
+  /** Failed attempts in a row; zero once a list or a watch succeeds. */
+  failures = 0;
+  listed = false;
+
+  private readonly namespace: string | undefined;
+  private readonly source: EventsSource;
+  private readonly options: EventWatcherOptions;
+  private readonly metrics: WatcherMetrics;
+  private readonly watch: Watch;
+  private readonly signal: AbortSignal;
+  private readonly onListed: () => void;
+
+  constructor(init: {
+    namespace: string | undefined;
+    source: EventsSource;
+    options: EventWatcherOptions;
+    metrics: WatcherMetrics;
+    watch: Watch;
+    signal: AbortSignal;
+    onListed: () => void;
+  }) {
+    this.namespace = init.namespace;
+    this.source = init.source;
+    this.options = init.options;
+    this.metrics = init.metrics;
+    this.watch = init.watch;
+    this.signal = init.signal;
+    this.onListed = init.onListed;
+  }
+
+  private get where(): string {
+    return this.source.path(this.namespace);
+  }
+
+  async run(): Promise<void> {
+    const { log } = this.options;
+    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
+    let attempt = 0;
+    while (!this.signal.aborted) {
+      const started = Date.now();
+      this.received = false;
+      let failure: unknown;
+      try {
+        if (this.resourceVersion === undefined) await this.list();
+        if ((await this.watchOnce()) === 'expired') {
+          log.info({ path: this.where }, 'The event watch expired (410 Gone); listing again');
+          this.metrics.relists.inc();
+          this.resourceVersion = undefined;
+        } else {
+          this.metrics.restarts.inc({ reason: 'closed' });
+        }
+      } catch (err) {
+        if (this.signal.aborted) break;
+        failure = err;
+        this.failures++;
+        this.metrics.restarts.inc({ reason: 'error' });
+      }
+      if (this.signal.aborted) break;
+      // A watch that ran a while or delivered something was a success, however it ended: go on at once.
+      if (this.received || Date.now() - started >= MIN_WATCH_MS) attempt = 0;
+      const delayMs = attempt === 0 ? 0 : backoffDelay(attempt - 1, backoff);
+      attempt++;
+      if (failure !== undefined) {
+        log.warn(
+          { path: this.where, err: describeError(failure), failures: this.failures, retryInMs: delayMs },
+          'Watching Kubernetes events failed; retrying',
+        );
+      }
+      if (delayMs > 0) await sleep(delayMs, this.signal).catch(() => undefined);
+    }
+  }
+
+  /** Reads every page, hands over every event, and keeps the list's resourceVersion for the watch. */
+  private async list(): Promise<void> {
+    let page: string | undefined;
+    let listVersion: string | undefined;
+    do {
+      const result = await this.source.list(this.namespace, page);
+      if (this.signal.aborted) return;
+      for (const item of result.items) this.deliver(item, 'list');
+      page = result.metadata?._continue || undefined;
+      listVersion = result.metadata?.resourceVersion;
+    } while (page);
+    this.resourceVersion = listVersion;
+    this.failures = 0;
+    this.listed = true;
+    this.onListed();
+  }
+
+  private deliver(object: unknown, via: 'list' | 'watch'): void {
+    this.metrics.seen.inc({ via });
+    try {
+      this.options.onEvent(this.source.normalize(object));
+    } catch (err) {
+      // The next event must not be lost to a failure handling this one.
+      this.options.log.error({ err: describeError(err) }, 'Handling a Kubernetes event failed');
+    }
+  }
+
+  /** Resolves 'expired' on 410 Gone, 'closed' when the watch ends otherwise (or on stop); rejects on failure. */
+  private watchOnce(): Promise<'closed' | 'expired'> {
+    return new Promise((resolve, reject) => {
+      let ended: 'expired' | Error | undefined;
+      let done = false;
+      let controller: AbortController | undefined;
+      const onAbort = () => {
+        controller?.abort();
+        resolve('closed');
+      };
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (err: unknown) => {
+        done = true;
+        this.signal.removeEventListener('abort', onAbort);
+        if (ended === 'expired' || isGone(err)) resolve('expired');
+        else if (ended) reject(ended);
+        else if (err && !isIdleTimeout(err)) reject(err);
+        else resolve('closed');
+      };
+      this.watch
+        .watch(
+          this.where,
+          { allowWatchBookmarks: true, resourceVersion: this.resourceVersion },
+          (phase: string, object: unknown) => {
+            if (!this.signal.aborted && !ended) ended = this.handle(phase, object);
+          },
+          finish,
+        )
+        .then((opened) => {
+          controller = opened;
+          if (this.signal.aborted) opened.abort();
+          else if (!done) this.failures = 0;
+        }, finish);
+    });
+  }
+
+  /** Moves the resourceVersion on with every line; says how the watch ends when the server reports an error. */
+  private handle(phase: string, object: unknown): 'expired' | Error | undefined {
+    if (phase === 'ERROR') {
+      const status = object as V1Status;
+      if (status.code === 410) return 'expired';
+      return new Error(
+        `the API server ended the watch: ${status.code ?? '?'} ${status.reason ?? ''} ${status.message ?? ''}`.trim(),
+      );
+    }
+    this.received = true;
+    const version = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    if (version) this.resourceVersion = version;
+    // Bookmarks only move the resourceVersion on; a deleted event is no news (it expired or was cleaned up).
+    if (phase === 'ADDED' || phase === 'MODIFIED') this.deliver(object, 'watch');
+    return undefined;
+  }
+}
+
+/**
+ * Lists then watches Kubernetes Events, per configured namespace or across all of them, and keeps doing so:
+ * reconnecting with backoff, resuming from the last resourceVersion (bookmarks keep it fresh on quiet
+ * namespaces), and listing again when the server no longer has that version (410 Gone). A re-list hands over
+ * events already seen: deciding what is news belongs to the resume point, which also survives restarts.
+ */
+export class EventWatcher {
+  private readonly options: EventWatcherOptions;
+  private readonly abort = new AbortController();
+  private streams: EventStream[] = [];
+  private running: Promise<void>[] = [];
+
+  constructor(options: EventWatcherOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    if (this.streams.length > 0) throw new Error('The event watcher is already started');
+    const { kubeConfig, api, namespaces, metrics } = this.options;
+    const source = eventsSource(kubeConfig, api);
+    const watch = this.options.watch ?? new Watch(kubeConfig);
+    const watcherMetrics: WatcherMetrics = {
+      seen: metrics.counter(
+        'event_router_events_seen_total',
+        'Kubernetes events received, by list or watch',
+        ['via'],
+      ),
+      relists: metrics.counter(
+        'event_router_watch_relists_total',
+        'Event lists repeated after a watch expired',
+      ),
+      restarts: metrics.counter(
+        'event_router_watch_restarts_total',
+        'Event watches opened again after they closed or failed',
+        ['reason'],
+      ),
+    };
+    const onListed = () => {
+      if (this.streams.every((s) => s.listed)) this.options.onSynced?.();
+    };
+    const scopes = namespaces.length > 0 ? namespaces : [undefined];
+    this.streams = scopes.map(
+      (namespace) =>
+        new EventStream({
+          namespace,
+          source,
+          options: this.options,
+          metrics: watcherMetrics,
+          watch,
+          signal: this.abort.signal,
+          onListed,
+        }),
+    );
+    this.running = this.streams.map((s) => s.run());
+    this.options.log.info(
+      { api, namespaces: namespaces.length > 0 ? namespaces : 'all' },
+      'Watching Kubernetes events',
+    );
+  }
+
+  /** Ends every watch; resolves once no more events will be handed over. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.running);
+  }
+
+  /** Every namespace listed, and its watch not failing right now. */
+  get healthy(): boolean {
+    return (
+      !this.abort.signal.aborted &&
+      this.streams.length > 0 &&
+      this.streams.every((s) => s.listed && s.failures === 0)
+    );
+  }
+}
