@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../test/infra/exec.ts';
 import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
+import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
 import type { BenchmarkSection } from './measure.ts';
 import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
 
@@ -17,6 +18,7 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'sidecar', title: SIDECAR_TITLE, run: sidecarBenchmark },
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
+  { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
 ];
 
 // LOOKOUT_BENCH_ONLY=collector runs only the benchmarks named (comma-separated); the others keep the

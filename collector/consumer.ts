@@ -4,8 +4,9 @@ import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
+import { RECORD_ID_HEADER, RECORD_TIME_HEADER } from '../core/record-headers.ts';
 import { createKafka } from './kafka-client.ts';
-import { parseRecord } from './records.ts';
+import { parseRecord, recordFromHeaders } from './records.ts';
 import type { LogRecord } from './store/store.ts';
 import type { StoreWriter } from './store-writer.ts';
 
@@ -226,15 +227,13 @@ export class LogConsumer {
     const sources = new Map<LogRecord, KafkaMessage>();
     const dead: DeadLetter[] = [];
     for (const message of messages) {
-      const parsed = message.value
-        ? parseRecord(message.value)
-        : { ok: false as const, reason: 'empty message' };
-      if (!parsed.ok) {
-        dead.push({ message, reason: parsed.reason });
+      const record = message.value ? this.record(message, message.value) : 'empty message';
+      if (typeof record === 'string') {
+        dead.push({ message, reason: record });
         continue;
       }
-      records.push(parsed.record);
-      sources.set(parsed.record, message);
+      records.push(record);
+      sources.set(record, message);
     }
     let refused = 0;
     for (let attempt = 0; ; attempt++) {
@@ -269,6 +268,21 @@ export class LogConsumer {
     return true;
   }
 
+  /** The record, or why it cannot be stored. */
+  private record(message: KafkaMessage, value: Buffer): LogRecord | string {
+    const headers = message.headers;
+    const fromHeaders = headers
+      ? recordFromHeaders(
+          value,
+          headerText(headers[RECORD_ID_HEADER]),
+          headerText(headers[RECORD_TIME_HEADER]),
+        )
+      : undefined;
+    if (fromHeaders && process.env.LOOKOUT_NO_HEADERS !== '1') return fromHeaders;
+    const parsed = parseRecord(value);
+    return parsed.ok ? parsed.record : parsed.reason;
+  }
+
   /** The original message, its key, and where it came from and why it was refused, in headers. */
   private async deadLetter(topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
     if (dead.length === 0) return;
@@ -289,4 +303,9 @@ export class LogConsumer {
       'records that cannot be stored went to the dead-letter topic',
     );
   }
+}
+
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  return one === undefined ? undefined : one.toString();
 }

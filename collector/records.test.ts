@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecord } from './records.ts';
+import { parseRecord, recordFromHeaders } from './records.ts';
 
 const record = (doc: unknown) => Buffer.from(JSON.stringify(doc));
 
@@ -46,5 +46,25 @@ describe('parseRecord', () => {
       ok: false,
     });
     expect(parseRecord(Buffer.from([0xff, 0xfe, 0x00]))).toMatchObject({ ok: false });
+  });
+});
+
+describe('recordFromHeaders', () => {
+  const doc = Buffer.from('{"not":"parsed"}');
+
+  it('takes id and time from the headers without parsing the document', () => {
+    expect(recordFromHeaders(doc, 'AbC_12-x', '1700000000123')).toEqual({
+      id: 'AbC_12-x',
+      time: 1_700_000_000_123,
+      doc,
+    });
+  });
+
+  it('leaves records with a missing or malformed header to the parser', () => {
+    expect(recordFromHeaders(doc, undefined, '1700000000123')).toBeUndefined();
+    expect(recordFromHeaders(doc, 'id', undefined)).toBeUndefined();
+    expect(recordFromHeaders(doc, 'has space', '1')).toBeUndefined();
+    expect(recordFromHeaders(doc, 'id', 'yesterday')).toBeUndefined();
+    expect(recordFromHeaders(doc, 'id', '1.5')).toBeUndefined();
   });
 });

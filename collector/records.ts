@@ -9,6 +9,23 @@ export type ParsedRecord =
 const ID = /^[\w-]{1,256}$/;
 
 /**
+ * A record the sidecar sent to Kafka carries its id and time in headers too
+ * (core/record-headers.ts): with those, the JSON is stored as it came without
+ * being parsed here, and a document that is not valid JSON is refused by the
+ * store instead (and dead-lettered the same way). Undefined when a header is
+ * missing or malformed: then the record is parsed.
+ */
+export function recordFromHeaders(
+  doc: Buffer,
+  id: string | undefined,
+  time: string | undefined,
+): LogRecord | undefined {
+  if (id === undefined || time === undefined || !ID.test(id)) return undefined;
+  const ms = Number(time);
+  return Number.isSafeInteger(ms) ? { id, time: ms, doc } : undefined;
+}
+
+/**
  * Reads a record as the sidecar writes it (one ECS document of JSON) and
  * checks what the stores rely on: an object with `event.id` and a valid
  * `@timestamp`. The bytes are stored as they came.

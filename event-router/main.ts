@@ -26,6 +26,8 @@ const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount
 const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
 /** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
 const HOLD_BACK_MARGIN_MS = 5_000;
+/** How long routing waits for the involved object's labels and owner when no route matches on labels. */
+const ENRICH_BUDGET_MS = 250;
 
 /** What runs only while this replica leads (always, without leader election). */
 interface Leading {
@@ -287,8 +289,11 @@ export class EventRouter implements Service<EventRouterConfig> {
       this.m.routed.inc();
       leading.aggregator.add(enriched, verdict, targets);
     };
-    if (this.enricher) void this.enricher.enrich(event).then(route);
-    else route(event);
+    if (!this.enricher) route(event);
+    else if (this.tree!.matchesLabels) void this.enricher.enrich(event).then(route);
+    // Labels and owner only decorate the message here: a slow API server must not hold it back.
+    else
+      void Promise.race([this.enricher.enrich(event), sleep(ENRICH_BUDGET_MS).then(() => event)]).then(route);
   }
 }
 

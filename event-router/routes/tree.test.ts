@@ -25,6 +25,19 @@ function tree(yaml: string): RoutingTree {
 const ids = (t: RoutingTree, e: RoutedEvent) => t.route(e).map((r) => r.id);
 
 describe('RoutingTree', () => {
+  it('knows whether routing needs labels and how long an event may wait untold', () => {
+    const plain = tree(
+      'route:\n  robots: [a]\n  groupWait: 5s\n  routes:\n    - match: { reason: X }\n      groupWait: 1m\n',
+    );
+    expect(plain.matchesLabels).toBe(false);
+    expect(plain.longestGroupWaitMs).toBe(60_000);
+    const nested = tree(
+      'route:\n  robots: [a]\n  routes:\n    - routes:\n        - match: { labels: { team: web } }\n',
+    );
+    expect(nested.matchesLabels).toBe(true);
+    expect(tree('drop: [{ labels: { noisy: "true" } }]\nroute: { robots: [a] }\n').matchesLabels).toBe(true);
+  });
+
   const t = tree(`
 drop:
   - { type: Normal, reason: [Pulled, Created, Started, Scheduled] }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
 import { kafkaTlsOptions } from '../../core/kafka-config.ts';
+import { recordHeaders } from '../../core/record-headers.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
@@ -140,7 +141,7 @@ export class KafkaSink implements Sink {
           request = [];
           bytes = 0;
         }
-        request.push({ topic, key, value: entry.doc, entry });
+        request.push({ topic, key, value: entry.doc, headers: recordHeaders(entry.id, entry.time), entry });
         bytes += entry.doc.length + key.length;
       }
     }

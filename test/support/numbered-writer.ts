@@ -16,6 +16,11 @@ export type Rotation = 'rename' | 'copytruncate' | 'restart';
  * /var/log/containers links point into /var/log/pods.
  */
 export class NumberedWriter {
+  /**
+   * Today (UTC): the lines land in today's daily index, which no retention
+   * deletes while a test runs, whatever day the tests run on.
+   */
+  private readonly day = new Date().toISOString().slice(0, 10);
   private readonly dir: string;
   private readonly run: string;
   private readonly layout: 'file' | 'container';
@@ -51,7 +56,7 @@ export class NumberedWriter {
   }
 
   line(n: number): string {
-    return `2026-11-23 03:12:00.${String(n % 1000).padStart(3, '0')} INFO ${this.run} seq=${n} payload ${'x'.repeat(n % 97)}\n`;
+    return `${this.day} 03:12:00.${String(n % 1000).padStart(3, '0')} INFO ${this.run} seq=${n} payload ${'x'.repeat(n % 97)}\n`;
   }
 
   async write(count: number): Promise<void> {
