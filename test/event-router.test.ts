@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventsV1Api, V1MicroTime } from '@kubernetes/client-node';
@@ -46,6 +46,8 @@ interface RouterOptions {
   robotRetry?: string;
   /** A replica that waits for the Lease: started, but not watching. */
   standby?: boolean;
+  /** Routing inline in the configuration file (YAML flow style) instead of a routing file. */
+  inlineRouting?: string;
 }
 
 /** Robots `oncall` (DingTalk, signed) and `shop` (WeCom) on the test double, fresh per test. */
@@ -82,7 +84,7 @@ ${robotConfig}
 eventRouter:
   kubernetes: { kubeconfig: "${kubernetesAccess().kubeconfig}" }
   namespaces: [${namespace}]
-  routingFile: ${routesFile}
+  ${options.inlineRouting ? `routing: ${options.inlineRouting}` : `routingFile: ${routesFile}`}
   saveInterval: 300ms
   aggregation: { groupInterval: 4s, stormThreshold: 10 }
 ${options.extra ?? ''}
@@ -234,6 +236,36 @@ route:
       'the new routing (no drop rule any more) to apply',
       20_000,
     );
+  });
+
+  it('reloads inline routing on SIGHUP', async () => {
+    const { router } = await startRouter({
+      inlineRouting: '{ route: { robots: [oncall], groupWait: 500ms } }',
+    });
+    await recorder.create({ namespace, pod: 'before-hup', reason: 'Unhealthy' });
+    await eventually(
+      async () => told(robotNames.oncall, 'before-hup'),
+      (n) => n === 1,
+      'the first route',
+      20_000,
+    );
+    const file = join(dir, 'router.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('robots: [oncall]', 'robots: [shop]'));
+    router.hangup();
+    await eventually(
+      async () => router.output.join(''),
+      (out) => out.includes('event routing reloaded'),
+      'the reload',
+      10_000,
+    );
+    await recorder.create({ namespace, pod: 'after-hup', reason: 'Unhealthy' });
+    await eventually(
+      async () => told(robotNames.shop, 'after-hup'),
+      (n) => n === 1,
+      'the new route',
+      20_000,
+    );
+    expect(told(robotNames.oncall, 'after-hup')).toBe(0);
   });
 
   it('retries a robot that answers 130101 or 500 until the message is delivered, once', async () => {

@@ -162,6 +162,16 @@ describe('Enricher', () => {
     expect(server.count('GET', api.pod('busy'))).toBe(1);
   });
 
+  it('keeps at most 8 lookups in flight, however many new objects arrive at once', async () => {
+    for (let i = 0; i < 30; i++) objects.set(api.pod(`hung-${i}`), 'hang');
+    const e = enricher({ requestTimeoutMs: 300 });
+    const all = Promise.all(Array.from({ length: 30 }, (_, i) => e.enrich(event('Pod', `hung-${i}`))));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests).toHaveLength(8);
+    await all;
+    expect(server.requests).toHaveLength(30);
+  });
+
   it('forgets the least recently used object beyond maxEntries', async () => {
     for (const name of ['a', 'b', 'c']) objects.set(api.pod(name), { metadata: { labels: { name } } });
     const e = enricher({ maxEntries: 2 });

@@ -81,6 +81,9 @@ function factsOf(metadata: V1ObjectMeta | undefined): ObjectFacts {
   };
 }
 
+/** API server lookups at once; more wait their turn. */
+const MAX_IN_FLIGHT = 8;
+
 /**
  * Adds the involved object's labels and owning workload to events, so routes can match on `app=…` and
  * messages can name the Deployment rather than one of its pods. Answers are cached per object, misses
@@ -95,6 +98,9 @@ export class Enricher {
   private readonly requestOptions: RequestOptions;
   private readonly warning: ThrottledWarning;
   private readonly requests: Counter<'kind' | 'outcome'> | undefined;
+  private inFlight = 0;
+  /** Lookups waiting for one in flight to end. */
+  private readonly queued: (() => void)[] = [];
 
   constructor(options: EnricherOptions) {
     const kc = options.kubeConfig;
@@ -155,6 +161,21 @@ export class Enricher {
   }
 
   private async request(read: ReadObject, kind: string, namespace: string, name: string): Promise<Lookup> {
+    // A burst of new objects (a start, a storm) must not open hundreds of TLS connections at once: that
+    // costs the event loop more than the lookups are worth, and every message waits behind it.
+    if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
+    else await new Promise<void>((resolve) => this.queued.push(resolve));
+    try {
+      return await this.read(read, kind, namespace, name);
+    } finally {
+      // The slot passes straight to the next lookup waiting, if any.
+      const next = this.queued.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async read(read: ReadObject, kind: string, namespace: string, name: string): Promise<Lookup> {
     let lookup: Lookup;
     try {
       const object = await read(this.apis, namespace, name, this.requestOptions);
