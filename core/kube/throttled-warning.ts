@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { ReportThrottle } from '../report-throttle.ts';
 
 /**
  * Logs a failure that recurs (every event, every lease renewal while the API server is away) at most once
@@ -6,23 +7,16 @@ import type { Logger } from '../log.ts';
  */
 export class ThrottledWarning {
   private readonly log: Logger;
-  private readonly intervalMs: number;
-  private lastLoggedAt = Number.NEGATIVE_INFINITY;
-  private leftOut = 0;
+  private readonly throttle: ReportThrottle;
 
   constructor(log: Logger, intervalMs = 60_000) {
     this.log = log;
-    this.intervalMs = intervalMs;
+    this.throttle = new ReportThrottle(intervalMs);
   }
 
   warn(fields: Record<string, unknown>, message: string): void {
-    const now = Date.now();
-    if (now - this.lastLoggedAt < this.intervalMs) {
-      this.leftOut++;
-      return;
-    }
-    this.log.warn(this.leftOut > 0 ? { ...fields, similarLeftOut: this.leftOut } : fields, message);
-    this.lastLoggedAt = now;
-    this.leftOut = 0;
+    const covered = this.throttle.occur(1);
+    if (covered === 0) return;
+    this.log.warn(covered > 1 ? { ...fields, similarLeftOut: covered - 1 } : fields, message);
   }
 }

@@ -2,11 +2,11 @@ import { describeError } from '../../core/errors.ts';
 import { type Attempt, retryItems } from '../../core/item-retry.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import { ReportThrottle } from '../../core/report-throttle.ts';
 import type { ObservedEvent } from '../event.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import type { BufferSettings } from './config.ts';
 import { type EventDocument, eventDocument } from './document.ts';
-import { ReportThrottle } from './report-throttle.ts';
 
 /** Every event the router sees, kept in the log store so it can be searched next to the logs. */
 export interface EventArchive {
