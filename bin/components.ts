@@ -1,15 +1,13 @@
-import { Collector } from '../collector/main.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { Service } from '../core/lifecycle.ts';
-import { EventRouter } from '../event-router/main.ts';
-import { Sidecar } from '../sidecar/main.ts';
 import type { RootConfig } from './config.ts';
 
 /** A component as the CLI runs it: built from its section of the root configuration. */
 export interface ComponentEntry {
   /** The section's key in the configuration file. */
   section: keyof RootConfig;
-  create(config: RootConfig, ctx: ComponentContext): Service<RootConfig>;
+  /** Loads the component's code only when it runs: the Kubernetes client alone takes most of a second. */
+  create(config: RootConfig, ctx: ComponentContext): Promise<Service<RootConfig>>;
 }
 
 /** Runs a component's service against its own section, so it never sees the rest of the file. */
@@ -37,14 +35,23 @@ function scoped<K extends keyof RootConfig>(
 export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   sidecar: {
     section: 'sidecar',
-    create: (config, ctx) => scoped('sidecar', new Sidecar(config.sidecar!, ctx), ctx),
+    create: async (config, ctx) => {
+      const { Sidecar } = await import('../sidecar/main.ts');
+      return scoped('sidecar', new Sidecar(config.sidecar!, ctx), ctx);
+    },
   },
   collector: {
     section: 'collector',
-    create: (config, ctx) => scoped('collector', new Collector(config.collector!, ctx), ctx),
+    create: async (config, ctx) => {
+      const { Collector } = await import('../collector/main.ts');
+      return scoped('collector', new Collector(config.collector!, ctx), ctx);
+    },
   },
   'event-router': {
     section: 'eventRouter',
-    create: (config, ctx) => scoped('eventRouter', new EventRouter(config.eventRouter!, ctx), ctx),
+    create: async (config, ctx) => {
+      const { EventRouter } = await import('../event-router/main.ts');
+      return scoped('eventRouter', new EventRouter(config.eventRouter!, ctx), ctx);
+    },
   },
 };

@@ -143,7 +143,7 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
   });
   const ctx = { log, metrics, http, dataDir: config.dataDir, notifier };
   const components = selected(command, config);
-  for (const [, entry] of components) lifecycle.add(entry.create(config, ctx));
+  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx));
   let address = '';
   lifecycle.add({
     name: 'http',

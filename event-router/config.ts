@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../core/config-types.ts';
-import { kubernetesSchema } from '../core/kube/client.ts';
+import { kubernetesSchema } from '../core/kube/config.ts';
 import { aggregationSchema } from './aggregate/config.ts';
 import { archiveSchema } from './archive/config.ts';
 import { routingSchema } from './routes/config.ts';

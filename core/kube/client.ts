@@ -1,16 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { z } from 'zod';
-
-/** How the router reaches the API server. */
-export const kubernetesSchema = z
-  .strictObject({
-    /** A kubeconfig file; unset means in-cluster (service account) when running in a pod, else ~/.kube/config. */
-    kubeconfig: z.string().min(1).optional(),
-    /** A context of that kubeconfig other than its current one. */
-    context: z.string().min(1).optional(),
-  })
-  .prefault({});
-export type KubernetesConfig = z.output<typeof kubernetesSchema>;
+import type { KubernetesConfig } from './config.ts';
 
 export function loadKubeConfig(config: KubernetesConfig): KubeConfig {
   const kc = new KubeConfig();
