@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
 import { describeError } from '../core/errors.ts';
@@ -5,6 +6,7 @@ import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { RECORD_ID_HEADER, RECORD_TIME_HEADER } from '../core/record-headers.ts';
+import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
 import { parseRecord, recordFromHeaders } from './records.ts';
 import type { LogRecord } from './store/store.ts';
@@ -23,10 +25,15 @@ export interface LogConsumerOptions {
   metrics: Metrics;
 }
 
-/** Records stored and committed at a time: small enough to write well inside the session timeout. */
-const SLICE_RECORDS = 10_000;
-/** Slices being stored at once: one is written while the next is parsed and sent. */
-const SLICES_IN_FLIGHT = 2;
+/** Records stored and committed at a time: one bulk request. */
+const SLICE_RECORDS = 5_000;
+/**
+ * Slices being stored at once, across batches: the cluster always has one to
+ * write while an answer travels back and kafkajs fetches and decodes the next
+ * batch. A crash re-reads at most these.
+ */
+const SLICES_IN_FLIGHT = 3;
+const HEARTBEAT_MS = 3_000;
 
 interface DeadLetter {
   message: KafkaMessage;
@@ -53,6 +60,10 @@ export class LogConsumer {
   private failingSince: number | undefined;
   private running = false;
   private joining: Promise<void> | undefined;
+  private readonly chains = new Map<string, CommitChain>();
+  /** Each slice being stored or committed, until it has ended either way. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private draining: Promise<void> | undefined;
   private readonly m;
 
   constructor(opts: LogConsumerOptions) {
@@ -60,10 +71,11 @@ export class LogConsumer {
     const kafka = createKafka(opts.connection, opts.log);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // Compressed bytes, some 20,000 records: larger fetches only make kafkajs keep more garbage alive.
+      maxBytesPerPartition: 1024 * 1024,
       // A killed member's partitions move to the others after this long.
       sessionTimeout: 10_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: HEARTBEAT_MS,
     });
     this.producer = kafka.producer({ allowAutoTopicCreation: true });
     const { metrics } = opts;
@@ -146,13 +158,16 @@ export class LogConsumer {
     }
   }
 
-  /** Finishes the batch in flight (its commit included) and leaves the group. */
+  /** Finishes the slices in flight (their commits included) and leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
     if (!this.joining) return;
-    // A batch waiting on a failed store gives up; its records are re-delivered to whoever takes the partition.
+    // A slice waiting on a failed store gives up; its records are re-delivered to whoever takes the partition.
     const giveUp = setTimeout(() => this.stopping.abort(), 5_000);
     try {
+      // kafkajs drops commits once it is told to stop, so the slices end first.
+      this.draining = this.drain();
+      await this.draining;
       await this.consumer.disconnect();
     } finally {
       clearTimeout(giveUp);
@@ -162,13 +177,17 @@ export class LogConsumer {
     }
   }
 
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
   /**
    * A fetched batch can hold tens of thousands of records (the fetch limit
-   * counts compressed bytes): it is stored and committed in slices with a
-   * heartbeat between them, so a long batch never outlives the session and
-   * a crash re-reads at most two slices. The next slice is parsed and sent
-   * while the store still writes the one before, so the store never waits on
-   * the commit; commits stay in offset order.
+   * counts compressed bytes): it is stored and committed in slices. Each
+   * slice's offset is resolved as soon as its store begins, so kafkajs
+   * fetches the next batch while the store still writes this one; commits
+   * follow the stores in offset order (CommitChain). At most SLICES_IN_FLIGHT
+   * slices are under way, which is how a slow store pauses the consumer.
    */
   private async batch({
     batch,
@@ -177,54 +196,70 @@ export class LogConsumer {
     isStale,
     resolveOffset,
   }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
+    const { topic, partition, messages } = batch;
     const gone = () => !isRunning() || isStale();
-    const inFlight: { messages: KafkaMessage[]; started: number; stored: Promise<boolean> }[] = [];
-    let next = 0;
-    try {
-      for (;;) {
-        while (inFlight.length < SLICES_IN_FLIGHT && next < batch.messages.length && !gone()) {
-          const messages = batch.messages.slice(next, next + SLICE_RECORDS);
-          next += messages.length;
-          const started = performance.now();
-          inFlight.push({
-            messages,
-            started,
-            stored: this.store(messages, { topic, partition }, heartbeat, gone),
-          });
-        }
-        const slice = inFlight.shift();
-        if (!slice || !(await slice.stored)) return;
-        const last = slice.messages.at(-1)!.offset;
-        const committed = (BigInt(last) + 1n).toString();
-        await this.consumer.commitOffsets([{ topic, partition, offset: committed }]);
-        // The next fetch starts after the resolved offset, not the committed one.
-        resolveOffset(last);
-        await heartbeat();
-        this.m.batchRecords.observe(slice.messages.length);
-        this.m.batchSeconds.observe((performance.now() - slice.started) / 1000);
-        const lag = BigInt(batch.highWatermark) - BigInt(committed);
-        this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-      }
-    } finally {
-      // A slice given up or a failed commit leaves the others uncommitted; they end before kafkajs fetches again.
-      await Promise.allSettled(inFlight.map((slice) => slice.stored));
+    const key = `${topic}/${partition}`;
+    const first = BigInt(messages[0]!.offset);
+    let chain = this.chains.get(key);
+    // Lower than where the chain stands: kafkajs reads again from the committed offset after a rejoin.
+    if (!chain || first < chain.next) {
+      chain = new CommitChain(first);
+      this.chains.set(key, chain);
+    } else if (chain.failedAt !== undefined) {
+      // A slice was given up while reading went on: read again from it.
+      this.chains.delete(key);
+      this.consumer.seek({ topic, partition, offset: chain.failedAt });
+      return;
     }
+    for (let next = 0; next < messages.length; ) {
+      while (this.inFlight.size >= SLICES_IN_FLIGHT && !this.draining && !gone()) {
+        await Promise.race([...this.inFlight, delay(HEARTBEAT_MS)]);
+        await heartbeat();
+      }
+      if (this.draining) return this.draining;
+      if (gone()) return;
+      const slice = messages.slice(next, next + SLICE_RECORDS);
+      next += slice.length;
+      const started = performance.now();
+      const last = slice.at(-1)!.offset;
+      const stored = this.store(slice, { topic, partition }, gone);
+      const ended = chain.add(slice[0]!.offset, last, stored, async (committed) => {
+        await this.commit({ topic, partition, offset: committed }, batch.highWatermark);
+        this.m.batchRecords.observe(slice.length);
+        this.m.batchSeconds.observe((performance.now() - started) / 1000);
+      });
+      this.inFlight.add(ended);
+      void ended.then(() => this.inFlight.delete(ended));
+      resolveOffset(last);
+    }
+  }
+
+  /** A failed commit is left to the next one, which covers these records too. */
+  private async commit(at: { topic: string; partition: number; offset: string }, highWatermark: string) {
+    try {
+      await this.consumer.commitOffsets([at]);
+    } catch (err) {
+      this.opts.log.warn({ err: describeError(err), ...at }, 'cannot commit the offset yet');
+      return;
+    }
+    const lag = BigInt(highWatermark) - BigInt(at.offset);
+    this.m.lag.set({ topic: at.topic, partition: String(at.partition) }, Number(lag > 0n ? lag : 0n));
   }
 
   /**
    * Stores one slice, holding it while the store fails; what cannot be stored
-   * goes to the dead-letter topic. Returns false when the slice was given up
-   * (stopping, or the partition moved to another member).
+   * goes to the dead-letter topic. Resolves to false when the slice was given
+   * up (stopping, the partition moved to another member, or the dead-letter
+   * topic failed); never rejects.
    */
   private async store(
     messages: KafkaMessage[],
     from: { topic: string; partition: number },
-    heartbeat: () => Promise<void>,
     gone: () => boolean,
   ): Promise<boolean> {
     const records: LogRecord[] = [];
-    const sources = new Map<LogRecord, KafkaMessage>();
+    /** The message of each record, by the record's position. */
+    const sources: KafkaMessage[] = [];
     const dead: DeadLetter[] = [];
     for (const message of messages) {
       const record = message.value ? this.record(message, message.value) : 'empty message';
@@ -233,14 +268,17 @@ export class LogConsumer {
         continue;
       }
       records.push(record);
-      sources.set(record, message);
+      sources.push(message);
     }
     let refused = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const rejected = await this.opts.writer.writeAll(records, this.stopping.signal);
-        for (const r of rejected)
-          dead.push({ message: sources.get(r.record)!, reason: `${r.status}: ${r.reason}` });
+        if (rejected.length > 0) {
+          const at = new Map(records.map((record, i) => [record, i]));
+          for (const r of rejected)
+            dead.push({ message: sources[at.get(r.record)!]!, reason: `${r.status}: ${r.reason}` });
+        }
         refused = rejected.length;
         break;
       } catch (err) {
@@ -254,15 +292,19 @@ export class LogConsumer {
           );
         }
         await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal).catch(() => {});
-        // Heartbeats keep the partitions while the store is away, so no other member re-reads them meanwhile.
-        await heartbeat().catch(() => {});
       }
     }
     if (this.failingSince !== undefined) {
       this.opts.log.info({ downSeconds: (Date.now() - this.failingSince) / 1000 }, 'log store recovered');
       this.failingSince = undefined;
     }
-    await this.deadLetter(from.topic, from.partition, dead);
+    try {
+      await this.deadLetter(from.topic, from.partition, dead);
+    } catch (err) {
+      // Given up: the slice is read and stored again (its stored records stay single by event.id).
+      this.opts.log.error({ err: describeError(err) }, 'cannot send to the dead-letter topic');
+      return false;
+    }
     this.m.records.inc({ outcome: 'stored' }, records.length - refused);
     this.m.records.inc({ outcome: 'dead_lettered' }, dead.length);
     return true;
@@ -278,7 +320,7 @@ export class LogConsumer {
           headerText(headers[RECORD_TIME_HEADER]),
         )
       : undefined;
-    if (fromHeaders && process.env.LOOKOUT_NO_HEADERS !== '1') return fromHeaders;
+    if (fromHeaders) return fromHeaders;
     const parsed = parseRecord(value);
     return parsed.ok ? parsed.record : parsed.reason;
   }
@@ -307,5 +349,6 @@ export class LogConsumer {
 
 function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
   const one = Array.isArray(value) ? value[0] : value;
-  return one === undefined ? undefined : one.toString();
+  // The id and the time are ASCII; anything else fails their checks either way.
+  return one === undefined ? undefined : one.toString('latin1');
 }

@@ -52,10 +52,12 @@ export class Collector implements Service<CollectorConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    // Loading the Kafka client overlaps with opening the store.
+    const consumerModule = config.kafka && import('./consumer.ts');
     const store = await this.openStore(config);
     this.store.current = store;
-    if (config.kafka) {
-      const { LogConsumer } = await import('./consumer.ts');
+    if (config.kafka && consumerModule) {
+      const { LogConsumer } = await consumerModule;
       const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
       const retried = ctx.metrics.counter(
         'collector_store_retries_total',

@@ -222,10 +222,19 @@ export interface BulkCreateDoc {
   doc: Uint8Array;
 }
 
-/** What the cluster said of a bulk request's documents, by their position in it; the rest it stored. */
+/** A bulk item the cluster did not store: its position in the request, and why. */
+export interface BulkRefusal {
+  at: number;
+  status: number;
+  reason: string;
+}
+
+/** What the cluster said of a bulk request's documents; the rest it stored. */
 export interface BulkVerdicts {
-  retry: number[];
-  rejected: { at: number; status: number; reason: string }[];
+  /** Too busy or failing (429, 5xx): send again later. */
+  retry: BulkRefusal[];
+  /** Refused for good (a mapping conflict). */
+  rejected: BulkRefusal[];
 }
 
 interface BulkItem {
@@ -244,10 +253,17 @@ export async function bulkCreate(
   signal?: AbortSignal,
 ): Promise<BulkVerdicts> {
   const body = new ByteWriter(docs.reduce((n, d) => n + d.doc.length + 100, 0));
-  for (const { index, id, doc } of docs) {
+  let index: string | undefined;
+  let indexJson = '';
+  for (const doc of docs) {
+    // Consecutive documents mostly share their daily index.
+    if (doc.index !== index) {
+      index = doc.index;
+      indexJson = JSON.stringify(index);
+    }
     body
-      .text(`{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n`)
-      .bytes(doc)
+      .text(`{"create":{"_index":${indexJson},"_id":${JSON.stringify(doc.id)}}}\n`)
+      .bytes(doc.doc)
       .byte(0x0a);
   }
   const response = (await client.transport.request(
@@ -255,21 +271,23 @@ export async function bulkCreate(
       method: 'POST',
       path: '/_bulk',
       bulkBody: body.finish(),
-      querystring: { filter_path: 'errors,items.*.status,items.*.error' },
+      querystring: { filter_path: 'errors,items.*.status,items.*.error.type,items.*.error.reason' },
     },
     { signal },
   )) as { errors: boolean; items?: Record<string, BulkItem>[] };
   const verdicts: BulkVerdicts = { retry: [], rejected: [] };
   if (!response.errors) return verdicts;
-  response.items?.forEach((item, at) => {
-    const outcome = Object.values(item)[0]!;
-    const verdict = bulkItemOutcome(outcome.status);
-    if (verdict === 'retry') verdicts.retry.push(at);
-    else if (verdict === 'reject') {
-      const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;
-      verdicts.rejected.push({ at, status: outcome.status, reason });
+  for (let at = 0; at < docs.length; at++) {
+    const outcome = Object.values(response.items?.[at] ?? {})[0];
+    if (!outcome) {
+      verdicts.retry.push({ at, status: 500, reason: 'no answer for this item' });
+      continue;
     }
-  });
+    const verdict = bulkItemOutcome(outcome.status);
+    if (verdict === 'ok') continue;
+    const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;
+    verdicts[verdict === 'retry' ? 'retry' : 'rejected'].push({ at, status: outcome.status, reason });
+  }
   return verdicts;
 }
 

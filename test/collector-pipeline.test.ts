@@ -140,4 +140,47 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const metrics = await (await fetch(`${address}/metrics`)).text();
     expect(metrics).toMatch(/lookout_collector_records_total\{outcome="dead_lettered"\} 3/);
   }, 180_000);
+
+  it('on SIGTERM finishes the slices in flight and commits exactly what it stored', async () => {
+    const run = `term${Date.now().toString(36)}`;
+    const topic = `it-${run}`;
+    const collector = await collectorFor(run, topic);
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    const total = 150_000;
+    for (let from = 0; from < total; from += 10_000) {
+      const messages = Array.from({ length: 10_000 }, (_, i) => ({
+        value: JSON.stringify({
+          '@timestamp': new Date().toISOString(),
+          message: `line ${from + i} ${'x'.repeat(200)}`,
+          log: { offset: from + i },
+          event: { id: `${run}-${from + i}` },
+        }),
+      }));
+      // Gzip, as the sidecar sends by default; uncompressed, 10,000 lines pass the broker's message limit.
+      await producer.send({ topic, compression: kafkajs.CompressionTypes.GZIP, messages });
+    }
+    await producer.disconnect();
+    await collector.process.start();
+    await eventually(
+      async () => (await elasticsearchDocs(collector.index, { match_all: {} }, ['event.id'])).length,
+      (n) => n > 0,
+      'the first lines in Elasticsearch',
+      60_000,
+    );
+    expect(await collector.process.stop()).toBe(0);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: `it-${run}`, topics: [topic] });
+    await admin.disconnect();
+    const committed = Number(offsets!.partitions[0]!.offset);
+    const es = infraAddress('elasticsearch');
+    await fetch(`${es}/${collector.index}/_refresh`, { method: 'POST' });
+    const { count } = (await (await fetch(`${es}/${collector.index}/_count`)).json()) as { count: number };
+    // Stopped mid-stream, with nothing stored beyond what was committed and nothing committed unstored.
+    expect(committed).toBeGreaterThan(0);
+    expect(committed).toBeLessThan(total);
+    expect(count).toBe(committed);
+  }, 180_000);
 });

@@ -1,6 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
+  type BulkVerdicts,
   bulkChunks,
+  bulkCreate,
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
@@ -41,7 +43,7 @@ const MAX_WINDOW = 10_000;
  * shares that with the query string.
  */
 const PATH_BUDGET = 3_000;
-const NEWLINE = Buffer.from('\n');
+const OK: WriteOutcome = { result: 'ok' };
 /** The fields that make one stream: the lines one container wrote to one file. */
 const STREAM_FIELDS = [
   'kubernetes.namespace',
@@ -71,11 +73,6 @@ interface RawHit {
 interface RawSearch {
   hits?: { total?: { value: number; relation: 'eq' | 'gte' }; hits?: RawHit[] };
   aggregations?: { histogram?: { buckets?: { key: number; doc_count: number }[] } };
-}
-
-interface RawBulk {
-  errors: boolean;
-  items?: Record<string, { status: number; error?: { type?: string; reason?: string } }>[];
 }
 
 /** Which indices a search names: a list, or the pattern's wildcard narrowed by an `_index` filter. */
@@ -149,23 +146,13 @@ export class ElasticsearchStore implements LogStore {
     outcomes: WriteOutcome[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const parts: Buffer[] = [];
-    for (const i of chunk) {
+    const docs = chunk.map((i) => {
       const record = records[i]!;
-      const action = { create: { _index: this.index.forTime(record.time), _id: record.id } };
-      parts.push(Buffer.from(`${JSON.stringify(action)}\n`), singleLine(record.doc), NEWLINE);
-    }
-    let response: RawBulk;
+      return { index: this.index.forTime(record.time), id: record.id, doc: singleLine(record.doc) };
+    });
+    let verdicts: BulkVerdicts;
     try {
-      response = (await this.client.transport.request(
-        {
-          method: 'POST',
-          path: '/_bulk',
-          bulkBody: Buffer.concat(parts),
-          querystring: { filter_path: 'errors,items.*.status,items.*.error.type,items.*.error.reason' },
-        },
-        { signal },
-      )) as RawBulk;
+      verdicts = await bulkCreate(this.client, docs, signal);
     } catch (err) {
       const status = statusOf(err);
       // One record larger than the cluster takes is that record's fault; a larger request is split.
@@ -191,19 +178,11 @@ export class ElasticsearchStore implements LogStore {
       }
       throw failure('bulk write', err, signal);
     }
-    chunk.forEach((recordIndex, n) => {
-      const result = response.errors ? Object.values(response.items?.[n] ?? {})[0] : { status: 201 };
-      if (!result) {
-        outcomes[recordIndex] = { result: 'retry', status: 500, reason: 'no answer for this item' };
-        return;
-      }
-      const verdict = bulkItemOutcome(result.status);
-      if (verdict === 'ok') outcomes[recordIndex] = { result: 'ok' };
-      else {
-        const reason = `${result.error?.type ?? 'error'}: ${result.error?.reason ?? 'refused'}`;
-        outcomes[recordIndex] = { result: verdict, status: result.status, reason };
-      }
-    });
+    for (const i of chunk) outcomes[i] = OK;
+    for (const { at, status, reason } of verdicts.retry)
+      outcomes[chunk[at]!] = { result: 'retry', status, reason };
+    for (const { at, status, reason } of verdicts.rejected)
+      outcomes[chunk[at]!] = { result: 'reject', status, reason };
   }
 
   async search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {

@@ -52,7 +52,7 @@ export class ElasticsearchArchive implements ArchiveStore {
       maxBytes: this.config.bulkMaxBytes,
     })) {
       const verdicts = await bulkCreate(this.client, chunk, signal);
-      for (const at of verdicts.retry) result.retry.push(chunk[at]!.document);
+      for (const { at } of verdicts.retry) result.retry.push(chunk[at]!.document);
       for (const { at, status, reason } of verdicts.rejected)
         result.rejected.push({ document: chunk[at]!.document, status, reason });
     }

@@ -54,7 +54,7 @@ export class ElasticsearchSink implements Sink {
     const docs = entries.map((e) => ({ index: this.index.forTime(e.time), id: e.id, doc: e.doc }));
     const verdicts = await bulkCreate(this.client, docs, signal);
     return {
-      retry: verdicts.retry.map((at) => entries[at]!),
+      retry: verdicts.retry.map(({ at }) => entries[at]!),
       rejected: verdicts.rejected.map(({ at, status, reason }) => ({ entry: entries[at]!, status, reason })),
     };
   }
