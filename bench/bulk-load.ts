@@ -15,7 +15,7 @@ import { type FileRecord, readRecords } from './sidecar-records.ts';
  * `@timestamp`, bulk `create` under `_id = event.id`) and nothing more: no
  * Kafka, no JSON parsing, bodies of about 5 MiB with two in flight.
  *
- * node bench/bulk-load.ts --node URL --index 'pattern-{yyyy.MM.dd}' --file records.tsv [--replicas 0] [--limit N]
+ * node bench/bulk-load.ts --node URL --index 'pattern-{yyyy.MM.dd}' --file records.tsv [--replicas 0]
  *
  * Prints "loaded N records" once the cluster confirmed every one, then waits
  * for SIGTERM, so that /proc still has its figures when they are read.
@@ -29,20 +29,15 @@ const { values: args } = parseArgs({
     replicas: { type: 'string', default: '0' },
     'body-bytes': { type: 'string', default: String(5 * 1024 * 1024) },
     concurrency: { type: 'string', default: '2' },
-    /** Only the first records of the file: enough to warm the cluster up. */
-    limit: { type: 'string' },
   },
 });
 if (!args.node || !args.index || !args.file) {
-  process.stderr.write(
-    'usage: bulk-load.ts --node URL --index PATTERN --file RECORDS [--replicas N] [--limit N]\n',
-  );
+  process.stderr.write('usage: bulk-load.ts --node URL --index PATTERN --file RECORDS [--replicas N]\n');
   process.exit(2);
 }
 const node = args.node;
 const bodyBytes = Number(args['body-bytes']);
 const concurrency = Number(args.concurrency);
-const limit = args.limit === undefined ? Number.POSITIVE_INFINITY : Number(args.limit);
 const index = new DailyIndex(args.index);
 const NEWLINE = Buffer.from('\n');
 // The collector's filter: every item's status, and the error of the refused ones.
@@ -114,10 +109,8 @@ const start = (records: FileRecord[]) => {
 };
 let batch: FileRecord[] = [];
 let bytes = 0;
-let read = 0;
-reading: for await (const records of readRecords(args.file, 1024 * 1024)) {
+for await (const records of readRecords(args.file, 1024 * 1024)) {
   for (const record of records) {
-    if (read++ >= limit) break reading;
     batch.push(record);
     // The action line: {"create":{"_index":"…","_id":"…"}} and two newlines.
     bytes += record.doc.length + record.id.length + index.forTime(record.time).length + 35;
