@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { EmbeddedStore } from '../collector/store/embedded-store.ts';
-import { RECORD_ID_HEADER, RECORD_TIME_HEADER } from '../core/record-headers.ts';
+import { RECORD_HEADER, recordHeaderValue } from '../core/record-headers.ts';
 import {
   ELASTICSEARCH_VERSION,
   type ElasticsearchServer,
@@ -210,11 +210,11 @@ async function produce(ctx: Context): Promise<void> {
         topic: TOPIC,
         acks: -1,
         compression: CompressionTypes.GZIP,
-        // With the id and time headers the sidecar's Kafka sink adds to every record.
+        // With the id and time header the sidecar's Kafka sink adds to every record.
         messages: batch.map((r) => ({
           key: r.key,
           value: r.doc,
-          headers: { [RECORD_ID_HEADER]: r.id, [RECORD_TIME_HEADER]: String(r.time) },
+          headers: { [RECORD_HEADER]: recordHeaderValue(r.id, r.time) },
         })),
       });
       // Its failure is met where it is awaited; until then it must not count as unhandled.
@@ -676,7 +676,7 @@ function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeco
   return [
     `Input: sidecar records built by the sidecar's own pipeline (auto parser, Logback time and level read from the line, ECS fields, \`event.id\` from the file's identity and offset) over logback-style lines from ${records.streams} containers in ${records.namespaces.length} namespaces of unequal volume (${share(Math.min(...nsShares))}–${share(Math.max(...nsShares))} of lines each), spread evenly over ${SPAN_DAYS * 24} hours (${records.days} UTC days, so ${records.days} daily indices), ${share(records.burstShare)} of lines in bursts of 2–16 lines of one container within one millisecond; ${(records.docBytes / records.count).toFixed(0)} B of JSON a record. Each data set is generated once per run and then read from a file.`,
     '',
-    `Method, throughput: ${count(records.count)} records (${(records.docBytes / MiB).toFixed(0)} MiB) are produced into one one-partition topic before any timing, keyed by namespace/pod, with the \`lookout-event-id\` and \`lookout-time\` headers, and gzip-compressed as the sidecar's Kafka sink sends them by default. Each round runs both sides against the same broker and cluster, each into a fresh index pattern (the collector's template on both: one shard, no replica), the order alternating between rounds; the figures are medians over ${ROUNDS} rounds. Before the first round, one round of both sides is run and its figures dropped, so that neither side pays for the broker's and the cluster's warming up. Time runs from spawning the process until \`_count\` over its pattern (polled every ${POLL_MS} ms; indices refresh every second) reaches the record count, so start-up, joining the group and the last refresh are inside it on both sides; "first document" is when the count was first above zero. CPU seconds (utime + stime) and peak RSS (VmHWM) are the process's own, from /proc; Elasticsearch and Kafka are not counted. A round's indices, consumer group and dead-letter topic are deleted after it.`,
+    `Method, throughput: ${count(records.count)} records (${(records.docBytes / MiB).toFixed(0)} MiB) are produced into one one-partition topic before any timing, keyed by namespace/pod, with the \`lookout-record\` header (time and id), and gzip-compressed as the sidecar's Kafka sink sends them by default. Each round runs both sides against the same broker and cluster, each into a fresh index pattern (the collector's template on both: one shard, no replica), the order alternating between rounds; the figures are medians over ${ROUNDS} rounds. Before the first round, one round of both sides is run and its figures dropped, so that neither side pays for the broker's and the cluster's warming up. Time runs from spawning the process until \`_count\` over its pattern (polled every ${POLL_MS} ms; indices refresh every second) reaches the record count, so start-up, joining the group and the last refresh are inside it on both sides; "first document" is when the count was first above zero. CPU seconds (utime + stime) and peak RSS (VmHWM) are the process's own, from /proc; Elasticsearch and Kafka are not counted. A round's indices, consumer group and dead-letter topic are deleted after it.`,
     '',
     `- Collector: \`lookout collector\` with \`kafka\` (the topic, a fresh group, from the beginning) and \`elasticsearch\` (replicas 0), defaults otherwise: fetches of up to 1 MiB a partition (counted compressed, so some 20,000 gzip-compressed records), each batch stored in slices of 5,000 records (one bulk \`create\` request each, three in flight across batches, so the next fetch overlaps the writes), each slice's offset committed in offset order once it and every slice before it are stored. A run that adds no document for ${STALL_MS / 1000} s is given up on and shown as unfinished, with the error the collector logged.`,
     `- Ceiling: \`bench/bulk-load.ts\`, a Node process that reads the same records from the file and sends them as bulk \`create\` with the same \`_id\`, daily index and template, in bodies of about 5 MiB with two requests in flight; it neither consumes Kafka nor parses a document. It is what this cluster takes from one simple client on this machine.`,

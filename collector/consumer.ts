@@ -5,10 +5,10 @@ import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { RECORD_ID_HEADER, RECORD_TIME_HEADER } from '../core/record-headers.ts';
+import { RECORD_HEADER } from '../core/record-headers.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
-import { parseRecord, recordFromHeaders } from './records.ts';
+import { parseRecord, recordFromHeader } from './records.ts';
 import type { LogRecord } from './store/store.ts';
 import type { StoreWriter } from './store-writer.ts';
 
@@ -312,15 +312,11 @@ export class LogConsumer {
 
   /** The record, or why it cannot be stored. */
   private record(message: KafkaMessage, value: Buffer): LogRecord | string {
-    const headers = message.headers;
-    const fromHeaders = headers
-      ? recordFromHeaders(
-          value,
-          headerText(headers[RECORD_ID_HEADER]),
-          headerText(headers[RECORD_TIME_HEADER]),
-        )
-      : undefined;
-    if (fromHeaders) return fromHeaders;
+    const header = message.headers?.[RECORD_HEADER];
+    // A header sent twice comes as an array: the first one counts. Consumed headers are bytes.
+    const first = Array.isArray(header) ? header[0] : header;
+    const fromHeader = recordFromHeader(value, Buffer.isBuffer(first) ? first : undefined);
+    if (fromHeader) return fromHeader;
     const parsed = parseRecord(value);
     return parsed.ok ? parsed.record : parsed.reason;
   }
@@ -345,10 +341,4 @@ export class LogConsumer {
       'records that cannot be stored went to the dead-letter topic',
     );
   }
-}
-
-function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
-  const one = Array.isArray(value) ? value[0] : value;
-  // The id and the time are ASCII; anything else fails their checks either way.
-  return one === undefined ? undefined : one.toString('latin1');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecord, recordFromHeaders } from './records.ts';
+import { RECORD_HEADER, recordHeaders } from '../core/record-headers.ts';
+import { parseRecord, recordFromHeader } from './records.ts';
 
 const record = (doc: unknown) => Buffer.from(JSON.stringify(doc));
 
@@ -49,22 +50,32 @@ describe('parseRecord', () => {
   });
 });
 
-describe('recordFromHeaders', () => {
+describe('recordFromHeader', () => {
   const doc = Buffer.from('{"not":"parsed"}');
+  const header = (text: string) => Buffer.from(text, 'latin1');
 
-  it('takes id and time from the headers without parsing the document', () => {
-    expect(recordFromHeaders(doc, 'AbC_12-x', '1700000000123')).toEqual({
-      id: 'AbC_12-x',
-      time: 1_700_000_000_123,
-      doc,
-    });
+  it('takes id and time from the header the sidecar writes, without parsing the document', () => {
+    const headers = [...recordHeaders('AbC_12-x', 1_700_000_000_123)];
+    expect(headers.map(([key]) => key.toString())).toEqual([RECORD_HEADER]);
+    expect(recordFromHeader(doc, headers[0]?.[1])).toEqual({ id: 'AbC_12-x', time: 1_700_000_000_123, doc });
   });
 
   it('leaves records with a missing or malformed header to the parser', () => {
-    expect(recordFromHeaders(doc, undefined, '1700000000123')).toBeUndefined();
-    expect(recordFromHeaders(doc, 'id', undefined)).toBeUndefined();
-    expect(recordFromHeaders(doc, 'has space', '1')).toBeUndefined();
-    expect(recordFromHeaders(doc, 'id', 'yesterday')).toBeUndefined();
-    expect(recordFromHeaders(doc, 'id', '1.5')).toBeUndefined();
+    expect(recordFromHeader(doc, undefined)).toBeUndefined();
+    for (const bad of [
+      '',
+      '1700000000123',
+      '1700000000123 ',
+      ' id',
+      'yesterday id',
+      '1.5 id',
+      '-1 id',
+      '1700000000123 has space',
+      '1700000000123 a/../b',
+      '1700000000123 caf\xe9',
+      '9999999999999999 id',
+    ]) {
+      expect(recordFromHeader(doc, header(bad)), bad).toBeUndefined();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { readRecordHeader } from '../core/record-headers.ts';
 import type { LogRecord } from './store/store.ts';
 
 /** A record that can be stored, or why it cannot. */
@@ -9,20 +10,15 @@ export type ParsedRecord =
 const ID = /^[\w-]{1,256}$/;
 
 /**
- * A record the sidecar sent to Kafka carries its id and time in headers too
- * (core/record-headers.ts): with those, the JSON is stored as it came without
+ * A record the sidecar sent to Kafka carries its id and time in a header too
+ * (core/record-headers.ts): with it, the JSON is stored as it came without
  * being parsed here, and a document that is not valid JSON is refused by the
- * store instead (and dead-lettered the same way). Undefined when a header is
+ * store instead (and dead-lettered the same way). Undefined when the header is
  * missing or malformed: then the record is parsed.
  */
-export function recordFromHeaders(
-  doc: Buffer,
-  id: string | undefined,
-  time: string | undefined,
-): LogRecord | undefined {
-  if (id === undefined || time === undefined || !ID.test(id)) return undefined;
-  const ms = Number(time);
-  return Number.isSafeInteger(ms) ? { id, time: ms, doc } : undefined;
+export function recordFromHeader(doc: Buffer, header: Buffer | undefined): LogRecord | undefined {
+  const read = header && readRecordHeader(header);
+  return read && ID.test(read.id) ? { id: read.id, time: read.time, doc } : undefined;
 }
 
 /**
