@@ -1,10 +1,13 @@
 import { unzipSync } from 'node:zlib';
-import kafkajs, { type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
 import { type KafkaConnection, kafkaTlsOptions } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
+import { installRecordDecoder } from './kafka-record-decoder.ts';
 
+// Before kafkajs is loaded, which is why it is imported here and not above.
+installRecordDecoder();
 // kafkajs is CommonJS; its classes are read off the default export so Node's ESM loader finds them.
-const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = kafkajs;
+const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = (await import('kafkajs')).default;
 
 // kafkajs inflates gzip record batches through zlib's thread pool in 16 KiB steps, each a callback and a
 // copy; inflating in one call takes a quarter off the CPU time of reading a record, and blocks for a
