@@ -171,6 +171,16 @@ describe('kafka record decoder', () => {
     expect(decodeKafkaRecord(bytes(), batch)).toEqual(theirs(bytes(), batch));
   });
 
+  it('keeps headers named like properties of every object as plain headers', () => {
+    const names = ['__proto__', 'toString', 'constructor'];
+    const read = recordBytes(spec({ headers: names.map((name) => [name, Buffer.from(name)]) }));
+    const { headers } = decodeKafkaRecord(read(), context({}));
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.keys(headers)).toEqual(names);
+    for (const name of names)
+      expect(Object.getOwnPropertyDescriptor(headers, name)?.value).toEqual(Buffer.from(name));
+  });
+
   it('reads random records as kafkajs does', () => {
     const next = random(20_261_130);
     const bytes = (length: number) => Buffer.from(Array.from({ length }, () => next(256)));

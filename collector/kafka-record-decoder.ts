@@ -123,8 +123,10 @@ function plus(base: string, baseNumber: number, delta: number | bigint): string 
 
 function addHeader(headers: DecodedRecord['headers'], key: string, value: HeaderValue): void {
   if (!Object.hasOwn(headers, key)) {
-    // defineProperty: a header named __proto__ is a header, not the object's prototype.
-    Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+    // A header named __proto__ is a header, not the object's prototype; defineProperty is slow, so only then.
+    if (key === '__proto__')
+      Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+    else headers[key] = value;
     return;
   }
   const had = headers[key]!;
