@@ -46,8 +46,9 @@ const LOG_APPEND_TIME = 1;
 /** Seven varint bytes carry 49 bits, safe in a double; longer ones are read as BigInt. */
 const SAFE_VARLONG_BYTES = 7;
 
+const NO_BYTES = Buffer.alloc(0);
 // The record being read: module state rather than a reader object, one fewer allocation per record.
-let buf: Buffer = Buffer.alloc(0);
+let buf: Buffer = NO_BYTES;
 let pos = 0;
 // Batch fields as numbers, parsed once per batch (kafkajs hands every record of a batch the same context).
 let context: BatchContext | undefined;
@@ -87,7 +88,7 @@ function bigVarLong(): bigint {
   let shift = 0n;
   let byte: number;
   do {
-    if (shift > 63n) throw new Error('Invalid Long, must contain 9 bytes or less');
+    if (shift > 63n) throw new Error('invalid varlong: more than 10 bytes');
     byte = buf[pos++]!;
     result |= BigInt(byte & 0x7f) << shift;
     shift += 7n;
@@ -158,7 +159,7 @@ export function decodeKafkaRecord(decoder: RecordBytes, batch: BatchContext): De
   }
   decoder.offset = pos;
   // The record's bytes belong to the fetch response: not kept past the record.
-  buf = Buffer.alloc(0);
+  buf = NO_BYTES;
   return {
     magicByte: batch.magicByte,
     attributes,

@@ -2,9 +2,9 @@
  * The Kafka header the sidecar puts on each record: its `@timestamp` (epoch
  * ms) and its `event.id`, as `<ms> <id>`. It is what a consumer needs to
  * route a record to its daily index without parsing the JSON; the JSON stays
- * the truth. One header rather than one per field: kafkajs builds a new
- * headers object for every header of every record, and with two headers that
- * was a sixth of the collector's CPU.
+ * the truth. One header rather than one per field: the consumer decodes a
+ * key, a value and a lookup per header of every record, and with kafkajs's
+ * own decoder two headers were a sixth of the collector's CPU.
  */
 export const RECORD_HEADER = 'lookout-record';
 
@@ -29,14 +29,15 @@ export function recordHeaders(id: string, time: number): Map<Buffer, Buffer> {
  * The id is not checked here: each store has its own rules for ids.
  */
 export function readRecordHeader(value: Buffer): { time: number; id: string } | undefined {
-  const space = value.indexOf(SPACE);
-  if (space < 1 || space > MAX_TIME_DIGITS || space === value.length - 1) return undefined;
+  // One pass over the digits up to the space: Buffer#indexOf costs more than the scan on a short header.
   let time = 0;
-  for (let i = 0; i < space; i++) {
-    const digit = value[i]! - DIGIT_0;
-    if (digit < 0 || digit > 9) return undefined;
+  let at = 0;
+  for (; at < value.length && value[at] !== SPACE; at++) {
+    const digit = value[at]! - DIGIT_0;
+    if (digit < 0 || digit > 9 || at === MAX_TIME_DIGITS) return undefined;
     time = time * 10 + digit;
   }
+  if (at === 0 || at >= value.length - 1) return undefined;
   // The id is ASCII when it is valid; latin1 keeps a bad one as visibly bad for the check.
-  return { time, id: value.toString('latin1', space + 1) };
+  return { time, id: value.toString('latin1', at + 1) };
 }
