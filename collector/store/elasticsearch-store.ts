@@ -135,7 +135,7 @@ export class ElasticsearchStore implements LogStore {
   /** Splits by count and body size, so one bulk request stays well inside http.max_content_length. */
   private chunks(records: readonly LogRecord[], indices: number[]): Generator<number[]> {
     return bulkChunks(indices, (i) => records[i]!.doc.length, {
-      maxDocs: this.config.bulkMaxDocs ?? 5_000,
+      maxDocs: this.config.bulkMaxDocs ?? 10_000,
       maxBytes: this.config.bulkMaxBytes ?? 5 * 1024 * 1024,
     });
   }
