@@ -1,0 +1,181 @@
+import { parseArgs } from 'node:util';
+import { ConfigInvalidError, formatConfigErrors, loadConfig } from '../core/config.ts';
+import { createHttpApp } from '../core/http.ts';
+import { Lifecycle } from '../core/lifecycle.ts';
+import { createLogger } from '../core/log.ts';
+import { Metrics } from '../core/metrics.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { COMPONENTS, type ComponentEntry } from './components.ts';
+import { type RootConfig, rootSchema } from './config.ts';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+const COMMANDS: Record<string, string> = {
+  sidecar: 'tail log files, parse and enrich them, and ship them to Kafka, Elasticsearch or a collector',
+  collector: 'consume Kafka, index logs, and serve log search, context and live tail',
+  'event-router': 'watch Kubernetes events and route them to DingTalk and WeCom robots',
+  'alert-rules': 'evaluate alert rules against Prometheus, run site probes, and notify chat',
+  all: 'run every component configured in the file, in one process',
+  'check-config': 'validate a configuration file and print every error with its path',
+};
+
+function usage(command?: string): string {
+  const exitCodes =
+    'Exit codes: 0 success or clean shutdown, 1 invalid configuration or failure, 2 usage error.';
+  if (command && COMMANDS[command]) {
+    return [
+      `Usage: lookout ${command} [--config FILE]`,
+      '',
+      `  ${COMMANDS[command]}`,
+      '',
+      'Options:',
+      '  -c, --config FILE  YAML configuration (default: $LOOKOUT_CONFIG, else lookout.yaml)',
+      '  -h, --help         show this help',
+      '',
+      '${VAR} and ${VAR:-default} in the file are read from the environment.',
+      command === 'check-config' ? '' : 'SIGTERM/SIGINT drain and exit; SIGHUP reloads the configuration.',
+      exitCodes,
+    ].join('\n');
+  }
+  return [
+    'Usage: lookout <command> [--config FILE]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(14)}${text}`),
+    '',
+    'Run "lookout <command> --help" for a command\'s options.',
+    exitCodes,
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (err) {
+    process.stderr.write(`lookout: ${(err as Error).message}\n\n${usage()}\n`);
+    return EXIT_USAGE;
+  }
+  const { command, configFile, help } = parsed;
+  if (help || !command) {
+    process.stdout.write(`${usage(command)}\n`);
+    return command || help ? EXIT_OK : EXIT_USAGE;
+  }
+  if (!COMMANDS[command]) {
+    process.stderr.write(`lookout: unknown command "${command}"\n\n${usage()}\n`);
+    return EXIT_USAGE;
+  }
+
+  let config: RootConfig;
+  try {
+    config = await loadConfig(rootSchema, configFile);
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err;
+    process.stderr.write(`${configFile}: invalid configuration\n${formatConfigErrors(err.errors)}\n`);
+    return EXIT_FAILURE;
+  }
+  if (command === 'check-config') {
+    process.stdout.write(`${configFile}: valid\n`);
+    return EXIT_OK;
+  }
+  if (command !== 'all') {
+    const entry = COMPONENTS[command];
+    if (!entry) {
+      process.stderr.write(`lookout: the ${command} component is not part of this build yet\n`);
+      return EXIT_FAILURE;
+    }
+    if (config[entry.section] === undefined) {
+      process.stderr.write(`${configFile}: has no "${entry.section}" section for "lookout ${command}"\n`);
+      return EXIT_FAILURE;
+    }
+  }
+  return run(command, configFile, config);
+}
+
+function parseCli(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`);
+  return {
+    command: positionals[0],
+    help: values.help ?? false,
+    configFile: values.config ?? process.env.LOOKOUT_CONFIG ?? 'lookout.yaml',
+  };
+}
+
+/** The components a command runs: its own, or for `all` every one whose section the file has. */
+function selected(command: string, config: RootConfig): [string, ComponentEntry][] {
+  return Object.entries(COMPONENTS).filter(
+    (pair): pair is [string, ComponentEntry] =>
+      pair[1] !== undefined &&
+      (command === 'all' ? config[pair[1].section] !== undefined : pair[0] === command),
+  );
+}
+
+async function run(command: string, configFile: string, config: RootConfig): Promise<number> {
+  const log = createLogger({ level: config.log.level });
+  const metrics = new Metrics();
+  const http = createHttpApp({ config: config.http, log, metrics });
+  const lifecycle = new Lifecycle<RootConfig>(
+    {
+      log,
+      load: () => loadConfig(rootSchema, configFile),
+      shutdownTimeoutMs: (c) => c.shutdown.timeout,
+    },
+    config,
+  );
+  // Registered first so it stops last: components flush their last alerts through it.
+  const notifier = new Notifier({ robots: config.robots, log, metrics });
+  lifecycle.add({
+    name: notifier.name,
+    start: () => notifier.start(),
+    stop: (deadline) => notifier.stop(deadline),
+    reload: (next) => notifier.reload(next.robots),
+  });
+  const ctx = { log, metrics, http, dataDir: config.dataDir, notifier };
+  const components = selected(command, config);
+  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx));
+  let address = '';
+  lifecycle.add({
+    name: 'http',
+    start: async () => {
+      address = await http.listen();
+    },
+    stop: () => http.close(),
+    reload: async (next) => {
+      http.setAuth(next.http.auth);
+      log.level = next.log.level;
+    },
+  });
+  lifecycle.handleSignals();
+  try {
+    await lifecycle.start();
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    await lifecycle.shutdown('start failed');
+    return EXIT_FAILURE;
+  }
+  const names = components.map(([name]) => name);
+  log.info({ address, config: configFile, components: names }, 'lookout running');
+  process.stderr.write(
+    `lookout: running ${names.length > 0 ? names.join(', ') : 'no components'} from ${configFile}; ` +
+      `API and console at ${address}/\n`,
+  );
+  return new Promise<number>(() => {});
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`lookout: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);
