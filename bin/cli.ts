@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatConfigErrors, loadConfig } from '../core/config.ts';
 import { createHttpApp } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
-import { createLogger } from '../core/log.ts';
+import { createLogger, logProcessWarnings } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { COMPONENTS, type ComponentEntry } from './components.ts';
@@ -122,6 +122,7 @@ function selected(command: string, config: RootConfig): [string, ComponentEntry]
 
 async function run(command: string, configFile: string, config: RootConfig): Promise<number> {
   const log = createLogger({ level: config.log.level });
+  logProcessWarnings(log);
   const metrics = new Metrics();
   const http = createHttpApp({ config: config.http, log, metrics });
   const lifecycle = new Lifecycle<RootConfig>(

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, scrubUrls } from './log.ts';
+import { createLogger, logProcessWarnings, scrubUrls } from './log.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -14,6 +14,32 @@ function capture() {
 }
 
 describe('log', () => {
+  it("logs Node's warnings as JSON, dropping only the negative timer kafkajs arms", async () => {
+    const saved = process.listeners('warning');
+    const { lines, log } = capture();
+    try {
+      logProcessWarnings(log);
+      const fromKafkajs = Object.assign(new Error('-17 is a negative number.'), {
+        name: 'TimeoutNegativeWarning',
+      });
+      fromKafkajs.stack = `TimeoutNegativeWarning: -17 is a negative number.
+    at RequestQueue.scheduleCheckPendingRequests (/app/node_modules/kafkajs/src/network/requestQueue/index.js:317:37)`;
+      process.emitWarning(fromKafkajs);
+      process.emitWarning('-3 is a negative number.', 'TimeoutNegativeWarning');
+      process.emitWarning('something odd');
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.removeAllListeners('warning');
+      for (const listener of saved) process.on('warning', listener);
+    }
+    const logged = lines.map((line) => JSON.parse(line));
+    expect(logged.map((l) => [l.level, l.warning, l.msg])).toEqual([
+      ['warn', 'TimeoutNegativeWarning', '-3 is a negative number.'],
+      ['warn', 'Warning', 'something odd'],
+    ]);
+  });
+
   it('writes JSON lines with a level label and time', () => {
     const { lines, log } = capture();
     log.info({ component: 'sidecar' }, 'started');

@@ -61,3 +61,17 @@ export function createLogger(options: LogOptions = {}): Logger {
     options.destination ?? pino.destination({ fd: 1, sync: false }),
   );
 }
+
+/**
+ * Node's own warnings become log lines like the rest, instead of plain text on
+ * stderr. kafkajs 2.2.4 arms a timer with a negative delay on every connection
+ * (tulios/kafkajs#1751), which Node turns into the 1 ms kafkajs meant: that
+ * warning alone is dropped, and only when kafkajs raised it.
+ */
+export function logProcessWarnings(log: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning' && warning.stack?.includes('/kafkajs/')) return;
+    log.warn({ warning: warning.name }, warning.message);
+  });
+}
