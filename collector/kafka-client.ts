@@ -15,8 +15,23 @@ const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = (await import('
 const gzip = CompressionCodecs[CompressionTypes.GZIP]();
 CompressionCodecs[CompressionTypes.GZIP] = () => ({
   compress: gzip.compress,
-  decompress: async (buffer: Buffer) => unzipSync(buffer),
+  decompress: async (buffer: Buffer) => inflateGzip(buffer),
 });
+
+const MIN_INFLATE_CHUNK = 16 * 1024;
+const MAX_INFLATE_CHUNK = 16 * 1024 * 1024;
+
+/**
+ * Inflates into one buffer of the size the gzip trailer states (plus one byte,
+ * so zlib sees the end without asking for more room): in 16 KiB chunks, the
+ * chunks' allocation and joining took a third of the time. The stated size is
+ * only a hint, bounded, since a producer may send anything.
+ */
+export function inflateGzip(buffer: Buffer): Buffer {
+  const stated = buffer.length >= 18 ? buffer.readUInt32LE(buffer.length - 4) : 0;
+  const chunkSize = Math.min(Math.max(stated + 1, MIN_INFLATE_CHUNK), MAX_INFLATE_CHUNK);
+  return unzipSync(buffer, { chunkSize });
+}
 
 /**
  * A kafkajs client for the consumer group: kafkajs's group protocol (joins,

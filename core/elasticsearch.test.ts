@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkChunks, DailyIndex, logIndexTemplate } from './elasticsearch.ts';
+import { bulkChunks, createElasticsearchClient, DailyIndex, logIndexTemplate } from './elasticsearch.ts';
 
 describe('DailyIndex', () => {
   const index = new DailyIndex('lookout-logs-{yyyy.MM.dd}');
@@ -22,6 +22,25 @@ describe('DailyIndex', () => {
     const outer = logIndexTemplate(new DailyIndex('lookout-logs-{yyyy.MM.dd}'));
     const inner = logIndexTemplate(new DailyIndex('lookout-logs-audit-{yyyy.MM.dd}'));
     expect(inner.priority).toBeGreaterThan(outer.priority);
+  });
+});
+
+describe('client responses', () => {
+  const { serializer } = createElasticsearchClient({
+    nodes: ['http://127.0.0.1:9200'],
+    requestTimeout: 1_000,
+  });
+
+  it('reads no further than errors=false in a bulk answer, and everything else in full', () => {
+    const created = JSON.stringify({ errors: false, items: [{ create: { status: 201 } }] });
+    expect(serializer.deserialize(created)).toEqual({ errors: false });
+    for (const answer of [
+      { errors: true, items: [{ create: { status: 400, error: { type: 'mapper_parsing_exception' } } }] },
+      { took: 3, errors: false, items: [{ create: { status: 201 } }] },
+      { hits: { hits: [{ _source: { message: '{"errors":false,"items":[' } }] } },
+    ])
+      expect(serializer.deserialize(JSON.stringify(answer))).toEqual(answer);
+    expect(() => serializer.deserialize('{"errors":tru')).toThrow();
   });
 });
 

@@ -1,12 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client, type ClientOptions, Serializer } from '@elastic/elasticsearch';
 import { ByteWriter } from './bytes.ts';
 import type { ElasticsearchConnection } from './elasticsearch-config.ts';
 import type { Logger } from './log.ts';
 
+/**
+ * How bulkCreate's answer starts when every document was taken (its
+ * filter_path puts `errors` first). The items that follow only repeat, some
+ * ten thousand times, that a document was created; parsing them took about
+ * 0.6 CPU s per million documents.
+ */
+const BULK_ALL_TAKEN = '{"errors":false,"items":[';
+
+class ResponseSerializer extends Serializer {
+  override deserialize<T = unknown>(json: string): T {
+    return (json.startsWith(BULK_ALL_TAKEN) ? { errors: false } : super.deserialize(json)) as T;
+  }
+}
+
 export function createElasticsearchClient(config: ElasticsearchConnection): Client {
   const options: ClientOptions = {
     nodes: config.nodes,
+    Serializer: ResponseSerializer,
     requestTimeout: config.requestTimeout,
     // Retries are ours (per item, with backoff and counters), not the client's blind ones.
     maxRetries: 0,
