@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import { bulkChunks, DEFAULT_BULK_LIMITS } from '../core/bulk-chunks.ts';
 import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { RECORD_HEADER } from '../core/record-headers.ts';
-import { batchSlices, type SliceLimits } from './batch-slices.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
 import { parseRecord, recordFromHeader } from './records.ts';
@@ -26,13 +26,6 @@ export interface LogConsumerOptions {
   metrics: Metrics;
 }
 
-/**
- * Records stored and committed at a time, bounded by count and by bytes so
- * that one slice is one bulk request of some 5 MB with the store's default
- * limits: Elasticsearch spends about a tenth more CPU per document on bulks
- * half that size.
- */
-const SLICE_LIMITS: SliceLimits = { maxRecords: 10_000, maxBytes: 4 * 1024 * 1024 };
 /**
  * Slices being stored at once, across batches: the cluster always has one to
  * write while an answer travels back and kafkajs fetches and decodes the next
@@ -217,7 +210,8 @@ export class LogConsumer {
       this.consumer.seek({ topic, partition, offset: chain.failedAt });
       return;
     }
-    for (const slice of batchSlices(messages, SLICE_LIMITS)) {
+    // Records stored and committed at a time: cut as the store cuts bulk requests, so a slice is one request.
+    for (const slice of bulkChunks(messages, (m) => m.value?.length ?? 0, DEFAULT_BULK_LIMITS)) {
       while (this.inFlight.size >= SLICES_IN_FLIGHT && !this.draining && !gone()) {
         await Promise.race([...this.inFlight, delay(HEARTBEAT_MS)]);
         await heartbeat();

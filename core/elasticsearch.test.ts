@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkChunks, createElasticsearchClient, DailyIndex, logIndexTemplate } from './elasticsearch.ts';
+import { createElasticsearchClient, DailyIndex, logIndexTemplate } from './elasticsearch.ts';
 
 describe('DailyIndex', () => {
   const index = new DailyIndex('lookout-logs-{yyyy.MM.dd}');
@@ -41,13 +41,5 @@ describe('client responses', () => {
     ])
       expect(serializer.deserialize(JSON.stringify(answer))).toEqual(answer);
     expect(() => serializer.deserialize('{"errors":tru')).toThrow();
-  });
-});
-
-describe('bulkChunks', () => {
-  it('splits by count and by body size, and sends an oversized item alone', () => {
-    const sizes = [100, 100, 100, 2_000, 100];
-    const chunks = [...bulkChunks(sizes, (n) => n, { maxDocs: 2, maxBytes: 1_000 })];
-    expect(chunks).toEqual([[100, 100], [100], [2_000], [100]]);
   });
 });

@@ -201,34 +201,6 @@ export function bulkItemOutcome(status: number): BulkOutcome {
   return 'reject';
 }
 
-/** Bytes a bulk item's action line adds to its document. */
-const BULK_ACTION_BYTES = 120;
-
-/**
- * Splits items into bulk requests by document count and body size, so one
- * request stays within what the cluster accepts; an item larger than the
- * limit still goes, alone.
- */
-export function* bulkChunks<T>(
-  items: Iterable<T>,
-  docBytes: (item: T) => number,
-  limits: { maxDocs: number; maxBytes: number },
-): Generator<T[]> {
-  let chunk: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = docBytes(item) + BULK_ACTION_BYTES;
-    if (chunk.length > 0 && (chunk.length >= limits.maxDocs || bytes + size > limits.maxBytes)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(item);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
 /** One document for a bulk `create`: stored under `_id = id`, so the same document sent twice is stored once. */
 export interface BulkCreateDoc {
   index: string;

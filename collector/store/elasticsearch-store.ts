@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
+import { bulkChunks, DEFAULT_BULK_LIMITS } from '../../core/bulk-chunks.ts';
 import {
   type BulkVerdicts,
-  bulkChunks,
   bulkCreate,
   bulkItemOutcome,
   createElasticsearchClient,
@@ -135,8 +135,8 @@ export class ElasticsearchStore implements LogStore {
   /** Splits by count and body size, so one bulk request stays well inside http.max_content_length. */
   private chunks(records: readonly LogRecord[], indices: number[]): Generator<number[]> {
     return bulkChunks(indices, (i) => records[i]!.doc.length, {
-      maxDocs: this.config.bulkMaxDocs ?? 10_000,
-      maxBytes: this.config.bulkMaxBytes ?? 5 * 1024 * 1024,
+      maxDocs: this.config.bulkMaxDocs ?? DEFAULT_BULK_LIMITS.maxDocs,
+      maxBytes: this.config.bulkMaxBytes ?? DEFAULT_BULK_LIMITS.maxBytes,
     });
   }
 

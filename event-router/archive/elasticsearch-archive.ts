@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
+import { bulkChunks } from '../../core/bulk-chunks.ts';
 import { redactUrl } from '../../core/config-types.ts';
 import {
-  bulkChunks,
   bulkCreate,
   createElasticsearchClient,
   DailyIndex,

@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
+import { bulkChunks } from '../../core/bulk-chunks.ts';
 import {
-  bulkChunks,
   bulkCreate,
   createElasticsearchClient,
   DailyIndex,
