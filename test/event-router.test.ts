@@ -138,9 +138,10 @@ describe('event router', () => {
       routes: `
 route:
   robots: [oncall]
-  groupWait: 8s
+  groupWait: 20s
 `,
     });
+    // The window must outlast making 300 events, which takes 10 s and more on a busy two-core machine.
     const pods = Array.from({ length: 300 }, (_, i) => `web-${String(i).padStart(3, '0')}`);
     for (let i = 0; i < pods.length; i += 25) {
       await Promise.all(
