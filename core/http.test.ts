@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { trickle } from '../test/support/http-clients.ts';
 import { type Principal, scopeNamespaces } from './auth.ts';
 import { createHttpApp, type HttpApp, httpSchema } from './http.ts';
 import { createLogger } from './log.ts';
@@ -171,28 +171,14 @@ describe('http app', () => {
 
   it('cuts off a request whose body trickles in past requestTimeout', async () => {
     current = build({}, { requestTimeout: '1s', headersTimeout: '1s' });
-    const address = new URL(await current.listen());
-    const socket = connect(Number(address.port), address.hostname);
-    let answer = '';
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-    });
-    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    socket.write(
-      `POST /api/write HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKENS.editor}\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n`,
-    );
-    const started = Date.now();
-    let open = true;
-    void closed.then(() => {
-      open = false;
-    });
     // One byte every 300 ms would take 30 s for the whole body.
-    while (open && Date.now() - started < 20_000) {
-      if (!socket.destroyed) socket.write('x');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-    expect(open).toBe(false);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    const { answer, closedAfterMs } = await trickle(
+      await current.listen(),
+      `POST /api/write HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKENS.editor}\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n`,
+      300,
+      20_000,
+    );
+    expect(closedAfterMs).toBeLessThan(10_000);
     expect(answer).toMatch(/^HTTP\/1.1 408/);
   });
 

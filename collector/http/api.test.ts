@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp, type HttpApp, httpSchema } from '../../core/http.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
+import { collectEvents } from '../../test/support/http-clients.ts';
 import { record } from '../../test/support/log-store-contract.ts';
 import { type CollectorConfig, collectorSchema } from '../config.ts';
 import { EmbeddedStore } from '../store/embedded-store.ts';
@@ -194,22 +195,7 @@ describe('live tail', () => {
       headers: { authorization: `Bearer ${token}` },
       signal: controller.signal,
     });
-    const events: { event: string; data: { reason?: string; doc?: { message: string } } }[] = [];
-    const done = (async () => {
-      if (!response.ok) return;
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const text = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(text)?.[1];
-          const data = /^data: (.*)$/m.exec(text)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-        }
-      }
-    })().catch(() => {});
+    const { events, done } = collectEvents(response);
     return { response, events, done, close: () => controller.abort() };
   }
 
