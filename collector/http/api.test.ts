@@ -113,6 +113,31 @@ describe('search answers', () => {
   });
 });
 
+describe('context answers', () => {
+  it('keep the lines nearest the anchor that fit maxPageBytes, flagged truncated', async () => {
+    setConfig({ search: { maxPageBytes: '8MiB' } });
+    const { body, raw } = await get('/api/logs/context/big-20?before=20&after=20');
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(8 * MiB);
+    expect(body.truncated).toBe(true);
+    const ids = body.lines.map((l: { id: string }) => l.id);
+    expect(ids).toEqual(['big-17', 'big-18', 'big-19', 'big-20', 'big-21', 'big-22', 'big-23']);
+    expect(body.lines[3].anchor).toBe(true);
+    setConfig({});
+    const whole = await get('/api/logs/context/small-5?before=2&after=2');
+    expect(whole.body.truncated).toBeUndefined();
+    expect(whole.body.lines.map((l: { doc: { message: string } }) => l.doc.message)).toEqual(
+      [3, 4, 5, 6, 7].map((i) => `small line ${i}`),
+    );
+  });
+
+  it('cut the anchor itself when it alone is bigger than a page', async () => {
+    setConfig({ search: { maxPageBytes: '64KiB' } });
+    const { body, raw } = await get('/api/logs/context/big-3?before=5&after=5');
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(65 * 1024);
+    expect(body).toMatchObject({ truncated: true, lines: [{ id: 'big-3', anchor: true, truncated: true }] });
+  });
+});
+
 describe('bad input', () => {
   it('is refused with 400 and the reason, never 500', async () => {
     setConfig({});

@@ -1,7 +1,7 @@
 import { byteLength, prefixWithin } from '../../notify/bytes.ts';
 import { encodeCursor } from '../query/request.ts';
 import type { SearchQuery, SortKey } from '../query/types.ts';
-import type { LogHit, LogStore } from '../store/store.ts';
+import type { ContextResult, LogHit, LogStore } from '../store/store.ts';
 
 /** Hits per store call: a default page is one call, and at most this many documents are held at once. */
 const MAX_SLICE = 100;
@@ -27,13 +27,13 @@ export function sliceSize(budget: number, seen: { bytes: number; hits: number },
  * or under a larger bound) still goes out, its message cut to fit and the
  * hit flagged `truncated`, so the reader can go on past it.
  */
-function cutToFit(hit: LogHit, maxBytes: number): string {
-  const whole = JSON.stringify(hitView(hit));
+function cutToFit(hit: LogHit, maxBytes: number, marks: { anchor?: true } = {}): string {
+  const whole = JSON.stringify({ ...hitView(hit), ...marks });
   const message = hit.doc.message;
   if (typeof message !== 'string') return whole;
   const keep = byteLength(message, 'json') - (Buffer.byteLength(whole) - maxBytes) - CUT_FLAG.length;
   const doc = { ...hit.doc, message: prefixWithin(message, Math.max(0, keep), 'json') };
-  return JSON.stringify({ ...hitView({ ...hit, doc }), truncated: true });
+  return JSON.stringify({ ...hitView({ ...hit, doc }), ...marks, truncated: true });
 }
 const CUT_FLAG = ',"truncated":true';
 
@@ -78,4 +78,37 @@ export async function boundedPage(
   }
   const tail = { total, next: next && encodeCursor(next), histogram, ...(truncated && { truncated }) };
   return `{"hits":[${parts.join(',')}],${JSON.stringify(tail).slice(1)}`;
+}
+
+/**
+ * A context answer as JSON text: the anchor (marked `anchor: true`) and the
+ * lines nearest to it on both sides, in written order, as many as fit in
+ * `maxBytes`; `truncated: true` when lines were left out for size.
+ */
+export function boundedContext(result: ContextResult, maxBytes: number): string {
+  let anchor = JSON.stringify({ ...hitView(result.anchor), anchor: true });
+  let truncated = Buffer.byteLength(anchor) > maxBytes;
+  if (truncated) anchor = cutToFit(result.anchor, maxBytes, { anchor: true });
+  let bytes = Buffer.byteLength(anchor);
+  const before: string[] = [];
+  const after: string[] = [];
+  for (let b = result.before.length - 1, a = 0; !truncated && (b >= 0 || a < result.after.length); ) {
+    const takeBefore = b >= 0 && (before.length <= after.length || a >= result.after.length);
+    const json = JSON.stringify(hitView(takeBefore ? result.before[b]! : result.after[a]!));
+    const size = Buffer.byteLength(json) + 1;
+    if (bytes + size > maxBytes) {
+      truncated = true;
+      break;
+    }
+    bytes += size;
+    if (takeBefore) {
+      before.push(json);
+      b--;
+    } else {
+      after.push(json);
+      a++;
+    }
+  }
+  const lines = [...before.reverse(), anchor, ...after].join(',');
+  return `{"lines":[${lines}]${truncated ? ',"truncated":true' : ''}}`;
 }

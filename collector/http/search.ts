@@ -3,7 +3,7 @@ import { HttpError } from '../../core/auth.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type QueryParams, searchQueryOf } from '../query/request.ts';
 import type { LogStore } from '../store/store.ts';
-import { boundedPage, hitView } from './bounded-page.ts';
+import { boundedContext, boundedPage } from './bounded-page.ts';
 
 const MAX_CONTEXT_LINES = 1_000;
 
@@ -30,22 +30,22 @@ export function registerSearch(
   });
 
   const around = 'the lines written before and after one line (?before=20&after=20)';
-  app.get('/api/logs/context/:id', { config: { role: 'viewer', summary: around } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const params = request.query as Record<string, string | undefined>;
-    const result = await store.context({
-      id,
-      before: count(params.before, 'before', 20),
-      after: count(params.after, 'after', 20),
-      namespaces: request.principal.namespaces,
-    });
-    if (!result) throw new HttpError(404, `no line with id "${id}" that this token may read`);
-    return {
-      lines: [
-        ...result.before.map(hitView),
-        { ...hitView(result.anchor), anchor: true },
-        ...result.after.map(hitView),
-      ],
-    };
-  });
+  app.get(
+    '/api/logs/context/:id',
+    { config: { role: 'viewer', summary: around } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const params = request.query as Record<string, string | undefined>;
+      const result = await store.context({
+        id,
+        before: count(params.before, 'before', 20),
+        after: count(params.after, 'after', 20),
+        namespaces: request.principal.namespaces,
+      });
+      if (!result) throw new HttpError(404, `no line with id "${id}" that this token may read`);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(boundedContext(result, settings().maxPageBytes));
+    },
+  );
 }
