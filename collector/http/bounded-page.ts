@@ -22,6 +22,8 @@ export function sliceSize(budget: number, seen: { bytes: number; hits: number },
   return Math.max(1, Math.min(most, fits));
 }
 
+const CUT_FLAG = ',"truncated":true';
+
 /**
  * A hit alone bigger than a whole page (stored before messages were bounded,
  * or under a larger bound) still goes out, its message cut to fit and the
@@ -35,24 +37,18 @@ function cutToFit(hit: LogHit, maxBytes: number, marks: { anchor?: true } = {}):
   const doc = { ...hit.doc, message: prefixWithin(message, Math.max(0, keep), 'json') };
   return JSON.stringify({ ...hitView({ ...hit, doc }), ...marks, truncated: true });
 }
-const CUT_FLAG = ',"truncated":true';
 
 /**
  * One answer of `/api/logs/search` as JSON text: at most `query.size` hits
  * and, past the first hit, at most `maxBytes`. A page cut short by bytes says
  * `truncated: true` and its `next` continues right after its last hit.
  */
-export async function boundedPage(
-  store: LogStore,
-  query: SearchQuery,
-  maxBytes: number,
-  signal?: AbortSignal,
-): Promise<string> {
+export async function boundedPage(store: LogStore, query: SearchQuery, maxBytes: number): Promise<string> {
   const parts: string[] = [];
   const seen = { bytes: 0, hits: 0 };
   let truncated = false;
   let next: SortKey | undefined;
-  let page = await store.search({ ...query, size: sliceSize(maxBytes, seen, query.size) }, signal);
+  let page = await store.search({ ...query, size: sliceSize(maxBytes, seen, query.size) });
   const { total, histogram } = page;
   reading: for (;;) {
     for (const hit of page.hits) {
@@ -74,7 +70,7 @@ export async function boundedPage(
       break;
     }
     const size = sliceSize(maxBytes - seen.bytes, seen, query.size - parts.length);
-    page = await store.search({ ...query, size, after: page.next, histogramIntervalMs: undefined }, signal);
+    page = await store.search({ ...query, size, after: page.next, histogramIntervalMs: undefined });
   }
   const tail = { total, next: next && encodeCursor(next), histogram, ...(truncated && { truncated }) };
   return `{"hits":[${parts.join(',')}],${JSON.stringify(tail).slice(1)}`;
