@@ -301,7 +301,7 @@ collector:${lines.length > 0 ? `\n${lines.join('\n')}` : ' {}'}
 `,
   );
   const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config]);
-  const address = proc.waitForOutput(/API and console at (http:\/\/\S+?)\/\n/, 60_000);
+  const address = proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 60_000);
   // The timing must not wait on this; a failure to start shows in whoever awaits it.
   address.catch(() => {});
   return Object.assign(proc, { address });

@@ -517,7 +517,7 @@ async function runSide(
     const config = join(dir, 'lookout.yaml');
     await writeFile(config, routerConfig(dir, kube, robots, id));
     proc = new MeasuredProcess(process.execPath, [CLI, 'event-router', '--config', config]);
-    address = await proc.waitForOutput(/API and console at (http:\/\/\S+?)\/\n/, 30_000);
+    address = await proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 30_000);
     await proc.waitForOutput(/event router watching/, 30_000);
     robotNames = ROUTER_ROBOTS.map((r) => ({ name: `${r}-${id}`, limited: r !== 'probe' }));
   } else {

@@ -178,7 +178,7 @@ async function startLookout(
     POD_NAME: 'app-0',
   });
   const done = (async () => {
-    const address = await proc.waitForOutput(/API and console at (http:\/\/\S+?)\/\n/, 30_000);
+    const address = await proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 30_000);
     const checkpoints = join(dir, 'data', 'sidecar', 'checkpoints.json');
     await waitUntil(
       proc,

@@ -166,11 +166,24 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
   }
   const names = components.map(([name]) => name);
   log.info({ address, config: configFile, components: names }, 'lookout running');
-  process.stderr.write(
-    `lookout: running ${names.length > 0 ? names.join(', ') : 'no components'} from ${configFile}; ` +
-      `API and console at ${address}/\n`,
-  );
+  process.stderr.write(startBanner(names, configFile, address, config.http.auth.enabled));
   return new Promise<number>(() => {});
+}
+
+/** What a person who just started Lookout can do with it now. */
+function startBanner(names: string[], configFile: string, address: string, auth: boolean): string {
+  const curl = auth ? "curl -H 'authorization: Bearer <token>'" : 'curl';
+  const lines = [
+    `lookout: running ${names.length > 0 ? names.join(', ') : 'no components'} from ${configFile}`,
+    `  API at ${address}/ (GET / lists its endpoints; there is no web console yet)`,
+  ];
+  if (names.includes('collector')) {
+    lines.push(
+      `  search the last hour: ${curl} '${address}/api/logs/search?from=now-1h&q=error'`,
+      `  follow new lines:     ${curl} -N '${address}/api/logs/tail?q=error'`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 main(process.argv.slice(2)).then(

@@ -53,6 +53,26 @@ afterEach(() => {
 });
 
 describe('lookout CLI', () => {
+  it('says at start what it serves and how to query it, and GET / lists the endpoints', async () => {
+    const file = await configFile(
+      'http:\n  listen: 127.0.0.1:0\n  auth: { enabled: false }\ncollector: {}\n',
+    );
+    await writeFile(file, `dataDir: ${join(file, '..', 'data')}\n`, { flag: 'a' });
+    const run = start(['all', '--config', file]);
+    running.push(run);
+    await waitFor(run, 'follow new lines', 20_000);
+    const banner = run.stderr.join('');
+    expect(banner).not.toMatch(/console at/);
+    const address = /API at (http:\/\/\S+?)\/ /.exec(banner)![1]!;
+    expect(banner).toContain(`curl '${address}/api/logs/search?from=now-1h&q=error'`);
+    const index = await fetch(`${address}/`);
+    expect(index.status).toBe(200);
+    const { endpoints } = (await index.json()) as { endpoints: { method: string; path: string }[] };
+    expect(endpoints.map((e) => `${e.method} ${e.path}`)).toEqual(
+      expect.arrayContaining(['GET /api/logs/search', 'GET /api/logs/tail', 'POST /api/ingest']),
+    );
+  });
+
   it('prints help and uses exit code 2 for usage errors', async () => {
     const help = start(['--help']);
     expect(await finish(help)).toBe(0);
@@ -79,6 +99,29 @@ describe('lookout CLI', () => {
     expect(errors).toContain('http.colour: unknown key');
     expect(errors).toContain('shutdown.timeout: expected a duration');
     expect(await finish(start(['check-config', '--config', '/nonexistent/lookout.yaml']))).toBe(1);
+    const auth = start([
+      'check-config',
+      '--config',
+      await configFile(
+        'collector:\n  elasticsearch:\n    nodes: ["http://es:9200"]\n    auth: { username: elastic }\n',
+      ),
+    ]);
+    expect(await finish(auth)).toBe(1);
+    expect(auth.stderr.join('')).toContain(
+      'collector.elasticsearch.auth.password: expected string, got nothing',
+    );
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 7; level++) {
+      bomb.push(
+        `l${level}: &l${level} [${Array(9)
+          .fill(level === 1 ? '*a' : `*l${level - 1}`)
+          .join(', ')}]`,
+      );
+    }
+    const aliases = start(['check-config', '--config', await configFile(`${bomb.join('\n')}\n`)]);
+    expect(await finish(aliases)).toBe(1);
+    expect(aliases.stderr.join('')).toMatch(/^\S+: invalid configuration\n\(yaml\): Excessive alias count/);
+    expect(aliases.stderr.join('')).not.toMatch(/\n\s+at /);
   });
 
   it('accepts every example configuration', async () => {
@@ -97,8 +140,8 @@ describe('lookout CLI', () => {
     );
     const run = start(['all', '--config', file]);
     running.push(run);
-    await waitFor(run, 'API and console at');
-    const address = /at (http:\/\/\S+?)\/\n/.exec(run.stderr.join(''))![1]!;
+    await waitFor(run, 'API at');
+    const address = /API at (http:\/\/\S+?)\/ /.exec(run.stderr.join(''))![1]!;
     const metrics = (t: string) => fetch(`${address}/metrics`, { headers: { authorization: `Bearer ${t}` } });
     expect((await metrics(token)).status).toBe(200);
 

@@ -36,7 +36,13 @@ export const collectorSchema = z.strictObject({
   search: z
     .strictObject({
       maxPageSize: z.number().int().positive().max(10_000).default(1_000),
+      /** A page ends early (flagged `truncated`, `next` continuing after its last hit) rather than grow past this. */
+      maxPageBytes: byteSize().default(8 * 1024 ** 2),
+      /** Values of all keyword filters of one search together (`namespace=a,b&f.x=c` is three). */
+      maxFilterValues: z.number().int().positive().default(256),
       exportMaxRows: z.number().int().positive().default(100_000),
+      /** An export stops at this many bytes of rows, saying so in its last line. */
+      exportMaxBytes: byteSize().default(256 * 1024 ** 2),
     })
     .prefault({}),
   tail: z
@@ -44,6 +50,13 @@ export const collectorSchema = z.strictObject({
       interval: duration().default(1_000),
       /** Lines that arrive late by up to this much (event time) still reach a live tail. */
       lookback: duration().default(30_000),
+      /** How far back `from` may reach; older lines are for search. */
+      maxFrom: duration().default(3_600_000),
+      /** A tail ends (with an `end` event saying why) after this long; the browser reconnects where it was. */
+      maxLifetime: duration().default(3_600_000),
+      /** Live tails open at once, per token and for the whole collector. */
+      maxPerToken: z.number().int().positive().default(5),
+      maxOpen: z.number().int().positive().default(100),
     })
     .prefault({}),
   retry: z.strictObject({ initial: duration().default(200), max: duration().default(30_000) }).prefault({}),

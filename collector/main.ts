@@ -5,10 +5,8 @@ import { describeError } from '../core/errors.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { CollectorConfig } from './config.ts';
 import type { LogConsumer } from './consumer.ts';
-import { registerExport } from './http/export.ts';
+import { registerReadApi } from './http/api.ts';
 import { registerIngest } from './http/ingest.ts';
-import { registerSearch } from './http/search.ts';
-import { registerTail } from './http/tail.ts';
 import type { LogStore } from './store/store.ts';
 import { StoreHandle } from './store-handle.ts';
 import { StoreWriter } from './store-writer.ts';
@@ -32,20 +30,12 @@ export class Collector implements Service<CollectorConfig> {
     this.config = config;
     this.ctx = ctx;
     const { app, readiness } = ctx.http;
-    const limits = config.search;
     registerIngest(app, {
       store: this.store,
       maxBodyBytes: config.ingest.maxBodyBytes,
       metrics: ctx.metrics,
     });
-    registerSearch(app, this.store, limits);
-    registerTail(app, {
-      store: this.store,
-      limits,
-      intervalMs: config.tail.interval,
-      lookbackMs: config.tail.lookback,
-    });
-    registerExport(app, { store: this.store, limits, maxRows: config.search.exportMaxRows });
+    registerReadApi(app, this.store, () => this.config);
     readiness.add('log store', () => this.store.ping(AbortSignal.timeout(2_000)));
     readiness.add('kafka', () => !this.config.kafka || (this.consumer?.healthy ?? false));
   }

@@ -122,6 +122,32 @@ describe('config', () => {
     expect(errorsOf('name: a\nname: b\n')[0]).toMatch(/^line 2: .*unique/i);
   });
 
+  it('refuses a YAML alias bomb with a clear error instead of expanding it', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) {
+      const previous = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    expect(errorsOf(`${levels.join('\n')}\n`)).toEqual([
+      expect.stringMatching(/^\(yaml\): Excessive alias count .*at most 100 values/),
+    ]);
+  });
+
+  it('names a value inside one of several shapes by its full path', () => {
+    const union = z.strictObject({
+      es: z.strictObject({
+        auth: z.union([
+          z.strictObject({ username: z.string(), password: z.string() }),
+          z.strictObject({ apiKey: z.string() }),
+        ]),
+      }),
+    });
+    const result = parseConfig(union, 'es:\n  auth: { username: elastic }\n');
+    expect(result.ok ? [] : result.errors).toEqual([
+      { path: 'es.auth.password', message: 'expected string, got nothing' },
+    ]);
+  });
+
   it('never echoes a secret in an error', () => {
     const errors = errorsOf('name: a\nsinks:\n  kafka:\n    brokers: ["k:1"]\n    password: hunter2\n');
     expect(errors).toEqual(['sinks.kafka.password: expected at least 8 characters, got a redacted value']);

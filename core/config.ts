@@ -101,7 +101,8 @@ function issueToErrors(issue: z.core.$ZodIssue): ConfigError[] {
     // A union of shapes: report the alternative that got furthest, not every branch.
     const best = issue.errors.toSorted((a, b) => a.length - b.length)[0];
     if (best && best.length > 0 && issue.errors.every((branch) => branch.length > 0)) {
-      return best.flatMap(issueToErrors);
+      // Branch issues are relative to the union; the union's own path comes first.
+      return best.flatMap((inner) => issueToErrors({ ...inner, path: [...issue.path, ...inner.path] }));
     }
   }
   const path = formatPath(issue.path);
@@ -128,6 +129,9 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown): ConfigR
   return { ok: false, errors: result.error.issues.flatMap(issueToErrors) };
 }
 
+/** Aliases a hand-written configuration needs; far below what expands into a resource exhaustion. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses YAML text, interpolates the environment and validates. */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
@@ -145,8 +149,23 @@ export function parseConfig<S extends z.ZodType>(
       })),
     };
   }
+  let parsed: unknown;
+  try {
+    parsed = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml library refuses an alias bomb (aliases of aliases expanding to millions of values) this way.
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '(yaml)',
+          message: `${(err as Error).message} (aliases may expand to at most ${MAX_ALIAS_COUNT} values)`,
+        },
+      ],
+    };
+  }
   const errors: ConfigError[] = [];
-  const data = interpolate(doc.toJS() ?? {}, env, errors);
+  const data = interpolate(parsed ?? {}, env, errors);
   const result = validate(schema, data);
   if (!result.ok) {
     // A value whose variable was missing already has its error; do not add the schema's complaint about the blank.

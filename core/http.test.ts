@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { trickle } from '../test/support/http-clients.ts';
 import { type Principal, scopeNamespaces } from './auth.ts';
 import { createHttpApp, type HttpApp, httpSchema } from './http.ts';
 import { createLogger } from './log.ts';
@@ -14,9 +15,13 @@ const TOKENS = {
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-function build(auth: Record<string, unknown> = {}): HttpApp {
+/** Holds `/api/again` after authentication, until the test releases it. */
+let held = Promise.withResolvers<void>();
+
+function build(auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): HttpApp {
   const config = httpSchema.parse({
     listen: '127.0.0.1:0',
+    ...options,
     auth: {
       tokens: [
         { name: 'v', token: TOKENS.viewer, role: 'viewer' },
@@ -30,7 +35,13 @@ function build(auth: Record<string, unknown> = {}): HttpApp {
   const metrics = new Metrics();
   metrics.counter('test_requests_total', 'requests seen by the test').inc(3);
   const http = createHttpApp({ config, log: silent, metrics });
-  http.app.get('/api/read', async (req) => ({ who: req.principal.name }));
+  http.app.get('/api/read', { config: { summary: 'who am I' } }, async (req) => ({
+    who: req.principal.name,
+  }));
+  http.app.get('/api/again', async (req) => {
+    await held.promise;
+    return { now: req.reauthorize()?.name ?? null };
+  });
   http.app.post('/api/write', { config: { role: 'editor' } }, async () => ({ ok: true }));
   http.app.delete('/api/admin', { config: { role: 'admin' } }, async () => ({ ok: true }));
   http.app.get<{ Querystring: { namespace?: string } }>('/api/scoped', async (req) => ({
@@ -124,6 +135,51 @@ describe('http app', () => {
     });
     expect((await call(current, 'GET', '/api/read', TOKENS.viewer)).statusCode).toBe(401);
     expect((await call(current, 'GET', '/api/read', 'brand-new-token-012345')).statusCode).toBe(200);
+  });
+
+  it('tells a request held open whether its token still counts after a reload', async () => {
+    current = build();
+    held = Promise.withResolvers<void>();
+    const before = call(current, 'GET', '/api/again', TOKENS.viewer);
+    const after = call(current, 'GET', '/api/again', TOKENS.editor);
+    // Both passed authentication and wait in the handler while the tokens change.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { tokens } = httpSchema.parse({
+      auth: { tokens: [{ name: 'v', token: TOKENS.viewer, role: 'viewer' }] },
+    }).auth;
+    current.setAuth({ enabled: true, openHealth: true, openMetrics: false, tokens });
+    held.resolve();
+    expect((await before).json()).toEqual({ now: 'v' });
+    expect((await after).json()).toEqual({ now: null });
+    current.setAuth({ enabled: false, openHealth: true, openMetrics: false, tokens: [] });
+    expect((await call(current, 'GET', '/api/again')).json()).toEqual({ now: 'anonymous' });
+  });
+
+  it('lists its endpoints at / without a token', async () => {
+    current = build();
+    const index = await call(current, 'GET', '/');
+    expect(index.statusCode).toBe(200);
+    expect(index.json()).toMatchObject({ service: 'lookout', auth: expect.stringMatching(/Bearer/) });
+    expect(index.json().endpoints).toEqual(
+      expect.arrayContaining([
+        { method: 'GET', path: '/api/read', summary: 'who am I' },
+        { method: 'GET', path: '/healthz', summary: 'liveness' },
+        { method: 'POST', path: '/api/write' },
+      ]),
+    );
+  });
+
+  it('cuts off a request whose body trickles in past requestTimeout', async () => {
+    current = build({}, { requestTimeout: '1s', headersTimeout: '1s' });
+    // One byte every 300 ms would take 30 s for the whole body.
+    const { answer, closedAfterMs } = await trickle(
+      await current.listen(),
+      `POST /api/write HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKENS.editor}\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n`,
+      300,
+      20_000,
+    );
+    expect(closedAfterMs).toBeLessThan(10_000);
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
   });
 
   it('listens on a real port', async () => {

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest as IncomingRequest,
+  LogController,
+} from 'fastify';
 import { z } from 'zod';
 import {
   ANONYMOUS_ADMIN,
@@ -10,7 +15,7 @@ import {
   type Role,
   TokenTable,
 } from './auth.ts';
-import { hostPort } from './config-types.ts';
+import { duration, hostPort } from './config-types.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -24,6 +29,16 @@ declare module 'fastify' {
      * "metrics" are public when the auth config opens them. Default: viewer.
      */
     role?: Role | 'public' | 'health' | 'metrics';
+    /** One line for the index at `GET /`. */
+    summary?: string;
+  }
+  interface FastifyRequest {
+    /**
+     * The principal this request's token stands for under the configuration
+     * in force now; undefined once a reload removed the token or took the
+     * route's role from it. Long-lived answers (live tails) ask again.
+     */
+    reauthorize(): Principal | undefined;
   }
 }
 
@@ -36,8 +51,14 @@ export const httpSchema = z.strictObject({
     .int()
     .positive()
     .default(64 * 1024 * 1024),
+  /** Headers and body must have arrived within this (408 after); a client trickling a byte every few seconds is cut off. 0 turns it off. */
+  requestTimeout: duration().default(60_000),
+  /** The headers alone must have arrived within this (at most requestTimeout). */
+  headersTimeout: duration().default(20_000),
 });
 export type HttpConfig = z.output<typeof httpSchema>;
+
+const TIMEOUT_CHECK_MS = 1_000;
 
 type Check = () => boolean | Promise<boolean>;
 
@@ -90,31 +111,52 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeout,
+    http: {
+      headersTimeout: config.requestTimeout
+        ? Math.min(config.headersTimeout, config.requestTimeout)
+        : config.headersTimeout,
+      // Node checks the timeouts every 30 s by default, which lets a slow client hold on that much longer.
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
   });
   let auth = config.auth;
   let tokens = new TokenTable(auth);
 
+  const authorize = (request: IncomingRequest): Principal | { status: 401 | 403; error: string } => {
+    const role = effectiveRole(request.routeOptions.config.role, auth);
+    if (role === 'public' || !auth.enabled) return ANONYMOUS_ADMIN;
+    const principal = tokens.lookup(request.headers.authorization);
+    if (!principal) return { status: 401, error: 'missing or invalid bearer token' };
+    if (!hasRole(principal, role)) {
+      return {
+        status: 403,
+        error: `this needs the ${role} role; token "${principal.name}" is ${principal.role}`,
+      };
+    }
+    return principal;
+  };
+
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('reauthorize', function (this: IncomingRequest) {
+    const result = authorize(this);
+    return 'status' in result ? undefined : result;
+  });
 
   app.addHook('onRequest', async (request, reply) => {
-    const role = effectiveRole(request.routeOptions.config.role, auth);
-    if (role === 'public' || !auth.enabled) {
-      request.principal = ANONYMOUS_ADMIN;
-      return;
+    const result = authorize(request);
+    if ('status' in result) {
+      if (result.status === 401) reply.header('www-authenticate', 'Bearer');
+      return reply.code(result.status).send({ error: result.error });
     }
-    const principal = tokens.lookup(request.headers.authorization);
-    if (!principal) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'missing or invalid bearer token' });
+    request.principal = result;
+  });
+
+  const endpoints: { method: string; path: string; summary?: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') endpoints.push({ method, path: route.url, summary: route.config?.summary });
     }
-    if (!hasRole(principal, role)) {
-      return reply
-        .code(403)
-        .send({ error: `this needs the ${role} role; token "${principal.name}" is ${principal.role}` });
-    }
-    request.principal = principal;
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -123,15 +165,26 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
   });
 
-  app.get('/healthz', { config: { role: 'health' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { role: 'health' } }, async (_request, reply) => {
-    const state = await readiness.evaluate();
-    return reply
-      .code(state.ready ? 200 : 503)
-      .send({ status: state.ready ? 'ready' : 'not ready', ...state });
-  });
-  app.get('/metrics', { config: { role: 'metrics' } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.text()),
+  app.get('/', { config: { role: 'public', summary: 'this list of endpoints' } }, async () => ({
+    service: 'lookout',
+    auth: auth.enabled ? 'send "Authorization: Bearer <token>"' : 'off',
+    endpoints,
+  }));
+  app.get('/healthz', { config: { role: 'health', summary: 'liveness' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { config: { role: 'health', summary: 'readiness, with each check' } },
+    async (_request, reply) => {
+      const state = await readiness.evaluate();
+      return reply
+        .code(state.ready ? 200 : 503)
+        .send({ status: state.ready ? 'ready' : 'not ready', ...state });
+    },
+  );
+  app.get(
+    '/metrics',
+    { config: { role: 'metrics', summary: 'Prometheus metrics' } },
+    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()),
   );
 
   return {

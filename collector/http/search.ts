@@ -1,14 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../core/auth.ts';
-import { encodeCursor, type QueryParams, type SearchLimits, searchQueryOf } from '../query/request.ts';
-import type { LogHit, LogStore } from '../store/store.ts';
+import type { CollectorConfig } from '../config.ts';
+import { type QueryParams, searchQueryOf } from '../query/request.ts';
+import type { LogStore } from '../store/store.ts';
+import { boundedContext, boundedPage } from './bounded-page.ts';
 
 const MAX_CONTEXT_LINES = 1_000;
-
-/** A hit as the API returns it: its id, its cursor, and the document. */
-export function hitView(hit: LogHit) {
-  return { id: hit.id, cursor: encodeCursor(hit.sort), doc: hit.doc };
-}
 
 function count(value: string | undefined, name: string, fallback: number): number {
   const n = Number(value ?? fallback);
@@ -19,34 +16,36 @@ function count(value: string | undefined, name: string, fallback: number): numbe
 }
 
 /** `GET /api/logs/search` and `GET /api/logs/context/:id`. */
-export function registerSearch(app: FastifyInstance, store: LogStore, limits: SearchLimits): void {
-  app.get('/api/logs/search', { config: { role: 'viewer' } }, async (request) => {
+export function registerSearch(
+  app: FastifyInstance,
+  store: LogStore,
+  settings: () => CollectorConfig['search'],
+): void {
+  const summary = 'log lines matching q, filters and a time range, newest first; next pages with cursor';
+  app.get('/api/logs/search', { config: { role: 'viewer', summary } }, async (request, reply) => {
+    const limits = settings();
     const query = searchQueryOf(request.query as QueryParams, request.principal, limits);
-    const result = await store.search(query);
-    return {
-      hits: result.hits.map(hitView),
-      total: result.total,
-      next: result.next && encodeCursor(result.next),
-      histogram: result.histogram,
-    };
+    const json = await boundedPage(store, query, limits.maxPageBytes);
+    return reply.type('application/json; charset=utf-8').send(json);
   });
 
-  app.get('/api/logs/context/:id', { config: { role: 'viewer' } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const params = request.query as Record<string, string | undefined>;
-    const result = await store.context({
-      id,
-      before: count(params.before, 'before', 20),
-      after: count(params.after, 'after', 20),
-      namespaces: request.principal.namespaces,
-    });
-    if (!result) throw new HttpError(404, `no line with id "${id}" that this token may read`);
-    return {
-      lines: [
-        ...result.before.map(hitView),
-        { ...hitView(result.anchor), anchor: true },
-        ...result.after.map(hitView),
-      ],
-    };
-  });
+  const around = 'the lines written before and after one line (?before=20&after=20)';
+  app.get(
+    '/api/logs/context/:id',
+    { config: { role: 'viewer', summary: around } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const params = request.query as Record<string, string | undefined>;
+      const result = await store.context({
+        id,
+        before: count(params.before, 'before', 20),
+        after: count(params.after, 'after', 20),
+        namespaces: request.principal.namespaces,
+      });
+      if (!result) throw new HttpError(404, `no line with id "${id}" that this token may read`);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(boundedContext(result, settings().maxPageBytes));
+    },
+  );
 }

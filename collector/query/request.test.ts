@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor, searchQueryOf } from './request.ts';
 
 const admin = { name: 'admin', role: 'admin' as const };
 const shopOnly = { name: 'shop-dev', role: 'viewer' as const, namespaces: ['shop'] };
-const limits = { maxPageSize: 1000 };
+const limits = { maxPageSize: 1000, maxFilterValues: 256 };
 const now = Date.UTC(2026, 10, 23, 3, 12);
 
 describe('searchQueryOf', () => {
@@ -56,6 +56,12 @@ describe('searchQueryOf', () => {
     expect(() => searchQueryOf({ q: '"open' }, admin, limits, now)).toThrow(/q: .*closing quote/);
     expect(() => searchQueryOf({ 'f.a b': 'x' }, admin, limits, now)).toThrow(/field name/);
     expect(() => searchQueryOf({ cursor: 'garbage' }, admin, limits, now)).toThrow(/cursor/);
+    const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    expect(() => searchQueryOf({ cursor: cursor([1e308, 0, 'x']) }, admin, limits, now)).toThrow(/cursor/);
+    expect(() => searchQueryOf({ cursor: cursor([now, 0.5, 'x']) }, admin, limits, now)).toThrow(/cursor/);
+    const many = Array.from({ length: 257 }, (_, i) => `p${i}`);
+    expect(() => searchQueryOf({ pod: many.join(',') }, admin, limits, now)).toThrow(/at most 256 values/);
+    expect(searchQueryOf({ pod: many.slice(1) }, admin, limits, now).filters[0]!.values).toHaveLength(256);
     expect(() => searchQueryOf({ from: 'now-30d', histogram: '1s' }, admin, limits, now)).toThrow(/buckets/);
   });
 

@@ -1,6 +1,6 @@
 import { HttpError, type Principal, scopeNamespaces } from '../../core/auth.ts';
 import { parseTextQuery, TextQueryError } from './text.ts';
-import { parseInterval, parseTime, TimeError } from './time.ts';
+import { isLogTime, parseInterval, parseTime, TimeError } from './time.ts';
 import type { FieldFilter, SearchQuery, SortKey } from './types.ts';
 
 /** Query-string parameters as fastify hands them over: repeated keys become arrays. */
@@ -20,6 +20,8 @@ const MAX_HISTOGRAM_BUCKETS = 2_000;
 
 export interface SearchLimits {
   maxPageSize: number;
+  /** Values of all keyword filters together: each is a term the store matches on every candidate line. */
+  maxFilterValues: number;
   defaultPageSize?: number;
 }
 
@@ -53,8 +55,8 @@ export function decodeCursor(cursor: string): SortKey {
     if (
       Array.isArray(key) &&
       key.length === 3 &&
-      Number.isFinite(key[0]) &&
-      Number.isFinite(key[1]) &&
+      isLogTime(key[0]) &&
+      Number.isSafeInteger(key[1]) &&
       typeof key[2] === 'string'
     ) {
       return key as SortKey;
@@ -66,7 +68,7 @@ export function decodeCursor(cursor: string): SortKey {
 }
 
 /** Keyword filters from `namespace=…`, `pod=…`, …, and `f.<field>=…` for any other field. */
-function filtersOf(params: QueryParams): FieldFilter[] {
+function filtersOf(params: QueryParams, maxValues: number): FieldFilter[] {
   const filters: FieldFilter[] = [];
   for (const [short, field] of Object.entries(SHORT_FIELDS)) {
     const list = values(params, short);
@@ -78,6 +80,12 @@ function filtersOf(params: QueryParams): FieldFilter[] {
     if (!FIELD_NAME.test(field)) throw badRequest(`"${field}" is not a field name`);
     const list = values(params, key);
     if (list.length > 0) filters.push({ field, values: list });
+  }
+  const count = filters.reduce((sum, f) => sum + f.values.length, 0);
+  if (count > maxValues) {
+    throw badRequest(
+      `a search may filter on at most ${maxValues} values in all (namespace, pod, container, node, level and f.* together); this one has ${count}`,
+    );
   }
   return filters;
 }
@@ -97,7 +105,7 @@ export function searchQueryOf(
     const from = parseTime(single(params, 'from') ?? 'now-15m', now);
     const to = parseTime(single(params, 'to') ?? 'now', now);
     if (from >= to) throw badRequest('"from" must be before "to"');
-    const filters = filtersOf(params);
+    const filters = filtersOf(params, limits.maxFilterValues);
     const asked = filters.find((f) => f.field === SHORT_FIELDS.namespace)?.values;
     const namespaces = principal.namespaces ? scopeNamespaces(principal, asked) : undefined;
     const order = single(params, 'order') ?? 'desc';

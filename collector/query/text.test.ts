@@ -40,6 +40,13 @@ describe('parseTextQuery', () => {
     expect(() => parseTextQuery('a )')).toThrow(/unexpected "\)"/);
     expect(() => parseTextQuery('OR a')).toThrow(/OR needs a term/);
     expect(() => parseTextQuery('a NOT')).toThrow(/ends where a term was expected/);
+    expect(() => parseTextQuery('timeout OR')).toThrow(/OR needs a term on its right/);
+    expect(() => parseTextQuery('a OR OR b')).toThrow(/OR needs a term on its right/);
+    expect(() => parseTextQuery('timeout AND')).toThrow(/AND needs a term on its right/);
+    expect(() => parseTextQuery('(a AND) b')).toThrow(/AND needs a term on its right/);
+    expect(() => parseTextQuery(`${'-'.repeat(10_000)}x`)).toThrow(/nested at most 16 deep/);
+    expect(() => parseTextQuery(`${'('.repeat(17)}x${')'.repeat(17)}`)).toThrow(/nested at most 16 deep/);
+    expect(parseTextQuery('--x')).toEqual({ kind: 'not', child: { kind: 'not', child: w('x') } });
     expect(() => parseTextQuery(Array.from({ length: 65 }, (_, i) => `w${i}`).join(' '))).toThrow(
       /at most 64/,
     );
@@ -56,6 +63,11 @@ describe('parseTime', () => {
     expect(parseTime('1795403520000', now)).toBe(1795403520000);
     expect(() => parseTime('yesterday', now)).toThrow(/not a time/);
     expect(() => parseTime('June 5', now)).toThrow(/not a time/);
+    expect(() => parseTime('2026-02-30', now)).toThrow(/not a date on the calendar/);
+    expect(() => parseTime('2026-13-01T00:00:00Z', now)).toThrow(/not a date on the calendar/);
+    expect(parseTime('2028-02-29', now)).toBe(Date.UTC(2028, 1, 29));
+    expect(() => parseTime('now-99999999999w', now)).toThrow(/outside the years 1970 to 9999/);
+    expect(() => parseTime('9999999999999999', now)).toThrow(/outside the years/);
   });
 
   it('reads intervals', () => {
@@ -63,5 +75,7 @@ describe('parseTime', () => {
     expect(parseInterval('1h')).toBe(3_600_000);
     expect(() => parseInterval('0m')).toThrow();
     expect(() => parseInterval('5 minutes')).toThrow();
+    expect(parseInterval('366d')).toBe(366 * 86_400_000);
+    expect(() => parseInterval('99999999999999999999w')).toThrow(/widest interval/);
   });
 });

@@ -20,6 +20,8 @@ type Token = { type: 'word' | 'phrase'; value: string } | { type: 'and' | 'or' |
 
 const OPERATORS: Record<string, Token['type']> = { AND: 'and', OR: 'or', NOT: 'not' };
 const MAX_TERMS = 64;
+/** Each level is a level of recursion here and in every store's query; real searches need two or three. */
+const MAX_DEPTH = 16;
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
@@ -68,20 +70,21 @@ class Parser {
     if (token) throw new TextQueryError(`unexpected ${describe(token)}`);
   }
 
-  or(): TextQuery | undefined {
+  or(depth = 0): TextQuery | undefined {
     const children: TextQuery[] = [];
     for (;;) {
-      const child = this.and();
+      const child = this.and(depth);
       if (child) children.push(child);
+      else if (children.length > 0) throw new TextQueryError('OR needs a term on its right');
       if (this.peek() !== 'or') break;
-      this.i++;
       if (!child) throw new TextQueryError('OR needs a term on its left');
+      this.i++;
     }
     if (children.length === 0) return undefined;
     return children.length === 1 ? children[0] : { kind: 'or', children };
   }
 
-  private and(): TextQuery | undefined {
+  private and(depth: number): TextQuery | undefined {
     const children: TextQuery[] = [];
     for (;;) {
       const next = this.peek();
@@ -89,25 +92,32 @@ class Parser {
       if (next === 'and') {
         this.i++;
         if (children.length === 0) throw new TextQueryError('AND needs a term on its left');
+        const after = this.peek();
+        if (after === undefined || after === 'or' || after === 'and' || after === 'close') {
+          throw new TextQueryError('AND needs a term on its right');
+        }
         continue;
       }
-      children.push(this.unary());
+      children.push(this.unary(depth));
     }
     if (children.length === 0) return undefined;
     return children.length === 1 ? children[0] : { kind: 'and', children };
   }
 
-  private unary(): TextQuery {
+  private unary(depth: number): TextQuery {
     const token = this.tokens[this.i++];
     if (!token) throw new TextQueryError('the search ends where a term was expected');
+    if ((token.type === 'not' || token.type === 'open') && depth >= MAX_DEPTH) {
+      throw new TextQueryError(`NOT, "-" and parentheses may be nested at most ${MAX_DEPTH} deep`);
+    }
     switch (token.type) {
       case 'not':
-        return { kind: 'not', child: this.unary() };
+        return { kind: 'not', child: this.unary(depth + 1) };
       case 'word':
       case 'phrase':
         return { kind: token.type, value: token.value };
       case 'open': {
-        const inner = this.or();
+        const inner = this.or(depth + 1);
         if (this.tokens[this.i]?.type !== 'close') throw new TextQueryError('a parenthesis is not closed');
         this.i++;
         if (!inner) throw new TextQueryError('empty parentheses');

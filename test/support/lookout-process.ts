@@ -32,7 +32,7 @@ export class LookoutProcess {
     child.stderr?.on('data', (d: Buffer) => this.output.push(String(d)));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const match = /API and console at (http:\/\/\S+?)\/\n/.exec(this.output.slice(from).join(''));
+      const match = /API at (http:\/\/\S+?)\/ /.exec(this.output.slice(from).join(''));
       if (match) return match[1]!;
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
