@@ -141,9 +141,9 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
     stop: (deadline) => notifier.stop(deadline),
     reload: (next) => notifier.reload(next.robots),
   });
-  const ctx = { log, metrics, http, dataDir: config.dataDir, notifier };
+  const ctx = { log, metrics, http, dataDir: config.dataDir };
   const components = selected(command, config);
-  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx));
+  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx, notifier));
   let address = '';
   lifecycle.add({
     name: 'http',

@@ -8,6 +8,7 @@ import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import type { Service } from '../core/lifecycle.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
 import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
@@ -48,6 +49,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   readonly name = 'event-router';
   private config: EventRouterConfig;
   private readonly ctx: ComponentContext;
+  private readonly notifier: Notifier;
   private kubeConfig: KubeConfig | undefined;
   private tree: RoutingTree | undefined;
   private routingWatcher: RoutingFileWatcher | undefined;
@@ -62,9 +64,10 @@ export class EventRouter implements Service<EventRouterConfig> {
   private transitions: Promise<void> = Promise.resolve();
   private readonly m;
 
-  constructor(config: EventRouterConfig, ctx: ComponentContext) {
+  constructor(config: EventRouterConfig, ctx: ComponentContext, notifier: Notifier) {
     this.config = config;
     this.ctx = ctx;
+    this.notifier = notifier;
     this.m = {
       events: ctx.metrics.counter('event_router_events_total', 'Events observed, by verdict', ['verdict']),
       routed: ctx.metrics.counter(
@@ -158,7 +161,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   }
 
   private async readRouting(config: EventRouterConfig): Promise<RoutingConfig> {
-    const robots = this.ctx.notifier.names();
+    const robots = this.notifier.names();
     if (config.routingFile) return loadRoutingFile(config.routingFile, robots);
     const routing = config.routing!;
     const errors = unknownRobots(routing, robots);
@@ -213,7 +216,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
-      send: (target, message) => ctx.notifier.send(target.robots, message),
+      send: (target, message) => this.notifier.send(target.robots, message),
       log: ctx.log,
       metrics: ctx.metrics,
     });
