@@ -1,7 +1,7 @@
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { type Clock, systemClock } from './clock.ts';
 import type { RobotConfig, RobotsConfig } from './config.ts';
 import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';

@@ -1,6 +1,6 @@
 import { backoffDelay } from '../core/backoff.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { Clock } from './clock.ts';
 import { Composer, type Entry } from './compose.ts';
 import type { RobotConfig } from './config.ts';
 import { DingtalkApi } from './dingtalk.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import { ManualClock } from '../../notify/fixtures/manual-clock.ts';
 import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';
 import { observedEvent } from '../fixtures/observed-event.ts';

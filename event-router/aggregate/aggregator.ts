@@ -1,7 +1,7 @@
+import { type Clock, systemClock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
-import { type Clock, systemClock } from '../../notify/clock.ts';
 import { type DueGroup, GroupingEngine, type GroupingSettings } from '../../notify/grouping/engine.ts';
 import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import { ManualClock } from '../fixtures/manual-clock.ts';
 import { GroupingEngine, type GroupingOptions, type GroupingSettings, type GroupScope } from './engine.ts';
 
 const SECOND = 1000;

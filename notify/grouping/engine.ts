@@ -1,6 +1,6 @@
 import type { Counter, Gauge } from 'prom-client';
+import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import { type Clock, systemClock } from '../clock.ts';
 
 /**
  * Where groups gather, like a route of Alertmanager's: news of any group of a

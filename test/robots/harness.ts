@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect } from 'vitest';
+import type { Clock } from '../../core/clock.ts';
 import { validate } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import type { Clock } from '../../notify/clock.ts';
 import { type RobotsConfig, robotsSchema } from '../../notify/config.ts';
 import { Notifier } from '../../notify/notifier.ts';
 import { type RobotServer, startRobotServer } from './robot-server.ts';
