@@ -14,7 +14,7 @@ import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
 import { createArchive } from './archive/create-archive.ts';
 import type { EventRouterConfig } from './config.ts';
-import type { ObservedEvent } from './event.ts';
+import { dispatchMetrics, EventDispatcher } from './dispatch.ts';
 import { Enricher } from './kube/enrich.ts';
 import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
@@ -27,13 +27,12 @@ const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount
 const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
 /** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
 const HOLD_BACK_MARGIN_MS = 5_000;
-/** How long routing waits for the involved object's labels and owner when no route matches on labels. */
-const ENRICH_BUDGET_MS = 250;
 
 /** What runs only while this replica leads (always, without leader election). */
 interface Leading {
   resume: ResumePoint;
   aggregator: Aggregator;
+  dispatcher: EventDispatcher;
   watcher: EventWatcher;
   saveTimer: NodeJS.Timeout;
 }
@@ -69,11 +68,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     this.ctx = ctx;
     this.notifier = notifier;
     this.m = {
-      events: ctx.metrics.counter('event_router_events_total', 'Events observed, by verdict', ['verdict']),
-      routed: ctx.metrics.counter(
-        'event_router_routed_total',
-        'New or recurring events that matched at least one route',
-      ),
+      dispatch: dispatchMetrics(ctx.metrics),
       saveFailures: ctx.metrics.counter(
         'event_router_state_save_failures_total',
         'Failed saves of the resume point (retried at the next interval)',
@@ -220,16 +215,24 @@ export class EventRouter implements Service<EventRouterConfig> {
       log: ctx.log,
       metrics: ctx.metrics,
     });
+    const dispatcher = new EventDispatcher({
+      resume,
+      aggregator,
+      routing: () => this.tree!,
+      enricher: this.enricher,
+      archive: this.archive,
+      metrics: this.m.dispatch,
+    });
     const watcher = new EventWatcher({
       kubeConfig: this.kubeConfig!,
       api: config.api,
       namespaces: config.namespaces,
       log: ctx.log,
       metrics: ctx.metrics,
-      onEvent: (event) => this.observe(event),
+      onEvent: (event) => dispatcher.observe(event),
     });
     const saveTimer = setInterval(() => void this.save(HOLD_BACK_MARGIN_MS), config.saveInterval);
-    this.leading = { resume, aggregator, watcher, saveTimer };
+    this.leading = { resume, aggregator, dispatcher, watcher, saveTimer };
     watcher.start();
     ctx.log.info({ resumeTime: new Date(resume.snapshot().time).toISOString() }, 'event router watching');
   }
@@ -242,6 +245,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     await leading.watcher.stop();
     leading.aggregator.flush();
     leading.aggregator.stop();
+    leading.dispatcher.close();
     await this.save();
     this.leading = undefined;
   }
@@ -277,26 +281,6 @@ export class EventRouter implements Service<EventRouterConfig> {
       this.m.saveFailures.inc();
       this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');
     }
-  }
-
-  private observe(event: ObservedEvent): void {
-    const leading = this.leading;
-    if (!leading) return;
-    this.archive?.add(event);
-    const verdict = leading.resume.judge(event);
-    this.m.events.inc({ verdict });
-    if (verdict !== 'new' && verdict !== 'update') return;
-    const route = (enriched: ObservedEvent) => {
-      const targets = this.tree!.route(enriched);
-      if (targets.length === 0 || this.leading !== leading) return;
-      this.m.routed.inc();
-      leading.aggregator.add(enriched, verdict, targets);
-    };
-    if (!this.enricher) route(event);
-    else if (this.tree!.matchesLabels) void this.enricher.enrich(event).then(route);
-    // Labels and owner only decorate the message here: a slow API server must not hold it back.
-    else
-      void Promise.race([this.enricher.enrich(event), sleep(ENRICH_BUDGET_MS).then(() => event)]).then(route);
   }
 }
 
