@@ -8,7 +8,7 @@ import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import type { Service } from '../core/lifecycle.ts';
-import type { Notifier } from '../notify/notifier.ts';
+import type { ChatRobots } from '../notify/chat-robots.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
 import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
@@ -48,7 +48,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   readonly name = 'event-router';
   private config: EventRouterConfig;
   private readonly ctx: ComponentContext;
-  private readonly notifier: Notifier;
+  private readonly chatRobots: ChatRobots;
   private kubeConfig: KubeConfig | undefined;
   private tree: RoutingTree | undefined;
   private routingWatcher: RoutingFileWatcher | undefined;
@@ -63,10 +63,10 @@ export class EventRouter implements Service<EventRouterConfig> {
   private transitions: Promise<void> = Promise.resolve();
   private readonly m;
 
-  constructor(config: EventRouterConfig, ctx: ComponentContext, notifier: Notifier) {
+  constructor(config: EventRouterConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
     this.config = config;
     this.ctx = ctx;
-    this.notifier = notifier;
+    this.chatRobots = chatRobots;
     this.m = {
       dispatch: dispatchMetrics(ctx.metrics),
       saveFailures: ctx.metrics.counter(
@@ -156,7 +156,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   }
 
   private async readRouting(config: EventRouterConfig): Promise<RoutingConfig> {
-    const robots = this.notifier.names();
+    const robots = this.chatRobots.names();
     if (config.routingFile) return loadRoutingFile(config.routingFile, robots);
     const routing = config.routing!;
     const errors = unknownRobots(routing, robots);
@@ -211,7 +211,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
-      send: (target, message) => this.notifier.send(target.robots, message),
+      send: (target, message) => this.chatRobots.send(target.robots, message),
       log: ctx.log,
       metrics: ctx.metrics,
     });

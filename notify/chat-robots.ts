@@ -7,7 +7,7 @@ import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
 import { Robot } from './robot.ts';
 
-export interface NotifierOptions {
+export interface ChatRobotsOptions {
   robots: RobotsConfig;
   log: Logger;
   metrics: Metrics;
@@ -29,17 +29,17 @@ export interface SendResult {
  * named robot queues the message independently, so a slow or throttled robot
  * holds back only its own group.
  */
-export class Notifier implements Service<RobotsConfig> {
+export class ChatRobots implements Service<RobotsConfig> {
   readonly name = 'notify';
   private readonly robots = new Map<string, Robot>();
   private readonly configs = new Map<string, string>();
   private readonly retiring = new Set<Robot>();
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
-  private readonly options: NotifierOptions;
+  private readonly options: ChatRobotsOptions;
   private started = false;
 
-  constructor(options: NotifierOptions) {
+  constructor(options: ChatRobotsOptions) {
     this.options = options;
     this.log = options.log;
     this.metrics = notifyMetrics(options.metrics);
