@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
@@ -252,7 +252,8 @@ export class EventRouter implements Service<EventRouterConfig> {
 
   /** The saved resume point; an unreachable ConfigMap is waited for, since starting without it would repeat. */
   private async loadState(signal: AbortSignal) {
-    for (let attempt = 0; ; attempt++) {
+    const retry = new RetryStreak({ backoff: STATE_RETRY });
+    for (;;) {
       try {
         return await this.stateStore!.load();
       } catch (err) {
@@ -260,7 +261,7 @@ export class EventRouter implements Service<EventRouterConfig> {
           { err: describeError(err), state: this.stateStore!.describe() },
           'cannot read the resume point yet; retrying',
         );
-        await sleep(backoffDelay(attempt, STATE_RETRY), signal).catch(() => {});
+        await sleep(retry.fail(), signal).catch(() => {});
         if (signal.aborted) return undefined;
       }
     }
