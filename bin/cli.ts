@@ -139,7 +139,7 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
     name: chatRobots.name,
     start: () => chatRobots.start(),
     stop: (deadline) => chatRobots.stop(deadline),
-    reload: (next) => chatRobots.reload(next.robots),
+    reload: (next, deadline) => chatRobots.reload(next.robots, deadline),
   });
   const ctx = { log, metrics, http, dataDir: config.dataDir };
   const components = selected(command, config);

@@ -21,13 +21,13 @@ function scoped<K extends keyof RootConfig>(
     name: service.name,
     start: () => service.start(),
     stop: (deadline) => service.stop(deadline),
-    reload: async (next) => {
+    reload: async (next, deadline) => {
       const value = next[section];
       if (value === undefined) {
         ctx.log.warn({ section }, 'removing a component section takes effect at the next restart');
         return;
       }
-      await service.reload?.(value as NonNullable<RootConfig[K]>);
+      await service.reload?.(value as NonNullable<RootConfig[K]>, deadline);
     },
   };
 }

@@ -162,18 +162,21 @@ export class LogConsumer {
   }
 
   /** Finishes the slices in flight (their commits included) and leaves the group. */
-  async stop(): Promise<void> {
+  async stop(deadline: AbortSignal): Promise<void> {
     this.running = false;
     if (!this.joining) return;
-    // A slice waiting on a failed store gives up; its records are re-delivered to whoever takes the partition.
-    const giveUp = setTimeout(() => this.stopping.abort(), 5_000);
+    // At the deadline a slice waiting on a failed store gives up; its records are re-delivered to whoever takes
+    // the partition.
+    const giveUp = () => this.stopping.abort();
+    if (deadline.aborted) giveUp();
+    else deadline.addEventListener('abort', giveUp, { once: true });
     try {
       // kafkajs drops commits once it is told to stop, so the slices end first.
       this.draining = this.drain();
       await this.draining;
       await this.consumer.disconnect();
     } finally {
-      clearTimeout(giveUp);
+      deadline.removeEventListener('abort', giveUp);
       this.stopping.abort();
       await this.joining.catch(() => {});
       await this.producer.disconnect().catch(() => {});

@@ -141,11 +141,11 @@ export class EventRouter implements Service<EventRouterConfig> {
    * again (SIGHUP reloads it too); any other change restarts the router,
    * which resumes from its saved point.
    */
-  async reload(next: EventRouterConfig): Promise<void> {
+  async reload(next: EventRouterConfig, deadline: AbortSignal): Promise<void> {
     const inPlace = (c: EventRouterConfig) =>
       JSON.stringify({ ...c, routing: undefined, aggregation: undefined });
     if (inPlace(next) !== inPlace(this.config)) {
-      await this.stop(AbortSignal.timeout(30_000));
+      await this.stop(deadline);
       this.config = next;
       await this.start();
       return;

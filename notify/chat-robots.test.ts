@@ -136,7 +136,7 @@ describe('ChatRobots', () => {
     for (let i = 0; i < 20; i++) chat.send(['ops'], { title: numbered(i) });
     await chat.idle();
     const firstMinute = bed.server.accepted('ops').at(-1)!.at;
-    await chat.reload(robotsConfig({ ops: { ...ops, locale: 'zh' }, dev }));
+    await chat.reload(robotsConfig({ ops: { ...ops, locale: 'zh' }, dev }), AbortSignal.timeout(5_000));
     chat.send(['ops', 'dev'], { title: 'after reload', severity: 'critical' });
     await chat.idle();
     const last = bed.server.accepted('ops').at(-1)!;
@@ -145,7 +145,7 @@ describe('ChatRobots', () => {
     expect(last.text).toContain('严重');
     expect(bed.server.rejected('ops')).toEqual([]);
     expect(bed.server.accepted('dev')).toHaveLength(1);
-    await chat.reload(robotsConfig({ dev }));
+    await chat.reload(robotsConfig({ dev }), AbortSignal.timeout(5_000));
     expect(chat.names()).toEqual(['dev']);
     expect(chat.send(['ops'], { title: 'x' }).dropped).toEqual(['ops']);
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'unknown_robot' })).toBe(1);

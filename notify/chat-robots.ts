@@ -13,8 +13,6 @@ export interface ChatRobotsOptions {
   metrics: Metrics;
   clock?: Clock;
   random?: () => number;
-  /** How long a robot removed by a reload may take to send what it still holds. */
-  retireTimeoutMs?: number;
 }
 
 export interface SendResult {
@@ -104,13 +102,12 @@ export class ChatRobots implements Service<RobotsConfig> {
    * reload cannot buy extra messages inside a minute. A removed robot sends
    * what it holds in the background.
    */
-  async reload(robots: RobotsConfig): Promise<void> {
+  async reload(robots: RobotsConfig, deadline: AbortSignal): Promise<void> {
     for (const [name, robot] of this.robots) {
       if (Object.hasOwn(robots, name)) continue;
       this.robots.delete(name);
       this.configs.delete(name);
       this.retiring.add(robot);
-      const deadline = AbortSignal.timeout(this.options.retireTimeoutMs ?? 60_000);
       void robot
         .stop(deadline, 'removed')
         .catch((err: unknown) => this.log.error({ err, robot: name }, 'removed robot did not stop cleanly'))

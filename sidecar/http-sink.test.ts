@@ -106,7 +106,7 @@ describe('sidecar with the collector HTTP sink', () => {
     expect(text).toContain('lookout_sidecar_dead_lettered_total{sink="http"} 1');
     expect(text).toContain('lookout_sidecar_sink_retries_total{sink="http"} 1');
 
-    await sidecar.reload(configFor('b'));
+    await sidecar.reload(configFor('b'), AbortSignal.timeout(5_000));
     await until(() => ingest.stored.includes('from b'), 'the file of the new input');
     expect(ingest.stored.filter((m) => m === 'one')).toHaveLength(1);
   });
