@@ -4,7 +4,7 @@ import { createHttpApp } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger, logProcessWarnings } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
-import { Notifier } from '../notify/notifier.ts';
+import { ChatRobots } from '../notify/chat-robots.ts';
 import { COMPONENTS, type ComponentEntry } from './components.ts';
 import { type RootConfig, rootSchema } from './config.ts';
 
@@ -134,16 +134,16 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
     config,
   );
   // Registered first so it stops last: components flush their last alerts through it.
-  const notifier = new Notifier({ robots: config.robots, log, metrics });
+  const chatRobots = new ChatRobots({ robots: config.robots, log, metrics });
   lifecycle.add({
-    name: notifier.name,
-    start: () => notifier.start(),
-    stop: (deadline) => notifier.stop(deadline),
-    reload: (next) => notifier.reload(next.robots),
+    name: chatRobots.name,
+    start: () => chatRobots.start(),
+    stop: (deadline) => chatRobots.stop(deadline),
+    reload: (next, deadline) => chatRobots.reload(next.robots, deadline),
   });
-  const ctx = { log, metrics, http, dataDir: config.dataDir, notifier };
+  const ctx = { log, metrics, http, dataDir: config.dataDir };
   const components = selected(command, config);
-  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx));
+  for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx, chatRobots));
   let address = '';
   lifecycle.add({
     name: 'http',

@@ -1,5 +1,6 @@
 import type { ComponentContext } from '../core/component.ts';
 import type { Service } from '../core/lifecycle.ts';
+import type { ChatRobots } from '../notify/chat-robots.ts';
 import type { RootConfig } from './config.ts';
 
 /** A component as the CLI runs it: built from its section of the root configuration. */
@@ -7,7 +8,7 @@ export interface ComponentEntry {
   /** The section's key in the configuration file. */
   section: keyof RootConfig;
   /** Loads the component's code only when it runs: the Kubernetes client alone takes most of a second. */
-  create(config: RootConfig, ctx: ComponentContext): Promise<Service<RootConfig>>;
+  create(config: RootConfig, ctx: ComponentContext, chatRobots: ChatRobots): Promise<Service<RootConfig>>;
 }
 
 /** Runs a component's service against its own section, so it never sees the rest of the file. */
@@ -20,13 +21,13 @@ function scoped<K extends keyof RootConfig>(
     name: service.name,
     start: () => service.start(),
     stop: (deadline) => service.stop(deadline),
-    reload: async (next) => {
+    reload: async (next, deadline) => {
       const value = next[section];
       if (value === undefined) {
         ctx.log.warn({ section }, 'removing a component section takes effect at the next restart');
         return;
       }
-      await service.reload?.(value as NonNullable<RootConfig[K]>);
+      await service.reload?.(value as NonNullable<RootConfig[K]>, deadline);
     },
   };
 }
@@ -49,9 +50,9 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   },
   'event-router': {
     section: 'eventRouter',
-    create: async (config, ctx) => {
+    create: async (config, ctx, chatRobots) => {
       const { EventRouter } = await import('../event-router/main.ts');
-      return scoped('eventRouter', new EventRouter(config.eventRouter!, ctx), ctx);
+      return scoped('eventRouter', new EventRouter(config.eventRouter!, ctx, chatRobots), ctx);
     },
   },
 };

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import { bulkChunks, DEFAULT_BULK_LIMITS } from '../core/bulk-chunks.ts';
 import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
@@ -56,7 +56,8 @@ export class LogConsumer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly stopping = new AbortController();
-  private failingSince: number | undefined;
+  /** The store's failures, across the slices in flight. */
+  private readonly storeRetry: RetryStreak;
   private running = false;
   private joining: Promise<void> | undefined;
   private readonly chains = new Map<string, CommitChain>();
@@ -67,6 +68,7 @@ export class LogConsumer {
 
   constructor(opts: LogConsumerOptions) {
     this.opts = opts;
+    this.storeRetry = new RetryStreak({ backoff: opts.backoff });
     const kafka = createKafka(opts.connection, opts.log);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
@@ -106,7 +108,7 @@ export class LogConsumer {
 
   /** The group is joined and the store takes batches. */
   get healthy(): boolean {
-    return this.running && this.failingSince === undefined;
+    return this.running && this.storeRetry.failingSince === undefined;
   }
 
   /**
@@ -137,7 +139,8 @@ export class LogConsumer {
 
   private async join(): Promise<void> {
     const { topics, fromBeginning, log } = this.opts;
-    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+    const retry = new RetryStreak({ backoff: this.opts.backoff });
+    while (!this.stopping.signal.aborted) {
       try {
         await this.producer.connect();
         await this.consumer.connect();
@@ -150,26 +153,30 @@ export class LogConsumer {
         return;
       } catch (err) {
         if (this.stopping.signal.aborted) return;
-        if (attempt === 0)
+        const delayMs = retry.fail();
+        if (retry.failures === 1)
           log.warn({ err: describeError(err) }, 'cannot join the Kafka consumer group yet; retrying');
-        await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal).catch(() => {});
+        await sleep(delayMs, this.stopping.signal).catch(() => {});
       }
     }
   }
 
   /** Finishes the slices in flight (their commits included) and leaves the group. */
-  async stop(): Promise<void> {
+  async stop(deadline: AbortSignal): Promise<void> {
     this.running = false;
     if (!this.joining) return;
-    // A slice waiting on a failed store gives up; its records are re-delivered to whoever takes the partition.
-    const giveUp = setTimeout(() => this.stopping.abort(), 5_000);
+    // At the deadline a slice waiting on a failed store gives up; its records are re-delivered to whoever takes
+    // the partition.
+    const giveUp = () => this.stopping.abort();
+    if (deadline.aborted) giveUp();
+    else deadline.addEventListener('abort', giveUp, { once: true });
     try {
       // kafkajs drops commits once it is told to stop, so the slices end first.
       this.draining = this.drain();
       await this.draining;
       await this.consumer.disconnect();
     } finally {
-      clearTimeout(giveUp);
+      deadline.removeEventListener('abort', giveUp);
       this.stopping.abort();
       await this.joining.catch(() => {});
       await this.producer.disconnect().catch(() => {});
@@ -269,7 +276,7 @@ export class LogConsumer {
       sources.push(message);
     }
     let refused = 0;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
         const rejected = await this.opts.writer.writeAll(records, this.stopping.signal);
         if (rejected.length > 0) {
@@ -282,20 +289,18 @@ export class LogConsumer {
       } catch (err) {
         if (this.stopping.signal.aborted || gone()) return false;
         this.m.storeFailures.inc();
-        if (this.failingSince === undefined) {
-          this.failingSince = Date.now();
+        const delayMs = this.storeRetry.fail();
+        if (this.storeRetry.failures === 1) {
           this.opts.log.warn(
             { err: describeError(err) },
             'log store failing; holding the batch and retrying',
           );
         }
-        await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal).catch(() => {});
+        await sleep(delayMs, this.stopping.signal).catch(() => {});
       }
     }
-    if (this.failingSince !== undefined) {
-      this.opts.log.info({ downSeconds: (Date.now() - this.failingSince) / 1000 }, 'log store recovered');
-      this.failingSince = undefined;
-    }
+    const downMs = this.storeRetry.succeed();
+    if (downMs !== undefined) this.opts.log.info({ downSeconds: downMs / 1000 }, 'log store recovered');
     try {
       await this.deadLetter(from.topic, from.partition, dead);
     } catch (err) {

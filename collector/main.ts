@@ -70,10 +70,10 @@ export class Collector implements Service<CollectorConfig> {
     ctx.log.info({ store: store.kind, kafka: config.kafka?.topics ?? null }, 'collector started');
   }
 
-  async stop(): Promise<void> {
+  async stop(deadline: AbortSignal): Promise<void> {
     clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
-    await this.consumer?.stop();
+    await this.consumer?.stop(deadline);
     this.consumer = undefined;
     const store = this.store.current;
     this.store.current = undefined;
@@ -81,9 +81,9 @@ export class Collector implements Service<CollectorConfig> {
   }
 
   /** Any change restarts the consumer and reopens the store; routes stay. */
-  async reload(next: CollectorConfig): Promise<void> {
+  async reload(next: CollectorConfig, deadline: AbortSignal): Promise<void> {
     if (JSON.stringify(next) === JSON.stringify(this.config)) return;
-    await this.stop();
+    await this.stop(deadline);
     this.config = next;
     await this.start();
   }

@@ -1,4 +1,3 @@
-import type { Notifier } from '../notify/notifier.ts';
 import type { HttpApp } from './http.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -11,6 +10,4 @@ export interface ComponentContext {
   http: HttpApp;
   /** The component keeps its state (queues, checkpoints, stores) in a folder of its own below this. */
   dataDir: string;
-  /** The process's chat robots, shared by the components that notify. */
-  notifier: Notifier;
 }

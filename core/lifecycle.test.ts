@@ -95,6 +95,24 @@ describe('lifecycle', () => {
     expect(lifecycle.config.value).toBe('second');
   });
 
+  it('gives each reload the configured shutdown deadline, for services that restart to apply it', async () => {
+    const { lifecycle } = harness([() => ({ value: 'second', timeoutMs: 50 })]);
+    let waitedMs = 0;
+    lifecycle.add({
+      name: 'restarting',
+      start: async () => {},
+      stop: async () => {},
+      reload: async (_config, deadline) => {
+        const started = Date.now();
+        await new Promise((resolve) => deadline.addEventListener('abort', resolve, { once: true }));
+        waitedMs = Date.now() - started;
+      },
+    });
+    expect(await lifecycle.reload()).toBe(true);
+    expect(waitedMs).toBeGreaterThanOrEqual(40);
+    expect(waitedMs).toBeLessThan(5_000);
+  });
+
   it('rejects an invalid config on reload and keeps the old one', async () => {
     const events: string[] = [];
     const { lifecycle, logged } = harness([

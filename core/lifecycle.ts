@@ -10,8 +10,12 @@ export interface Service<C> {
    * aborts when the shutdown deadline passes; after that the process exits anyway.
    */
   stop(deadline: AbortSignal): Promise<void>;
-  /** Apply a new, already validated configuration in place. */
-  reload?(config: C): Promise<void>;
+  /**
+   * Apply a new, already validated configuration in place. A service that
+   * restarts to do so must have stopped when the signal aborts: it is the
+   * configured shutdown deadline.
+   */
+  reload?(config: C, deadline: AbortSignal): Promise<void>;
 }
 
 export interface LifecycleOptions<C> {
@@ -71,7 +75,7 @@ export class Lifecycle<C> {
     for (const service of this.services) {
       if (!service.reload) continue;
       try {
-        await service.reload(next);
+        await service.reload(next, AbortSignal.timeout(this.opts.shutdownTimeoutMs(next)));
       } catch (err) {
         log.error(
           { err, service: service.name },

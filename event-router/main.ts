@@ -1,19 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type BackoffOptions, backoffDelay, sleep } from '../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import type { Service } from '../core/lifecycle.ts';
+import type { ChatRobots } from '../notify/chat-robots.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
 import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
 import { createArchive } from './archive/create-archive.ts';
 import type { EventRouterConfig } from './config.ts';
-import type { ObservedEvent } from './event.ts';
+import { dispatchMetrics, EventDispatcher } from './dispatch.ts';
 import { Enricher } from './kube/enrich.ts';
 import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
@@ -26,13 +27,12 @@ const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount
 const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
 /** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
 const HOLD_BACK_MARGIN_MS = 5_000;
-/** How long routing waits for the involved object's labels and owner when no route matches on labels. */
-const ENRICH_BUDGET_MS = 250;
 
 /** What runs only while this replica leads (always, without leader election). */
 interface Leading {
   resume: ResumePoint;
   aggregator: Aggregator;
+  dispatcher: EventDispatcher;
   watcher: EventWatcher;
   saveTimer: NodeJS.Timeout;
 }
@@ -48,6 +48,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   readonly name = 'event-router';
   private config: EventRouterConfig;
   private readonly ctx: ComponentContext;
+  private readonly chatRobots: ChatRobots;
   private kubeConfig: KubeConfig | undefined;
   private tree: RoutingTree | undefined;
   private routingWatcher: RoutingFileWatcher | undefined;
@@ -62,15 +63,12 @@ export class EventRouter implements Service<EventRouterConfig> {
   private transitions: Promise<void> = Promise.resolve();
   private readonly m;
 
-  constructor(config: EventRouterConfig, ctx: ComponentContext) {
+  constructor(config: EventRouterConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
     this.config = config;
     this.ctx = ctx;
+    this.chatRobots = chatRobots;
     this.m = {
-      events: ctx.metrics.counter('event_router_events_total', 'Events observed, by verdict', ['verdict']),
-      routed: ctx.metrics.counter(
-        'event_router_routed_total',
-        'New or recurring events that matched at least one route',
-      ),
+      dispatch: dispatchMetrics(ctx.metrics),
       saveFailures: ctx.metrics.counter(
         'event_router_state_save_failures_total',
         'Failed saves of the resume point (retried at the next interval)',
@@ -143,11 +141,11 @@ export class EventRouter implements Service<EventRouterConfig> {
    * again (SIGHUP reloads it too); any other change restarts the router,
    * which resumes from its saved point.
    */
-  async reload(next: EventRouterConfig): Promise<void> {
+  async reload(next: EventRouterConfig, deadline: AbortSignal): Promise<void> {
     const inPlace = (c: EventRouterConfig) =>
       JSON.stringify({ ...c, routing: undefined, aggregation: undefined });
     if (inPlace(next) !== inPlace(this.config)) {
-      await this.stop(AbortSignal.timeout(30_000));
+      await this.stop(deadline);
       this.config = next;
       await this.start();
       return;
@@ -158,7 +156,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   }
 
   private async readRouting(config: EventRouterConfig): Promise<RoutingConfig> {
-    const robots = this.ctx.notifier.names();
+    const robots = this.chatRobots.names();
     if (config.routingFile) return loadRoutingFile(config.routingFile, robots);
     const routing = config.routing!;
     const errors = unknownRobots(routing, robots);
@@ -213,9 +211,17 @@ export class EventRouter implements Service<EventRouterConfig> {
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
-      send: (target, message) => ctx.notifier.send(target.robots, message),
+      send: (target, message) => this.chatRobots.send(target.robots, message),
       log: ctx.log,
       metrics: ctx.metrics,
+    });
+    const dispatcher = new EventDispatcher({
+      resume,
+      aggregator,
+      routing: () => this.tree!,
+      enricher: this.enricher,
+      archive: this.archive,
+      metrics: this.m.dispatch,
     });
     const watcher = new EventWatcher({
       kubeConfig: this.kubeConfig!,
@@ -223,10 +229,10 @@ export class EventRouter implements Service<EventRouterConfig> {
       namespaces: config.namespaces,
       log: ctx.log,
       metrics: ctx.metrics,
-      onEvent: (event) => this.observe(event),
+      onEvent: (event) => dispatcher.observe(event),
     });
     const saveTimer = setInterval(() => void this.save(HOLD_BACK_MARGIN_MS), config.saveInterval);
-    this.leading = { resume, aggregator, watcher, saveTimer };
+    this.leading = { resume, aggregator, dispatcher, watcher, saveTimer };
     watcher.start();
     ctx.log.info({ resumeTime: new Date(resume.snapshot().time).toISOString() }, 'event router watching');
   }
@@ -239,13 +245,15 @@ export class EventRouter implements Service<EventRouterConfig> {
     await leading.watcher.stop();
     leading.aggregator.flush();
     leading.aggregator.stop();
+    leading.dispatcher.close();
     await this.save();
     this.leading = undefined;
   }
 
   /** The saved resume point; an unreachable ConfigMap is waited for, since starting without it would repeat. */
   private async loadState(signal: AbortSignal) {
-    for (let attempt = 0; ; attempt++) {
+    const retry = new RetryStreak({ backoff: STATE_RETRY });
+    for (;;) {
       try {
         return await this.stateStore!.load();
       } catch (err) {
@@ -253,7 +261,7 @@ export class EventRouter implements Service<EventRouterConfig> {
           { err: describeError(err), state: this.stateStore!.describe() },
           'cannot read the resume point yet; retrying',
         );
-        await sleep(backoffDelay(attempt, STATE_RETRY), signal).catch(() => {});
+        await sleep(retry.fail(), signal).catch(() => {});
         if (signal.aborted) return undefined;
       }
     }
@@ -274,26 +282,6 @@ export class EventRouter implements Service<EventRouterConfig> {
       this.m.saveFailures.inc();
       this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');
     }
-  }
-
-  private observe(event: ObservedEvent): void {
-    const leading = this.leading;
-    if (!leading) return;
-    this.archive?.add(event);
-    const verdict = leading.resume.judge(event);
-    this.m.events.inc({ verdict });
-    if (verdict !== 'new' && verdict !== 'update') return;
-    const route = (enriched: ObservedEvent) => {
-      const targets = this.tree!.route(enriched);
-      if (targets.length === 0 || this.leading !== leading) return;
-      this.m.routed.inc();
-      leading.aggregator.add(enriched, verdict, targets);
-    };
-    if (!this.enricher) route(event);
-    else if (this.tree!.matchesLabels) void this.enricher.enrich(event).then(route);
-    // Labels and owner only decorate the message here: a slow API server must not hold it back.
-    else
-      void Promise.race([this.enricher.enrich(event), sleep(ENRICH_BUDGET_MS).then(() => event)]).then(route);
   }
 }
 

@@ -10,7 +10,7 @@ export interface Mentions {
 }
 
 /**
- * What the event router and the alert rules hand to `Notifier.send`. The
+ * What the event router and the alert rules hand to `ChatRobots.send`. The
  * robot's templates turn it into the text fields of a payload.
  */
 export interface Notification {

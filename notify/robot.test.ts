@@ -18,10 +18,10 @@ describe('robot: success and content', () => {
   it('keeps quotes, backslashes, newlines, emoji and Chinese intact', async () => {
     const ops = bed.server.dingtalk({ name: 'ops', secret: SECRET });
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier, metric } = await bed.notifier({ ops: { ...ops, msgtype: 'text' }, dev });
+    const { chat, metric } = await bed.chat({ ops: { ...ops, msgtype: 'text' }, dev });
     const text = 'He said "stop" \\ now\n第二行：磁盘已满 😀👍🏽\t{"json": true}';
-    notifier.send(['ops', 'dev'], alert('引号 "quoted" 标题', text));
-    await notifier.idle();
+    chat.send(['ops', 'dev'], alert('引号 "quoted" 标题', text));
+    await chat.idle();
     expect(bed.server.accepted('ops')[0]?.text).toContain(`引号 "quoted" 标题\n${text}`);
     expect(bed.server.accepted('dev')[0]?.text).toContain(text);
     expect(await metric('lookout_notify_sends_total', { robot: 'ops', errcode: '0' })).toBe(1);
@@ -31,13 +31,13 @@ describe('robot: success and content', () => {
   it('mentions people by mobile and user id, only for the configured severities', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier } = await bed.notifier({
+    const { chat } = await bed.chat({
       ops: { ...ops, msgtype: 'text', mentions: { mobiles: ['13800000000'], severities: ['critical'] } },
       dev: { ...dev, msgtype: 'text', mentions: { userIds: ['zhangsan'] } },
     });
-    notifier.send(['ops', 'dev'], alert('down'));
-    notifier.send(['ops'], { title: 'fyi', severity: 'info', mentions: { userIds: ['lisi'] } });
-    await notifier.idle();
+    chat.send(['ops', 'dev'], alert('down'));
+    chat.send(['ops'], { title: 'fyi', severity: 'info', mentions: { userIds: ['lisi'] } });
+    await chat.idle();
     const [critical, info] = bed.server.accepted('ops');
     expect(critical?.body.at).toEqual({ atMobiles: ['13800000000'], atUserIds: [], isAtAll: false });
     expect(critical?.text).toMatch(/@13800000000$/);
@@ -47,9 +47,9 @@ describe('robot: success and content', () => {
 
   it('sends an action card with a details button', async () => {
     const ops = bed.server.dingtalk({ name: 'ops', keyword: 'Lookout' });
-    const { notifier } = await bed.notifier({ ops: { ...ops, msgtype: 'actionCard' } });
-    notifier.send(['ops'], { ...alert('card'), url: 'https://lookout.example/e/1' });
-    await notifier.idle();
+    const { chat } = await bed.chat({ ops: { ...ops, msgtype: 'actionCard' } });
+    chat.send(['ops'], { ...alert('card'), url: 'https://lookout.example/e/1' });
+    await chat.idle();
     expect(bed.server.accepted('ops')[0]?.body.actionCard).toMatchObject({
       singleTitle: 'Details',
       singleURL: 'https://lookout.example/e/1',
@@ -60,10 +60,10 @@ describe('robot: success and content', () => {
 describe('robot: byte limits', () => {
   it('truncates to exactly what DingTalk accepts, on a character boundary', async () => {
     const ops = bed.server.dingtalk({ name: 'ops', keyword: '告警' });
-    const { notifier, metric } = await bed.notifier({ ops });
+    const { chat, metric } = await bed.chat({ ops });
     const long = '磁盘"已满"😀\n'.repeat(3_000);
-    notifier.send(['ops'], alert('big', long));
-    await notifier.idle();
+    chat.send(['ops'], alert('big', long));
+    await chat.idle();
     const [got] = bed.server.accepted('ops');
     const size = Buffer.byteLength(JSON.stringify(got?.body));
     expect(size).toBeLessThanOrEqual(20_000);
@@ -75,9 +75,9 @@ describe('robot: byte limits', () => {
 
   it('truncates WeCom text to 2,048 bytes of content', async () => {
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier } = await bed.notifier({ dev: { ...dev, msgtype: 'text' } });
-    notifier.send(['dev'], alert('big', '中文'.repeat(2_000)));
-    await notifier.idle();
+    const { chat } = await bed.chat({ dev: { ...dev, msgtype: 'text' } });
+    chat.send(['dev'], alert('big', '中文'.repeat(2_000)));
+    await chat.idle();
     const content = bed.server.accepted('dev')[0]?.text ?? '';
     expect(Buffer.byteLength(content)).toBeLessThanOrEqual(2048);
     expect(Buffer.byteLength(content)).toBeGreaterThan(2048 - 6);
@@ -86,10 +86,10 @@ describe('robot: byte limits', () => {
 
   it('splits into numbered parts when configured, losing nothing', async () => {
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier } = await bed.notifier({ dev: { ...dev, split: true, template: { text: '{{text}}' } } });
+    const { chat } = await bed.chat({ dev: { ...dev, split: true, template: { text: '{{text}}' } } });
     const lines = Array.from({ length: 400 }, (_, i) => `第 ${i} 行 line "${i}"`);
-    notifier.send(['dev'], alert('split', lines.join('\n')));
-    await notifier.idle();
+    chat.send(['dev'], alert('split', lines.join('\n')));
+    await chat.idle();
     const parts = bed.server.accepted('dev').map((m) => m.text);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((p, i) => p.startsWith(`(${i + 1}/${parts.length}) `))).toBe(true);
@@ -99,9 +99,9 @@ describe('robot: byte limits', () => {
 
   it('re-sends once, cut shorter, when the robot says 460101 anyway', async () => {
     const ops = bed.server.dingtalk({ name: 'ops', maxBodyBytes: 3_000 });
-    const { notifier, metric } = await bed.notifier({ ops });
-    notifier.send(['ops'], alert('long', 'x'.repeat(5_000)));
-    await notifier.idle();
+    const { chat, metric } = await bed.chat({ ops });
+    chat.send(['ops'], alert('long', 'x'.repeat(5_000)));
+    await chat.idle();
     expect(errcodes('ops')).toEqual([460101]);
     expect(bed.server.accepted('ops')[0]?.text).toMatch(/truncated, \d+ more bytes/);
     expect(await metric('lookout_notify_sends_total', { robot: 'ops', errcode: '460101' })).toBe(1);
@@ -109,9 +109,9 @@ describe('robot: byte limits', () => {
 
   it('drops, counts and logs a message still too long after one shorter try (40058)', async () => {
     const dev = bed.server.wecom({ name: 'dev', markdownBytes: 200 });
-    const { notifier, metric, records } = await bed.notifier({ dev });
-    notifier.send(['dev'], alert('long', 'y'.repeat(3_000)));
-    await notifier.idle();
+    const { chat, metric, records } = await bed.chat({ dev });
+    chat.send(['dev'], alert('long', 'y'.repeat(3_000)));
+    await chat.idle();
     expect(errcodes('dev')).toEqual([40058, 40058]);
     expect(await metric('lookout_notify_dropped_total', { robot: 'dev', reason: 'rejected' })).toBe(1);
     expect(records()).toContainEqual(
@@ -132,9 +132,9 @@ describe('robot: errors that are not retried', () => {
     ['300001 for an unknown token', {}, { accessToken: 'unknown-token' }, '300001'],
   ])('drops and reports DingTalk %s', async (_case, serverSide, clientSide, errcode) => {
     const ops = { ...bed.server.dingtalk({ name: 'ops', ...serverSide }), ...clientSide };
-    const { notifier, metric, records } = await bed.notifier({ ops: { ...ops, keyword: undefined } });
-    notifier.send(['ops'], alert('a'));
-    await notifier.idle();
+    const { chat, metric, records } = await bed.chat({ ops: { ...ops, keyword: undefined } });
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
     expect(bed.server.accepted('ops')).toEqual([]);
     expect(await metric('lookout_notify_sends_total', { robot: 'ops', errcode })).toBe(1);
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'rejected' })).toBe(1);
@@ -150,9 +150,9 @@ describe('robot: errors that are not retried', () => {
 
   it('drops and reports WeCom 93000 for an unknown key, without retrying', async () => {
     const dev = { ...bed.server.wecom({ name: 'dev' }), key: 'not-a-key' };
-    const { notifier, metric } = await bed.notifier({ dev });
-    notifier.send(['dev'], alert('a'));
-    await notifier.idle();
+    const { chat, metric } = await bed.chat({ dev });
+    chat.send(['dev'], alert('a'));
+    await chat.idle();
     expect(await metric('lookout_notify_sends_total', { robot: 'dev', errcode: '93000' })).toBe(1);
     expect(await metric('lookout_notify_dropped_total', { robot: 'dev', reason: 'rejected' })).toBe(1);
   });
@@ -160,9 +160,9 @@ describe('robot: errors that are not retried', () => {
   it('does not retry an unknown errcode', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', { errcode: 400102, errmsg: '机器人已停用' });
-    const { notifier, metric } = await bed.notifier({ ops });
-    notifier.send(['ops'], alert('a'));
-    await notifier.idle();
+    const { chat, metric } = await bed.chat({ ops });
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
     expect(bed.server.requests('ops')).toBe(1);
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'rejected' })).toBe(1);
   });
@@ -176,10 +176,10 @@ describe('robot: errors that are retried', () => {
   ] as const)('retries %s with backoff and delivers', async (_case, failure, code) => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', failure, 3);
-    const { notifier, metric, records } = await bed.notifier({ ops });
+    const { chat, metric, records } = await bed.chat({ ops });
     const started = bed.clock.now();
-    notifier.send(['ops'], alert('a'));
-    await notifier.idle();
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
     expect(bed.server.accepted('ops')).toHaveLength(1);
     expect(await metric('lookout_notify_sends_total', { robot: 'ops', errcode: code })).toBe(3);
     // Backoff doubles from 1 s (jitter fixed at the middle): 0.75 + 1.5 + 3 s.
@@ -194,10 +194,10 @@ describe('robot: errors that are retried', () => {
   it('signs every attempt afresh, so a retry more than an hour later is still accepted', async () => {
     const ops = bed.server.dingtalk({ name: 'ops', secret: SECRET });
     bed.server.setFailure('ops', '500', 2);
-    const { notifier } = await bed.notifier({ ops: { ...ops, retry: { minDelay: '40m', maxDelay: '1h' } } });
+    const { chat } = await bed.chat({ ops: { ...ops, retry: { minDelay: '40m', maxDelay: '1h' } } });
     const started = bed.clock.now();
-    notifier.send(['ops'], alert('a'));
-    await notifier.idle();
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
     expect(bed.server.accepted('ops')[0]!.at - started).toBe(75 * 60_000);
     expect(errcodes('ops')).toEqual([]);
   });
@@ -205,9 +205,9 @@ describe('robot: errors that are retried', () => {
   it('retries a request that hangs past the timeout', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', 'hang', 1);
-    const { notifier, metric } = await bed.notifier({ ops: { ...ops, timeout: '300ms' } });
-    notifier.send(['ops'], alert('a'));
-    await notifier.idle();
+    const { chat, metric } = await bed.chat({ ops: { ...ops, timeout: '300ms' } });
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
     expect(bed.server.accepted('ops')).toHaveLength(1);
     expect(
       await metric('lookout_notify_sends_total', { robot: 'ops', errcode: 'timeout' }),
@@ -220,10 +220,10 @@ describe('robot: errors that are retried', () => {
   ] as const)('pauses for the window after %s, doubling while it repeats', async (_case, kind, errcode) => {
     const robot = kind === 'dingtalk' ? bed.server.dingtalk({ name: 'r' }) : bed.server.wecom({ name: 'r' });
     bed.server.setFailure('r', { errcode }, 2);
-    const { notifier, metric } = await bed.notifier({ r: robot });
+    const { chat, metric } = await bed.chat({ r: robot });
     const started = bed.clock.now();
-    notifier.send(['r'], alert('a'));
-    await notifier.idle();
+    chat.send(['r'], alert('a'));
+    await chat.idle();
     expect(bed.server.accepted('r')).toHaveLength(1);
     expect(bed.server.accepted('r')[0]!.at - started).toBe(60_000 + 120_000);
     expect(await metric('lookout_notify_sends_total', { robot: 'r', errcode: String(errcode) })).toBe(2);
@@ -234,10 +234,10 @@ describe('robot: queue', () => {
   it('drops what overflows a full queue, counting and logging each', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', 'hang');
-    const { notifier, metric, records } = await bed.notifier({
+    const { chat, metric, records } = await bed.chat({
       ops: { ...ops, timeout: '300ms', queue: { maxMessages: 3 } },
     });
-    const results = ['a', 'b', 'c', 'd', 'e'].map((t) => notifier.send(['ops'], alert(t)));
+    const results = ['a', 'b', 'c', 'd', 'e'].map((t) => chat.send(['ops'], alert(t)));
     expect(results.map((r) => r.queued.length)).toEqual([1, 1, 1, 0, 0]);
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'queue_full' })).toBe(2);
     expect(await metric('lookout_notify_queue_depth', { robot: 'ops' })).toBe(3);
@@ -247,7 +247,7 @@ describe('robot: queue', () => {
         .map((r) => r.notificationKey),
     ).toEqual(['fp-d', 'fp-e']);
     bed.server.setFailure('ops', undefined);
-    await notifier.idle();
+    await chat.idle();
     expect(bed.server.accepted('ops').map((m) => m.text)).toEqual([
       expect.stringContaining('a'),
       expect.stringContaining('b'),

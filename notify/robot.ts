@@ -1,6 +1,6 @@
-import { backoffDelay } from '../core/backoff.ts';
+import { type BackoffOptions, RetryStreak } from '../core/backoff.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { Clock } from './clock.ts';
 import { Composer, type Entry } from './compose.ts';
 import type { RobotConfig } from './config.ts';
 import { DingtalkApi } from './dingtalk.ts';
@@ -35,6 +35,14 @@ function identity(config: RobotConfig): string {
   ]);
 }
 
+function sendBackoff(config: RobotConfig): BackoffOptions {
+  return { initialMs: config.retry.minDelay, maxMs: config.retry.maxDelay };
+}
+
+function throttleBackoff(config: RobotConfig): BackoffOptions {
+  return { initialMs: config.retry.pause, maxMs: config.retry.maxPause };
+}
+
 /** Names the failure without the URL, which carries the token. */
 function networkError(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown } }).cause;
@@ -59,14 +67,13 @@ export class Robot {
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
   private readonly clock: Clock;
-  private readonly random: () => number;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private stopping = false;
   private dropReason: DropReason = 'shutdown';
   private sending = false;
-  private failures = 0;
-  private throttles = 0;
+  private readonly sendFailures: RetryStreak;
+  private readonly throttles: RetryStreak;
   private arrival: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -75,7 +82,10 @@ export class Robot {
     this.log = options.log;
     this.metrics = options.metrics;
     this.clock = options.clock;
-    this.random = options.random ?? Math.random;
+    const { config, random, clock } = options;
+    this.sendFailures = new RetryStreak({ backoff: sendBackoff(config), random, clock });
+    // The robot's own throttle, not a crowd of clients, sets this pause: no jitter.
+    this.throttles = new RetryStreak({ backoff: throttleBackoff(config), random: () => 1, clock });
     this.configure(options.config);
   }
 
@@ -86,6 +96,8 @@ export class Robot {
     this.identity = next;
     this.window.setLimit(config.perMinute);
     this.config = config;
+    this.sendFailures.configure(sendBackoff(config));
+    this.throttles.configure(throttleBackoff(config));
     this.api = config.type === 'dingtalk' ? new DingtalkApi(config) : new WecomApi(config);
     this.composer = new Composer(config, this.api);
   }
@@ -239,19 +251,17 @@ export class Robot {
   }
 
   private async settle(batch: Batch, outcome: Outcome): Promise<void> {
-    const { retry } = this.config;
     const context = { robot: this.name, errcode: outcome.code, errmsg: outcome.message };
     switch (outcome.kind) {
       case 'ok':
         this.remove(batch.entries);
-        this.failures = 0;
-        this.throttles = 0;
+        this.sendFailures.succeed();
+        this.throttles.succeed();
         if (batch.digest) this.metrics.digested.inc({ robot: this.name }, batch.entries.length);
         return;
       case 'rate-limited': {
         // DingTalk may keep a robot throttled for ten minutes: back off further while it says so.
-        this.throttles++;
-        const pauseMs = Math.min(retry.maxPause, retry.pause * 2 ** (this.throttles - 1));
+        const pauseMs = this.throttles.fail();
         this.window.block(this.clock.now() + pauseMs);
         this.log.warn({ ...context, pauseMs, queued: this.queue.length }, 'robot says too fast; pausing it');
         return;
@@ -273,10 +283,11 @@ export class Robot {
         this.drop(batch.entries, 'rejected', context);
         return;
       case 'retryable': {
-        this.failures++;
-        const backoff = { initialMs: retry.minDelay, maxMs: retry.maxDelay };
-        const delayMs = backoffDelay(this.failures - 1, backoff, this.random);
-        this.log.warn({ ...context, attempt: this.failures, retryInMs: delayMs }, 'send failed; retrying');
+        const delayMs = this.sendFailures.fail();
+        this.log.warn(
+          { ...context, attempt: this.sendFailures.failures, retryInMs: delayMs },
+          'send failed; retrying',
+        );
         await this.clock.sleep(delayMs, this.abort.signal);
       }
     }

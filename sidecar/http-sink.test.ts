@@ -8,7 +8,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpApp, httpSchema } from '../core/http.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
-import { Notifier } from '../notify/notifier.ts';
 import { type SidecarConfig, sidecarSchema } from './config.ts';
 import { Sidecar } from './main.ts';
 
@@ -84,13 +83,11 @@ describe('sidecar with the collector HTTP sink', () => {
       });
     const metrics = new Metrics({ defaults: false });
     const http = createHttpApp({ config: httpSchema.parse({ listen: '127.0.0.1:0' }), log: silent, metrics });
-    const notifier = new Notifier({ robots: {}, log: silent, metrics });
     const sidecar = new Sidecar(configFor('a'), {
       log: silent,
       metrics,
       http,
       dataDir: join(dir, 'data'),
-      notifier,
     });
     await sidecar.start();
     closing.push(() => sidecar.stop(AbortSignal.timeout(5_000)));
@@ -109,7 +106,7 @@ describe('sidecar with the collector HTTP sink', () => {
     expect(text).toContain('lookout_sidecar_dead_lettered_total{sink="http"} 1');
     expect(text).toContain('lookout_sidecar_sink_retries_total{sink="http"} 1');
 
-    await sidecar.reload(configFor('b'));
+    await sidecar.reload(configFor('b'), AbortSignal.timeout(5_000));
     await until(() => ingest.stored.includes('from b'), 'the file of the new input');
     expect(ingest.stored.filter((m) => m === 'one')).toHaveLength(1);
   });

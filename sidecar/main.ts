@@ -65,9 +65,9 @@ export class Sidecar implements Service<SidecarConfig> {
   }
 
   /** Any change restarts the pipeline: nothing is lost, as the queue and checkpoints are on disk. */
-  async reload(next: SidecarConfig): Promise<void> {
+  async reload(next: SidecarConfig, deadline: AbortSignal): Promise<void> {
     if (JSON.stringify(next) === JSON.stringify(this.config)) return;
-    await this.stop(AbortSignal.timeout(30_000));
+    await this.stop(deadline);
     this.config = next;
     await this.start();
   }

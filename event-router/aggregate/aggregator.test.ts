@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import type { Clock } from '../../notify/clock.ts';
 import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';
 import { observedEvent } from '../fixtures/observed-event.ts';
@@ -11,50 +11,6 @@ import { Aggregator, type AggregatorOptions } from './aggregator.ts';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-/** Time that moves only when the test says so, firing timers in order and letting their callbacks run. */
-class ManualClock implements Clock {
-  time = T0;
-  private timers: { at: number; resolve: () => void }[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer = { at: this.time + ms, resolve };
-      this.timers.push(timer);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.timers = this.timers.filter((t) => t !== timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      const next = Math.min(...this.timers.map((t) => t.at));
-      if (next > end) break;
-      this.time = Math.max(this.time, next);
-      const due = this.timers.filter((t) => t.at <= this.time);
-      this.timers = this.timers.filter((t) => t.at > this.time);
-      for (const timer of due) timer.resolve();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    this.time = end;
-  }
-
-  get pendingTimers(): number {
-    return this.timers.length;
-  }
-}
 
 const route = (id: string, fields: Partial<RouteTarget> = {}): RouteTarget => ({
   id,
@@ -71,7 +27,7 @@ interface Sent {
 }
 
 function setup(options: Partial<AggregatorOptions> = {}) {
-  const clock = new ManualClock();
+  const clock = new ManualClock(T0);
   const sent: Sent[] = [];
   const aggregator = new Aggregator({
     send: (target, message) => sent.push({ at: clock.now() - T0, route: target.id, message }),
@@ -328,7 +284,7 @@ describe('Aggregator', () => {
 
   it('logs a send that throws and goes on', async () => {
     const log = { warn: vi.fn(), error: vi.fn() };
-    const clock = new ManualClock();
+    const clock = new ManualClock(T0);
     const sent: string[] = [];
     const aggregator = new Aggregator({
       clock,

@@ -13,7 +13,7 @@ describe('TtlLruCache', () => {
 
   it('forgets an entry once its own time to live has passed', () => {
     let now = 0;
-    const cache = new TtlLruCache<string>(10, () => now);
+    const cache = new TtlLruCache<string>(10, { now: () => now });
     cache.set('short', 'x', 10);
     cache.set('long', 'y', 100);
     now = 10;

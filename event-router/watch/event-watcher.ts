@@ -10,7 +10,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
-import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -136,8 +136,11 @@ class EventStream {
 
   async run(): Promise<void> {
     const { log } = this.options;
-    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
-    let attempt = 0;
+    // Every end of a watch paces the next: a watch ending quickly again and again is a fault even without errors.
+    const reconnects = new RetryStreak({
+      backoff: this.options.backoff ?? DEFAULT_BACKOFF,
+      firstRetryAtOnce: true,
+    });
     while (!this.signal.aborted) {
       const started = Date.now();
       this.received = false;
@@ -159,9 +162,8 @@ class EventStream {
       }
       if (this.signal.aborted) break;
       // A watch that ran a while or delivered something was a success, however it ended: go on at once.
-      if (this.received || Date.now() - started >= MIN_WATCH_MS) attempt = 0;
-      const delayMs = attempt === 0 ? 0 : backoffDelay(attempt - 1, backoff);
-      attempt++;
+      if (this.received || Date.now() - started >= MIN_WATCH_MS) reconnects.succeed();
+      const delayMs = reconnects.fail();
       if (failure !== undefined) {
         log.warn(
           { path: this.where, err: describeError(failure), failures: this.failures, retryInMs: delayMs },

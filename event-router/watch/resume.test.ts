@@ -24,14 +24,14 @@ function event(uid: string, lastTime: number, count = 1): ObservedEvent {
 
 /** A clock the test moves by hand. */
 function clock(start: number) {
-  const c = { now: start, read: () => c.now };
+  const c = { time: start, now: () => c.time };
   return c;
 }
 
 describe('ResumePoint', () => {
   it('on the first start ever, treats what happened before as old and what comes after as new', () => {
     const t = clock(1_000_400);
-    const resume = new ResumePoint(undefined, { now: t.read });
+    const resume = new ResumePoint(undefined, { clock: t });
     expect(resume.judge(event('a', 999_000))).toBe('old');
     // core/v1 times are whole seconds: an event recorded just after the start reads as the start's second.
     expect(resume.judge(event('b', 1_000_000))).toBe('new');
@@ -61,20 +61,20 @@ describe('ResumePoint', () => {
 
   it('holds back from a snapshot what was judged too recently to have been told, and only that', () => {
     const t = clock(1_000_000);
-    const resume = new ResumePoint({ time: 900_000, keys: {} }, { now: t.read, slackMs: 30_000 });
+    const resume = new ResumePoint({ time: 900_000, keys: {} }, { clock: t, slackMs: 30_000 });
     expect(resume.judge(event('told', 950_000))).toBe('new');
     expect(resume.judge(event('grows', 955_000, 1))).toBe('new');
-    t.now = 1_020_000;
+    t.time = 1_020_000;
     expect(resume.judge(event('grows', 1_015_000, 2))).toBe('update');
     expect(resume.judge(event('untold', 960_000))).toBe('new');
-    t.now = 1_025_000;
+    t.time = 1_025_000;
 
     const held = resume.snapshot(10_000);
     expect(Object.keys(held.keys).sort()).toEqual(['grows', 'told']);
     expect(held.keys.grows).toEqual({ count: 1, lastTime: 955_000 });
     // The untold event happened before now - slack: the time goes back so that it is new again.
     expect(held.time).toBe(959_999);
-    const after = new ResumePoint(held, { now: t.read });
+    const after = new ResumePoint(held, { clock: t });
     expect(after.judge(event('told', 950_000))).toBe('seen');
     expect(after.judge(event('grows', 1_015_000, 2))).toBe('update');
     expect(after.judge(event('untold', 960_000))).toBe('new');
@@ -85,16 +85,16 @@ describe('ResumePoint', () => {
 
   it('after a restart from its snapshot: no repeat, no gap', () => {
     const t = clock(1_000_000);
-    const before = new ResumePoint({ time: 900_000, keys: {} }, { now: t.read, slackMs: 30_000 });
+    const before = new ResumePoint({ time: 900_000, keys: {} }, { clock: t, slackMs: 30_000 });
     expect(before.judge(event('sent', 950_000))).toBe('new');
     expect(before.judge(event('grows', 960_000, 1))).toBe('new');
-    t.now = 1_000_000;
+    t.time = 1_000_000;
     // JSON round trip, as through a file or a ConfigMap.
     const saved = JSON.parse(JSON.stringify(before.snapshot())) as ResumeState;
     expect(saved.time).toBe(970_000);
 
-    t.now = 2_000_000;
-    const after = new ResumePoint(saved, { now: t.read });
+    t.time = 2_000_000;
+    const after = new ResumePoint(saved, { clock: t });
     expect(after.judge(event('sent', 950_000))).toBe('seen');
     expect(after.judge(event('grows', 1_500_000, 2))).toBe('update');
     // Happened while the router was down.
@@ -105,10 +105,10 @@ describe('ResumePoint', () => {
 
   it('keeps the slack: an event from just before the save that had not arrived yet is new after a restart', () => {
     const t = clock(1_000_000);
-    const before = new ResumePoint({ time: 900_000, keys: {} }, { now: t.read, slackMs: 30_000 });
+    const before = new ResumePoint({ time: 900_000, keys: {} }, { clock: t, slackMs: 30_000 });
     expect(before.judge(event('handled', 990_000))).toBe('new');
     const saved = before.snapshot();
-    const after = new ResumePoint(saved, { now: t.read });
+    const after = new ResumePoint(saved, { clock: t });
     expect(after.judge(event('handled', 990_000))).toBe('seen');
     expect(after.judge(event('in-flight', 985_000))).toBe('new');
     expect(after.judge(event('late-beyond-slack', 960_000))).toBe('old');
@@ -116,14 +116,14 @@ describe('ResumePoint', () => {
 
   it('does not move its own time to the snapshot time, so events still in flight stay new', () => {
     const t = clock(1_000_000);
-    const resume = new ResumePoint({ time: 900_000, keys: {} }, { now: t.read, slackMs: 30_000 });
+    const resume = new ResumePoint({ time: 900_000, keys: {} }, { clock: t, slackMs: 30_000 });
     resume.snapshot();
     expect(resume.judge(event('in-flight', 950_000))).toBe('new');
   });
 
   it('forgets events last seen beyond the horizon, and judges them old if they are listed again', () => {
     const t = clock(10_000_000);
-    const resume = new ResumePoint({ time: 0, keys: {} }, { now: t.read, slackMs: 0, horizonMs: 1_000_000 });
+    const resume = new ResumePoint({ time: 0, keys: {} }, { clock: t, slackMs: 0, horizonMs: 1_000_000 });
     resume.judge(event('stale', 8_000_000));
     resume.judge(event('fresh', 9_500_000));
     const saved = resume.snapshot();
@@ -134,7 +134,7 @@ describe('ResumePoint', () => {
 
   it('is bounded by maxKeys, dropping the oldest, and never judges a dropped event new again', () => {
     const t = clock(1_000);
-    const resume = new ResumePoint({ time: 0, keys: {} }, { now: t.read, slackMs: 0, maxKeys: 10 });
+    const resume = new ResumePoint({ time: 0, keys: {} }, { clock: t, slackMs: 0, maxKeys: 10 });
     for (let i = 1; i <= 30; i++) expect(resume.judge(event(`e${i}`, i))).toBe('new');
     expect(resume.size).toBeLessThanOrEqual(11);
     const saved = resume.snapshot();

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../core/clock.ts';
 import type { ObservedEvent } from '../event.ts';
 
 /** What an event last looked like when the router handled it. */
@@ -27,8 +28,7 @@ export interface ResumeState {
 export type Verdict = 'new' | 'update' | 'seen' | 'old';
 
 export interface ResumeOptions {
-  /** Epoch ms; Date.now by default. */
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   /** How far behind the save time the saved resume time is set. */
   slackMs?: number;
   /** How long a handled event is remembered after its last occurrence. */
@@ -60,7 +60,7 @@ export function limitKeys(state: ResumeState, maxKeys: number): ResumeState {
 export class ResumePoint {
   private time: number;
   private keys: Map<string, SeenEvent>;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly slackMs: number;
   private readonly horizonMs: number;
   private readonly maxKeys: number;
@@ -73,11 +73,11 @@ export class ResumePoint {
    * event recorded in the same second as the start would count as history.
    */
   constructor(state: ResumeState | undefined, options: ResumeOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.slackMs = options.slackMs ?? 30_000;
     this.horizonMs = options.horizonMs ?? 3_600_000;
     this.maxKeys = options.maxKeys ?? 100_000;
-    this.time = state?.time ?? Math.floor(this.now() / 1000) * 1000 - 1;
+    this.time = state?.time ?? Math.floor(this.clock.now() / 1000) * 1000 - 1;
     this.keys = new Map(Object.entries(state?.keys ?? {}));
   }
 
@@ -90,7 +90,7 @@ export class ResumePoint {
     const known = this.keys.get(e.uid);
     if (known) {
       if (e.count <= known.count && e.lastTime <= known.lastTime) return 'seen';
-      this.journal.push({ at: this.now(), uid: e.uid, before: known, lastTime: e.lastTime });
+      this.journal.push({ at: this.clock.now(), uid: e.uid, before: known, lastTime: e.lastTime });
       this.keys.set(e.uid, {
         count: Math.max(e.count, known.count),
         lastTime: Math.max(e.lastTime, known.lastTime),
@@ -98,7 +98,7 @@ export class ResumePoint {
       return 'update';
     }
     if (e.lastTime <= this.time) return 'old';
-    this.journal.push({ at: this.now(), uid: e.uid, before: undefined, lastTime: e.lastTime });
+    this.journal.push({ at: this.clock.now(), uid: e.uid, before: undefined, lastTime: e.lastTime });
     this.keys.set(e.uid, { count: e.count, lastTime: e.lastTime });
     // Bounded between snapshots too, with headroom so that the sort runs once per maxKeys/10 events.
     if (this.keys.size > this.maxKeys + Math.ceil(this.maxKeys / 10)) this.prune(this.maxKeys);
@@ -118,7 +118,7 @@ export class ResumePoint {
    * aggregator, and after a crash they are judged again (told, perhaps twice) rather than lost.
    */
   snapshot(holdBackMs = 0): ResumeState {
-    const now = this.now();
+    const now = this.clock.now();
     const time = Math.max(this.time, now - this.slackMs);
     this.prune(this.maxKeys, time - this.horizonMs);
     const saved = { time: Math.max(time, this.time), keys: Object.fromEntries(this.keys) };

@@ -1,4 +1,4 @@
-import { type BackoffOptions, backoffDelay, sleep } from '../../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -28,12 +28,12 @@ export class SinkRunner {
   /** Aborted at the shutdown deadline: cuts a delivery still in flight. */
   private readonly cut = new AbortController();
   private loop: Promise<void> | undefined;
-  /** Since when deliveries have been failing; undefined while healthy. */
-  failingSince: number | undefined;
+  private readonly retry: RetryStreak;
   private readonly events;
 
   constructor(opts: SinkRunnerOptions) {
     this.opts = opts;
+    this.retry = new RetryStreak({ backoff: opts.backoff });
     this.events = opts.metrics.counter('sidecar_sink_events_total', 'Events per sink and outcome', [
       'sink',
       'outcome',
@@ -45,7 +45,7 @@ export class SinkRunner {
   }
 
   get healthy(): boolean {
-    return this.failingSince === undefined;
+    return this.retry.failingSince === undefined;
   }
 
   start(): void {
@@ -73,7 +73,7 @@ export class SinkRunner {
       if (records.length === 0) continue;
       const batches = records.map((r) => this.opts.decode(r.payload));
       const count = batches.reduce((n, b) => n + b.entries.length, 0);
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           this.events.inc({ sink: sink.name, outcome: 'sent' }, count);
           await sink.deliver(batches, this.cut.signal);
@@ -81,21 +81,19 @@ export class SinkRunner {
         } catch (err) {
           this.events.inc({ sink: sink.name, outcome: 'failed' }, count);
           if (this.cut.signal.aborted) return;
-          if (this.failingSince === undefined) {
-            this.failingSince = Date.now();
+          const delayMs = this.retry.fail();
+          if (this.retry.failures === 1) {
             log.warn({ sink: sink.name, err: describeError(err) }, 'sink failing; retrying with backoff');
           }
           try {
-            await sleep(backoffDelay(attempt, this.opts.backoff), this.stopping.signal);
+            await sleep(delayMs, this.stopping.signal);
           } catch {
             return;
           }
         }
       }
-      if (this.failingSince !== undefined) {
-        log.info({ sink: sink.name, downSeconds: (Date.now() - this.failingSince) / 1000 }, 'sink recovered');
-        this.failingSince = undefined;
-      }
+      const downMs = this.retry.succeed();
+      if (downMs !== undefined) log.info({ sink: sink.name, downSeconds: downMs / 1000 }, 'sink recovered');
       await reader.ack(records.at(-1)!);
       this.events.inc({ sink: sink.name, outcome: 'acked' }, count);
     }

@@ -16,12 +16,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { RawLine } from '../types.ts';
-import { type FileCheckpoint, type FilePipeline, Tailer, type TailerOptions } from './tailer.ts';
+import { type FileCheckpoint, type LineProcessor, Tailer, type TailerOptions } from './tailer.ts';
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 /** Records every line it is given, with the file generation it came from. */
-function recordingPipeline(sink: RawLine[], tag: { generation: number }): FilePipeline {
+function recordingPipeline(sink: RawLine[], tag: { generation: number }): LineProcessor {
   return {
     push(line) {
       sink.push(line);

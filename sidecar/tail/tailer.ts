@@ -8,8 +8,8 @@ import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
 import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
 import { LineReader } from './line-reader.ts';
 
-/** A file's processing chain, from raw lines to queue entries. */
-export interface FilePipeline {
+/** What the tailer needs of a file's processing chain (parse/pipeline.ts): raw lines in, queue entries out. */
+export interface LineProcessor {
   push(line: RawLine): RecordEntry[];
   /** Lets held events out after their timeouts (or all of them with force). */
   flush(now: number, force: boolean): RecordEntry[];
@@ -48,7 +48,7 @@ export interface TailerOptions {
   inputs: readonly TailInput[];
   append(payloads: Buffer[], signal?: AbortSignal): Promise<void>;
   checkpoints: CheckpointTable;
-  pipelineFor(file: { path: string; identity: FileIdentity; input: number }): FilePipeline;
+  pipelineFor(file: { path: string; identity: FileIdentity; input: number }): LineProcessor;
   log: Logger;
   metrics: Metrics;
   maxLineBytes: number;
@@ -74,7 +74,7 @@ interface Tracked {
   fingerprint?: Fingerprint;
   generation: number;
   reader: LineReader;
-  pipeline?: FilePipeline;
+  pipeline?: LineProcessor;
   /** The path no longer leads here: rotated away or deleted. Read to the end, then released. */
   detached: boolean;
   lastData: number;

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect } from 'vitest';
+import type { Clock } from '../../core/clock.ts';
 import { validate } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import type { Clock } from '../../notify/clock.ts';
+import { ChatRobots } from '../../notify/chat-robots.ts';
 import { type RobotsConfig, robotsSchema } from '../../notify/config.ts';
-import { Notifier } from '../../notify/notifier.ts';
 import { type RobotServer, startRobotServer } from './robot-server.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -31,23 +31,23 @@ export function robotsConfig(input: Record<string, unknown>): RobotsConfig {
   return result.value;
 }
 
-/** A started Notifier with captured logs and its own metrics registry. */
-export async function startNotifier(robots: Record<string, unknown>, clock?: Clock) {
+/** Started chat robots with captured logs and its own metrics registry. */
+export async function startChatRobots(robots: Record<string, unknown>, clock?: Clock) {
   const { log, lines, records } = captureLog();
   const metrics = new Metrics({ defaults: false });
-  const notifier = new Notifier({ robots: robotsConfig(robots), log, metrics, clock, random: () => 0.5 });
-  await notifier.start();
+  const chat = new ChatRobots({ robots: robotsConfig(robots), log, metrics, clock, random: () => 0.5 });
+  await chat.start();
   const metric = async (name: string, labels: Record<string, string>) => {
     const found = (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) =>
       Object.entries(labels).every(([k, want]) => v.labels[k] === want),
     );
     return found?.value ?? 0;
   };
-  return { notifier, metrics, metric, lines, records };
+  return { chat, metrics, metric, lines, records };
 }
 
 /**
- * Per test: a virtual clock, a robot server on that clock, and notifiers that
+ * Per test: a virtual clock, a robot server on that clock, and chat robots that
  * are stopped afterwards, when their logs are also checked for every token,
  * key and secret the test configured.
  */
@@ -70,11 +70,11 @@ export function useRobotBed() {
     get server(): RobotServer {
       return server!;
     },
-    /** A started notifier on the virtual clock, or on real time (for request timeouts) when asked. */
-    async notifier(robots: Record<string, unknown>, options: { realTime?: boolean } = {}) {
-      const harness = await startNotifier(robots, options.realTime ? undefined : clock);
+    /** Started chat robots on the virtual clock, or on real time (for request timeouts) when asked. */
+    async chat(robots: Record<string, unknown>, options: { realTime?: boolean } = {}) {
+      const harness = await startChatRobots(robots, options.realTime ? undefined : clock);
       cleanups.push(async () => {
-        await harness.notifier.stop(AbortSignal.timeout(1_000));
+        await harness.chat.stop(AbortSignal.timeout(1_000));
         const log = harness.lines.join('\n');
         for (const robot of Object.values(robots) as Record<string, unknown>[]) {
           for (const secret of [robot.accessToken, robot.key, robot.secret]) {

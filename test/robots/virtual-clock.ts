@@ -1,9 +1,4 @@
-import type { Clock } from '../../notify/clock.ts';
-
-interface Timer {
-  at: number;
-  fire: () => void;
-}
+import { TimerClock } from '../../core/fixtures/manual-clock.ts';
 
 /**
  * A clock whose time moves only when someone sleeps: on the next turn of the
@@ -12,37 +7,11 @@ interface Timer {
  * sockets. Share one instance between the code under test and the robot
  * server so both see the same minute.
  */
-export class VirtualClock implements Clock {
-  private time: number;
-  private timers: Timer[] = [];
+export class VirtualClock extends TimerClock {
   private scheduled = false;
 
   constructor(start = Date.UTC(2024, 0, 1)) {
-    this.time = start;
-  }
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer: Timer = {
-        at: this.time + Math.max(0, ms),
-        fire: () => {
-          signal?.removeEventListener('abort', cancel);
-          resolve();
-        },
-      };
-      const cancel = () => {
-        this.timers = this.timers.filter((t) => t !== timer);
-        resolve();
-      };
-      signal?.addEventListener('abort', cancel, { once: true });
-      this.timers.push(timer);
-      this.schedule();
-    });
+    super(start);
   }
 
   /** Moves time forward by hand, firing what falls due. */
@@ -51,7 +20,7 @@ export class VirtualClock implements Clock {
     this.fireDue();
   }
 
-  private schedule(): void {
+  protected override slept(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -62,10 +31,8 @@ export class VirtualClock implements Clock {
     });
   }
 
-  private fireDue(): void {
-    const due = this.timers.filter((t) => t.at <= this.time);
-    this.timers = this.timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.fire();
-    if (this.timers.length > 0) this.schedule();
+  protected override fireDue(): void {
+    super.fireDue();
+    if (this.timers.length > 0) this.slept();
   }
 }

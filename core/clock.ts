@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 /**
- * Time as the robots see it. Injected so that tests of per-minute limits and
- * digests run in virtual time instead of waiting out real minutes.
+ * Time as timers and rate limits see it. Injected so that tests of per-minute
+ * limits, group intervals and expiry run in virtual time instead of waiting
+ * out real minutes.
  */
 export interface Clock {
   now(): number;

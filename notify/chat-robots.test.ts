@@ -14,7 +14,7 @@ function busiestMinute(accepted: Accepted[]): number {
 
 const numbered = (i: number) => `alert-${String(i).padStart(3, '0')}`;
 
-describe('Notifier', () => {
+describe('ChatRobots', () => {
   it.each([
     ['DingTalk', 'dingtalk'],
     ['WeCom', 'wecom'],
@@ -25,10 +25,10 @@ describe('Notifier', () => {
         kind === 'dingtalk'
           ? bed.server.dingtalk({ name: 'r', secret: 'SECburst' })
           : bed.server.wecom({ name: 'r' });
-      const { notifier, metric } = await bed.notifier({ r: robot });
+      const { chat, metric } = await bed.chat({ r: robot });
       const started = bed.clock.now();
       for (let i = 0; i < 200; i++) {
-        const result = notifier.send(['r'], {
+        const result = chat.send(['r'], {
           title: numbered(i),
           text: `pod ${i} 重启 "CrashLoopBackOff"`,
           severity: 'warning',
@@ -36,7 +36,7 @@ describe('Notifier', () => {
         expect(result).toEqual({ queued: ['r'], dropped: [] });
         bed.clock.advance(100);
       }
-      await notifier.idle();
+      await chat.idle();
       const accepted = bed.server.accepted('r');
       expect(bed.server.rejected('r')).toEqual([]);
       expect(busiestMinute(accepted)).toBeLessThanOrEqual(20);
@@ -55,9 +55,9 @@ describe('Notifier', () => {
 
   it('writes digests in the robot language, listing the titles', async () => {
     const dev = bed.server.wecom({ name: 'dev', perMinute: 1 });
-    const { notifier } = await bed.notifier({ dev: { ...dev, perMinute: 1, locale: 'zh' } });
-    for (const title of ['一', '二', '三']) notifier.send(['dev'], { title, severity: 'critical' });
-    await notifier.idle();
+    const { chat } = await bed.chat({ dev: { ...dev, perMinute: 1, locale: 'zh' } });
+    for (const title of ['一', '二', '三']) chat.send(['dev'], { title, severity: 'critical' });
+    await chat.idle();
     expect(bed.server.accepted('dev').map((m) => m.text)).toEqual([
       expect.stringContaining('**一**'),
       '另有 2 条告警:\n\n- 🔴 严重 二\n- 🔴 严重 三',
@@ -67,12 +67,12 @@ describe('Notifier', () => {
   it('sends to several robots per route, each on its own', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier, metric, records } = await bed.notifier({ ops, dev });
-    expect(notifier.send(['ops', 'dev', 'ops', 'gone'], { title: 'both', key: 'k1' })).toEqual({
+    const { chat, metric, records } = await bed.chat({ ops, dev });
+    expect(chat.send(['ops', 'dev', 'ops', 'gone'], { title: 'both', key: 'k1' })).toEqual({
       queued: ['ops', 'dev'],
       dropped: ['gone'],
     });
-    await notifier.idle();
+    await chat.idle();
     expect(bed.server.accepted('ops')).toHaveLength(1);
     expect(bed.server.accepted('dev')).toHaveLength(1);
     expect(await metric('lookout_notify_dropped_total', { robot: 'gone', reason: 'unknown_robot' })).toBe(1);
@@ -84,32 +84,32 @@ describe('Notifier', () => {
     const fine = bed.server.wecom({ name: 'fine' });
     bed.server.setFailure('stuck', 'hang');
     // Real time here: the hang is only cut by the request timeout.
-    const { notifier } = await bed.notifier(
+    const { chat } = await bed.chat(
       { stuck: { ...stuck, timeout: '1s', retry: { minDelay: '10ms' } }, fine },
       { realTime: true },
     );
     const sentAt = Date.now();
-    for (let i = 0; i < 5; i++) notifier.send(['stuck', 'fine'], { title: numbered(i) });
+    for (let i = 0; i < 5; i++) chat.send(['stuck', 'fine'], { title: numbered(i) });
     while (bed.server.accepted('fine').length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(Date.now() - sentAt).toBeLessThan(1_000);
     // The stuck robot is still on its first request.
     expect(bed.server.requests('stuck')).toBe(1);
     bed.server.setFailure('stuck', undefined);
-    await notifier.idle();
+    await chat.idle();
     expect(bed.server.accepted('stuck')).toHaveLength(5);
   });
 
   it('on stop, merges what waits into a digest and delivers it before the deadline', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
-    const { notifier, metric } = await bed.notifier({ ops });
-    for (let i = 0; i < 30; i++) notifier.send(['ops'], { title: numbered(i) });
-    await notifier.stop(AbortSignal.timeout(5_000));
+    const { chat, metric } = await bed.chat({ ops });
+    for (let i = 0; i < 30; i++) chat.send(['ops'], { title: numbered(i) });
+    await chat.stop(AbortSignal.timeout(5_000));
     const accepted = bed.server.accepted('ops');
     expect(accepted).toHaveLength(20);
     const everything = accepted.map((m) => m.text).join('\n');
     for (let i = 0; i < 30; i++) expect(everything).toContain(numbered(i));
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'shutdown' })).toBe(0);
-    expect(notifier.send(['ops'], { title: 'late', key: 'late-1' })).toEqual({
+    expect(chat.send(['ops'], { title: 'late', key: 'late-1' })).toEqual({
       queued: [],
       dropped: ['ops'],
     });
@@ -118,9 +118,9 @@ describe('Notifier', () => {
   it('drops, counts and logs what is left when the stop deadline passes', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', 'hang');
-    const { notifier, metric, records } = await bed.notifier({ ops });
-    for (let i = 0; i < 3; i++) notifier.send(['ops'], { title: numbered(i), key: `k${i}` });
-    await notifier.stop(AbortSignal.timeout(100));
+    const { chat, metric, records } = await bed.chat({ ops });
+    for (let i = 0; i < 3; i++) chat.send(['ops'], { title: numbered(i), key: `k${i}` });
+    await chat.stop(AbortSignal.timeout(100));
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'shutdown' })).toBe(3);
     expect(
       records()
@@ -132,22 +132,22 @@ describe('Notifier', () => {
   it('on reload keeps queues and send history, adds and retires robots', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     const dev = bed.server.wecom({ name: 'dev' });
-    const { notifier, metric } = await bed.notifier({ ops });
-    for (let i = 0; i < 20; i++) notifier.send(['ops'], { title: numbered(i) });
-    await notifier.idle();
+    const { chat, metric } = await bed.chat({ ops });
+    for (let i = 0; i < 20; i++) chat.send(['ops'], { title: numbered(i) });
+    await chat.idle();
     const firstMinute = bed.server.accepted('ops').at(-1)!.at;
-    await notifier.reload(robotsConfig({ ops: { ...ops, locale: 'zh' }, dev }));
-    notifier.send(['ops', 'dev'], { title: 'after reload', severity: 'critical' });
-    await notifier.idle();
+    await chat.reload(robotsConfig({ ops: { ...ops, locale: 'zh' }, dev }), AbortSignal.timeout(5_000));
+    chat.send(['ops', 'dev'], { title: 'after reload', severity: 'critical' });
+    await chat.idle();
     const last = bed.server.accepted('ops').at(-1)!;
     // The 21st message still waited for the minute: the reload bought no extra sends.
     expect(last.at - firstMinute).toBeGreaterThanOrEqual(60_000);
     expect(last.text).toContain('严重');
     expect(bed.server.rejected('ops')).toEqual([]);
     expect(bed.server.accepted('dev')).toHaveLength(1);
-    await notifier.reload(robotsConfig({ dev }));
-    expect(notifier.names()).toEqual(['dev']);
-    expect(notifier.send(['ops'], { title: 'x' }).dropped).toEqual(['ops']);
+    await chat.reload(robotsConfig({ dev }), AbortSignal.timeout(5_000));
+    expect(chat.names()).toEqual(['dev']);
+    expect(chat.send(['ops'], { title: 'x' }).dropped).toEqual(['ops']);
     expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'unknown_robot' })).toBe(1);
   });
 });

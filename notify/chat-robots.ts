@@ -1,20 +1,18 @@
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { type Clock, systemClock } from './clock.ts';
 import type { RobotConfig, RobotsConfig } from './config.ts';
 import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
 import { Robot } from './robot.ts';
 
-export interface NotifierOptions {
+export interface ChatRobotsOptions {
   robots: RobotsConfig;
   log: Logger;
   metrics: Metrics;
   clock?: Clock;
   random?: () => number;
-  /** How long a robot removed by a reload may take to send what it still holds. */
-  retireTimeoutMs?: number;
 }
 
 export interface SendResult {
@@ -29,17 +27,17 @@ export interface SendResult {
  * named robot queues the message independently, so a slow or throttled robot
  * holds back only its own group.
  */
-export class Notifier implements Service<RobotsConfig> {
+export class ChatRobots implements Service<RobotsConfig> {
   readonly name = 'notify';
   private readonly robots = new Map<string, Robot>();
   private readonly configs = new Map<string, string>();
   private readonly retiring = new Set<Robot>();
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
-  private readonly options: NotifierOptions;
+  private readonly options: ChatRobotsOptions;
   private started = false;
 
-  constructor(options: NotifierOptions) {
+  constructor(options: ChatRobotsOptions) {
     this.options = options;
     this.log = options.log;
     this.metrics = notifyMetrics(options.metrics);
@@ -104,13 +102,12 @@ export class Notifier implements Service<RobotsConfig> {
    * reload cannot buy extra messages inside a minute. A removed robot sends
    * what it holds in the background.
    */
-  async reload(robots: RobotsConfig): Promise<void> {
+  async reload(robots: RobotsConfig, deadline: AbortSignal): Promise<void> {
     for (const [name, robot] of this.robots) {
       if (Object.hasOwn(robots, name)) continue;
       this.robots.delete(name);
       this.configs.delete(name);
       this.retiring.add(robot);
-      const deadline = AbortSignal.timeout(this.options.retireTimeoutMs ?? 60_000);
       void robot
         .stop(deadline, 'removed')
         .catch((err: unknown) => this.log.error({ err, robot: name }, 'removed robot did not stop cleanly'))
