@@ -12,10 +12,11 @@ import { createKafka } from './kafka-client.ts';
 import { parseRecord, recordFromHeader } from './records.ts';
 import type { LogRecord } from './store/store.ts';
 import type { StoreWriter } from './store-writer.ts';
+import { topicSubscription } from './topics.ts';
 
 export interface LogConsumerOptions {
   connection: KafkaConnection;
-  /** Topic names; `/regex/` subscribes to every topic matching at start. */
+  /** Topic names; `/regex/` subscribes to every topic whose whole name matches at start. */
   topics: readonly string[];
   groupId: string;
   deadLetterTopic: string;
@@ -37,12 +38,6 @@ const HEARTBEAT_MS = 3_000;
 interface DeadLetter {
   message: KafkaMessage;
   reason: string;
-}
-
-/** `/logs-.*\/` is a pattern, anything else a topic name. */
-export function topicSubscription(topic: string): string | RegExp {
-  const pattern = /^\/(.+)\/$/.exec(topic);
-  return pattern ? new RegExp(pattern[1]!) : topic;
 }
 
 /**
@@ -136,12 +131,15 @@ export class LogConsumer {
   }
 
   private async join(): Promise<void> {
-    const { topics, fromBeginning, log } = this.opts;
+    const { topics, fromBeginning, deadLetterTopic, log } = this.opts;
     for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
       try {
         await this.producer.connect();
         await this.consumer.connect();
-        await this.consumer.subscribe({ topics: topics.map(topicSubscription), fromBeginning });
+        await this.consumer.subscribe({
+          topics: topics.map((topic) => topicSubscription(topic, deadLetterTopic)),
+          fromBeginning,
+        });
         await this.consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,

@@ -14,10 +14,11 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.kill();
 });
 
-/** A collector reading `topic` into the run's own daily indices, with its own group and dead-letter topic. */
+/** A collector reading `topic` (or what `subscribe` names) into the run's own daily indices, with its own group and dead-letter topic. */
 async function collectorFor(
   run: string,
   topic: string,
+  subscribe = topic,
 ): Promise<{ process: LookoutProcess; second: () => LookoutProcess; dlq: string; index: string }> {
   const dir = await mkdtemp(join(tmpdir(), `lookout-collector-${run}-`));
   const dlq = `${topic}-dlq`;
@@ -28,7 +29,7 @@ http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 shutdown: { timeout: 20s }
 collector:
-  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
+  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${subscribe}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
   elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
   retry: { initial: 100ms, max: 2s }
 `,
@@ -182,5 +183,47 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     expect(committed).toBeGreaterThan(0);
     expect(committed).toBeLessThan(total);
     expect(count).toBe(committed);
+  }, 180_000);
+
+  it('never consumes its own dead-letter topic, and matches a topic pattern against whole names', async () => {
+    const run = `loop${Date.now().toString(36)}`;
+    const topic = `it-${run}-x`;
+    // The dead-letter topic (`it-<run>-x-dlq`) matches the pattern; so would `pre-it-<run>-x` if it were not anchored.
+    const collector = await collectorFor(run, topic, `/it-${run}-.*/`);
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    const good = (n: number) =>
+      JSON.stringify({
+        '@timestamp': new Date().toISOString(),
+        message: `good ${n}`,
+        event: { id: `${run}-${n}` },
+      });
+    await producer.send({ topic, messages: [{ value: 'not json' }, { value: good(1) }] });
+    await producer.send({ topic: `pre-${topic}`, messages: [{ value: good(2) }] });
+    const admin = kafka.admin();
+    await admin.connect();
+    const deadLettered = async () =>
+      (await admin.fetchTopicOffsets(collector.dlq)).reduce((n, p) => n + Number(p.high), 0);
+    const messages = async () =>
+      (await elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']))
+        .map((d) => d.message)
+        .sort();
+    try {
+      await collector.process.start();
+      await eventually(messages, (m) => m.length >= 1, 'the good record in Elasticsearch');
+      await eventually(deadLettered, (n) => n >= 1, 'the record in the dead-letter topic');
+      // Restarted, the pattern now finds the dead-letter topic among the existing topics.
+      expect(await collector.process.stop()).toBe(0);
+      await collector.process.start();
+      await producer.send({ topic, messages: [{ value: good(3) }] });
+      await eventually(messages, (m) => m.length >= 2, 'the record sent after the restart');
+      await pause(5_000);
+      expect(await deadLettered()).toBe(1);
+      expect(await messages()).toEqual(['good 1', 'good 3']);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
   }, 180_000);
 });
