@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -18,7 +19,7 @@ afterEach(async () => {
 async function collectorFor(
   run: string,
   topic: string,
-  subscribe = topic,
+  options: { subscribe?: string; elasticsearch?: string } = {},
 ): Promise<{ process: LookoutProcess; second: () => LookoutProcess; dlq: string; index: string }> {
   const dir = await mkdtemp(join(tmpdir(), `lookout-collector-${run}-`));
   const dlq = `${topic}-dlq`;
@@ -29,8 +30,8 @@ http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 shutdown: { timeout: 20s }
 collector:
-  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${subscribe}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
-  elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
+  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${options.subscribe ?? topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
+  elasticsearch: { nodes: ["${options.elasticsearch ?? infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
   retry: { initial: 100ms, max: 2s }
 `,
   );
@@ -189,7 +190,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const run = `loop${Date.now().toString(36)}`;
     const topic = `it-${run}-x`;
     // The dead-letter topic (`it-<run>-x-dlq`) matches the pattern; so would `pre-it-<run>-x` if it were not anchored.
-    const collector = await collectorFor(run, topic, `/it-${run}-.*/`);
+    const collector = await collectorFor(run, topic, { subscribe: `/it-${run}-.*/` });
     const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
@@ -226,4 +227,74 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
       await admin.disconnect();
     }
   }, 180_000);
+
+  it('starts while Elasticsearch is unreachable, not ready, and consumes once it can write', async () => {
+    const run = `esdown${Date.now().toString(36)}`;
+    const topic = `it-${run}`;
+    // A port nothing listens on yet; later a proxy to the real cluster listens there.
+    const port = await freePort();
+    const collector = await collectorFor(run, topic, { elasticsearch: `http://127.0.0.1:${port}` });
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [1, 2].map((n) => ({
+        value: JSON.stringify({
+          '@timestamp': new Date().toISOString(),
+          message: `line ${n}`,
+          event: { id: `${run}-${n}` },
+        }),
+      })),
+    });
+    await producer.disconnect();
+    const address = await collector.process.start();
+    const ready = async () => (await fetch(`${address}/readyz`)).status;
+    await pause(3_000);
+    expect(await ready()).toBe(503);
+    expect(collector.process.tail()).toMatch(/cannot open the log store yet/);
+    const proxy = await proxyTo(infraAddress('elasticsearch'), port);
+    try {
+      await eventually(
+        ready,
+        (status) => status === 200,
+        'readiness once Elasticsearch is reachable',
+        90_000,
+      );
+      const stored = await eventually(
+        async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
+        (docs) => docs.length >= 2,
+        'the records in Elasticsearch',
+      );
+      expect(stored.map((d) => d.message).sort()).toEqual(['line 1', 'line 2']);
+      expect(await collector.process.stop()).toBe(0);
+    } finally {
+      proxy.close();
+    }
+  }, 180_000);
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A TCP proxy on `port` to the server at `target` (an http:// address). */
+async function proxyTo(target: string, port: number): Promise<Server> {
+  const to = new URL(target);
+  const server = createServer((client) => {
+    const upstream = connect(Number(to.port), to.hostname);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}

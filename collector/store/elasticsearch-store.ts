@@ -6,7 +6,7 @@ import {
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
-  installLogTemplate,
+  templateInstaller,
 } from '../../core/elasticsearch.ts';
 import type { ElasticsearchConnection } from '../../core/elasticsearch-config.ts';
 import type { Logger } from '../../core/log.ts';
@@ -91,27 +91,26 @@ export class ElasticsearchStore implements LogStore {
   private readonly client: Client;
   private readonly index: DailyIndex;
   private readonly config: ElasticsearchStoreConfig;
-  private readonly log: Logger | undefined;
+  private readonly installTemplate: () => Promise<void>;
 
   constructor(config: ElasticsearchStoreConfig, options: { log?: Logger } = {}) {
     const pattern = config.index ?? 'lookout-logs-{yyyy.MM.dd}';
     this.index = new DailyIndex(pattern);
     this.config = config;
-    this.log = options.log;
     this.client = createElasticsearchClient(config);
+    this.installTemplate = templateInstaller(
+      this.client,
+      this.index,
+      { install: true, shards: config.shards, replicas: config.replicas },
+      options.log,
+    );
   }
 
+  /** Installs the index template; throws while the cluster cannot be reached, and can be called again. */
   async open(): Promise<void> {
-    const messageType = await installLogTemplate(this.client, this.index, {
-      shards: this.config.shards,
-      replicas: this.config.replicas,
-    }).catch((err: unknown) => {
+    await this.installTemplate().catch((err: unknown) => {
       throw failure('installing the index template', err);
     });
-    const fields = { pattern: this.index.wildcard, messageType };
-    if (messageType === 'text') {
-      this.log?.warn(fields, 'cluster has no match_only_text; message is mapped as text');
-    } else this.log?.info(fields, 'index template installed');
   }
 
   async write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]> {
