@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
@@ -7,6 +9,8 @@ import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { infraAddress, kafkaBrokers, kafkaSecurity, killServer, startServer } from './infra/control.ts';
+import { startElasticsearch } from './infra/elasticsearch.ts';
+import { startKafka } from './infra/kafka.ts';
 
 async function eventually<T>(
   what: string,
@@ -143,4 +147,23 @@ describe('test infrastructure', () => {
     await startServer('blackbox');
     expect((await getText(ready)).status).toBe(200);
   });
+
+  it('Elasticsearch and Kafka test servers write their temporary files inside their run directories', async () => {
+    // What a JVM leaves in the system temporary directory: the launcher's flag files and perf data.
+    const jvmLeftovers = () =>
+      readdirSync(tmpdir()).flatMap((name) => {
+        if (name.startsWith('final-flags')) return [name];
+        if (!name.startsWith('hsperfdata_')) return [];
+        return readdirSync(join(tmpdir(), name)).map((pid) => `${name}/${pid}`);
+      });
+    const before = new Set(jvmLeftovers());
+    const servers = await Promise.all([startElasticsearch(), startKafka()]);
+    try {
+      expect(jvmLeftovers().filter((entry) => !before.has(entry))).toEqual([]);
+    } finally {
+      for (const server of servers) await server.kill();
+      for (const server of servers) await server.close();
+    }
+    expect(jvmLeftovers().filter((entry) => !before.has(entry))).toEqual([]);
+  }, 300_000);
 });
