@@ -21,6 +21,7 @@ import {
   textQuery,
   timeRange,
 } from './elasticsearch-query.ts';
+import { boundedDoc } from './hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
@@ -431,7 +432,7 @@ function singleLine(doc: Buffer): Buffer {
 }
 
 function toHit(hit: RawHit): LogHit {
-  return { id: hit._id, sort: sortKey(hit.sort), doc: hit._source ?? {} };
+  return { id: hit._id, sort: sortKey(hit.sort), doc: boundedDoc(hit._source ?? {}) };
 }
 
 /** Index lists for request paths, each within the path budget. */

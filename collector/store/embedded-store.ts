@@ -7,6 +7,7 @@ import type { SearchQuery, SortKey } from '../query/types.ts';
 import { DayFile, type Line, type StreamName } from './embedded-day.ts';
 import { type Plan, plan } from './embedded-match.ts';
 import { MAX_TIME, toRow } from './embedded-record.ts';
+import { boundedDoc } from './hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
@@ -478,7 +479,7 @@ export class EmbeddedStore implements LogStore {
 }
 
 function toHit(line: Line): LogHit {
-  return { id: line.id, sort: [line.time, line.offset, line.id], doc: JSON.parse(line.doc) };
+  return { id: line.id, sort: [line.time, line.offset, line.id], doc: boundedDoc(JSON.parse(line.doc)) };
 }
 
 /** Byte order of UTF-8, as SQLite and Elasticsearch compare ids. */

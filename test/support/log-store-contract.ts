@@ -255,6 +255,44 @@ export function describeLogStoreContract(
           const result = await store.search(query());
           expect(result.hits.map((h) => h.id)).toEqual(['w-good1', 'w-good2']);
         }));
+      it('answers searches and context around a document nested 5,000 levels deep or with 100,000 fields', () =>
+        withStore(async ({ store, refresh }) => {
+          const at = (n: number): Line => ({
+            id: `h-${n}`,
+            time: T + n,
+            offset: n * 100,
+            message: `hostile neighbour ${n}`,
+            namespace: 'deep',
+          });
+          // Built as text: serialising such a document is exactly what cannot be done.
+          const withField = (line: Line, json: string): LogRecord => {
+            const text = JSON.stringify(doc(line));
+            return { id: line.id, time: line.time, doc: Buffer.from(`${text.slice(0, -1)},"x":${json}}`) };
+          };
+          const deepObject = withField(at(1), `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`);
+          const deepArray = withField(at(2), `${'['.repeat(5_000)}1${']'.repeat(5_000)}`);
+          const wide = withField(
+            at(3),
+            JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`f${i}`, i]))),
+          );
+          await writeAll(store, [record(at(0)), record(at(4))]);
+          // Each store may refuse them (Elasticsearch limits depth and fields); what it keeps must not break reads.
+          const outcomes = await store.write([deepObject, deepArray, wide]);
+          expect(outcomes.map((o) => o.result).every((r) => r === 'ok' || r === 'reject')).toBe(true);
+          const kept = ['h-1', 'h-2', 'h-3'].filter((_, i) => outcomes[i]!.result === 'ok');
+          await refresh();
+          const found = await store.search(query({ namespaces: ['deep'] }));
+          expect(found.hits.map((h) => h.id)).toEqual(['h-0', ...kept, 'h-4']);
+          expect(() => JSON.stringify(found)).not.toThrow();
+          const words = await store.search(query({ text: word('hostile'), namespaces: ['deep'] }));
+          expect(words.hits).toHaveLength(kept.length + 2);
+          expect(() => JSON.stringify(words)).not.toThrow();
+          for (const id of ['h-0', ...kept]) {
+            const around = await store.context({ id, before: 5, after: 5, namespaces: ['deep'] });
+            expect(around?.anchor.id).toBe(id);
+            expect(() => JSON.stringify(around)).not.toThrow();
+          }
+        }));
     });
 
     describe('searching', () => {
