@@ -187,6 +187,19 @@ export class DayFile {
     return rows.map((r) => r.time);
   }
 
+  lineCount(): number {
+    return (this.statement('SELECT count(*) AS n FROM logs').get() as { n: number }).n;
+  }
+
+  /** Ids of the lines after a key, in key order, with the key of the last one. */
+  idsAfter(after: bigint, limit: number): { ids: string[]; last: bigint } {
+    const rows = this.statement('SELECT line, id FROM logs WHERE line > ? ORDER BY line LIMIT ?', true).all(
+      after,
+      limit,
+    ) as { line: bigint; id: string }[];
+    return { ids: rows.map((r) => r.id), last: rows.at(-1)?.line ?? after };
+  }
+
   /** A line by id, with its stream, when it is in the namespaces (a JSON array) or no scope is given. */
   anchor(id: string, namespaces: string | undefined): (Line & { stream: StreamName }) | undefined {
     let sql = `SELECT ${LINE_COLUMNS}, s.namespace, s.pod, s.container, s.path

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../core/log.ts';
 import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
 import type { SearchQuery } from '../query/types.ts';
+import { DayFile } from './embedded-day.ts';
 import { plan } from './embedded-match.ts';
 import { parseTimestamp } from './embedded-record.ts';
 import { EmbeddedStore } from './embedded-store.ts';
@@ -77,6 +78,40 @@ describe('embedded store', () => {
     expect((await again.search(everything())).total).toEqual({ value: 2, exact: true });
     await again.close();
   });
+
+  it('looks a line up by id in the days that may hold it, not in every day file', async () => {
+    const days = 300;
+    for (let d = 0; d < days; d++)
+      await store.write([
+        record({ id: `d-${d}`, time: T + d * DAY, message: `day ${d}`, namespace: 'shop' }),
+      ]);
+    await store.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    const probes = vi.spyOn(DayFile.prototype, 'anchor');
+    try {
+      expect(await again.context({ id: 'no-such-id', before: 1, after: 1 })).toBeUndefined();
+      expect(probes.mock.calls.length).toBeLessThan(days / 10);
+      probes.mockClear();
+      expect((await again.context({ id: 'd-17', before: 1, after: 1 }))?.anchor.id).toBe('d-17');
+      expect(probes.mock.calls.length).toBeLessThan(days / 10);
+      // Written after the filters were built: found all the same, in an old day and a new one.
+      await again.write([
+        record({ id: 'late', time: T + 17 * DAY + 1, message: 'late line', namespace: 'shop' }),
+        record({ id: 'new-day', time: T + days * DAY, message: 'new day', namespace: 'shop' }),
+      ]);
+      expect((await again.context({ id: 'late', before: 1, after: 0 }))?.before.map((h) => h.id)).toEqual([
+        'd-17',
+      ]);
+      expect((await again.context({ id: 'new-day', before: 0, after: 0 }))?.anchor.id).toBe('new-day');
+      expect(
+        (await again.search(everything({ filters: [{ field: 'event.id', values: ['late'] }] }))).hits,
+      ).toHaveLength(1);
+    } finally {
+      probes.mockRestore();
+      await again.close();
+    }
+  }, 60_000);
 
   it('keeps every acknowledged write when the process is killed', async () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CRASHING_WRITER], {
