@@ -141,7 +141,7 @@ export function logIndexTemplate(
             properties: {
               level: keyword,
               offset: { type: 'long' },
-              file: { properties: { path: keyword } },
+              file: { properties: { path: keyword, id: keyword } },
             },
           },
           kubernetes: {

@@ -45,13 +45,15 @@ const MAX_WINDOW = 10_000;
  */
 const PATH_BUDGET = 3_000;
 const OK: WriteOutcome = { result: 'ok' };
-/** The fields that make one stream: the lines one container wrote to one file. */
+/** The fields that make one stream when a line has no file id: the lines one container wrote to one path. */
 const STREAM_FIELDS = [
   'kubernetes.namespace',
   'kubernetes.pod.name',
   'kubernetes.container.name',
   'log.file.path',
 ];
+/** The fields that make one stream of a file known by its identity, whatever names it was read under. */
+const FILE_STREAM_FIELDS = ['kubernetes.namespace', 'log.file.id'];
 
 /** The shared connection settings plus where and how the logs are indexed. */
 export interface ElasticsearchStoreConfig extends ElasticsearchConnection {
@@ -313,7 +315,7 @@ export class ElasticsearchStore implements LogStore {
         track_total_hits: false,
         size: 1,
         sort: lineOrder('asc'),
-        docvalue_fields: STREAM_FIELDS,
+        docvalue_fields: [...STREAM_FIELDS, 'log.file.id'],
       },
       'context lookup',
       signal,
@@ -321,7 +323,8 @@ export class ElasticsearchStore implements LogStore {
     const anchorHit = found.hits?.hits?.[0];
     if (!anchorHit) return undefined;
     const anchor = toHit(anchorHit);
-    const stream: Dsl[] = STREAM_FIELDS.map((field) => {
+    const byFile = anchorHit.fields?.['log.file.id']?.[0] !== undefined;
+    const stream: Dsl[] = (byFile ? FILE_STREAM_FIELDS : STREAM_FIELDS).map((field) => {
       const value = anchorHit.fields?.[field]?.[0];
       // A line without, say, a container name belongs with the others that have none.
       return value === undefined

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../core/log.ts';
 import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
@@ -112,6 +113,41 @@ describe('embedded store', () => {
       await again.close();
     }
   }, 60_000);
+
+  it('reads and extends a day file written before streams had a file id', async () => {
+    const line = (n: number, extra: { path?: string; fileId?: string } = {}) =>
+      record({ id: `m-${n}`, time: T + n, offset: n, message: `line ${n}`, namespace: 'shop', ...extra });
+    await store.write([line(0), line(1)]);
+    await store.close();
+    // Version 1's streams table, as that version left it.
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.sqlite'));
+    const db = new DatabaseSync(join(dir, file!));
+    db.exec(`
+      CREATE TABLE streams_v1 (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, pod TEXT NOT NULL,
+        container TEXT NOT NULL, path TEXT NOT NULL, UNIQUE (namespace, pod, container, path)) STRICT;
+      INSERT INTO streams_v1 SELECT id, namespace, pod, container, path FROM streams;
+      DROP TABLE streams;
+      ALTER TABLE streams_v1 RENAME TO streams;
+      UPDATE meta SET value = '1' WHERE name = 'schema';`);
+    db.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    try {
+      await again.write([
+        line(2),
+        line(3, { fileId: 'f1' }),
+        line(4, { path: '/var/log/app.log.1', fileId: 'f1' }),
+      ]);
+      const old = await again.context({ id: 'm-1', before: 5, after: 5 });
+      expect(old?.before.map((h) => h.id)).toEqual(['m-0']);
+      // Without a file id, context is the path's lines, those read later with an id included.
+      expect(old?.after.map((h) => h.id)).toEqual(['m-2', 'm-3']);
+      const renamed = await again.context({ id: 'm-4', before: 5, after: 5 });
+      expect(renamed?.before.map((h) => h.id)).toEqual(['m-3']);
+    } finally {
+      await again.close();
+    }
+  });
 
   it('keeps every acknowledged write when the process is killed', async () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CRASHING_WRITER], {

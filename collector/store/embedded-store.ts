@@ -517,17 +517,24 @@ export class EmbeddedStore implements LogStore {
     }
     if (!anchor) return undefined;
     const found = anchor;
-    // A stream goes on across midnight: a side not filled by the anchor's day continues in the next file.
+    /**
+     * A stream goes on across midnight: a side not filled by the anchor's
+     * day continues in the next day's file, as long as the stream has lines
+     * there. Days further on are not opened for a stream that fell silent
+     * for a whole day, so a side never walks through every day file.
+     */
     const side = (desc: boolean, size: number): Line[] => {
       let limit = Number.isFinite(size) ? Math.min(Math.max(0, Math.floor(size)), MAX_WINDOW) : 0;
       const lines: Line[] = [];
-      const days = [...this.days]
-        .filter((d) => (desc ? d <= anchorDay : d >= anchorDay))
-        .sort((a, b) => a - b);
-      if (desc) days.reverse();
-      for (const day of days) {
-        if (limit === 0) break;
-        const more = this.file(day, false)?.neighbours(found.stream, found, desc, limit) ?? [];
+      for (let day = anchorDay; limit > 0 && this.days.has(day); day += desc ? -1 : 1) {
+        const file = this.file(day, false)!;
+        const streams = file.contextStreams(found.stream);
+        if (streams.length === 0) break;
+        // The file may have been read under several names: each is a stream, merged in line order.
+        const more = streams
+          .flatMap((stream) => file.neighbours(stream, found, desc, limit))
+          .sort(lineOrder(desc))
+          .slice(0, limit);
         lines.push(...more);
         limit -= more.length;
       }

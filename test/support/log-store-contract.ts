@@ -41,6 +41,8 @@ interface Line {
   node?: string;
   level?: string;
   path?: string;
+  /** `log.file.id`: the file's identity across its names. */
+  fileId?: string;
   offset?: number;
   /** Parsed fields, merged at the root as the sidecar does. */
   fields?: Doc;
@@ -52,7 +54,7 @@ function doc(line: Line): Doc {
     message: line.message,
     log: {
       ...(line.level ? { level: line.level } : {}),
-      file: { path: line.path ?? '/var/log/app.log' },
+      file: { path: line.path ?? '/var/log/app.log', ...(line.fileId ? { id: line.fileId } : {}) },
       offset: line.offset ?? 0,
     },
   };
@@ -776,6 +778,59 @@ export function describeLogStoreContract(
           await s.store.context({ id: billing.id, before: 2, after: 2, namespaces: ['shop'] }),
         ).toBeUndefined();
       });
+      it('follows a file by its identity across names, and keeps other files of the same name apart', () =>
+        withStore(async ({ store, refresh }) => {
+          const base = { namespace: 'shop', pod: 'web-1', container: 'app' };
+          // Read as app.log until a restart during rotation, then the rest of it as app.log.2.
+          const rotated: Line[] = Array.from({ length: 6 }, (_, i) => ({
+            ...base,
+            id: `f-a-${i}`,
+            time: C + i * 1_000,
+            offset: i * 100,
+            path: i < 3 ? '/var/log/app.log' : '/var/log/app.log.2',
+            fileId: 'file-a',
+            message: `old generation ${i}`,
+          }));
+          // The next generation of app.log, written meanwhile.
+          const next: Line[] = Array.from({ length: 6 }, (_, i) => ({
+            ...base,
+            id: `f-b-${i}`,
+            time: C + i * 1_000 + 500,
+            offset: i * 100,
+            path: '/var/log/app.log',
+            fileId: 'file-b',
+            message: `new generation ${i}`,
+          }));
+          // The same file id in another namespace is another tenant's file.
+          const elsewhere: Line = {
+            ...base,
+            namespace: 'billing',
+            id: 'f-x',
+            time: C + 2_500,
+            offset: 250,
+            fileId: 'file-a',
+            message: 'another namespace',
+          };
+          await writeAll(store, [...rotated, ...next, elsewhere].map(record));
+          await refresh();
+          const around = async (id: string) => {
+            const result = await store.context({ id, before: 10, after: 10 });
+            return { before: ids(result!.before), after: ids(result!.after) };
+          };
+          expect(await around('f-a-2')).toEqual({
+            before: ['f-a-0', 'f-a-1'],
+            after: ['f-a-3', 'f-a-4', 'f-a-5'],
+          });
+          expect(await around('f-a-3')).toEqual({
+            before: ['f-a-0', 'f-a-1', 'f-a-2'],
+            after: ['f-a-4', 'f-a-5'],
+          });
+          expect(await around('f-b-1')).toEqual({
+            before: ['f-b-0'],
+            after: ['f-b-2', 'f-b-3', 'f-b-4', 'f-b-5'],
+          });
+          expect(await around('f-x')).toEqual({ before: [], after: [] });
+        }));
     });
 
     describe('retention', () => {
