@@ -247,6 +247,30 @@ describe('embedded store', () => {
       ['请求超时timeout', ['请', '求', '超', '时', 'timeout']],
       ['ひらがな カタカナ 한국어 Café ÜBER', ['ひ', 'ら', 'が', 'な', 'カタカナ', '한국어', 'café', 'über']],
       ['𠀋𠀋 ext-b', ['𠀋', '𠀋', 'ext', 'b']],
+      // Emoji as the standard tokenizer (Lucene's) makes them: each sequence one word.
+      [
+        '🔥 ok👍 👍🏽 👨\u200d👩\u200d👧 🇨🇳x ©️ © ™ 1️⃣ #️⃣ ☺ ☺️ 🏳️\u200d🌈 a🔥b',
+        [
+          '🔥',
+          'ok',
+          '👍',
+          '👍🏽',
+          '👨\u200d👩\u200d👧',
+          '🇨🇳',
+          'x',
+          '©️',
+          '©',
+          '™',
+          '1️⃣',
+          '#️⃣',
+          '☺',
+          '☺️',
+          '🏳️\u200d🌈',
+          'a',
+          '🔥',
+          'b',
+        ],
+      ],
     ];
     for (const [text, words] of cases) expect(tokenize(text), text).toEqual(words);
     expect(tokenize('x'.repeat(300)).map((w) => w.length)).toEqual([255, 45]);

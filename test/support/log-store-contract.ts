@@ -591,6 +591,65 @@ export function describeLogStoreContract(
       });
     });
 
+    describe('Chinese, Japanese, Korean and emoji', () => {
+      let s: ContractStore;
+      const LINES: Record<string, string> = {
+        zhSearch: '搜索服务启动失败',
+        zhServer: '服务器搜索超时',
+        ja: 'カタカナのログ',
+        ko: '한국어 로그',
+        fire: 'deploy done 🔥🔥',
+        thumbs: 'thumbs 👍🏽 from the team',
+        family: 'family 👨\u200d👩\u200d👧 arrived',
+        flag: 'flag 🇨🇳 raised',
+      };
+      beforeAll(async () => {
+        s = await makeStore();
+        const lines = Object.entries(LINES).map(([key, message], i) => ({
+          id: `c-${key}`,
+          time: T + i * MINUTE,
+          message,
+          namespace: 'intl',
+        }));
+        await writeAll(s.store, lines.map(record));
+        await s.refresh();
+      }, 120_000);
+      afterAll(async () => {
+        await s?.cleanup();
+      });
+      const find = async (text: TextQuery) => keys((await s.store.search(query({ text }))).hits);
+
+      it('matches a Han word as its characters in a row, wherever they stand (no dictionary)', async () => {
+        expect(await find(word('搜索'))).toEqual(['zhSearch', 'zhServer']);
+        expect(await find(word('搜索服务'))).toEqual(['zhSearch']);
+        expect(await find(word('服务器'))).toEqual(['zhServer']);
+        expect(await find(phrase('超时'))).toEqual(['zhServer']);
+        // Consecutive characters across a word boundary match too: the rule has no notion of words.
+        expect(await find(word('索服'))).toEqual(['zhSearch']);
+        expect(await find(word('搜务'))).toEqual([]);
+        expect(await find(and(word('搜索'), not(word('服务器'))))).toEqual(['zhSearch']);
+      });
+
+      it('matches Katakana and Hangul by whole words', async () => {
+        expect(await find(word('カタカナ'))).toEqual(['ja']);
+        expect(await find(word('カタ'))).toEqual([]);
+        // Hiragana is one word a character, as Han: it ends the Katakana word before it.
+        expect(await find(word('ログ'))).toEqual(['ja']);
+        expect(await find(word('한국어'))).toEqual(['ko']);
+        expect(await find(word('한국'))).toEqual([]);
+      });
+
+      it('finds emoji, each sequence as one word', async () => {
+        expect(await find(word('🔥'))).toEqual(['fire']);
+        expect(await find(phrase('done 🔥'))).toEqual(['fire']);
+        expect(await find(word('👍🏽'))).toEqual(['thumbs']);
+        // Another skin tone, or none, is another emoji.
+        expect(await find(word('👍'))).toEqual([]);
+        expect(await find(word('👨\u200d👩\u200d👧'))).toEqual(['family']);
+        expect(await find(word('🇨🇳'))).toEqual(['flag']);
+      });
+    });
+
     describe('paging with a cursor', () => {
       let s: ContractStore;
       const lines: Line[] = [];
