@@ -149,21 +149,38 @@ describe('test infrastructure', () => {
   });
 
   it('Elasticsearch and Kafka test servers write their temporary files inside their run directories', async () => {
-    // What a JVM leaves in the system temporary directory: the launcher's flag files and perf data.
-    const jvmLeftovers = () =>
-      readdirSync(tmpdir()).flatMap((name) => {
-        if (name.startsWith('final-flags')) return [name];
-        if (!name.startsWith('hsperfdata_')) return [];
-        return readdirSync(join(tmpdir(), name)).map((pid) => `${name}/${pid}`);
-      });
-    const before = new Set(jvmLeftovers());
+    // Other JVMs may start on this machine meanwhile, so the system temporary directory is not compared
+    // before and after: each JVM of these servers is asked where it writes instead.
+    const jvmsOf = (runDir: string) =>
+      readdirSync('/proc')
+        .filter((pid) => /^\d+$/.test(pid))
+        .flatMap((pid) => {
+          try {
+            const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+            return args[0]?.endsWith('/java') && args.some((arg) => arg.includes(runDir))
+              ? [{ pid, args }]
+              : [];
+          } catch {
+            return []; // gone meanwhile
+          }
+        });
     const servers = await Promise.all([startElasticsearch(), startKafka()]);
     try {
-      expect(jvmLeftovers().filter((entry) => !before.has(entry))).toEqual([]);
+      for (const server of servers) {
+        const jvms = jvmsOf(server.runDir);
+        // Elasticsearch: the launcher (which writes the final-flags files) and the server.
+        expect(jvms.length, server.name).toBeGreaterThanOrEqual(server.name === 'elasticsearch' ? 2 : 1);
+        for (const { pid, args } of jvms) {
+          expect(args, `${server.name} JVM ${pid}`).toContain(
+            `-Djava.io.tmpdir=${join(server.runDir, 'tmp')}`,
+          );
+          expect(args, `${server.name} JVM ${pid}`).toContain('-XX:-UsePerfData');
+          const perfData = readdirSync(tmpdir()).filter((name) => name.startsWith('hsperfdata_'));
+          for (const dir of perfData) expect(readdirSync(join(tmpdir(), dir))).not.toContain(pid);
+        }
+      }
     } finally {
-      for (const server of servers) await server.kill();
       for (const server of servers) await server.close();
     }
-    expect(jvmLeftovers().filter((entry) => !before.has(entry))).toEqual([]);
   }, 300_000);
 });
