@@ -2,19 +2,29 @@ import { z } from 'zod';
 import { byteSize, duration } from '../core/config-types.ts';
 import { elasticsearchConnectionSchema } from '../core/elasticsearch-config.ts';
 import { kafkaConnectionSchema } from '../core/kafka-config.ts';
+import { topicProblem } from './topics.ts';
 
 export const collectorSchema = z.strictObject({
   /** Without it the collector takes logs only through `POST /api/ingest`. */
   kafka: kafkaConnectionSchema
     .extend({
       clientId: z.string().default('lookout-collector'),
-      /** Topic names, or `/regex/` for every topic matching when the collector starts. */
+      /**
+       * Topic names, or `/regex/` for every topic whose whole name matches when
+       * the collector starts; the dead-letter topic is never consumed.
+       */
       topics: z.array(z.string().min(1)).min(1).default(['lookout-logs']),
       groupId: z.string().min(1).default('lookout-collector'),
       /** Records that cannot be stored go here, with the reason in the `lookout-reason` header. */
       deadLetterTopic: z.string().min(1).default('lookout-logs-dlq'),
       /** Where a new consumer group starts: true reads what the topics hold, false only what comes next. */
       fromBeginning: z.boolean().default(true),
+    })
+    .superRefine((kafka, ctx) => {
+      kafka.topics.forEach((topic, i) => {
+        const message = topicProblem(topic, kafka.deadLetterTopic);
+        if (message) ctx.addIssue({ code: 'custom', path: ['topics', i], message });
+      });
     })
     .optional(),
   /** Without it logs go to the embedded store in the data directory. */

@@ -9,13 +9,14 @@ import type { Metrics } from '../core/metrics.ts';
 import { RECORD_HEADER } from '../core/record-headers.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
+import { topicSubscription } from './topics.ts';
 import { parseRecord, recordFromHeader } from './records.ts';
 import type { LogRecord } from './store/store.ts';
 import type { StoreWriter } from './store-writer.ts';
 
 export interface LogConsumerOptions {
   connection: KafkaConnection;
-  /** Topic names; `/regex/` subscribes to every topic matching at start. */
+  /** Topic names; `/regex/` subscribes to every topic whose whole name matches at start. */
   topics: readonly string[];
   groupId: string;
   deadLetterTopic: string;
@@ -37,12 +38,6 @@ const HEARTBEAT_MS = 3_000;
 interface DeadLetter {
   message: KafkaMessage;
   reason: string;
-}
-
-/** `/logs-.*\/` is a pattern, anything else a topic name. */
-export function topicSubscription(topic: string): string | RegExp {
-  const pattern = /^\/(.+)\/$/.exec(topic);
-  return pattern ? new RegExp(pattern[1]!) : topic;
 }
 
 /**
@@ -138,13 +133,16 @@ export class LogConsumer {
   }
 
   private async join(): Promise<void> {
-    const { topics, fromBeginning, log } = this.opts;
+    const { topics, fromBeginning, deadLetterTopic, log } = this.opts;
     const retry = new RetryStreak({ backoff: this.opts.backoff });
     while (!this.stopping.signal.aborted) {
       try {
         await this.producer.connect();
         await this.consumer.connect();
-        await this.consumer.subscribe({ topics: topics.map(topicSubscription), fromBeginning });
+        await this.consumer.subscribe({
+          topics: topics.map((topic) => topicSubscription(topic, deadLetterTopic)),
+          fromBeginning,
+        });
         await this.consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,

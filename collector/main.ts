@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BackoffOptions } from '../core/backoff.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { describeError } from '../core/errors.ts';
 import type { Service } from '../core/lifecycle.ts';
@@ -25,6 +25,10 @@ export class Collector implements Service<CollectorConfig> {
   private readonly store = new StoreHandle();
   private consumer: LogConsumer | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  /** The store of this start, opened or not: closed at stop either way. */
+  private created: LogStore | undefined;
+  private opening: AbortController | undefined;
+  private opened: Promise<void> | undefined;
 
   constructor(config: CollectorConfig, ctx: ComponentContext) {
     this.config = config;
@@ -44,40 +48,26 @@ export class Collector implements Service<CollectorConfig> {
     const { config, ctx } = this;
     // Loading the Kafka client overlaps with opening the store.
     const consumerModule = config.kafka && import('./consumer.ts');
-    const store = await this.openStore(config);
-    this.store.current = store;
-    if (config.kafka && consumerModule) {
-      const { LogConsumer } = await consumerModule;
-      const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
-      const retried = ctx.metrics.counter(
-        'collector_store_retries_total',
-        'Records written again after a 429/5xx',
-      );
-      this.consumer = new LogConsumer({
-        connection: config.kafka,
-        topics: config.kafka.topics,
-        groupId: config.kafka.groupId,
-        deadLetterTopic: config.kafka.deadLetterTopic,
-        fromBeginning: config.kafka.fromBeginning,
-        writer: new StoreWriter(store, backoff, (n) => retried.inc(n)),
-        backoff,
-        log: ctx.log,
-        metrics: ctx.metrics,
-      });
-      this.consumer.start();
-    }
-    this.scheduleRetention();
+    const store = await this.createStore(config);
+    this.created = store;
+    this.opening = new AbortController();
+    // Usually the store opens at once, and the API serves it from the first request.
+    const open = await this.tryOpen(store, true);
+    this.opened = this.openAndConsume(store, open, consumerModule, this.opening.signal);
     ctx.log.info({ store: store.kind, kafka: config.kafka?.topics ?? null }, 'collector started');
   }
 
   async stop(deadline: AbortSignal): Promise<void> {
     clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
+    this.opening?.abort();
+    await this.opened;
+    this.opened = undefined;
     await this.consumer?.stop(deadline);
     this.consumer = undefined;
-    const store = this.store.current;
     this.store.current = undefined;
-    await store?.close();
+    await this.created?.close();
+    this.created = undefined;
   }
 
   /** Any change restarts the consumer and reopens the store; routes stay. */
@@ -88,17 +78,73 @@ export class Collector implements Service<CollectorConfig> {
     await this.start();
   }
 
-  private async openStore(config: CollectorConfig): Promise<LogStore> {
-    let store: LogStore;
+  /**
+   * A store that cannot be opened yet (Elasticsearch unreachable) must not
+   * stop the process: under Kubernetes that is a crash loop whose back-off
+   * outlasts the outage. It is opened again with backoff while readiness is
+   * red (the routes answer 503), and Kafka is consumed only once it takes
+   * writes. An open store is served before the first await.
+   */
+  private async openAndConsume(
+    store: LogStore,
+    open: boolean,
+    consumerModule: Promise<typeof import('./consumer.ts')> | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { config, ctx } = this;
+    const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
+    const retry = new RetryStreak({ backoff });
+    while (!open) {
+      await sleep(retry.fail(), signal).catch(() => {});
+      if (signal.aborted) return;
+      open = await this.tryOpen(store, false);
+    }
+    this.store.current = store;
+    this.scheduleRetention();
+    if (!config.kafka || !consumerModule) return;
+    const { LogConsumer } = await consumerModule;
+    if (signal.aborted) return;
+    const retried = ctx.metrics.counter(
+      'collector_store_retries_total',
+      'Records written again after a 429/5xx',
+    );
+    this.consumer = new LogConsumer({
+      connection: config.kafka,
+      topics: config.kafka.topics,
+      groupId: config.kafka.groupId,
+      deadLetterTopic: config.kafka.deadLetterTopic,
+      fromBeginning: config.kafka.fromBeginning,
+      writer: new StoreWriter(store, backoff, (n) => retried.inc(n)),
+      backoff,
+      log: ctx.log,
+      metrics: ctx.metrics,
+    });
+    this.consumer.start();
+  }
+
+  private async tryOpen(store: LogStore, first: boolean): Promise<boolean> {
+    try {
+      await store.open();
+      if (!first) this.ctx.log.info({ store: store.kind }, 'log store opened');
+      return true;
+    } catch (err) {
+      if (first)
+        this.ctx.log.warn(
+          { err: describeError(err) },
+          'cannot open the log store yet; retrying in the background, not ready meanwhile',
+        );
+      return false;
+    }
+  }
+
+  /** The store, not opened yet: the routes answer 503 until it is. */
+  private async createStore(config: CollectorConfig): Promise<LogStore> {
     if (config.elasticsearch) {
       const { ElasticsearchStore } = await import('./store/elasticsearch-store.ts');
-      store = new ElasticsearchStore(config.elasticsearch, { log: this.ctx.log });
-    } else {
-      const { EmbeddedStore } = await import('./store/embedded-store.ts');
-      store = new EmbeddedStore({ dir: join(this.ctx.dataDir, 'collector', 'store'), log: this.ctx.log });
+      return new ElasticsearchStore(config.elasticsearch, { log: this.ctx.log });
     }
-    await store.open();
-    return store;
+    const { EmbeddedStore } = await import('./store/embedded-store.ts');
+    return new EmbeddedStore({ dir: join(this.ctx.dataDir, 'collector', 'store'), log: this.ctx.log });
   }
 
   private scheduleRetention(): void {

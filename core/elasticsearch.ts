@@ -141,7 +141,7 @@ export function logIndexTemplate(
             properties: {
               level: keyword,
               offset: { type: 'long' },
-              file: { properties: { path: keyword } },
+              file: { properties: { path: keyword, id: keyword } },
             },
           },
           kubernetes: {
@@ -286,7 +286,7 @@ export function templateInstaller(
   client: Client,
   index: DailyIndex,
   options: { install: boolean; shards?: number; replicas?: number },
-  log: Logger,
+  log: Logger | undefined,
   fields: Record<string, unknown> = {},
 ): () => Promise<void> {
   let installed: Promise<void> | undefined;
@@ -296,8 +296,8 @@ export function templateInstaller(
       (messageType) => {
         const about = { ...fields, pattern: index.wildcard, messageType };
         if (messageType === 'text')
-          log.warn(about, 'cluster has no match_only_text; message is mapped as text');
-        else log.info(about, 'index template installed');
+          log?.warn(about, 'cluster has no match_only_text; message is mapped as text');
+        else log?.info(about, 'index template installed');
       },
       (err: unknown) => {
         installed = undefined;

@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -14,10 +15,11 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.kill();
 });
 
-/** A collector reading `topic` into the run's own daily indices, with its own group and dead-letter topic. */
+/** A collector reading `topic` (or what `subscribe` names) into the run's own daily indices, with its own group and dead-letter topic. */
 async function collectorFor(
   run: string,
   topic: string,
+  options: { subscribe?: string; elasticsearch?: string } = {},
 ): Promise<{ process: LookoutProcess; second: () => LookoutProcess; dlq: string; index: string }> {
   const dir = await mkdtemp(join(tmpdir(), `lookout-collector-${run}-`));
   const dlq = `${topic}-dlq`;
@@ -28,8 +30,8 @@ http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 shutdown: { timeout: 20s }
 collector:
-  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
-  elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
+  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${options.subscribe ?? topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
+  elasticsearch: { nodes: ["${options.elasticsearch ?? infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
   retry: { initial: 100ms, max: 2s }
 `,
   );
@@ -183,4 +185,116 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     expect(committed).toBeLessThan(total);
     expect(count).toBe(committed);
   }, 180_000);
+
+  it('never consumes its own dead-letter topic, and matches a topic pattern against whole names', async () => {
+    const run = `loop${Date.now().toString(36)}`;
+    const topic = `it-${run}-x`;
+    // The dead-letter topic (`it-<run>-x-dlq`) matches the pattern; so would `pre-it-<run>-x` if it were not anchored.
+    const collector = await collectorFor(run, topic, { subscribe: `/it-${run}-.*/` });
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    const good = (n: number) =>
+      JSON.stringify({
+        '@timestamp': new Date().toISOString(),
+        message: `good ${n}`,
+        event: { id: `${run}-${n}` },
+      });
+    await producer.send({ topic, messages: [{ value: 'not json' }, { value: good(1) }] });
+    await producer.send({ topic: `pre-${topic}`, messages: [{ value: good(2) }] });
+    const admin = kafka.admin();
+    await admin.connect();
+    const deadLettered = async () =>
+      (await admin.fetchTopicOffsets(collector.dlq)).reduce((n, p) => n + Number(p.high), 0);
+    const messages = async () =>
+      (await elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']))
+        .map((d) => d.message)
+        .sort();
+    try {
+      await collector.process.start();
+      await eventually(messages, (m) => m.length >= 1, 'the good record in Elasticsearch');
+      await eventually(deadLettered, (n) => n >= 1, 'the record in the dead-letter topic');
+      // Restarted, the pattern now finds the dead-letter topic among the existing topics.
+      expect(await collector.process.stop()).toBe(0);
+      await collector.process.start();
+      await producer.send({ topic, messages: [{ value: good(3) }] });
+      await eventually(messages, (m) => m.length >= 2, 'the record sent after the restart');
+      await pause(5_000);
+      expect(await deadLettered()).toBe(1);
+      expect(await messages()).toEqual(['good 1', 'good 3']);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  }, 180_000);
+
+  it('starts while Elasticsearch is unreachable, not ready, and consumes once it can write', async () => {
+    const run = `esdown${Date.now().toString(36)}`;
+    const topic = `it-${run}`;
+    // A port nothing listens on yet; later a proxy to the real cluster listens there.
+    const port = await freePort();
+    const collector = await collectorFor(run, topic, { elasticsearch: `http://127.0.0.1:${port}` });
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [1, 2].map((n) => ({
+        value: JSON.stringify({
+          '@timestamp': new Date().toISOString(),
+          message: `line ${n}`,
+          event: { id: `${run}-${n}` },
+        }),
+      })),
+    });
+    await producer.disconnect();
+    const address = await collector.process.start();
+    const ready = async () => (await fetch(`${address}/readyz`)).status;
+    await pause(3_000);
+    expect(await ready()).toBe(503);
+    expect(collector.process.tail()).toMatch(/cannot open the log store yet/);
+    const proxy = await proxyTo(infraAddress('elasticsearch'), port);
+    try {
+      await eventually(
+        ready,
+        (status) => status === 200,
+        'readiness once Elasticsearch is reachable',
+        90_000,
+      );
+      const stored = await eventually(
+        async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
+        (docs) => docs.length >= 2,
+        'the records in Elasticsearch',
+      );
+      expect(stored.map((d) => d.message).sort()).toEqual(['line 1', 'line 2']);
+      expect(await collector.process.stop()).toBe(0);
+    } finally {
+      proxy.close();
+    }
+  }, 180_000);
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A TCP proxy on `port` to the server at `target` (an http:// address). */
+async function proxyTo(target: string, port: number): Promise<Server> {
+  const to = new URL(target);
+  const server = createServer((client) => {
+    const upstream = connect(Number(to.port), to.hostname);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
@@ -7,6 +9,8 @@ import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { infraAddress, kafkaBrokers, kafkaSecurity, killServer, startServer } from './infra/control.ts';
+import { startElasticsearch } from './infra/elasticsearch.ts';
+import { startKafka } from './infra/kafka.ts';
 
 async function eventually<T>(
   what: string,
@@ -143,4 +147,40 @@ describe('test infrastructure', () => {
     await startServer('blackbox');
     expect((await getText(ready)).status).toBe(200);
   });
+
+  it('Elasticsearch and Kafka test servers write their temporary files inside their run directories', async () => {
+    // Other JVMs may start on this machine meanwhile, so the system temporary directory is not compared
+    // before and after: each JVM of these servers is asked where it writes instead.
+    const jvmsOf = (runDir: string) =>
+      readdirSync('/proc')
+        .filter((pid) => /^\d+$/.test(pid))
+        .flatMap((pid) => {
+          try {
+            const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+            return args[0]?.endsWith('/java') && args.some((arg) => arg.includes(runDir))
+              ? [{ pid, args }]
+              : [];
+          } catch {
+            return []; // gone meanwhile
+          }
+        });
+    const servers = await Promise.all([startElasticsearch(), startKafka()]);
+    try {
+      for (const server of servers) {
+        const jvms = jvmsOf(server.runDir);
+        // Elasticsearch: the launcher (which writes the final-flags files) and the server.
+        expect(jvms.length, server.name).toBeGreaterThanOrEqual(server.name === 'elasticsearch' ? 2 : 1);
+        for (const { pid, args } of jvms) {
+          expect(args, `${server.name} JVM ${pid}`).toContain(
+            `-Djava.io.tmpdir=${join(server.runDir, 'tmp')}`,
+          );
+          expect(args, `${server.name} JVM ${pid}`).toContain('-XX:-UsePerfData');
+          const perfData = readdirSync(tmpdir()).filter((name) => name.startsWith('hsperfdata_'));
+          for (const dir of perfData) expect(readdirSync(join(tmpdir(), dir))).not.toContain(pid);
+        }
+      }
+    } finally {
+      for (const server of servers) await server.close();
+    }
+  }, 300_000);
 });

@@ -6,7 +6,7 @@ import {
   bulkItemOutcome,
   createElasticsearchClient,
   DailyIndex,
-  installLogTemplate,
+  templateInstaller,
 } from '../../core/elasticsearch.ts';
 import type { ElasticsearchConnection } from '../../core/elasticsearch-config.ts';
 import type { Logger } from '../../core/log.ts';
@@ -21,6 +21,7 @@ import {
   textQuery,
   timeRange,
 } from './elasticsearch-query.ts';
+import { boundedDoc } from './hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
@@ -44,13 +45,15 @@ const MAX_WINDOW = 10_000;
  */
 const PATH_BUDGET = 3_000;
 const OK: WriteOutcome = { result: 'ok' };
-/** The fields that make one stream: the lines one container wrote to one file. */
+/** The fields that make one stream when a line has no file id: the lines one container wrote to one path. */
 const STREAM_FIELDS = [
   'kubernetes.namespace',
   'kubernetes.pod.name',
   'kubernetes.container.name',
   'log.file.path',
 ];
+/** The fields that make one stream of a file known by its identity, whatever names it was read under. */
+const FILE_STREAM_FIELDS = ['kubernetes.namespace', 'log.file.id'];
 
 /** The shared connection settings plus where and how the logs are indexed. */
 export interface ElasticsearchStoreConfig extends ElasticsearchConnection {
@@ -91,27 +94,26 @@ export class ElasticsearchStore implements LogStore {
   private readonly client: Client;
   private readonly index: DailyIndex;
   private readonly config: ElasticsearchStoreConfig;
-  private readonly log: Logger | undefined;
+  private readonly installTemplate: () => Promise<void>;
 
   constructor(config: ElasticsearchStoreConfig, options: { log?: Logger } = {}) {
     const pattern = config.index ?? 'lookout-logs-{yyyy.MM.dd}';
     this.index = new DailyIndex(pattern);
     this.config = config;
-    this.log = options.log;
     this.client = createElasticsearchClient(config);
+    this.installTemplate = templateInstaller(
+      this.client,
+      this.index,
+      { install: true, shards: config.shards, replicas: config.replicas },
+      options.log,
+    );
   }
 
+  /** Installs the index template; throws while the cluster cannot be reached, and can be called again. */
   async open(): Promise<void> {
-    const messageType = await installLogTemplate(this.client, this.index, {
-      shards: this.config.shards,
-      replicas: this.config.replicas,
-    }).catch((err: unknown) => {
+    await this.installTemplate().catch((err: unknown) => {
       throw failure('installing the index template', err);
     });
-    const fields = { pattern: this.index.wildcard, messageType };
-    if (messageType === 'text') {
-      this.log?.warn(fields, 'cluster has no match_only_text; message is mapped as text');
-    } else this.log?.info(fields, 'index template installed');
   }
 
   async write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]> {
@@ -313,7 +315,7 @@ export class ElasticsearchStore implements LogStore {
         track_total_hits: false,
         size: 1,
         sort: lineOrder('asc'),
-        docvalue_fields: STREAM_FIELDS,
+        docvalue_fields: [...STREAM_FIELDS, 'log.file.id'],
       },
       'context lookup',
       signal,
@@ -321,7 +323,8 @@ export class ElasticsearchStore implements LogStore {
     const anchorHit = found.hits?.hits?.[0];
     if (!anchorHit) return undefined;
     const anchor = toHit(anchorHit);
-    const stream: Dsl[] = STREAM_FIELDS.map((field) => {
+    const byFile = anchorHit.fields?.['log.file.id']?.[0] !== undefined;
+    const stream: Dsl[] = (byFile ? FILE_STREAM_FIELDS : STREAM_FIELDS).map((field) => {
       const value = anchorHit.fields?.[field]?.[0];
       // A line without, say, a container name belongs with the others that have none.
       return value === undefined
@@ -432,7 +435,7 @@ function singleLine(doc: Buffer): Buffer {
 }
 
 function toHit(hit: RawHit): LogHit {
-  return { id: hit._id, sort: sortKey(hit.sort), doc: hit._source ?? {} };
+  return { id: hit._id, sort: sortKey(hit.sort), doc: boundedDoc(hit._source ?? {}) };
 }
 
 /** Index lists for request paths, each within the path budget. */

@@ -14,7 +14,7 @@ export interface Line {
 }
 
 /** The stream a line belongs to, by name, so it can be found again in another day's file. */
-export type StreamName = [namespace: string, pod: string, container: string, path: string];
+export type StreamName = [namespace: string, pod: string, container: string, path: string, fileId: string];
 
 const SEQUENCE = 1n << SEQUENCE_BITS;
 /** The first key of a millisecond and the last one. */
@@ -97,7 +97,7 @@ export class DayFile {
       row.id,
       row.time,
       row.offset,
-      this.streamOf([row.namespace, row.pod, row.container, row.path]),
+      this.streamOf([row.namespace, row.pod, row.container, row.path, row.fileId]),
     );
     // An id already stored is the same line written again: it stays stored once.
     if (inserted.changes === 0) return { result: 'ok' };
@@ -111,7 +111,7 @@ export class DayFile {
     let id = this.streams.get(key);
     if (id === undefined) {
       this.statement(
-        'INSERT INTO streams (namespace, pod, container, path) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        'INSERT INTO streams (namespace, pod, container, path, file_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ).run(...name);
       id = this.streamId(name)!;
       if (this.streams.size >= 100_000) this.streams.clear();
@@ -120,11 +120,29 @@ export class DayFile {
     return id;
   }
 
-  streamId(name: StreamName): number | undefined {
+  private streamId(name: StreamName): number | undefined {
     const row = this.statement(
-      'SELECT id FROM streams WHERE namespace = ? AND pod = ? AND container = ? AND path = ?',
+      'SELECT id FROM streams WHERE namespace = ? AND pod = ? AND container = ? AND path = ? AND file_id = ?',
     ).get(...name) as { id: number } | undefined;
     return row?.id;
+  }
+
+  /**
+   * The streams whose lines are the context of a line of `name`: those of
+   * the same file identity in the namespace, whatever path, pod or container
+   * the file was read under; for a line without a file id, those of the
+   * same namespace, pod, container and path.
+   */
+  contextStreams(name: StreamName): number[] {
+    const [namespace, pod, container, path, fileId] = name;
+    const rows = (
+      fileId === ''
+        ? this.statement(
+            'SELECT id FROM streams WHERE namespace = ? AND pod = ? AND container = ? AND path = ?',
+          ).all(namespace, pod, container, path)
+        : this.statement('SELECT id FROM streams WHERE namespace = ? AND file_id = ?').all(namespace, fileId)
+    ) as { id: number }[];
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -187,9 +205,22 @@ export class DayFile {
     return rows.map((r) => r.time);
   }
 
+  lineCount(): number {
+    return (this.statement('SELECT count(*) AS n FROM logs').get() as { n: number }).n;
+  }
+
+  /** Ids of the lines after a key, in key order, with the key of the last one. */
+  idsAfter(after: bigint, limit: number): { ids: string[]; last: bigint } {
+    const rows = this.statement('SELECT line, id FROM logs WHERE line > ? ORDER BY line LIMIT ?', true).all(
+      after,
+      limit,
+    ) as { line: bigint; id: string }[];
+    return { ids: rows.map((r) => r.id), last: rows.at(-1)?.line ?? after };
+  }
+
   /** A line by id, with its stream, when it is in the namespaces (a JSON array) or no scope is given. */
   anchor(id: string, namespaces: string | undefined): (Line & { stream: StreamName }) | undefined {
-    let sql = `SELECT ${LINE_COLUMNS}, s.namespace, s.pod, s.container, s.path
+    let sql = `SELECT ${LINE_COLUMNS}, s.namespace, s.pod, s.container, s.path, s.file_id
       FROM logs l CROSS JOIN docs d ON d.line = l.line CROSS JOIN streams s ON s.id = l.stream WHERE l.id = ?`;
     const params: SQLInputValue[] = [id];
     if (namespaces !== undefined) {
@@ -197,22 +228,20 @@ export class DayFile {
       params.push(namespaces);
     }
     const row = this.statement(sql).get(...params) as
-      | (Line & { namespace: string; pod: string; container: string; path: string })
+      | (Line & { namespace: string; pod: string; container: string; path: string; file_id: string })
       | undefined;
     if (!row) return undefined;
-    const { namespace, pod, container, path, ...line } = row;
-    return { ...line, stream: [namespace, pod, container, path] };
+    const { namespace, pod, container, path, file_id, ...line } = row;
+    return { ...line, stream: [namespace, pod, container, path, file_id] };
   }
 
-  /** Lines of a stream before (desc) or after a line's sort key, nearest first. */
-  neighbours(stream: StreamName, key: Line, desc: boolean, limit: number): Line[] {
-    const id = this.streamId(stream);
-    if (id === undefined) return [];
+  /** Lines of one stream before (desc) or after a line's sort key, nearest first. */
+  neighbours(stream: number, key: Line, desc: boolean, limit: number): Line[] {
     const dir = desc ? 'DESC' : 'ASC';
     return this.statement(
       `SELECT ${LINE_COLUMNS} FROM logs l CROSS JOIN docs d ON d.line = l.line
        WHERE l.stream = ? AND (l.time, l.byte_offset, l.id) ${desc ? '<' : '>'} (?, ?, ?)
        ORDER BY l.time ${dir}, l.byte_offset ${dir}, l.id ${dir} LIMIT ?`,
-    ).all(id, key.time, key.offset, key.id, limit) as unknown as Line[];
+    ).all(stream, key.time, key.offset, key.id, limit) as unknown as Line[];
   }
 }

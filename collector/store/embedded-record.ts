@@ -14,6 +14,8 @@ export interface Row {
   pod: string;
   container: string;
   path: string;
+  /** `log.file.id`: the file's identity, the same for all its lines whatever its name was; empty when unknown. */
+  fileId: string;
   /** Words of `message`, separated by spaces. */
   body: string;
   /** One keyword word per field value, separated by spaces. */
@@ -72,6 +74,7 @@ export function toRow(record: LogRecord): Row | string {
     pod: text1(leaves.first('kubernetes.pod.name')),
     container: text1(leaves.first('kubernetes.container.name')),
     path: text1(leaves.first('log.file.path')),
+    fileId: text1(leaves.first('log.file.id')),
     body: body.join(' '),
     keys: leaves.keywords(),
     doc: text,

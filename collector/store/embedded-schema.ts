@@ -11,15 +11,17 @@ import type { DatabaseSync } from 'node:sqlite';
  *   seek to: a search reads about as many index entries as it returns.
  * - `docs` keeps the documents apart, so the rows the searches touch stay
  *   small and cached.
- * - `streams` names each (namespace, pod, container, file) once; context
- *   reads one stream through `logs_stream` in (time, offset, id) order.
+ * - `streams` names each (namespace, pod, container, file path, file id)
+ *   once; context reads the streams of one file identity (or, for lines
+ *   without `log.file.id`, of one path) through `logs_stream` in (time,
+ *   offset, id) order.
  * - `log_fts` indexes the words of `message` (`body`) and one hashed word per
  *   keyword field value (`keys`). The words are made in JavaScript (see
  *   embedded-tokens.ts) and joined by spaces, so its tokenizer is set to
  *   split on spaces only. Lines are never deleted from a day, so the index
  *   keeps no content and no sizes.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SEQUENCE_BITS = 20n;
 
@@ -31,7 +33,8 @@ CREATE TABLE IF NOT EXISTS streams (
   pod TEXT NOT NULL,
   container TEXT NOT NULL,
   path TEXT NOT NULL,
-  UNIQUE (namespace, pod, container, path)
+  file_id TEXT NOT NULL DEFAULT '',
+  UNIQUE (namespace, pod, container, path, file_id)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS logs (
   line INTEGER PRIMARY KEY,
@@ -47,6 +50,32 @@ CREATE VIRTUAL TABLE IF NOT EXISTS log_fts USING fts5(
   content = '', columnsize = 0, detail = full,
   tokenize = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* C*'"
 );
+`;
+
+/** Indexes on columns a migration adds: created once the tables have them. */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS streams_file ON streams (namespace, file_id);
+`;
+
+/**
+ * Version 1 named a stream without the file's identity (`log.file.id`), and
+ * its unique key does not allow two generations of one path: `streams` is
+ * rebuilt with the same ids, its lines keep an empty file id. Streams are a
+ * few rows per day, so this is quick.
+ */
+const FROM_VERSION_1 = `
+CREATE TABLE streams_v2 (
+  id INTEGER PRIMARY KEY,
+  namespace TEXT NOT NULL,
+  pod TEXT NOT NULL,
+  container TEXT NOT NULL,
+  path TEXT NOT NULL,
+  file_id TEXT NOT NULL DEFAULT '',
+  UNIQUE (namespace, pod, container, path, file_id)
+) STRICT;
+INSERT INTO streams_v2 (id, namespace, pod, container, path) SELECT id, namespace, pod, container, path FROM streams;
+DROP TABLE streams;
+ALTER TABLE streams_v2 RENAME TO streams;
 `;
 
 /**
@@ -75,11 +104,15 @@ export function prepareDatabase(db: DatabaseSync): void {
       | undefined;
     if (!row) {
       db.prepare(`INSERT INTO meta (name, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
+    } else if (row.value === '1') {
+      db.exec(FROM_VERSION_1);
+      db.prepare(`UPDATE meta SET value = ? WHERE name = 'schema'`).run(String(SCHEMA_VERSION));
     } else if (row.value !== String(SCHEMA_VERSION)) {
       throw new Error(
         `written by another version of Lookout (schema ${row.value}, this one reads ${SCHEMA_VERSION})`,
       );
     }
+    db.exec(INDEXES);
     db.exec('COMMIT');
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');

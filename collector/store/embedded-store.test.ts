@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../core/log.ts';
 import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
 import type { SearchQuery } from '../query/types.ts';
+import { DayFile } from './embedded-day.ts';
 import { plan } from './embedded-match.ts';
 import { parseTimestamp } from './embedded-record.ts';
 import { EmbeddedStore } from './embedded-store.ts';
@@ -76,6 +78,75 @@ describe('embedded store', () => {
     expect(result.hits.map((h) => h.id)).toEqual(['a']);
     expect((await again.search(everything())).total).toEqual({ value: 2, exact: true });
     await again.close();
+  });
+
+  it('looks a line up by id in the days that may hold it, not in every day file', async () => {
+    const days = 300;
+    for (let d = 0; d < days; d++)
+      await store.write([
+        record({ id: `d-${d}`, time: T + d * DAY, message: `day ${d}`, namespace: 'shop' }),
+      ]);
+    await store.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    const probes = vi.spyOn(DayFile.prototype, 'anchor');
+    try {
+      expect(await again.context({ id: 'no-such-id', before: 1, after: 1 })).toBeUndefined();
+      expect(probes.mock.calls.length).toBeLessThan(days / 10);
+      probes.mockClear();
+      expect((await again.context({ id: 'd-17', before: 1, after: 1 }))?.anchor.id).toBe('d-17');
+      expect(probes.mock.calls.length).toBeLessThan(days / 10);
+      // Written after the filters were built: found all the same, in an old day and a new one.
+      await again.write([
+        record({ id: 'late', time: T + 17 * DAY + 1, message: 'late line', namespace: 'shop' }),
+        record({ id: 'new-day', time: T + days * DAY, message: 'new day', namespace: 'shop' }),
+      ]);
+      expect((await again.context({ id: 'late', before: 1, after: 0 }))?.before.map((h) => h.id)).toEqual([
+        'd-17',
+      ]);
+      expect((await again.context({ id: 'new-day', before: 0, after: 0 }))?.anchor.id).toBe('new-day');
+      expect(
+        (await again.search(everything({ filters: [{ field: 'event.id', values: ['late'] }] }))).hits,
+      ).toHaveLength(1);
+    } finally {
+      probes.mockRestore();
+      await again.close();
+    }
+  }, 60_000);
+
+  it('reads and extends a day file written before streams had a file id', async () => {
+    const line = (n: number, extra: { path?: string; fileId?: string } = {}) =>
+      record({ id: `m-${n}`, time: T + n, offset: n, message: `line ${n}`, namespace: 'shop', ...extra });
+    await store.write([line(0), line(1)]);
+    await store.close();
+    // Version 1's streams table, as that version left it.
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.sqlite'));
+    const db = new DatabaseSync(join(dir, file!));
+    db.exec(`
+      CREATE TABLE streams_v1 (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, pod TEXT NOT NULL,
+        container TEXT NOT NULL, path TEXT NOT NULL, UNIQUE (namespace, pod, container, path)) STRICT;
+      INSERT INTO streams_v1 SELECT id, namespace, pod, container, path FROM streams;
+      DROP TABLE streams;
+      ALTER TABLE streams_v1 RENAME TO streams;
+      UPDATE meta SET value = '1' WHERE name = 'schema';`);
+    db.close();
+    const again = new EmbeddedStore({ dir });
+    await again.open();
+    try {
+      await again.write([
+        line(2),
+        line(3, { fileId: 'f1' }),
+        line(4, { path: '/var/log/app.log.1', fileId: 'f1' }),
+      ]);
+      const old = await again.context({ id: 'm-1', before: 5, after: 5 });
+      expect(old?.before.map((h) => h.id)).toEqual(['m-0']);
+      // Without a file id, context is the path's lines, those read later with an id included.
+      expect(old?.after.map((h) => h.id)).toEqual(['m-2', 'm-3']);
+      const renamed = await again.context({ id: 'm-4', before: 5, after: 5 });
+      expect(renamed?.before.map((h) => h.id)).toEqual(['m-3']);
+    } finally {
+      await again.close();
+    }
   });
 
   it('keeps every acknowledged write when the process is killed', async () => {
@@ -176,6 +247,30 @@ describe('embedded store', () => {
       ['请求超时timeout', ['请', '求', '超', '时', 'timeout']],
       ['ひらがな カタカナ 한국어 Café ÜBER', ['ひ', 'ら', 'が', 'な', 'カタカナ', '한국어', 'café', 'über']],
       ['𠀋𠀋 ext-b', ['𠀋', '𠀋', 'ext', 'b']],
+      // Emoji as the standard tokenizer (Lucene's) makes them: each sequence one word.
+      [
+        '🔥 ok👍 👍🏽 👨\u200d👩\u200d👧 🇨🇳x ©️ © ™ 1️⃣ #️⃣ ☺ ☺️ 🏳️\u200d🌈 a🔥b',
+        [
+          '🔥',
+          'ok',
+          '👍',
+          '👍🏽',
+          '👨\u200d👩\u200d👧',
+          '🇨🇳',
+          'x',
+          '©️',
+          '©',
+          '™',
+          '1️⃣',
+          '#️⃣',
+          '☺',
+          '☺️',
+          '🏳️\u200d🌈',
+          'a',
+          '🔥',
+          'b',
+        ],
+      ],
     ];
     for (const [text, words] of cases) expect(tokenize(text), text).toEqual(words);
     expect(tokenize('x'.repeat(300)).map((w) => w.length)).toEqual([255, 45]);

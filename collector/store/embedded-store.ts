@@ -5,8 +5,10 @@ import type { Logger } from '../../core/log.ts';
 import { emptyBuckets } from '../query/histogram.ts';
 import type { SearchQuery, SortKey } from '../query/types.ts';
 import { DayFile, type Line, type StreamName } from './embedded-day.ts';
+import { IdFilter } from './embedded-id-filter.ts';
 import { type Plan, plan } from './embedded-match.ts';
 import { MAX_TIME, toRow } from './embedded-record.ts';
+import { boundedDoc } from './hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
@@ -49,8 +51,17 @@ const STEP_FAST_MS = 8;
 const STEP_SLOW_MS = 30;
 const MIN_STEP_MS = 1_000;
 const SIZE_CHECK_MS = 60_000;
+/** Ids read from a day file at a time while its id filter is built. */
+const ID_READ_STEP = 20_000;
 
 const dayName = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** The id filter of one day: usable once complete; writes add to it while it is built. */
+interface DayIds {
+  filter: IdFilter;
+  complete: boolean;
+  built: Promise<void>;
+}
 
 /** One SQL call's worth of a scan: a time range inside one day. */
 interface Step {
@@ -81,6 +92,8 @@ export class EmbeddedStore implements LogStore {
   private readonly files = new Map<number, DayFile>();
   private sizeCheckedAt = 0;
   private sizeWarned = false;
+  /** The id filter of each day, built in the background after open and kept up to date by writes. */
+  private readonly dayIds = new Map<number, DayIds>();
 
   constructor(options: EmbeddedStoreOptions) {
     this.dir = options.dir;
@@ -103,6 +116,7 @@ export class EmbeddedStore implements LogStore {
     }
     this.opened = true;
     this.checkSize(true);
+    void this.buildIdFilters();
   }
 
   async close(): Promise<void> {
@@ -110,6 +124,7 @@ export class EmbeddedStore implements LogStore {
     for (const file of this.files.values()) file.close();
     this.files.clear();
     this.days.clear();
+    this.dayIds.clear();
   }
 
   async ping(): Promise<boolean> {
@@ -210,6 +225,9 @@ export class EmbeddedStore implements LogStore {
         }
         open.indices.push(i);
         outcomes[i] = open.file.insert(row);
+        const ids = this.dayIds.get(day);
+        // A rolled-back line stays in the filter: a "maybe" too many costs one lookup, never a wrong answer.
+        if (ids && !ids.filter.add(row.id)) this.dayIds.delete(day);
       }
     } catch (err) {
       failure = err;
@@ -294,7 +312,70 @@ export class EmbeddedStore implements LogStore {
 
   private idTimes(ids: string[], from: number, to: number): number[] {
     const json = JSON.stringify(ids);
-    return this.daysIn(from, to, false).flatMap((day) => this.file(day, false)?.idTimes(json) ?? []);
+    return this.daysIn(from, to, false)
+      .filter((day) => ids.some((id) => this.mayHoldId(day, id)))
+      .flatMap((day) => this.file(day, false)?.idTimes(json) ?? []);
+  }
+
+  // ── ids ────────────────────────────────────────────────────────────────
+
+  /** False only when the day's complete id filter says the id is not there. */
+  private mayHoldId(day: number, id: string): boolean {
+    const ids = this.dayIds.get(day);
+    return !ids?.complete || ids.filter.mayHave(id);
+  }
+
+  /** Builds the id filter of every day, newest first, one at a time in the background. */
+  private async buildIdFilters(): Promise<void> {
+    for (const day of [...this.days].sort((a, b) => b - a)) {
+      if (!this.opened) return;
+      await this.idsOf(day)?.built;
+    }
+  }
+
+  /**
+   * The id filter of a day, started when there is none. It reads the day's
+   * ids a step at a time with a turn of the event loop between steps; lines
+   * written meanwhile are added by the writes. A build that fails (the day
+   * deleted, the store closed) leaves no filter: lookups then open the day.
+   */
+  private idsOf(day: number): DayIds | undefined {
+    let ids = this.dayIds.get(day);
+    if (ids || !this.days.has(day)) return ids;
+    let lines: number;
+    try {
+      lines = this.file(day, false)!.lineCount();
+    } catch {
+      return undefined;
+    }
+    const entry: DayIds = {
+      filter: new IdFilter(2 * lines + 4_096),
+      complete: false,
+      built: Promise.resolve(),
+    };
+    ids = entry;
+    this.dayIds.set(day, entry);
+    entry.built = (async () => {
+      let after = -1n;
+      for (;;) {
+        await yieldToLoop();
+        if (this.dayIds.get(day) !== entry) return;
+        const step = this.file(day, false)?.idsAfter(after, ID_READ_STEP);
+        if (!step) return;
+        for (const id of step.ids) {
+          if (!entry.filter.add(id)) {
+            this.dayIds.delete(day);
+            return;
+          }
+        }
+        if (step.ids.length < ID_READ_STEP) break;
+        after = step.last;
+      }
+      entry.complete = true;
+    })().catch(() => {
+      if (this.dayIds.get(day) === entry) this.dayIds.delete(day);
+    });
+    return ids;
   }
 
   /**
@@ -421,10 +502,13 @@ export class EmbeddedStore implements LogStore {
   async context(query: ContextQuery, _signal?: AbortSignal): Promise<ContextResult | undefined> {
     this.checkOpen();
     const scope = query.namespaces && JSON.stringify(query.namespaces);
-    // The anchor's day is unknown: ask each day, newest first (one lookup by id each).
+    // The anchor's day is unknown: each day's id filter tells which days to ask, newest first.
     let anchor: (Line & { stream: StreamName }) | undefined;
     let anchorDay = 0;
     for (const day of [...this.days].sort((a, b) => b - a)) {
+      await this.idsOf(day)?.built;
+      this.checkOpen();
+      if (!this.mayHoldId(day, query.id)) continue;
       anchor = this.file(day, false)?.anchor(query.id, scope);
       if (anchor) {
         anchorDay = day;
@@ -433,17 +517,24 @@ export class EmbeddedStore implements LogStore {
     }
     if (!anchor) return undefined;
     const found = anchor;
-    // A stream goes on across midnight: a side not filled by the anchor's day continues in the next file.
+    /**
+     * A stream goes on across midnight: a side not filled by the anchor's
+     * day continues in the next day's file, as long as the stream has lines
+     * there. Days further on are not opened for a stream that fell silent
+     * for a whole day, so a side never walks through every day file.
+     */
     const side = (desc: boolean, size: number): Line[] => {
       let limit = Number.isFinite(size) ? Math.min(Math.max(0, Math.floor(size)), MAX_WINDOW) : 0;
       const lines: Line[] = [];
-      const days = [...this.days]
-        .filter((d) => (desc ? d <= anchorDay : d >= anchorDay))
-        .sort((a, b) => a - b);
-      if (desc) days.reverse();
-      for (const day of days) {
-        if (limit === 0) break;
-        const more = this.file(day, false)?.neighbours(found.stream, found, desc, limit) ?? [];
+      for (let day = anchorDay; limit > 0 && this.days.has(day); day += desc ? -1 : 1) {
+        const file = this.file(day, false)!;
+        const streams = file.contextStreams(found.stream);
+        if (streams.length === 0) break;
+        // The file may have been read under several names: each is a stream, merged in line order.
+        const more = streams
+          .flatMap((stream) => file.neighbours(stream, found, desc, limit))
+          .sort(lineOrder(desc))
+          .slice(0, limit);
         lines.push(...more);
         limit -= more.length;
       }
@@ -468,6 +559,7 @@ export class EmbeddedStore implements LogStore {
       this.files.get(day)?.close();
       this.files.delete(day);
       this.days.delete(day);
+      this.dayIds.delete(day);
       const path = this.path(day);
       for (const suffix of ['-wal', '-shm', '']) rmSync(path + suffix, { force: true });
       deleted.push(dayName(day));
@@ -478,7 +570,7 @@ export class EmbeddedStore implements LogStore {
 }
 
 function toHit(line: Line): LogHit {
-  return { id: line.id, sort: [line.time, line.offset, line.id], doc: JSON.parse(line.doc) };
+  return { id: line.id, sort: [line.time, line.offset, line.id], doc: boundedDoc(JSON.parse(line.doc)) };
 }
 
 /** Byte order of UTF-8, as SQLite and Elasticsearch compare ids. */

@@ -5,8 +5,10 @@ import { hash } from 'node:crypto';
  * word boundaries of Unicode UAX #29, lower-cased. So `example.com`,
  * `user_id` and `3.14` stay one word, `foo-bar` is two, and Han and Hiragana
  * characters are one word each (which is how a CJK word becomes a phrase of
- * its characters). The embedded store indexes these words separated by
- * spaces, so SQLite's own tokenizer only ever splits on the spaces.
+ * its characters), and an emoji (with its modifiers, joined sequences, flags
+ * and keycaps) is a word of its own. The embedded store indexes these words
+ * separated by spaces, so SQLite's own tokenizer only ever splits on the
+ * spaces.
  */
 
 // Character classes of the UAX #29 word-break rules that matter here.
@@ -22,6 +24,23 @@ const MID_NUM = 7;
 const EXTEND = 8;
 /** Han and Hiragana: every character is a word of its own. */
 const SINGLE = 9;
+/** Extended pictographic: a word with what joins it (variation selectors, skin tones, ZWJ and the next emoji). */
+const EMOJI = 10;
+/** Two regional indicators make one flag. */
+const REGIONAL = 11;
+
+const ZWJ = 0x200d;
+const VARIATION_EMOJI = 0xfe0f;
+const COMBINING_KEYCAP = 0x20e3;
+
+/** `#`, `*` or a digit, then U+20E3 (after a variation selector or not), is a keycap emoji: its length, else 0. */
+function keycapLength(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (!((c >= 0x30 && c <= 0x39) || c === 0x23 || c === 0x2a)) return 0;
+  let at = i + 1;
+  if (text.charCodeAt(at) === VARIATION_EMOJI) at++;
+  return text.charCodeAt(at) === COMBINING_KEYCAP ? at + 1 - i : 0;
+}
 
 /** The standard tokenizer cuts longer words into pieces of this many UTF-16 units. */
 const MAX_TOKEN_LENGTH = 255;
@@ -40,7 +59,9 @@ ASCII[0x2c] = MID_NUM; // ,
 ASCII[0x3b] = MID_NUM; // ;
 
 const CLASSES: [RegExp, number][] = [
-  [/[\p{M}\p{Cf}]/u, EXTEND],
+  [/[\p{M}\p{Cf}\p{Emoji_Modifier}]/u, EXTEND],
+  [/\p{Extended_Pictographic}/u, EMOJI],
+  [/\p{Regional_Indicator}/u, REGIONAL],
   [/[\p{Script=Han}\p{Script=Hiragana}]/u, SINGLE],
   [/[\p{Script=Katakana}\u3031-\u3035\u309b\u309c\u30a0\u30fc\uff70]/u, KATAKANA],
   [/[\p{L}\p{Nl}]/u, LETTER],
@@ -100,6 +121,22 @@ export function tokenize(text: string): string[] {
   let i = 0;
   while (i < n) {
     const first = classes[i]!;
+    const keycap = keycapLength(text, i);
+    if (keycap > 0) {
+      push(tokens, text.slice(i, i + keycap));
+      i += keycap;
+      continue;
+    }
+    if (first === EMOJI || first === REGIONAL) {
+      let end = skipExtend(i + 1);
+      if (first === REGIONAL && classes[end] === REGIONAL) end = skipExtend(end + 1);
+      // WB3c: a zero-width joiner binds the next pictograph into the same emoji.
+      while (first === EMOJI && end < n && text.charCodeAt(end - 1) === ZWJ && classes[end] === EMOJI)
+        end = skipExtend(end + 1);
+      push(tokens, text.slice(i, end));
+      i = end;
+      continue;
+    }
     if (first === SINGLE) {
       const end = skipExtend(i + 1);
       push(tokens, text.slice(i, end));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ensureCommands } from './debian.ts';
 import { cacheDir, cachedDir, withRunDir } from './dirs.ts';
 import { onPath, run } from './exec.ts';
-import { javaHome } from './java.ts';
+import { javaHome, jvmTempOptions } from './java.ts';
 import { mvn } from './maven.ts';
 import { freePorts } from './ports.ts';
 import { launchServer, type ServerProcess } from './process.ts';
@@ -85,7 +85,9 @@ export async function startElasticsearch(): Promise<ElasticsearchServer> {
       env: {
         ...process.env,
         ES_JAVA_HOME: javaHome(),
-        ES_JAVA_OPTS: '-Xms512m -Xmx512m',
+        ES_JAVA_OPTS: ['-Xms512m', '-Xmx512m', ...jvmTempOptions(tmp)].join(' '),
+        // The launcher's own JVM, which writes the server's final JVM flags to temporary files.
+        CLI_JAVA_OPTS: jvmTempOptions(tmp).join(' '),
         ES_PATH_CONF: config,
         ES_TMPDIR: tmp,
       },

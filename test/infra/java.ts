@@ -14,3 +14,12 @@ export function javaHome(): string {
 export function javaBinary(): string {
   return path.join(javaHome(), 'bin', 'java');
 }
+
+/**
+ * JVM options that keep what a JVM writes of its own inside `tmp`: temporary files (java.io.tmpdir would
+ * be the system's), and no hsperfdata files, which HotSpot always puts in the system temporary directory
+ * and leaves there when the JVM is killed.
+ */
+export function jvmTempOptions(tmp: string): string[] {
+  return [`-Djava.io.tmpdir=${tmp}`, '-XX:-UsePerfData'];
+}

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, cachedDir, withRunDir } from './dirs.ts';
 import { run } from './exec.ts';
-import { javaBinary, javaHome } from './java.ts';
+import { javaBinary, javaHome, jvmTempOptions } from './java.ts';
 import { mvn } from './maven.ts';
 import { freePorts } from './ports.ts';
 import { launchServer, type ServerProcess } from './process.ts';
@@ -79,7 +79,10 @@ export async function startKafka(): Promise<KafkaServer> {
         tls,
       }),
     );
+    const tmp = path.join(runDir, 'tmp');
+    await mkdir(tmp);
     const jvm = [
+      ...jvmTempOptions(tmp),
       '-Xms512m',
       '-Xmx512m',
       '-XX:+UseG1GC',
@@ -90,7 +93,7 @@ export async function startKafka(): Promise<KafkaServer> {
     ];
     // Each is a JVM start of its own; side by side they cost the time of the slower one.
     await Promise.all([
-      makeKeystore(tls),
+      makeKeystore(tls, tmp),
       format([...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], sasl),
     ]);
     const server = await launchServer({
@@ -133,7 +136,10 @@ async function format(args: string[], sasl: { username: string; password: string
  * A self-signed key pair for the TLS listener, and its certificate as PEM for Node clients to trust. The
  * password travels in the environment so no command line or error message carries it.
  */
-async function makeKeystore(tls: { keystore: string; password: string; caFile: string }): Promise<void> {
+async function makeKeystore(
+  tls: { keystore: string; password: string; caFile: string },
+  tmp: string,
+): Promise<void> {
   const keytool = path.join(javaHome(), 'bin', 'keytool');
   const env = { ...process.env, LOOKOUT_KEYSTORE_PASSWORD: tls.password };
   // Two short-lived JVMs: the quick compiler alone halves their CPU time, which on a small machine is
@@ -141,6 +147,7 @@ async function makeKeystore(tls: { keystore: string; password: string; caFile: s
   const common = [
     '-J-XX:TieredStopAtLevel=1',
     '-J-XX:+UseSerialGC',
+    ...jvmTempOptions(tmp).map((option) => `-J${option}`),
     '-keystore',
     tls.keystore,
     '-storetype',

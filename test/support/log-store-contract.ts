@@ -41,6 +41,8 @@ interface Line {
   node?: string;
   level?: string;
   path?: string;
+  /** `log.file.id`: the file's identity across its names. */
+  fileId?: string;
   offset?: number;
   /** Parsed fields, merged at the root as the sidecar does. */
   fields?: Doc;
@@ -52,7 +54,7 @@ function doc(line: Line): Doc {
     message: line.message,
     log: {
       ...(line.level ? { level: line.level } : {}),
-      file: { path: line.path ?? '/var/log/app.log' },
+      file: { path: line.path ?? '/var/log/app.log', ...(line.fileId ? { id: line.fileId } : {}) },
       offset: line.offset ?? 0,
     },
   };
@@ -254,6 +256,44 @@ export function describeLogStoreContract(
           await refresh();
           const result = await store.search(query());
           expect(result.hits.map((h) => h.id)).toEqual(['w-good1', 'w-good2']);
+        }));
+      it('answers searches and context around a document nested 5,000 levels deep or with 100,000 fields', () =>
+        withStore(async ({ store, refresh }) => {
+          const at = (n: number): Line => ({
+            id: `h-${n}`,
+            time: T + n,
+            offset: n * 100,
+            message: `hostile neighbour ${n}`,
+            namespace: 'deep',
+          });
+          // Built as text: serialising such a document is exactly what cannot be done.
+          const withField = (line: Line, json: string): LogRecord => {
+            const text = JSON.stringify(doc(line));
+            return { id: line.id, time: line.time, doc: Buffer.from(`${text.slice(0, -1)},"x":${json}}`) };
+          };
+          const deepObject = withField(at(1), `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`);
+          const deepArray = withField(at(2), `${'['.repeat(5_000)}1${']'.repeat(5_000)}`);
+          const wide = withField(
+            at(3),
+            JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`f${i}`, i]))),
+          );
+          await writeAll(store, [record(at(0)), record(at(4))]);
+          // Each store may refuse them (Elasticsearch limits depth and fields); what it keeps must not break reads.
+          const outcomes = await store.write([deepObject, deepArray, wide]);
+          expect(outcomes.map((o) => o.result).every((r) => r === 'ok' || r === 'reject')).toBe(true);
+          const kept = ['h-1', 'h-2', 'h-3'].filter((_, i) => outcomes[i]!.result === 'ok');
+          await refresh();
+          const found = await store.search(query({ namespaces: ['deep'] }));
+          expect(found.hits.map((h) => h.id)).toEqual(['h-0', ...kept, 'h-4']);
+          expect(() => JSON.stringify(found)).not.toThrow();
+          const words = await store.search(query({ text: word('hostile'), namespaces: ['deep'] }));
+          expect(words.hits).toHaveLength(kept.length + 2);
+          expect(() => JSON.stringify(words)).not.toThrow();
+          for (const id of ['h-0', ...kept]) {
+            const around = await store.context({ id, before: 5, after: 5, namespaces: ['deep'] });
+            expect(around?.anchor.id).toBe(id);
+            expect(() => JSON.stringify(around)).not.toThrow();
+          }
         }));
     });
 
@@ -551,6 +591,65 @@ export function describeLogStoreContract(
       });
     });
 
+    describe('Chinese, Japanese, Korean and emoji', () => {
+      let s: ContractStore;
+      const LINES: Record<string, string> = {
+        zhSearch: '搜索服务启动失败',
+        zhServer: '服务器搜索超时',
+        ja: 'カタカナのログ',
+        ko: '한국어 로그',
+        fire: 'deploy done 🔥🔥',
+        thumbs: 'thumbs 👍🏽 from the team',
+        family: 'family 👨\u200d👩\u200d👧 arrived',
+        flag: 'flag 🇨🇳 raised',
+      };
+      beforeAll(async () => {
+        s = await makeStore();
+        const lines = Object.entries(LINES).map(([key, message], i) => ({
+          id: `c-${key}`,
+          time: T + i * MINUTE,
+          message,
+          namespace: 'intl',
+        }));
+        await writeAll(s.store, lines.map(record));
+        await s.refresh();
+      }, 120_000);
+      afterAll(async () => {
+        await s?.cleanup();
+      });
+      const find = async (text: TextQuery) => keys((await s.store.search(query({ text }))).hits);
+
+      it('matches a Han word as its characters in a row, wherever they stand (no dictionary)', async () => {
+        expect(await find(word('搜索'))).toEqual(['zhSearch', 'zhServer']);
+        expect(await find(word('搜索服务'))).toEqual(['zhSearch']);
+        expect(await find(word('服务器'))).toEqual(['zhServer']);
+        expect(await find(phrase('超时'))).toEqual(['zhServer']);
+        // Consecutive characters across a word boundary match too: the rule has no notion of words.
+        expect(await find(word('索服'))).toEqual(['zhSearch']);
+        expect(await find(word('搜务'))).toEqual([]);
+        expect(await find(and(word('搜索'), not(word('服务器'))))).toEqual(['zhSearch']);
+      });
+
+      it('matches Katakana and Hangul by whole words', async () => {
+        expect(await find(word('カタカナ'))).toEqual(['ja']);
+        expect(await find(word('カタ'))).toEqual([]);
+        // Hiragana is one word a character, as Han: it ends the Katakana word before it.
+        expect(await find(word('ログ'))).toEqual(['ja']);
+        expect(await find(word('한국어'))).toEqual(['ko']);
+        expect(await find(word('한국'))).toEqual([]);
+      });
+
+      it('finds emoji, each sequence as one word', async () => {
+        expect(await find(word('🔥'))).toEqual(['fire']);
+        expect(await find(phrase('done 🔥'))).toEqual(['fire']);
+        expect(await find(word('👍🏽'))).toEqual(['thumbs']);
+        // Another skin tone, or none, is another emoji.
+        expect(await find(word('👍'))).toEqual([]);
+        expect(await find(word('👨\u200d👩\u200d👧'))).toEqual(['family']);
+        expect(await find(word('🇨🇳'))).toEqual(['flag']);
+      });
+    });
+
     describe('paging with a cursor', () => {
       let s: ContractStore;
       const lines: Line[] = [];
@@ -738,6 +837,59 @@ export function describeLogStoreContract(
           await s.store.context({ id: billing.id, before: 2, after: 2, namespaces: ['shop'] }),
         ).toBeUndefined();
       });
+      it('follows a file by its identity across names, and keeps other files of the same name apart', () =>
+        withStore(async ({ store, refresh }) => {
+          const base = { namespace: 'shop', pod: 'web-1', container: 'app' };
+          // Read as app.log until a restart during rotation, then the rest of it as app.log.2.
+          const rotated: Line[] = Array.from({ length: 6 }, (_, i) => ({
+            ...base,
+            id: `f-a-${i}`,
+            time: C + i * 1_000,
+            offset: i * 100,
+            path: i < 3 ? '/var/log/app.log' : '/var/log/app.log.2',
+            fileId: 'file-a',
+            message: `old generation ${i}`,
+          }));
+          // The next generation of app.log, written meanwhile.
+          const next: Line[] = Array.from({ length: 6 }, (_, i) => ({
+            ...base,
+            id: `f-b-${i}`,
+            time: C + i * 1_000 + 500,
+            offset: i * 100,
+            path: '/var/log/app.log',
+            fileId: 'file-b',
+            message: `new generation ${i}`,
+          }));
+          // The same file id in another namespace is another tenant's file.
+          const elsewhere: Line = {
+            ...base,
+            namespace: 'billing',
+            id: 'f-x',
+            time: C + 2_500,
+            offset: 250,
+            fileId: 'file-a',
+            message: 'another namespace',
+          };
+          await writeAll(store, [...rotated, ...next, elsewhere].map(record));
+          await refresh();
+          const around = async (id: string) => {
+            const result = await store.context({ id, before: 10, after: 10 });
+            return { before: ids(result!.before), after: ids(result!.after) };
+          };
+          expect(await around('f-a-2')).toEqual({
+            before: ['f-a-0', 'f-a-1'],
+            after: ['f-a-3', 'f-a-4', 'f-a-5'],
+          });
+          expect(await around('f-a-3')).toEqual({
+            before: ['f-a-0', 'f-a-1', 'f-a-2'],
+            after: ['f-a-4', 'f-a-5'],
+          });
+          expect(await around('f-b-1')).toEqual({
+            before: ['f-b-0'],
+            after: ['f-b-2', 'f-b-3', 'f-b-4', 'f-b-5'],
+          });
+          expect(await around('f-x')).toEqual({ before: [], after: [] });
+        }));
     });
 
     describe('retention', () => {
