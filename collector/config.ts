@@ -32,7 +32,22 @@ export const collectorSchema = z.strictObject({
       checkInterval: duration().default(3_600_000),
     })
     .prefault({}),
-  ingest: z.strictObject({ maxBodyBytes: byteSize().default(64 * 1024 ** 2) }).prefault({}),
+  ingest: z
+    .strictObject({
+      /** Applies to the body as sent and again once it is decompressed. */
+      maxBodyBytes: byteSize().default(64 * 1024 ** 2),
+      /** Lines (empty ones aside) in one request; the answer holds at most one verdict per line. */
+      maxLines: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  /** What a record must hold to be stored as it came (POST /api/ingest, and Kafka records read in full). */
+  records: z
+    .strictObject({
+      /** Deeper or wider records keep Lookout's own fields, with their text as the message, flagged. */
+      maxDepth: z.number().int().min(4).max(1_000).default(64),
+      maxFields: z.number().int().min(32).default(1_000),
+    })
+    .prefault({}),
   search: z
     .strictObject({
       maxPageSize: z.number().int().positive().max(10_000).default(1_000),

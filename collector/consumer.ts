@@ -6,11 +6,12 @@ import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { RECORD_HEADER } from '../core/record-headers.ts';
+import { RECORD_HEADER } from '../core/record/headers.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
+import type { RecordRules } from '../core/record/read-record.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
-import { parseRecord, recordFromHeader } from './records.ts';
-import type { LogRecord } from './store/store.ts';
+import { kafkaRecord } from './records.ts';
 import type { StoreWriter } from './store-writer.ts';
 
 export interface LogConsumerOptions {
@@ -21,6 +22,8 @@ export interface LogConsumerOptions {
   deadLetterTopic: string;
   fromBeginning: boolean;
   writer: StoreWriter;
+  /** How records without a good header are read. */
+  rules: RecordRules;
   backoff: BackoffOptions;
   log: Logger;
   metrics: Metrics;
@@ -313,10 +316,7 @@ export class LogConsumer {
     const header = message.headers?.[RECORD_HEADER];
     // A header sent twice comes as an array: the first one counts. Consumed headers are bytes.
     const first = Array.isArray(header) ? header[0] : header;
-    const fromHeader = recordFromHeader(value, Buffer.isBuffer(first) ? first : undefined);
-    if (fromHeader) return fromHeader;
-    const parsed = parseRecord(value);
-    return parsed.ok ? parsed.record : parsed.reason;
+    return kafkaRecord(value, Buffer.isBuffer(first) ? first : undefined, this.opts.rules);
   }
 
   /** The original message, its key, and where it came from and why it was refused, in headers. */

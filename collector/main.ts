@@ -9,6 +9,7 @@ import { registerExport } from './http/export.ts';
 import { registerIngest } from './http/ingest.ts';
 import { registerSearch } from './http/search.ts';
 import { registerTail } from './http/tail.ts';
+import { recordRules } from './records.ts';
 import type { LogStore } from './store/store.ts';
 import { StoreHandle } from './store-handle.ts';
 import { StoreWriter } from './store-writer.ts';
@@ -36,6 +37,8 @@ export class Collector implements Service<CollectorConfig> {
     registerIngest(app, {
       store: this.store,
       maxBodyBytes: config.ingest.maxBodyBytes,
+      maxLines: config.ingest.maxLines,
+      rules: recordRules(config.records),
       metrics: ctx.metrics,
     });
     registerSearch(app, this.store, limits);
@@ -70,6 +73,7 @@ export class Collector implements Service<CollectorConfig> {
         deadLetterTopic: config.kafka.deadLetterTopic,
         fromBeginning: config.kafka.fromBeginning,
         writer: new StoreWriter(store, backoff, (n) => retried.inc(n)),
+        rules: recordRules(config.records),
         backoff,
         log: ctx.log,
         metrics: ctx.metrics,

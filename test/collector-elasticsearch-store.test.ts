@@ -5,7 +5,8 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchQuery, TextQuery } from '../collector/query/types.ts';
 import { ElasticsearchStore } from '../collector/store/elasticsearch-store.ts';
-import type { LogRecord, WriteOutcome } from '../collector/store/store.ts';
+import type { WriteOutcome } from '../collector/store/store.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
 import { infraAddress } from './infra/control.ts';
 import { describeLogStoreContract } from './support/log-store-contract.ts';
 

@@ -10,6 +10,7 @@ import {
 } from '../../core/elasticsearch.ts';
 import type { ElasticsearchConnection } from '../../core/elasticsearch-config.ts';
 import type { Logger } from '../../core/log.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 import { emptyBuckets } from '../query/histogram.ts';
 import type { SearchQuery } from '../query/types.ts';
 import {
@@ -21,15 +22,7 @@ import {
   textQuery,
   timeRange,
 } from './elasticsearch-query.ts';
-import type {
-  ContextQuery,
-  ContextResult,
-  LogHit,
-  LogRecord,
-  LogStore,
-  SearchResult,
-  WriteOutcome,
-} from './store.ts';
+import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from './store.ts';
 
 const DAY_MS = 86_400_000;
 /** What Elasticsearch counts exactly before it answers "at least 10,000". */

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../core/log.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
+import { parseTimestamp } from '../../core/record/log-record.ts';
 import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
 import type { SearchQuery } from '../query/types.ts';
 import { plan } from './embedded-match.ts';
-import { parseTimestamp } from './embedded-record.ts';
 import { EmbeddedStore } from './embedded-store.ts';
 import { tokenize } from './embedded-tokens.ts';
-import type { LogRecord } from './store.ts';
 
 describeLogStoreContract(
   'embedded',

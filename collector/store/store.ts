@@ -1,17 +1,5 @@
+import type { LogRecord } from '../../core/record/log-record.ts';
 import type { SearchQuery, SortKey } from '../query/types.ts';
-
-/**
- * One log record as the sidecar writes it: the ECS document as JSON text, with
- * the fields every store needs read out once.
- */
-export interface LogRecord {
-  /** `event.id`: the Elasticsearch `_id` and the embedded store's primary key. */
-  id: string;
-  /** `@timestamp` in epoch ms: chooses the daily index (or day partition). */
-  time: number;
-  /** The whole document, UTF-8 JSON. */
-  doc: Buffer;
-}
 
 /** What a store made of one record of a write. */
 export type WriteOutcome =

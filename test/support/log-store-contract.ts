@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchQuery, SortKey, TextQuery } from '../../collector/query/types.ts';
-import type { LogHit, LogRecord, LogStore, SearchResult } from '../../collector/store/store.ts';
+import type { LogHit, LogStore, SearchResult } from '../../collector/store/store.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 
 /**
  * The behaviour every LogStore shares, whatever engine is behind it. A store
