@@ -46,6 +46,8 @@ export const collectorSchema = z.strictObject({
       /** Deeper or wider records keep Lookout's own fields, with their text as the message, flagged. */
       maxDepth: z.number().int().min(4).max(1_000).default(64),
       maxFields: z.number().int().min(32).default(1_000),
+      /** A longer message is cut on a character boundary and flagged lookout.truncated. */
+      maxMessageBytes: byteSize().default(1024 ** 2),
     })
     .prefault({}),
   search: z

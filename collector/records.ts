@@ -8,6 +8,7 @@ export function recordRules(config: CollectorConfig['records']): RecordRules {
   return {
     maxDepth: config.maxDepth,
     maxFields: config.maxFields,
+    maxMessageBytes: config.maxMessageBytes,
   };
 }
 

@@ -130,6 +130,16 @@ describe('POST /api/ingest', () => {
     expect((await get('/api/logs/context/deep-1', TOKENS.admin)).statusCode).toBe(200);
   });
 
+  it('stores at most maxMessageBytes of a 10 MiB message, cut on a character boundary and flagged', async () => {
+    await start();
+    const message = `${'x'.repeat(1024 ** 2 - 1)}€${'y'.repeat(9 * 1024 ** 2)}`;
+    const doc = { '@timestamp': now(), message, kubernetes: { namespace: 'team-a' }, event: { id: 'big-1' } };
+    expect((await post(ndjson(doc))).json()).toMatchObject({ accepted: 1, errors: [] });
+    const hit = (await get('/api/logs/search?from=now-1h&to=now%2B1h', TOKENS.admin)).json().hits[0];
+    expect(hit.doc.message).toBe('x'.repeat(1024 ** 2 - 1));
+    expect(hit.doc.lookout).toEqual({ truncated: true });
+  });
+
   it('counts empty lines instead of answering each, and takes gzip named in any case', async () => {
     await start();
     const doc = { '@timestamp': now(), kubernetes: { namespace: 'team-a' }, event: { id: 'gz-1' } };

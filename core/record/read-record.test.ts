@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type RecordRules, readRecord } from './read-record.ts';
 
-const RULES: RecordRules = { maxDepth: 64, maxFields: 1_000 };
+const RULES: RecordRules = { maxDepth: 64, maxFields: 1_000, maxMessageBytes: 1024 ** 2 };
 const TIME = '2026-11-23T03:12:00.123Z';
 const line = (doc: unknown) => Buffer.from(JSON.stringify(doc));
 const read = (doc: unknown, rules = RULES) => readRecord(Buffer.isBuffer(doc) ? doc : line(doc), rules);
@@ -164,5 +164,19 @@ describe('readRecord', () => {
       ok: false,
       reason: /"kubernetes\.namespace" is given twice/,
     });
+  });
+
+  it('cuts a message longer than the limit on a character boundary and flags it', () => {
+    const base = { '@timestamp': TIME, event: { id: 'big' } };
+    const rules = { ...RULES, maxMessageBytes: 10 };
+    expect(stored({ ...base, message: 'abcdefgh€€' }, rules)).toEqual({
+      ...base,
+      message: 'abcdefgh',
+      lookout: { truncated: true },
+    });
+    expect(stored({ ...base, message: 'abcdefg€' }, rules)).toEqual({ ...base, message: 'abcdefg€' });
+    const huge = stored({ ...base, message: '界'.repeat(4 * 1024 ** 2), lookout: { parse_error: 'kept' } });
+    expect(Buffer.byteLength(huge.message as string)).toBe(1024 ** 2 - 1);
+    expect(huge.lookout).toEqual({ parse_error: 'kept', truncated: true });
   });
 });

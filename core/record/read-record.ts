@@ -1,3 +1,4 @@
+import { utf8Prefix } from '../utf8.ts';
 import {
   canonicalShape,
   checkDerivedFields,
@@ -12,7 +13,10 @@ import { isRecordId, type LogRecord, parseTimestamp, RECORD_ID_RULE } from './lo
 type Fields = Record<string, unknown>;
 
 /** What a record received from outside must hold to be stored as it is. */
-export interface RecordRules extends ShapeLimits {}
+export interface RecordRules extends ShapeLimits {
+  /** A longer `message` keeps its first bytes, cut on a character boundary, flagged `lookout.truncated`. */
+  maxMessageBytes: number;
+}
 
 /** A record ready for a store, with the namespace its writer must be allowed; or why it is refused. */
 export type ReadRecord =
@@ -72,6 +76,12 @@ export function readRecord(line: Buffer, rules: RecordRules): ReadRecord {
   if (plain !== undefined) {
     doc.message = line.toString('utf8');
     flags(doc).parse_error = `kept as text: ${plain}`;
+  }
+  const message = doc.message;
+  const cut = typeof message === 'string' ? utf8Prefix(message, rules.maxMessageBytes) : message;
+  if (cut !== message) {
+    doc.message = cut;
+    flags(doc).truncated = true;
   }
   const namespace = (doc.kubernetes as Fields | undefined)?.namespace as string | undefined;
   return { ok: true, record: { id, time, doc: Buffer.from(JSON.stringify(doc)) }, namespace };
