@@ -48,6 +48,8 @@ export const collectorSchema = z.strictObject({
       maxFields: z.number().int().min(32).default(1_000),
       /** A longer message is cut on a character boundary and flagged lookout.truncated. */
       maxMessageBytes: byteSize().default(1024 ** 2),
+      /** Later event times become the receive time; the original is kept in lookout.original_timestamp. */
+      maxFutureSkew: duration().default(3_600_000),
     })
     .prefault({}),
   search: z

@@ -22,7 +22,7 @@ export interface LogConsumerOptions {
   deadLetterTopic: string;
   fromBeginning: boolean;
   writer: StoreWriter;
-  /** How records without a good header are read. */
+  /** How records without a good header (or with a time too far ahead) are read. */
   rules: RecordRules;
   backoff: BackoffOptions;
   log: Logger;
@@ -262,8 +262,9 @@ export class LogConsumer {
     /** The message of each record, by the record's position. */
     const sources: KafkaMessage[] = [];
     const dead: DeadLetter[] = [];
+    const receivedAt = Date.now();
     for (const message of messages) {
-      const record = message.value ? this.record(message, message.value) : 'empty message';
+      const record = message.value ? this.record(message, message.value, receivedAt) : 'empty message';
       if (typeof record === 'string') {
         dead.push({ message, reason: record });
         continue;
@@ -312,11 +313,11 @@ export class LogConsumer {
   }
 
   /** The record, or why it cannot be stored. */
-  private record(message: KafkaMessage, value: Buffer): LogRecord | string {
+  private record(message: KafkaMessage, value: Buffer, receivedAt: number): LogRecord | string {
     const header = message.headers?.[RECORD_HEADER];
     // A header sent twice comes as an array: the first one counts. Consumed headers are bytes.
     const first = Array.isArray(header) ? header[0] : header;
-    return kafkaRecord(value, Buffer.isBuffer(first) ? first : undefined, this.opts.rules);
+    return kafkaRecord(value, Buffer.isBuffer(first) ? first : undefined, this.opts.rules, receivedAt);
   }
 
   /** The original message, its key, and where it came from and why it was refused, in headers. */

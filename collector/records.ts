@@ -9,6 +9,7 @@ export function recordRules(config: CollectorConfig['records']): RecordRules {
     maxDepth: config.maxDepth,
     maxFields: config.maxFields,
     maxMessageBytes: config.maxMessageBytes,
+    maxFutureSkewMs: config.maxFutureSkew,
   };
 }
 
@@ -18,17 +19,29 @@ export function recordRules(config: CollectorConfig['records']): RecordRules {
  * being parsed here, and a document that is not valid JSON is refused by the
  * store instead (and dead-lettered the same way). The sidecar sets the
  * fields Lookout owns itself. Undefined when the header is missing or
- * malformed: then the record is read in full.
+ * malformed, or its time is past `latestTime`: then the record is read in
+ * full, which replaces a time too far ahead.
  */
-export function recordFromHeader(doc: Buffer, header: Buffer | undefined): LogRecord | undefined {
+export function recordFromHeader(
+  doc: Buffer,
+  header: Buffer | undefined,
+  latestTime: number,
+): LogRecord | undefined {
   const read = header && readRecordHeader(header);
-  return read && isRecordId(read.id) ? { id: read.id, time: read.time, doc } : undefined;
+  return read && read.time <= latestTime && isRecordId(read.id)
+    ? { id: read.id, time: read.time, doc }
+    : undefined;
 }
 
 /** A Kafka record: from its header when it has a good one, else read in full. A string says why it is refused. */
-export function kafkaRecord(doc: Buffer, header: Buffer | undefined, rules: RecordRules): LogRecord | string {
-  const fromHeader = recordFromHeader(doc, header);
+export function kafkaRecord(
+  doc: Buffer,
+  header: Buffer | undefined,
+  rules: RecordRules,
+  receivedAt: number,
+): LogRecord | string {
+  const fromHeader = recordFromHeader(doc, header, receivedAt + rules.maxFutureSkewMs);
   if (fromHeader) return fromHeader;
-  const read = readRecord(doc, rules);
+  const read = readRecord(doc, rules, receivedAt);
   return read.ok ? read.record : read.reason;
 }

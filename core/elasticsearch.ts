@@ -155,7 +155,9 @@ export function logIndexTemplate(
           host: { properties: { name: keyword } },
           service: { properties: { name: keyword } },
           event: { properties: { id: keyword } },
-          lookout: { properties: { truncated: { type: 'boolean' }, parse_error: keyword } },
+          lookout: {
+            properties: { truncated: { type: 'boolean' }, parse_error: keyword, original_timestamp: keyword },
+          },
         },
       },
     },

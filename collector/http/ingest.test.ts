@@ -140,6 +140,21 @@ describe('POST /api/ingest', () => {
     expect(hit.doc.lookout).toEqual({ truncated: true });
   });
 
+  it('stores a line dated in 2248 at its receive time, the original time kept', async () => {
+    await start();
+    const doc = {
+      '@timestamp': '2248-01-01T00:00:00Z',
+      kubernetes: { namespace: 'team-a' },
+      event: { id: 'future-1' },
+    };
+    const before = Date.now();
+    expect((await post(ndjson(doc))).json()).toMatchObject({ accepted: 1, errors: [] });
+    const hit = (await get('/api/logs/search?from=now-1h&to=now%2B1h', TOKENS.admin)).json().hits[0];
+    expect(hit.doc.lookout).toEqual({ original_timestamp: '2248-01-01T00:00:00Z' });
+    expect(Date.parse(hit.doc['@timestamp'])).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(hit.doc['@timestamp'])).toBeLessThanOrEqual(Date.now());
+  });
+
   it('counts empty lines instead of answering each, and takes gzip named in any case', async () => {
     await start();
     const doc = { '@timestamp': now(), kubernetes: { namespace: 'team-a' }, event: { id: 'gz-1' } };

@@ -62,6 +62,7 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
       }
       const body = await decoded(request.body, request.headers['content-encoding'], opts.maxBodyBytes);
       const allowed = request.principal.namespaces;
+      const receivedAt = Date.now();
       const answer: IngestAnswer = { accepted: 0, empty: 0, errors: [] };
       const refuse = (line: number, status: number, reason: string) =>
         answer.errors.push({ line, status, reason: bounded(reason) });
@@ -87,7 +88,7 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
         }
         let end = body.indexOf(NEWLINE, start);
         if (end < 0) end = body.length;
-        const parsed = readRecord(body.subarray(start, end), opts.rules);
+        const parsed = readRecord(body.subarray(start, end), opts.rules, receivedAt);
         if (!parsed.ok) refuse(line, 400, parsed.reason);
         else if (allowed && !(parsed.namespace && allowed.includes(parsed.namespace))) {
           refuse(line, 403, `token "${request.principal.name}" may not write this namespace`);

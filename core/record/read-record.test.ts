@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type RecordRules, readRecord } from './read-record.ts';
 
-const RULES: RecordRules = { maxDepth: 64, maxFields: 1_000, maxMessageBytes: 1024 ** 2 };
+const RULES: RecordRules = {
+  maxDepth: 64,
+  maxFields: 1_000,
+  maxMessageBytes: 1024 ** 2,
+  maxFutureSkewMs: 3_600_000,
+};
+const NOW = Date.UTC(2026, 10, 23, 3, 0, 0);
 const TIME = '2026-11-23T03:12:00.123Z';
 const line = (doc: unknown) => Buffer.from(JSON.stringify(doc));
-const read = (doc: unknown, rules = RULES) => readRecord(Buffer.isBuffer(doc) ? doc : line(doc), rules);
+const read = (doc: unknown, rules = RULES) => readRecord(Buffer.isBuffer(doc) ? doc : line(doc), rules, NOW);
 
 /** The document a store receives. */
 function stored(doc: unknown, rules = RULES): Record<string, unknown> {
@@ -178,5 +184,20 @@ describe('readRecord', () => {
     const huge = stored({ ...base, message: '界'.repeat(4 * 1024 ** 2), lookout: { parse_error: 'kept' } });
     expect(Buffer.byteLength(huge.message as string)).toBe(1024 ** 2 - 1);
     expect(huge.lookout).toEqual({ parse_error: 'kept', truncated: true });
+  });
+
+  it('replaces a time more than the skew ahead by the receive time, keeping the original', () => {
+    const soon = new Date(NOW + 3_600_000).toISOString();
+    expect(stored({ '@timestamp': soon, event: { id: 's' } })).toEqual({
+      '@timestamp': soon,
+      event: { id: 's' },
+    });
+    const result = read({ '@timestamp': '2248-06-01T00:00:00+08:00', event: { id: 'f' } });
+    expect(result).toMatchObject({ ok: true, record: { time: NOW } });
+    expect(stored({ '@timestamp': '2248-06-01T00:00:00+08:00', event: { id: 'f' } })).toEqual({
+      '@timestamp': new Date(NOW).toISOString(),
+      event: { id: 'f' },
+      lookout: { original_timestamp: '2248-06-01T00:00:00+08:00' },
+    });
   });
 });

@@ -16,6 +16,12 @@ type Fields = Record<string, unknown>;
 export interface RecordRules extends ShapeLimits {
   /** A longer `message` keeps its first bytes, cut on a character boundary, flagged `lookout.truncated`. */
   maxMessageBytes: number;
+  /**
+   * An event time further ahead of the receive time than this becomes the
+   * receive time, the original kept in `lookout.original_timestamp`: each
+   * future day would be a daily index that retention never reaches.
+   */
+  maxFutureSkewMs: number;
 }
 
 /** A record ready for a store, with the namespace its writer must be allowed; or why it is refused. */
@@ -36,7 +42,7 @@ export type ReadRecord =
  * that nests too deep is never parsed as it is: the parts past the limit
  * are cut out first.
  */
-export function readRecord(line: Buffer, rules: RecordRules): ReadRecord {
+export function readRecord(line: Buffer, rules: RecordRules, receivedAt: number): ReadRecord {
   let text = line;
   let plain: string | undefined;
   if (nestedDeeperThan(line, rules.maxDepth)) {
@@ -70,7 +76,7 @@ export function readRecord(line: Buffer, rules: RecordRules): ReadRecord {
   if (typeof id !== 'string' || !isRecordId(id)) {
     return { ok: false, reason: `event.id is missing or not ${RECORD_ID_RULE}` };
   }
-  const time = parseTimestamp(doc['@timestamp']);
+  let time = parseTimestamp(doc['@timestamp']);
   if (time === undefined) return { ok: false, reason: '@timestamp is missing or not an ISO 8601 time' };
 
   if (plain !== undefined) {
@@ -82,6 +88,11 @@ export function readRecord(line: Buffer, rules: RecordRules): ReadRecord {
   if (cut !== message) {
     doc.message = cut;
     flags(doc).truncated = true;
+  }
+  if (time > receivedAt + rules.maxFutureSkewMs) {
+    flags(doc).original_timestamp = doc['@timestamp'];
+    doc['@timestamp'] = new Date(receivedAt).toISOString();
+    time = receivedAt;
   }
   const namespace = (doc.kubernetes as Fields | undefined)?.namespace as string | undefined;
   return { ok: true, record: { id, time, doc: Buffer.from(JSON.stringify(doc)) }, namespace };
