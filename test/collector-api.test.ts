@@ -143,6 +143,7 @@ describe('collector API over the embedded store', () => {
     });
     expect(await posted.json()).toEqual({
       accepted: 1,
+      duplicates: 0,
       empty: 0,
       errors: [{ line: 1, status: 400, reason: expect.stringMatching(/^not JSON/) }],
     });

@@ -94,6 +94,7 @@ describe('POST /api/ingest', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({
       accepted: 1,
+      duplicates: 0,
       empty: 0,
       errors: [{ line: 0, status: 400, reason: expect.stringContaining('"kubernetes.namespace"') }],
     });
@@ -121,7 +122,7 @@ describe('POST /api/ingest', () => {
   it('keeps a line nested 100,000 deep as text, and search over its namespace keeps working', async () => {
     await start();
     const deep = `{"@timestamp":"${now()}","kubernetes":{"namespace":"team-a"},"event":{"id":"deep-1"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    expect((await post(`${deep}\n`)).json()).toEqual({ accepted: 1, empty: 0, errors: [] });
+    expect((await post(`${deep}\n`)).json()).toEqual({ accepted: 1, duplicates: 0, empty: 0, errors: [] });
     const search = await get('/api/logs/search?from=now-1h&to=now%2B1h&namespace=team-a', TOKENS.admin);
     expect(search.statusCode).toBe(200);
     expect(search.json().hits[0].doc.lookout).toEqual({
@@ -155,6 +156,26 @@ describe('POST /api/ingest', () => {
     expect(Date.parse(hit.doc['@timestamp'])).toBeLessThanOrEqual(Date.now());
   });
 
+  it('counts a line whose event.id is already stored as a duplicate, not as accepted', async () => {
+    await start();
+    const doc = {
+      '@timestamp': now(),
+      message: 'first',
+      kubernetes: { namespace: 'team-a' },
+      event: { id: 'dup-1' },
+    };
+    expect((await post(ndjson(doc))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    const again = await post(ndjson({ ...doc, message: 'different content' }, doc));
+    expect(again.json()).toEqual({ accepted: 0, duplicates: 2, empty: 0, errors: [] });
+    const hits = (await get('/api/logs/search?from=now-1h&to=now%2B1h', TOKENS.admin)).json().hits;
+    expect(hits.map((h: { doc: { message: string } }) => h.doc.message)).toEqual(['first']);
+    const exposed = (
+      await metrics.registry.getSingleMetricAsString('lookout_collector_ingest_lines_total')
+    ).split('\n');
+    expect(exposed).toContain('lookout_collector_ingest_lines_total{outcome="duplicate"} 2');
+    expect(exposed).toContain('lookout_collector_ingest_lines_total{outcome="accepted"} 1');
+  });
+
   it('counts empty lines instead of answering each, and takes gzip named in any case', async () => {
     await start();
     const doc = { '@timestamp': now(), kubernetes: { namespace: 'team-a' }, event: { id: 'gz-1' } };
@@ -163,6 +184,7 @@ describe('POST /api/ingest', () => {
     });
     expect(answer.json()).toEqual({
       accepted: 1,
+      duplicates: 0,
       empty: 4,
       errors: [{ line: 5, status: 400, reason: expect.stringMatching(/^not JSON/) }],
     });
@@ -211,7 +233,7 @@ describe('POST /api/ingest', () => {
     const answer = await ingest;
     const text = await answer.text();
     expect(answer.status).toBe(200);
-    expect(JSON.parse(text)).toEqual({ accepted: 0, empty: limit, errors: [] });
+    expect(JSON.parse(text)).toEqual({ accepted: 0, duplicates: 0, empty: limit, errors: [] });
     expect(text.length).toBeLessThan(100);
     // Generous for a busy machine: the unbounded handler held the event loop for many seconds.
     expect(slowest).toBeLessThan(2_000);

@@ -25,6 +25,8 @@ export interface IngestError {
 export interface IngestAnswer {
   /** Lines stored by this request. */
   accepted: number;
+  /** Lines whose `event.id` was already stored: this copy was not stored again. */
+  duplicates: number;
   /** Empty lines, skipped without a verdict each. */
   empty: number;
   errors: IngestError[];
@@ -63,7 +65,7 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
       const body = await decoded(request.body, request.headers['content-encoding'], opts.maxBodyBytes);
       const allowed = request.principal.namespaces;
       const receivedAt = Date.now();
-      const answer: IngestAnswer = { accepted: 0, empty: 0, errors: [] };
+      const answer: IngestAnswer = { accepted: 0, duplicates: 0, empty: 0, errors: [] };
       const refuse = (line: number, status: number, reason: string) =>
         answer.errors.push({ line, status, reason: bounded(reason) });
       const records: LogRecord[] = [];
@@ -108,10 +110,12 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
       }
       outcomes.forEach((outcome, i) => {
         if (outcome.result !== 'ok') refuse(lineOf[i]!, outcome.status, outcome.reason);
+        else if (outcome.duplicate) answer.duplicates++;
         else answer.accepted++;
       });
       answer.errors.sort((a, b) => a.line - b.line);
       lines.inc({ outcome: 'accepted' }, answer.accepted);
+      if (answer.duplicates > 0) lines.inc({ outcome: 'duplicate' }, answer.duplicates);
       if (answer.empty > 0) lines.inc({ outcome: 'empty' }, answer.empty);
       if (answer.errors.length > 0) lines.inc({ outcome: 'refused' }, answer.errors.length);
       return answer;

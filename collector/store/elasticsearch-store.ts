@@ -37,6 +37,7 @@ const MAX_WINDOW = 10_000;
  */
 const PATH_BUDGET = 3_000;
 const OK: WriteOutcome = { result: 'ok' };
+const DUPLICATE: WriteOutcome = { result: 'ok', duplicate: true };
 /** The fields that make one stream: the lines one container wrote to one file. */
 const STREAM_FIELDS = [
   'kubernetes.namespace',
@@ -172,6 +173,7 @@ export class ElasticsearchStore implements LogStore {
       throw failure('bulk write', err, signal);
     }
     for (const i of chunk) outcomes[i] = OK;
+    for (const at of verdicts.existing) outcomes[chunk[at]!] = DUPLICATE;
     for (const { at, status, reason } of verdicts.retry)
       outcomes[chunk[at]!] = { result: 'retry', status, reason };
     for (const { at, status, reason } of verdicts.rejected)

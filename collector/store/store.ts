@@ -3,7 +3,8 @@ import type { SearchQuery, SortKey } from '../query/types.ts';
 
 /** What a store made of one record of a write. */
 export type WriteOutcome =
-  | { result: 'ok' }
+  /** Stored; `duplicate` when the id was already stored, so this copy was not (whatever it held). */
+  | { result: 'ok'; duplicate?: true }
   /** The store is overloaded or failing (429/5xx): write it again later. */
   | { result: 'retry'; status: number; reason: string }
   /** The record itself is refused (a mapping conflict): dead-letter it, never retry. */
@@ -53,7 +54,8 @@ export interface LogStore {
   open(): Promise<void>;
   /**
    * Resolves once every `ok` record is durable (a later crash keeps it). A
-   * record whose id is already stored is `ok` and stays stored once.
+   * record whose id is already stored is `ok` with `duplicate` and stays
+   * stored once, as first written.
    * Outcomes are in the order of `records`. Throws when the store is unreachable.
    */
   write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]>;

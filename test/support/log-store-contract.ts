@@ -214,16 +214,20 @@ export function describeLogStoreContract(
 
   describe(`${name}: log store contract`, () => {
     describe('writing', () => {
-      it('stores each record once, however often its id is written', () =>
+      it('stores each record once, however often its id is written, and says which writes were duplicates', () =>
         withStore(async ({ store, refresh }) => {
           const a = record({ id: 'w-a', time: T, message: 'first line', namespace: 'shop' });
           const b = record({ id: 'w-b', time: T + 1, message: 'second line', namespace: 'shop' });
+          const otherA = record({ id: 'w-a', time: T, message: 'other content', namespace: 'shop' });
           expect(await store.write([a, b, a])).toEqual([
             { result: 'ok' },
             { result: 'ok' },
-            { result: 'ok' },
+            { result: 'ok', duplicate: true },
           ]);
-          expect(await store.write([b])).toEqual([{ result: 'ok' }]);
+          expect(await store.write([b, otherA])).toEqual([
+            { result: 'ok', duplicate: true },
+            { result: 'ok', duplicate: true },
+          ]);
           await refresh();
           const result = await store.search(query());
           expect(result.hits.map((h) => h.id)).toEqual(['w-a', 'w-b']);
