@@ -2,7 +2,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../../core/auth.ts';
+import { HttpError, type Principal } from '../../core/auth.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { LogRecord } from '../../core/record/log-record.ts';
@@ -63,44 +63,8 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
         throw new HttpError(415, 'send NDJSON with content-type application/x-ndjson');
       }
       const body = await decoded(request.body, request.headers['content-encoding'], opts.maxBodyBytes);
-      const allowed = request.principal.namespaces;
-      const receivedAt = Date.now();
       const answer: IngestAnswer = { accepted: 0, duplicates: 0, empty: 0, errors: [] };
-      const refuse = (line: number, status: number, reason: string) =>
-        answer.errors.push({ line, status, reason: bounded(reason) });
-      const records: LogRecord[] = [];
-      const lineOf: number[] = [];
-      let line = 0;
-      let read = 0;
-      let sliceStart = performance.now();
-      for (let start = 0; start < body.length; ) {
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
-        if (body[start] === NEWLINE) {
-          const end = afterNewlines(body, start);
-          answer.empty += end - start;
-          line += end - start;
-          start = end;
-          continue;
-        }
-        if (++read > opts.maxLines) {
-          throw new HttpError(413, `more than ${opts.maxLines} lines in one request; send fewer at a time`);
-        }
-        let end = body.indexOf(NEWLINE, start);
-        if (end < 0) end = body.length;
-        const parsed = readRecord(body.subarray(start, end), opts.rules, receivedAt);
-        if (!parsed.ok) refuse(line, 400, parsed.reason);
-        else if (allowed && !(parsed.namespace && allowed.includes(parsed.namespace))) {
-          refuse(line, 403, `token "${request.principal.name}" may not write this namespace`);
-        } else {
-          records.push(parsed.record);
-          lineOf.push(line);
-        }
-        line++;
-        start = end + 1;
-      }
+      const { records, lineOf } = await readLines(body, request.principal, opts, answer);
       let outcomes: Awaited<ReturnType<LogStore['write']>>;
       try {
         outcomes = await opts.store.write(records);
@@ -109,7 +73,7 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
         throw new HttpError(503, 'the log store is unavailable; send again later');
       }
       outcomes.forEach((outcome, i) => {
-        if (outcome.result !== 'ok') refuse(lineOf[i]!, outcome.status, outcome.reason);
+        if (outcome.result !== 'ok') refuse(answer, lineOf[i]!, outcome.status, outcome.reason);
         else if (outcome.duplicate) answer.duplicates++;
         else answer.accepted++;
       });
@@ -123,6 +87,51 @@ export function registerIngest(app: FastifyInstance, opts: IngestOptions): void 
   });
 }
 
+/** The records of a body, and the line each came from; what cannot be stored or written by this token is refused in `answer`. */
+async function readLines(
+  body: Buffer,
+  principal: Principal,
+  opts: IngestOptions,
+  answer: IngestAnswer,
+): Promise<{ records: LogRecord[]; lineOf: number[] }> {
+  const allowed = principal.namespaces;
+  const receivedAt = Date.now();
+  const records: LogRecord[] = [];
+  const lineOf: number[] = [];
+  let line = 0;
+  let read = 0;
+  let sliceStart = performance.now();
+  for (let start = 0; start < body.length; ) {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+    if (body[start] === NEWLINE) {
+      const end = afterNewlines(body, start);
+      answer.empty += end - start;
+      line += end - start;
+      start = end;
+      continue;
+    }
+    if (++read > opts.maxLines) {
+      throw new HttpError(413, `more than ${opts.maxLines} lines in one request; send fewer at a time`);
+    }
+    let end = body.indexOf(NEWLINE, start);
+    if (end < 0) end = body.length;
+    const parsed = readRecord(body.subarray(start, end), opts.rules, receivedAt);
+    if (!parsed.ok) refuse(answer, line, 400, parsed.reason);
+    else if (allowed && !(parsed.namespace && allowed.includes(parsed.namespace))) {
+      refuse(answer, line, 403, `token "${principal.name}" may not write this namespace`);
+    } else {
+      records.push(parsed.record);
+      lineOf.push(line);
+    }
+    line++;
+    start = end + 1;
+  }
+  return { records, lineOf };
+}
+
 /** Where a run of newlines starting at `start` ends, looking at most a mebibyte ahead (the loop yields between). */
 function afterNewlines(body: Buffer, start: number): number {
   const stop = Math.min(body.length, start + 1024 ** 2);
@@ -131,8 +140,9 @@ function afterNewlines(body: Buffer, start: number): number {
   return end;
 }
 
-function bounded(reason: string): string {
-  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason;
+function refuse(answer: IngestAnswer, line: number, status: number, reason: string): void {
+  const bounded = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason;
+  answer.errors.push({ line, status, reason: bounded });
 }
 
 async function decoded(body: Buffer, header: string | undefined, maxBytes: number): Promise<Buffer> {

@@ -200,4 +200,18 @@ describe('readRecord', () => {
       lookout: { original_timestamp: '2248-06-01T00:00:00+08:00' },
     });
   });
+
+  it('keeps the owned fields of a record found too wide after dotted names were merged', () => {
+    const doc: Record<string, unknown> = {
+      '@timestamp': TIME,
+      event: { id: 'm' },
+      log: { file: { path: '/a' } },
+    };
+    doc['log.tags'] = ['x'];
+    for (let i = 0; i < 1_000; i++) doc[`f${i}`] = i;
+    expect(stored(doc)).toMatchObject({
+      log: { file: { path: '/a' }, tags: ['x'] },
+      lookout: { parse_error: 'kept as text: more than 1000 fields' },
+    });
+  });
 });

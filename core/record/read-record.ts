@@ -49,9 +49,10 @@ export function readRecord(line: Buffer, rules: RecordRules, receivedAt: number)
     text = pruneDeeperThan(line, rules.maxDepth);
     plain = `nested deeper than ${rules.maxDepth} levels`;
   }
+  const json = text.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.toString('utf8'));
+    parsed = JSON.parse(json);
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
@@ -62,7 +63,8 @@ export function readRecord(line: Buffer, rules: RecordRules, receivedAt: number)
     if (shaped?.doc) doc = shaped.doc;
     else {
       plain ??= shaped?.overflow;
-      const owned = canonicalShape(parsed, rules, isOwnedKey);
+      // Shaping changed the parsed objects on its way; the owned fields are shaped from a fresh parse.
+      const owned = canonicalShape(shaped ? JSON.parse(json) : parsed, rules, isOwnedKey);
       if (!owned.doc) return { ok: false, reason: `the fields Lookout owns are ${owned.overflow}` };
       doc = owned.doc;
     }
