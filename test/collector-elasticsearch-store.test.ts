@@ -137,7 +137,7 @@ describe('ElasticsearchStore (real Elasticsearch)', () => {
       prettyPrinted,
       record({ time: MARCH_1 + 3000, offset: 20, id: 'x'.repeat(513) }),
     ]);
-    expect(outcomes[0]).toEqual({ result: 'ok' });
+    expect(outcomes[0]).toEqual({ result: 'ok', duplicate: true });
     expect(outcomes[1]).toMatchObject({ result: 'reject', status: 400 });
     expect((outcomes[1] as Extract<WriteOutcome, { result: 'reject' }>).reason).toMatch(/retries/);
     expect(outcomes[2]).toMatchObject({ result: 'reject', status: 400 });
@@ -218,7 +218,7 @@ describe('ElasticsearchStore (real Elasticsearch)', () => {
       });
       expect(await standIn().write(three)).toEqual([
         { result: 'retry', status: 429, reason: 'es_rejected_execution_exception: queue full' },
-        { result: 'ok' },
+        { result: 'ok', duplicate: true },
         { result: 'retry', status: 503, reason: 'unavailable_shards_exception: no primary' },
       ]);
       // An answer with fewer items than records sent: the ones without an answer are sent again.
