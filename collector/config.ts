@@ -40,7 +40,7 @@ export const collectorSchema = z.strictObject({
       maxLines: z.number().int().positive().default(100_000),
     })
     .prefault({}),
-  /** What a record must hold to be stored as it came (POST /api/ingest, and Kafka records read in full). */
+  /** How records are read: POST /api/ingest and Kafka records without the sidecar's header (the time rule applies to every Kafka record). */
   records: z
     .strictObject({
       /** Deeper or wider records keep Lookout's own fields, with their text as the message, flagged. */
