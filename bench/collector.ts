@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { EmbeddedStore } from '../collector/store/embedded-store.ts';
-import { RECORD_HEADER, recordHeaderValue } from '../core/record-headers.ts';
+import { RECORD_HEADER, recordHeaderValue } from '../core/record/headers.ts';
 import {
   ELASTICSEARCH_VERSION,
   type ElasticsearchServer,

@@ -42,7 +42,26 @@ export const collectorSchema = z.strictObject({
       checkInterval: duration().default(3_600_000),
     })
     .prefault({}),
-  ingest: z.strictObject({ maxBodyBytes: byteSize().default(64 * 1024 ** 2) }).prefault({}),
+  ingest: z
+    .strictObject({
+      /** Applies to the body as sent and again once it is decompressed. */
+      maxBodyBytes: byteSize().default(64 * 1024 ** 2),
+      /** Lines (empty ones aside) in one request; the answer holds at most one verdict per line. */
+      maxLines: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  /** How records are read: POST /api/ingest and Kafka records without the sidecar's header (the time rule applies to every Kafka record). */
+  records: z
+    .strictObject({
+      /** Deeper or wider records keep Lookout's own fields, with their text as the message, flagged. */
+      maxDepth: z.number().int().min(4).max(1_000).default(64),
+      maxFields: z.number().int().min(32).default(1_000),
+      /** A longer message is cut on a character boundary and flagged lookout.truncated. */
+      maxMessageBytes: byteSize().default(1024 ** 2),
+      /** Later event times become the receive time; the original is kept in lookout.original_timestamp. */
+      maxFutureSkew: duration().default(3_600_000),
+    })
+    .prefault({}),
   search: z
     .strictObject({
       maxPageSize: z.number().int().positive().max(10_000).default(1_000),

@@ -6,12 +6,13 @@ import { describeError } from '../core/errors.ts';
 import type { KafkaConnection } from '../core/kafka-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { RECORD_HEADER } from '../core/record-headers.ts';
+import { RECORD_HEADER } from '../core/record/headers.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
+import type { RecordRules } from '../core/record/read-record.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
 import { topicSubscription } from './topics.ts';
-import { parseRecord, recordFromHeader } from './records.ts';
-import type { LogRecord } from './store/store.ts';
+import { kafkaRecord } from './records.ts';
 import type { StoreWriter } from './store-writer.ts';
 
 export interface LogConsumerOptions {
@@ -22,6 +23,8 @@ export interface LogConsumerOptions {
   deadLetterTopic: string;
   fromBeginning: boolean;
   writer: StoreWriter;
+  /** How records without a good header (or with a time too far ahead) are read. */
+  rules: RecordRules;
   backoff: BackoffOptions;
   log: Logger;
   metrics: Metrics;
@@ -264,8 +267,9 @@ export class LogConsumer {
     /** The message of each record, by the record's position. */
     const sources: KafkaMessage[] = [];
     const dead: DeadLetter[] = [];
+    const receivedAt = Date.now();
     for (const message of messages) {
-      const record = message.value ? this.record(message, message.value) : 'empty message';
+      const record = message.value ? this.record(message, message.value, receivedAt) : 'empty message';
       if (typeof record === 'string') {
         dead.push({ message, reason: record });
         continue;
@@ -312,14 +316,11 @@ export class LogConsumer {
   }
 
   /** The record, or why it cannot be stored. */
-  private record(message: KafkaMessage, value: Buffer): LogRecord | string {
+  private record(message: KafkaMessage, value: Buffer, receivedAt: number): LogRecord | string {
     const header = message.headers?.[RECORD_HEADER];
     // A header sent twice comes as an array: the first one counts. Consumed headers are bytes.
     const first = Array.isArray(header) ? header[0] : header;
-    const fromHeader = recordFromHeader(value, Buffer.isBuffer(first) ? first : undefined);
-    if (fromHeader) return fromHeader;
-    const parsed = parseRecord(value);
-    return parsed.ok ? parsed.record : parsed.reason;
+    return kafkaRecord(value, Buffer.isBuffer(first) ? first : undefined, this.opts.rules, receivedAt);
   }
 
   /** The original message, its key, and where it came from and why it was refused, in headers. */

@@ -7,6 +7,7 @@ import type { CollectorConfig } from './config.ts';
 import type { LogConsumer } from './consumer.ts';
 import { registerReadApi } from './http/api.ts';
 import { registerIngest } from './http/ingest.ts';
+import { recordRules } from './records.ts';
 import type { LogStore } from './store/store.ts';
 import { StoreHandle } from './store-handle.ts';
 import { StoreWriter } from './store-writer.ts';
@@ -37,6 +38,8 @@ export class Collector implements Service<CollectorConfig> {
     registerIngest(app, {
       store: this.store,
       maxBodyBytes: config.ingest.maxBodyBytes,
+      maxLines: config.ingest.maxLines,
+      rules: recordRules(config.records),
       metrics: ctx.metrics,
     });
     registerReadApi(app, this.store, () => this.config);
@@ -115,6 +118,7 @@ export class Collector implements Service<CollectorConfig> {
       deadLetterTopic: config.kafka.deadLetterTopic,
       fromBeginning: config.kafka.fromBeginning,
       writer: new StoreWriter(store, backoff, (n) => retried.inc(n)),
+      rules: recordRules(config.records),
       backoff,
       log: ctx.log,
       metrics: ctx.metrics,

@@ -1,54 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_HEADER, recordHeaders } from '../core/record-headers.ts';
-import { parseRecord, recordFromHeader } from './records.ts';
+import { RECORD_HEADER, recordHeaders } from '../core/record/headers.ts';
+import { collectorSchema } from './config.ts';
+import { kafkaRecord, recordFromHeader, recordRules } from './records.ts';
 
-const record = (doc: unknown) => Buffer.from(JSON.stringify(doc));
-
-describe('parseRecord', () => {
-  it('reads id, time and namespace from a sidecar record, nested or dotted', () => {
-    const nested = parseRecord(
-      record({
-        '@timestamp': '2026-11-23T03:12:00.123Z',
-        event: { id: 'abc-1' },
-        kubernetes: { namespace: 'shop' },
-      }),
-    );
-    expect(nested).toMatchObject({
-      ok: true,
-      record: { id: 'abc-1', time: Date.UTC(2026, 10, 23, 3, 12, 0, 123) },
-      namespace: 'shop',
-    });
-    expect(parseRecord(record({ '@timestamp': '2026-11-23T03:12:00Z', 'event.id': 'x' }))).toMatchObject({
-      ok: true,
-      namespace: undefined,
-    });
-  });
-
-  it('reads a time without a zone as UTC, as the stores do', () => {
-    expect(parseRecord(record({ '@timestamp': '2026-11-23T03:12:00.5', event: { id: 'a' } }))).toMatchObject({
-      record: { time: Date.UTC(2026, 10, 23, 3, 12, 0, 500) },
-    });
-  });
-
-  it('explains what makes a record unstorable', () => {
-    expect(parseRecord(Buffer.from('{"@timestamp":'))).toMatchObject({ ok: false, reason: /^not JSON/ });
-    expect(parseRecord(Buffer.from('[1]'))).toMatchObject({ ok: false, reason: 'not a JSON object' });
-    expect(parseRecord(record({ '@timestamp': '2026-11-23T03:12:00Z' }))).toMatchObject({
-      ok: false,
-      reason: /event.id/,
-    });
-    expect(parseRecord(record({ '@timestamp': 'yesterday', event: { id: 'a' } }))).toMatchObject({
-      ok: false,
-      reason: /@timestamp/,
-    });
-    expect(
-      parseRecord(record({ '@timestamp': '2026-11-23T03:12:00Z', event: { id: 'a/../b' } })),
-    ).toMatchObject({
-      ok: false,
-    });
-    expect(parseRecord(Buffer.from([0xff, 0xfe, 0x00]))).toMatchObject({ ok: false });
-  });
-});
+const RULES = recordRules(collectorSchema.parse({}).records);
+const NOW = Date.UTC(2026, 10, 23, 3, 0, 0);
+const HOUR = 3_600_000;
 
 describe('recordFromHeader', () => {
   const doc = Buffer.from('{"not":"parsed"}');
@@ -57,11 +14,15 @@ describe('recordFromHeader', () => {
   it('takes id and time from the header the sidecar writes, without parsing the document', () => {
     const headers = [...recordHeaders('AbC_12-x', 1_700_000_000_123)];
     expect(headers.map(([key]) => key.toString())).toEqual([RECORD_HEADER]);
-    expect(recordFromHeader(doc, headers[0]?.[1])).toEqual({ id: 'AbC_12-x', time: 1_700_000_000_123, doc });
+    expect(recordFromHeader(doc, headers[0]?.[1], NOW)).toEqual({
+      id: 'AbC_12-x',
+      time: 1_700_000_000_123,
+      doc,
+    });
   });
 
-  it('leaves records with a missing or malformed header to the parser', () => {
-    expect(recordFromHeader(doc, undefined)).toBeUndefined();
+  it('leaves records with a missing or malformed header, or a time past the latest allowed, to the parser', () => {
+    expect(recordFromHeader(doc, undefined, NOW)).toBeUndefined();
     for (const bad of [
       '',
       '1700000000123',
@@ -74,8 +35,38 @@ describe('recordFromHeader', () => {
       '1700000000123 a/../b',
       '1700000000123 caf\xe9',
       '9999999999999999 id',
+      `${NOW + 1} id`,
     ]) {
-      expect(recordFromHeader(doc, header(bad)), bad).toBeUndefined();
+      expect(recordFromHeader(doc, header(bad), NOW), bad).toBeUndefined();
     }
+  });
+});
+
+describe('kafkaRecord', () => {
+  const record = (time: string) =>
+    Buffer.from(JSON.stringify({ '@timestamp': time, message: 'm', event: { id: 'k1' } }));
+  const headerFor = (time: number) => [...recordHeaders('k1', time)][0]![1];
+
+  it('stores a record with a sane header time as it came', () => {
+    const doc = record(new Date(NOW + HOUR).toISOString());
+    expect(kafkaRecord(doc, headerFor(NOW + HOUR), RULES, NOW)).toEqual({ id: 'k1', time: NOW + HOUR, doc });
+  });
+
+  it('replaces a time more than the skew ahead by the receive time, in the header or in the document', () => {
+    const future = '2248-01-01T00:00:00.000Z';
+    for (const header of [headerFor(Date.parse(future)), undefined]) {
+      const read = kafkaRecord(record(future), header, RULES, NOW);
+      expect(read).toMatchObject({ id: 'k1', time: NOW });
+      expect(JSON.parse((read as { doc: Buffer }).doc.toString())).toEqual({
+        '@timestamp': new Date(NOW).toISOString(),
+        message: 'm',
+        event: { id: 'k1' },
+        lookout: { original_timestamp: future },
+      });
+    }
+  });
+
+  it('says why a record without a good header cannot be stored', () => {
+    expect(kafkaRecord(Buffer.from('{"not":"parsed"}'), undefined, RULES, NOW)).toMatch(/event.id/);
   });
 });

@@ -1,6 +1,7 @@
 import { HttpError } from '../core/auth.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
 import type { SearchQuery } from './query/types.ts';
-import type { ContextQuery, LogRecord, LogStore } from './store/store.ts';
+import type { ContextQuery, LogStore } from './store/store.ts';
 
 /**
  * The routes are registered once, before the server listens, while the store

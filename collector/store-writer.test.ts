@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LogRecord, LogStore, WriteOutcome } from './store/store.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
+import type { LogStore, WriteOutcome } from './store/store.ts';
 import { StoreWriter } from './store-writer.ts';
 
 const record = (id: string): LogRecord => ({ id, time: 0, doc: Buffer.from('{}') });

@@ -1,6 +1,7 @@
 import type { BackoffOptions } from '../core/backoff.ts';
 import { type Attempt, retryItems } from '../core/item-retry.ts';
-import type { LogRecord, LogStore } from './store/store.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
+import type { LogStore } from './store/store.ts';
 
 export interface Rejection {
   record: LogRecord;

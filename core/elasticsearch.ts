@@ -155,7 +155,9 @@ export function logIndexTemplate(
           host: { properties: { name: keyword } },
           service: { properties: { name: keyword } },
           event: { properties: { id: keyword } },
-          lookout: { properties: { truncated: { type: 'boolean' }, parse_error: keyword } },
+          lookout: {
+            properties: { truncated: { type: 'boolean' }, parse_error: keyword, original_timestamp: keyword },
+          },
         },
       },
     },
@@ -222,6 +224,8 @@ export interface BulkVerdicts {
   retry: BulkRefusal[];
   /** Refused for good (a mapping conflict). */
   rejected: BulkRefusal[];
+  /** Positions whose id was already stored (409): the cluster kept the stored document, not this one. */
+  existing: number[];
 }
 
 interface BulkItem {
@@ -262,7 +266,7 @@ export async function bulkCreate(
     },
     { signal },
   )) as { errors: boolean; items?: Record<string, BulkItem>[] };
-  const verdicts: BulkVerdicts = { retry: [], rejected: [] };
+  const verdicts: BulkVerdicts = { retry: [], rejected: [], existing: [] };
   if (!response.errors) return verdicts;
   for (let at = 0; at < docs.length; at++) {
     const outcome = Object.values(response.items?.[at] ?? {})[0];
@@ -270,6 +274,7 @@ export async function bulkCreate(
       verdicts.retry.push({ at, status: 500, reason: 'no answer for this item' });
       continue;
     }
+    if (outcome.status === 409) verdicts.existing.push(at);
     const verdict = bulkItemOutcome(outcome.status);
     if (verdict === 'ok') continue;
     const reason = `${outcome.error?.type ?? 'error'}: ${outcome.error?.reason ?? 'refused'}`;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { dedotLabelKey } from '../core/record/log-record.ts';
 import { setOwn } from './parse/object.ts';
 import type { SourceFields } from './types.ts';
 
@@ -222,7 +223,7 @@ export function sourceFields(config: EnrichConfig, info: ContainerInfo, host: st
   if (info.nodeName) kubernetes.node = { name: info.nodeName };
   const labelFields: Record<string, string> = {};
   for (const [key, value] of Object.entries(labels)) {
-    setOwn(labelFields, config.dedotLabels ? key.replaceAll('.', '_') : key, value);
+    setOwn(labelFields, config.dedotLabels ? dedotLabelKey(key) : key, value);
   }
   if (Object.keys(labelFields).length > 0) kubernetes.labels = labelFields;
   if (Object.keys(kubernetes).length > 0) setPath(out, ['kubernetes'], kubernetes);

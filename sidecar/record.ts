@@ -1,24 +1,9 @@
 import { hash } from 'node:crypto';
 import { ByteWriter } from '../core/bytes.ts';
+import { type LogRecord, OWNED_FIELDS } from '../core/record/log-record.ts';
 import { setOwn } from './parse/object.ts';
 import { toIso } from './parse/timestamp.ts';
 import type { FileIdentity, LogEvent, SourceFields } from './types.ts';
-
-/**
- * Top-level fields the sidecar sets. Parsed fields never overwrite them (nor
- * anything else the source fields hold): a parsed field with one of these
- * names, or a dotted name under one, is kept under `lookout.conflicts`.
- */
-export const OWNED_FIELDS = [
-  '@timestamp',
-  'message',
-  'log',
-  'kubernetes',
-  'host',
-  'service',
-  'event',
-  'lookout',
-];
 
 /** The fields only the record builder writes; source fields by these names are ignored. */
 const RECORD_FIELDS = new Set(['@timestamp', 'message', 'log', 'event', 'lookout']);
@@ -56,17 +41,9 @@ export interface RecordEntry {
 /** First line of a payload: what every event of the batch shares. */
 export type BatchHeader = SourceFields & { log: { file: { path: string } } };
 
-/** An entry as read back from the queue. */
-export interface QueuedEntry {
-  id: string;
-  time: number;
-  /** The record JSON as UTF-8. */
-  doc: Buffer;
-}
-
 export interface DecodedPayload {
   header: BatchHeader;
-  entries: QueuedEntry[];
+  entries: LogRecord[];
 }
 
 function json(value: unknown): string {
@@ -220,7 +197,7 @@ export function decodePayload(payload: Buffer): DecodedPayload {
   const headerEnd = payload.indexOf(NEWLINE);
   if (headerEnd < 0) throw new Error('payload has no header line');
   const header = JSON.parse(payload.toString('utf8', 0, headerEnd)) as BatchHeader;
-  const entries: QueuedEntry[] = [];
+  const entries: LogRecord[] = [];
   for (let start = headerEnd + 1; start < payload.length; ) {
     let end = payload.indexOf(NEWLINE, start);
     if (end < 0) end = payload.length;

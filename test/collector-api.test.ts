@@ -177,6 +177,8 @@ describe('collector API over the embedded store', () => {
     });
     expect(await posted.json()).toEqual({
       accepted: 1,
+      duplicates: 0,
+      empty: 0,
       errors: [{ line: 1, status: 400, reason: expect.stringMatching(/^not JSON/) }],
     });
     const all = (await get('/api/logs/search?from=now-1h&to=now%2B1m&q=secret')).body;

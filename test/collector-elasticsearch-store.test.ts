@@ -5,7 +5,8 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchQuery, TextQuery } from '../collector/query/types.ts';
 import { ElasticsearchStore } from '../collector/store/elasticsearch-store.ts';
-import type { LogRecord, WriteOutcome } from '../collector/store/store.ts';
+import type { WriteOutcome } from '../collector/store/store.ts';
+import type { LogRecord } from '../core/record/log-record.ts';
 import { infraAddress } from './infra/control.ts';
 import { describeLogStoreContract } from './support/log-store-contract.ts';
 
@@ -136,7 +137,7 @@ describe('ElasticsearchStore (real Elasticsearch)', () => {
       prettyPrinted,
       record({ time: MARCH_1 + 3000, offset: 20, id: 'x'.repeat(513) }),
     ]);
-    expect(outcomes[0]).toEqual({ result: 'ok' });
+    expect(outcomes[0]).toEqual({ result: 'ok', duplicate: true });
     expect(outcomes[1]).toMatchObject({ result: 'reject', status: 400 });
     expect((outcomes[1] as Extract<WriteOutcome, { result: 'reject' }>).reason).toMatch(/retries/);
     expect(outcomes[2]).toMatchObject({ result: 'reject', status: 400 });
@@ -217,7 +218,7 @@ describe('ElasticsearchStore (real Elasticsearch)', () => {
       });
       expect(await standIn().write(three)).toEqual([
         { result: 'retry', status: 429, reason: 'es_rejected_execution_exception: queue full' },
-        { result: 'ok' },
+        { result: 'ok', duplicate: true },
         { result: 'retry', status: 503, reason: 'unavailable_shards_exception: no primary' },
       ]);
       // An answer with fewer items than records sent: the ones without an answer are sent again.

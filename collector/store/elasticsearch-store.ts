@@ -10,6 +10,7 @@ import {
 } from '../../core/elasticsearch.ts';
 import type { ElasticsearchConnection } from '../../core/elasticsearch-config.ts';
 import type { Logger } from '../../core/log.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 import { emptyBuckets } from '../query/histogram.ts';
 import type { SearchQuery } from '../query/types.ts';
 import {
@@ -22,15 +23,7 @@ import {
   timeRange,
 } from './elasticsearch-query.ts';
 import { boundedDoc } from './hit-doc.ts';
-import type {
-  ContextQuery,
-  ContextResult,
-  LogHit,
-  LogRecord,
-  LogStore,
-  SearchResult,
-  WriteOutcome,
-} from './store.ts';
+import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from './store.ts';
 
 const DAY_MS = 86_400_000;
 /** What Elasticsearch counts exactly before it answers "at least 10,000". */
@@ -45,6 +38,7 @@ const MAX_WINDOW = 10_000;
  */
 const PATH_BUDGET = 3_000;
 const OK: WriteOutcome = { result: 'ok' };
+const DUPLICATE: WriteOutcome = { result: 'ok', duplicate: true };
 /** The fields that make one stream when a line has no file id: the lines one container wrote to one path. */
 const STREAM_FIELDS = [
   'kubernetes.namespace',
@@ -181,6 +175,7 @@ export class ElasticsearchStore implements LogStore {
       throw failure('bulk write', err, signal);
     }
     for (const i of chunk) outcomes[i] = OK;
+    for (const at of verdicts.existing) outcomes[chunk[at]!] = DUPLICATE;
     for (const { at, status, reason } of verdicts.retry)
       outcomes[chunk[at]!] = { result: 'retry', status, reason };
     for (const { at, status, reason } of verdicts.rejected)

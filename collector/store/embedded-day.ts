@@ -99,8 +99,8 @@ export class DayFile {
       row.offset,
       this.streamOf([row.namespace, row.pod, row.container, row.path, row.fileId]),
     );
-    // An id already stored is the same line written again: it stays stored once.
-    if (inserted.changes === 0) return { result: 'ok' };
+    // An id already stored is the same line written again: it stays stored once, as first written.
+    if (inserted.changes === 0) return { result: 'ok', duplicate: true };
     this.statement('INSERT INTO docs (line, doc) VALUES (?, ?)').run(line, row.doc);
     this.statement('INSERT INTO log_fts (rowid, body, keys) VALUES (?, ?, ?)').run(line, row.body, row.keys);
     return { result: 'ok' };

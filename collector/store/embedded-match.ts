@@ -1,5 +1,6 @@
+import { parseTimestamp } from '../../core/record/log-record.ts';
 import type { FieldFilter, SearchQuery, TextQuery } from '../query/types.ts';
-import { keywordText, parseTimestamp } from './embedded-record.ts';
+import { keywordText } from './embedded-record.ts';
 import { ALL_TOKEN, keywordToken, tokenize } from './embedded-tokens.ts';
 
 /**

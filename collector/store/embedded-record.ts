@@ -1,5 +1,5 @@
+import { type LogRecord, parseTimestamp } from '../../core/record/log-record.ts';
 import { ALL_TOKEN, keywordToken, tokenize } from './embedded-tokens.ts';
-import type { LogRecord } from './store.ts';
 
 /** The latest time the embedded store's line key can hold: 2^43 ms after the epoch, in 2248. */
 export const MAX_TIME = 2 ** 43 - 1;
@@ -138,45 +138,4 @@ class Leaves {
 /** The text a keyword filter value is compared with: numbers and booleans as JSON writes them. */
 export function keywordText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
-
-/**
- * `@timestamp` in epoch ms, as Elasticsearch's default date format reads it
- * (strict ISO 8601 date with optional time, or epoch milliseconds). A time
- * without a zone is UTC; digits past the millisecond are dropped.
- */
-export function parseTimestamp(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  // Epoch milliseconds as text; four digits alone are a year, as in Elasticsearch.
-  if (/^-?\d{5,16}$/.test(value)) return Number(value);
-  if (/^\d{4}$/.test(value)) return Date.UTC(Number(value), 0, 1);
-  const m = ISO_DATE.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as number[];
-  if (month! < 1 || month! > 12 || day! < 1 || hour! > 23 || minute! > 59 || second! > 59) return undefined;
-  const date = Date.UTC(
-    year!,
-    month! - 1,
-    day!,
-    hour!,
-    minute!,
-    second!,
-    Number(frac.padEnd(3, '0').slice(0, 3)),
-  );
-  // Date.UTC rolls 31 April over to 1 May; a real date reads back the same day.
-  if (new Date(date).getUTCDate() !== day) return undefined;
-  let shift = 0;
-  if (zone !== 'Z') {
-    const digits = zone.replace(':', '');
-    const hours = Number(digits.slice(1, 3));
-    const minutes = Number(digits.slice(3, 5) || '0');
-    if (hours > 23 || minutes > 59) return undefined;
-    shift = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
-  }
-  return date - shift;
 }

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../core/log.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
+import { parseTimestamp } from '../../core/record/log-record.ts';
 import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
 import type { SearchQuery } from '../query/types.ts';
 import { DayFile } from './embedded-day.ts';
 import { plan } from './embedded-match.ts';
-import { parseTimestamp } from './embedded-record.ts';
 import { EmbeddedStore } from './embedded-store.ts';
 import { tokenize } from './embedded-tokens.ts';
-import type { LogRecord } from './store.ts';
 
 describeLogStoreContract(
   'embedded',

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from '../../core/log.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 import { emptyBuckets } from '../query/histogram.ts';
 import type { SearchQuery, SortKey } from '../query/types.ts';
 import { DayFile, type Line, type StreamName } from './embedded-day.ts';
@@ -9,15 +10,7 @@ import { IdFilter } from './embedded-id-filter.ts';
 import { type Plan, plan } from './embedded-match.ts';
 import { MAX_TIME, toRow } from './embedded-record.ts';
 import { boundedDoc } from './hit-doc.ts';
-import type {
-  ContextQuery,
-  ContextResult,
-  LogHit,
-  LogRecord,
-  LogStore,
-  SearchResult,
-  WriteOutcome,
-} from './store.ts';
+import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from './store.ts';
 
 export interface EmbeddedStoreOptions {
   /** The folder of the day files; created when missing. */

@@ -1,21 +1,10 @@
+import type { LogRecord } from '../../core/record/log-record.ts';
 import type { SearchQuery, SortKey } from '../query/types.ts';
-
-/**
- * One log record as the sidecar writes it: the ECS document as JSON text, with
- * the fields every store needs read out once.
- */
-export interface LogRecord {
-  /** `event.id`: the Elasticsearch `_id` and the embedded store's primary key. */
-  id: string;
-  /** `@timestamp` in epoch ms: chooses the daily index (or day partition). */
-  time: number;
-  /** The whole document, UTF-8 JSON. */
-  doc: Buffer;
-}
 
 /** What a store made of one record of a write. */
 export type WriteOutcome =
-  | { result: 'ok' }
+  /** Stored; `duplicate` when the id was already stored, so this copy was not (whatever it held). */
+  | { result: 'ok'; duplicate?: true }
   /** The store is overloaded or failing (429/5xx): write it again later. */
   | { result: 'retry'; status: number; reason: string }
   /** The record itself is refused (a mapping conflict): dead-letter it, never retry. */
@@ -65,7 +54,8 @@ export interface LogStore {
   open(): Promise<void>;
   /**
    * Resolves once every `ok` record is durable (a later crash keeps it). A
-   * record whose id is already stored is `ok` and stays stored once.
+   * record whose id is already stored is `ok` with `duplicate` and stays
+   * stored once, as first written.
    * Outcomes are in the order of `records`. Throws when the store is unreachable.
    */
   write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]>;

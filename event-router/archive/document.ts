@@ -1,3 +1,4 @@
+import { dedotLabelKey } from '../../core/record/log-record.ts';
 import type { ObservedEvent } from '../event.ts';
 
 /**
@@ -51,7 +52,7 @@ export function eventDocument(event: ObservedEvent): EventDocument {
   const labels = Object.entries(event.labels);
   // Dotted keys would make `app` and `app.kubernetes.io/name` a string and an object at once; the sidecar dedots the same way.
   if (labels.length > 0) {
-    kubernetes.labels = Object.fromEntries(labels.map(([key, value]) => [key.replaceAll('.', '_'), value]));
+    kubernetes.labels = Object.fromEntries(labels.map(([key, value]) => [dedotLabelKey(key), value]));
   }
   if (event.owner) kubernetes.owner = { kind: event.owner.kind, name: event.owner.name };
   return {

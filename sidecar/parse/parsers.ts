@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { regex } from '../../core/config-types.ts';
-import { OWNED_FIELDS } from '../record.ts';
+import { OWNED_FIELDS } from '../../core/record/log-record.ts';
 import type { LogEvent } from '../types.ts';
 import { detectLevel, normalizeLevel } from './level.ts';
 import { parseLogfmt } from './logfmt.ts';

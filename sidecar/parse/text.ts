@@ -1,14 +1,4 @@
-/** The longest prefix of `text` that fits in `maxBytes` UTF-8 bytes, cut on a character boundary. */
-export function utf8Prefix(text: string, maxBytes: number): string {
-  if (maxBytes <= 0) return '';
-  // A UTF-16 unit never takes more than 3 UTF-8 bytes: most texts need no encoding to know they fit.
-  if (text.length * 3 <= maxBytes) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.toString('utf8', 0, end);
-}
+import { utf8Prefix } from '../../core/utf8.ts';
 
 /**
  * A message built from parts (CRI partial lines, multiline continuation lines)

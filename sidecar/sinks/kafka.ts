@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
 import { kafkaTlsOptions } from '../../core/kafka-config.ts';
-import { recordHeaders } from '../../core/record-headers.ts';
+import { recordHeaders } from '../../core/record/headers.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';

@@ -1,7 +1,7 @@
-import type { QueuedEntry } from '../record.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 
 /** One event as the queue holds it: its id, time, and the finished record JSON. */
-export type Entry = QueuedEntry;
+export type Entry = LogRecord;
 
 /** A queue payload decoded: the fields common to the file it came from, and its events. */
 export interface Batch {

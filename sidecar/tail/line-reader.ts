@@ -1,17 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
+import { utf8Boundary } from '../../core/utf8.ts';
 import type { RawLine } from '../types.ts';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-
-/** Largest length ≤ limit that does not split a UTF-8 sequence. */
-export function utf8Boundary(bytes: Buffer, limit: number): number {
-  if (limit >= bytes.length) return bytes.length;
-  let end = limit;
-  // Back off over continuation bytes (10xxxxxx) to the start of the cut character.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return end;
-}
 
 export interface LineReaderOptions {
   maxLineBytes: number;

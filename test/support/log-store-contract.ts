@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchQuery, SortKey, TextQuery } from '../../collector/query/types.ts';
-import type { LogHit, LogRecord, LogStore, SearchResult } from '../../collector/store/store.ts';
+import type { LogHit, LogStore, SearchResult } from '../../collector/store/store.ts';
+import type { LogRecord } from '../../core/record/log-record.ts';
 
 /**
  * The behaviour every LogStore shares, whatever engine is behind it. A store
@@ -215,16 +216,20 @@ export function describeLogStoreContract(
 
   describe(`${name}: log store contract`, () => {
     describe('writing', () => {
-      it('stores each record once, however often its id is written', () =>
+      it('stores each record once, however often its id is written, and says which writes were duplicates', () =>
         withStore(async ({ store, refresh }) => {
           const a = record({ id: 'w-a', time: T, message: 'first line', namespace: 'shop' });
           const b = record({ id: 'w-b', time: T + 1, message: 'second line', namespace: 'shop' });
+          const otherA = record({ id: 'w-a', time: T, message: 'other content', namespace: 'shop' });
           expect(await store.write([a, b, a])).toEqual([
             { result: 'ok' },
             { result: 'ok' },
-            { result: 'ok' },
+            { result: 'ok', duplicate: true },
           ]);
-          expect(await store.write([b])).toEqual([{ result: 'ok' }]);
+          expect(await store.write([b, otherA])).toEqual([
+            { result: 'ok', duplicate: true },
+            { result: 'ok', duplicate: true },
+          ]);
           await refresh();
           const result = await store.search(query());
           expect(result.hits.map((h) => h.id)).toEqual(['w-a', 'w-b']);
