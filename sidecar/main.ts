@@ -40,6 +40,7 @@ export class Sidecar implements Service<SidecarConfig> {
     this.ctx = ctx;
     this.registerQueueMetrics();
     ctx.http.readiness.add('sinks', () => this.running?.runners.some((r) => r.healthy) ?? false);
+    ctx.http.readiness.add('tailer', () => this.running?.tailer.healthy ?? false);
   }
 
   async start(): Promise<void> {
@@ -121,6 +122,7 @@ export class Sidecar implements Service<SidecarConfig> {
       scanIntervalMs: config.scanInterval,
       partialLineTimeoutMs: config.partialLineTimeout,
       releaseAfterMs: config.releaseAfter,
+      restartBackoff: backoff,
     });
     for (const runner of runners) runner.start();
     tailer.start();

@@ -118,6 +118,19 @@ describe('sidecar with bad input (real Elasticsearch)', () => {
     expect(docs[2]!.message).toBe('also fine');
   });
 
+  it('keeps a JSON line nested 100,000 deep as a flagged message, and the tailer keeps reading', async () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    for (const sub of ['plain', 'json'])
+      await writeFile(join(dir, sub, 'deep.log'), `${deep}\n{"msg":"after"}\n`);
+    for (const sub of ['plain', 'json']) {
+      const docs = await docsOf(`${sub}/deep.log`, (d) => d.length === 2, 'the deep line and the next');
+      expect(docs[0]!.message).toBe(deep);
+      expect(docs[0]!.lookout?.parse_error).toBe('json: nested deeper than 20 levels');
+    }
+    expect(await metricValue(address, 'lookout_sidecar_tailer_restarts_total')).toBe(0);
+    expect((await fetch(`${address}/readyz`)).status).toBe(200);
+  });
+
   it('keeps a Java stack trace in one event across reads', async () => {
     const frames = Array.from({ length: 400 }, (_, i) => `\tat com.shop.Cart.step${i}(Cart.java:${i + 1})`);
     const trace = [

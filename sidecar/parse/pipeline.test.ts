@@ -123,6 +123,39 @@ describe('file pipeline', () => {
     expect(text).toContain('lookout_sidecar_truncated_events_total 1');
   });
 
+  it('keeps a line nested 100,000 deep as a flagged plain message instead of throwing', () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    for (const parser of ['auto', 'json']) {
+      const p = pipeline({ container: { format: 'none' }, parser: { type: parser } });
+      const [doc] = records(p.push(lines([deep])[0]!));
+      expect(doc!.message).toBe(deep);
+      expect(doc!.lookout).toEqual({ parse_error: 'json: nested deeper than 20 levels' });
+      expect(p.counts.parseErrors).toBe(1);
+    }
+  });
+
+  it('keeps an event whose fields cannot be recorded as a flagged plain message', () => {
+    const p = pipeline({ container: { format: 'none' } });
+    const original = JSON.stringify;
+    // A failure no limit foresaw: whatever it is, the line is kept and reading goes on.
+    let failures = 0;
+    JSON.stringify = ((value: unknown, ...rest: []) => {
+      if (typeof value === 'object' && value !== null && 'boom' in value && failures++ === 0)
+        throw new RangeError('Maximum call stack size exceeded');
+      return original(value, ...rest);
+    }) as typeof JSON.stringify;
+    try {
+      const [doc] = records(p.push(lines(['{"boom":1}'])[0]!));
+      expect(doc).toMatchObject({
+        message: '{"boom":1}',
+        lookout: { parse_error: 'unprocessable: Maximum call stack size exceeded' },
+      });
+      expect(doc).not.toHaveProperty('boom');
+    } finally {
+      JSON.stringify = original;
+    }
+  });
+
   it('encodes its entries into one payload with the file header', () => {
     const p = pipeline({ container: { format: 'none' } });
     const entries = lines(['a', 'b']).flatMap((raw) => p.push(raw));

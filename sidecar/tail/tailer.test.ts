@@ -79,6 +79,7 @@ async function harness(
     scanIntervalMs: 50,
     partialLineTimeoutMs: 200,
     releaseAfterMs: 150,
+    restartBackoff: { initialMs: 20, maxMs: 100 },
     ...overrides,
   });
   tailer.start();
@@ -254,6 +255,54 @@ describe('tailer', () => {
     await until(() => h.lines.length === 2, 'new lines only');
     expect(h.texts().sort()).toEqual(['brand new', 'fresh']);
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('tailer when something fails', () => {
+  it('restarts from its checkpoints with backoff, reporting itself down meanwhile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    const metrics = new Metrics({ defaults: false });
+    const lines: RawLine[] = [];
+    let poisoned = true;
+    const h = await harness({
+      dir,
+      metrics,
+      pipelineFor: ({ identity }) => {
+        const inner = recordingPipeline(lines, identity);
+        return {
+          ...inner,
+          push(line) {
+            if (poisoned && line.text === 'poison') throw new RangeError('Maximum call stack size exceeded');
+            return inner.push(line);
+          },
+        };
+      },
+    });
+    await writeFile(
+      join(dir, 'app.log'),
+      `${numbered(1, 3)}poison
+${numbered(4, 5)}`,
+    );
+    await until(() => !h.tailer.healthy, 'the failure');
+    await until(() => lines.filter((l) => l.text === 'line 1').length >= 2, 'a restart reading again');
+    let text = await metrics.text();
+    expect(text).toContain('lookout_sidecar_tailer_up 0');
+    expect(text).toMatch(/lookout_sidecar_tailer_restarts_total [2-9]/);
+    expect(h.tailer.healthy).toBe(false);
+    poisoned = false;
+    await until(() => h.tailer.healthy && lines.at(-1)?.text === 'line 5', 'reading again');
+    expect(lines.slice(-6).map((l) => l.text)).toEqual([
+      'line 1',
+      'line 2',
+      'line 3',
+      'poison',
+      'line 4',
+      'line 5',
+    ]);
+    text = await metrics.text();
+    expect(text).toContain('lookout_sidecar_tailer_up 1');
+    await appendFile(join(dir, 'app.log'), numbered(6, 6));
+    await until(() => lines.at(-1)?.text === 'line 6', 'new lines after the restart');
   });
 });
 

@@ -1,5 +1,6 @@
 import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, matchesGlob } from 'node:path';
+import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { RecordEntry } from '../record.ts';
@@ -60,6 +61,8 @@ export interface TailerOptions {
   partialLineTimeoutMs: number;
   /** A rotated-away or deleted file is released after it has been idle at its end this long. */
   releaseAfterMs: number;
+  /** Waits between restarts of reading after a failure. */
+  restartBackoff: BackoffOptions;
   now?: () => number;
 }
 
@@ -112,6 +115,8 @@ export class Tailer {
   private lastScan = 0;
   private readonly abort = new AbortController();
   private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint | undefined }[] = [];
+  /** Failures since reading last completed a pass; reading is down while this is not 0. */
+  private failures = 0;
   private readonly m;
 
   constructor(opts: TailerOptions) {
@@ -129,14 +134,26 @@ export class Tailer {
       rotations: metrics.counter('sidecar_rotations_total', 'Rotations seen', ['kind']),
       fileErrors: metrics.counter('sidecar_file_errors_total', 'Files that could not be read', ['code']),
       files: metrics.gauge('sidecar_files_open', 'Files being followed'),
+      up: metrics.gauge(
+        'sidecar_tailer_up',
+        '1 while files are being read, 0 while reading waits to restart',
+      ),
+      restarts: metrics.counter(
+        'sidecar_tailer_restarts_total',
+        'Times reading failed and was started again',
+      ),
     };
+    this.m.up.set(1);
+  }
+
+  /** False from a failure until reading has completed a pass again. */
+  get healthy(): boolean {
+    return this.failures === 0;
   }
 
   start(): void {
     this.running = true;
-    this.loop = this.run().catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.opts.log.fatal({ err }, 'tailer stopped unexpectedly');
-    });
+    this.loop = this.supervise();
   }
 
   /** Stops reading, lands what was read, writes checkpoints and closes the files. */
@@ -151,21 +168,75 @@ export class Tailer {
     this.files.clear();
   }
 
+  /**
+   * Nothing stops reading for good: after any failure the files are opened
+   * again from their checkpoints (what was in flight is read again, with the
+   * same event ids) after a backoff, and reading counts as down meanwhile.
+   */
+  private async supervise(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.run();
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (!this.running) {
+          this.opts.log.error(
+            { err },
+            'tailer failed while stopping; what was in flight is read again at the next start',
+          );
+          return;
+        }
+        const delayMs = backoffDelay(this.failures++, this.opts.restartBackoff);
+        this.m.up.set(0);
+        this.m.restarts.inc();
+        this.opts.log.error(
+          { err, restartInMs: delayMs },
+          'tailer stopped unexpectedly; restarting from the checkpoints',
+        );
+        await this.reset();
+        await this.idle(delayMs);
+      }
+    }
+  }
+
   private async run(): Promise<void> {
     await this.recoverRotated();
     while (this.running) {
       const now = this.now();
       if (this.scanRequested || now - this.lastScan >= this.opts.scanIntervalMs) await this.scan(now);
       const read = await this.pass();
-      if (!read && this.running) await this.idle();
+      if (this.failures > 0) {
+        this.failures = 0;
+        this.m.up.set(1);
+        this.opts.log.info('tailer reading again');
+      }
+      if (!read && this.running) await this.idle(Math.min(IDLE_WAIT_MS, this.opts.scanIntervalMs));
     }
     // Land whatever the last pass read so its checkpoints can move.
     await this.pass(false);
   }
 
-  private idle(): Promise<void> {
+  /** Forgets every open file after a failure; the checkpoints say where to resume. */
+  private async reset(): Promise<void> {
+    // Appends that became durable still move their checkpoints, in order, up to the first that failed.
+    for (const { durable, checkpoint } of this.landing.splice(0)) {
+      try {
+        await durable;
+      } catch {
+        break;
+      }
+      if (checkpoint) this.opts.checkpoints.set(checkpoint.key, checkpoint.value);
+    }
+    await this.opts.checkpoints.flush().catch(() => {});
+    for (const file of this.files.values()) await file.fd.close().catch(() => {});
+    this.files.clear();
+    this.scanRequested = true;
+  }
+
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.min(IDLE_WAIT_MS, this.opts.scanIntervalMs));
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
