@@ -31,6 +31,7 @@ function event(message: string, extra: Partial<LogEvent> = {}): LogEvent {
     end: 4096 + Buffer.byteLength(message) + 1,
     truncated: false,
     readAt: READ_AT,
+    receivedAt: READ_AT,
     ...extra,
   };
 }

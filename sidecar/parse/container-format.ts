@@ -31,6 +31,7 @@ export function newEvent(
     end: raw.end,
     truncated: raw.truncated,
     readAt: raw.readAt,
+    receivedAt: raw.receivedAt,
     time,
     level: undefined,
     stream,

@@ -10,7 +10,15 @@ function events(lines: string[], stream?: string, start = 0): LogEvent[] {
   let offset = start;
   return lines.map((message) => {
     const end = offset + Buffer.byteLength(message) + 1;
-    const event: LogEvent = { message, offset, end, truncated: false, readAt: READ_AT, stream };
+    const event: LogEvent = {
+      message,
+      offset,
+      end,
+      truncated: false,
+      readAt: READ_AT,
+      receivedAt: READ_AT,
+      stream,
+    };
     offset = end;
     return event;
   });
@@ -179,7 +187,7 @@ describe('limits, timeout and pending offset', () => {
     const j = joiner({ preset: 'java', timeout: '2s' });
     const [first, second] = events(['ERROR x', '\tat A.b(A.java:1)']);
     j.push(first!);
-    j.push({ ...second!, readAt: READ_AT + 1000 });
+    j.push({ ...second!, receivedAt: READ_AT + 1000 });
     expect(j.flush(READ_AT + 2999)).toEqual([]);
     expect(j.pendingOffset()).toBe(0);
     expect(j.flush(READ_AT + 3000)).toMatchObject([{ message: 'ERROR x\n\tat A.b(A.java:1)' }]);

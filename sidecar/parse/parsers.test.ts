@@ -8,7 +8,14 @@ const READ_AT = Date.parse('2024-06-15T12:00:00Z');
 
 function parse(message: string, parsers: unknown = undefined, timestamp: unknown = {}): LogEvent {
   const parser = new EventParser(parsersSchema.parse(parsers), timestampSchema.parse(timestamp));
-  const event: LogEvent = { message, offset: 0, end: message.length + 1, truncated: false, readAt: READ_AT };
+  const event: LogEvent = {
+    message,
+    offset: 0,
+    end: message.length + 1,
+    truncated: false,
+    readAt: READ_AT,
+    receivedAt: READ_AT,
+  };
   parser.apply(event);
   return event;
 }

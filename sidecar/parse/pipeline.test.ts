@@ -15,7 +15,7 @@ function lines(texts: string[]): RawLine[] {
   let offset = 0;
   return texts.map((text) => {
     const end = offset + Buffer.byteLength(text) + 1;
-    const raw = { text, offset, end, truncated: false, readAt: READ_AT };
+    const raw = { text, offset, end, truncated: false, readAt: READ_AT, receivedAt: READ_AT };
     offset = end;
     return raw;
   });
