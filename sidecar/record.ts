@@ -136,7 +136,8 @@ export class RecordBuilder {
     this.idPrefix = eventIdPrefix(sourceId, identity);
     const sourceJson = json(shared);
     this.sourceJson = sourceJson.length > 2 ? `,${sourceJson.slice(1, -1)}` : '';
-    this.fileJson = `"file":{"path":${json(path)}}`;
+    // log.file.id: the file's identity, the same across renames and restarts; context follows it, not the path.
+    this.fileJson = `"file":{"path":${json(path)},"id":"${this.idPrefix}"}`;
     this.owned = new Set([...OWNED_FIELDS, ...ELASTICSEARCH_METADATA, ...Object.keys(shared)]);
   }
 

@@ -9,7 +9,7 @@ import { metricValue } from './support/sidecar-run.ts';
 
 interface Doc {
   message: string;
-  log: { level?: string; file: { path: string }; offset: number };
+  log: { level?: string; file: { path: string; id: string }; offset: number };
   lookout?: { truncated?: boolean; parse_error?: string };
   msg?: string;
 }
@@ -170,6 +170,7 @@ describe('sidecar with bad input (real Elasticsearch)', () => {
     await rm(join(dir, 'plain', 'gone.log'));
     const docs = await docsOf('plain/gone.log', (d) => d.length >= 30_000, 'every line');
     expect(new Set(docs.map((d) => d.message)).size).toBe(30_000);
+    expect([...new Set(docs.map((d) => d.log.file.id))]).toEqual([expect.stringMatching(/^[\w-]{20}$/)]);
   });
 
   it('keeps running after all of it', async () => {
