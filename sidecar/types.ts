@@ -38,6 +38,8 @@ export interface LogEvent {
   receivedAt: number;
   /** Event time in epoch ms, when the line carried one. */
   time?: number;
+  /** The time the line carried when it was too far in the future to be the event time. */
+  futureTime?: number;
   level?: string;
   /** stdout/stderr, from container log formats. */
   stream?: string;

@@ -10,7 +10,8 @@ import { metricValue } from './support/sidecar-run.ts';
 interface Doc {
   message: string;
   log: { level?: string; file: { path: string; id: string }; offset: number };
-  lookout?: { truncated?: boolean; parse_error?: string };
+  '@timestamp': string;
+  lookout?: { truncated?: boolean; parse_error?: string; original_timestamp?: string };
   msg?: string;
 }
 
@@ -129,6 +130,13 @@ describe('sidecar with bad input (real Elasticsearch)', () => {
     }
     expect(await metricValue(address, 'lookout_sidecar_tailer_restarts_total')).toBe(0);
     expect((await fetch(`${address}/readyz`)).status).toBe(200);
+  });
+
+  it('stamps a line dated centuries ahead with its read time, keeping the date it carried', async () => {
+    await writeFile(join(dir, 'plain', 'future.log'), '2248-01-01 00:00:00.000 ERROR from a wrong clock\n');
+    const [doc] = await docsOf('plain/future.log', (d) => d.length === 1, 'the line from the future');
+    expect(doc!.lookout?.original_timestamp).toBe('2248-01-01T00:00:00.000Z');
+    expect(Math.abs(Date.parse(doc!['@timestamp']) - Date.now())).toBeLessThan(10 * 60_000);
   });
 
   it('keeps a Java stack trace in one event across reads', async () => {

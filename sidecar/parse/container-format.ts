@@ -33,6 +33,7 @@ export function newEvent(
     readAt: raw.readAt,
     receivedAt: raw.receivedAt,
     time,
+    futureTime: undefined,
     level: undefined,
     stream,
     fields: undefined,

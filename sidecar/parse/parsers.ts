@@ -199,11 +199,13 @@ export class EventParser {
   private readonly parsers: Parser[];
   private readonly time: TimestampParser;
   private readonly timeFromLine: boolean;
+  private readonly maxFutureSkew: number;
 
   constructor(parsers: readonly ParserConfig[], timestamp: TimestampConfig) {
     this.parsers = parsers.map(compile);
     this.time = new TimestampParser(timestamp);
     this.timeFromLine = timestamp.fromLine;
+    this.maxFutureSkew = timestamp.maxFutureSkew;
   }
 
   apply(event: LogEvent): void {
@@ -244,6 +246,11 @@ export class EventParser {
     const plain = !parser?.structured || fields === null;
     if (plain && Number.isNaN(time) && this.timeFromLine) time = this.time.leading(text, event.readAt);
     if (!Number.isNaN(time)) event.time = time;
+    // The read time is the one the tailer saved, so a replay decides the same way.
+    if (event.time !== undefined && event.time - event.readAt > this.maxFutureSkew) {
+      event.futureTime = event.time;
+      event.time = undefined;
+    }
     if (plain && level === undefined) level = detectLevel(text);
     if (level !== undefined) event.level = level;
   }

@@ -156,6 +156,28 @@ describe('file pipeline', () => {
     }
   });
 
+  it('replaces a time further ahead than the skew by the read time and keeps the original', () => {
+    const p = pipeline({ container: { format: 'none' } });
+    const texts = [
+      '2248-06-15 12:00:00.000 ERROR from a wrong clock',
+      '{"time":"2024-06-15T13:00:01Z","msg":"an hour and a second ahead"}',
+      '2024-06-15 12:59:59.000 INFO within the hour',
+    ];
+    const docs = records(lines(texts).flatMap((raw) => p.push(raw))) as unknown as {
+      '@timestamp': string;
+      lookout?: unknown;
+    }[];
+    expect(docs.map((d) => [d['@timestamp'], d.lookout])).toEqual([
+      ['2024-06-15T12:00:00.000Z', { original_timestamp: '2248-06-15T12:00:00.000Z' }],
+      ['2024-06-15T12:00:00.000Z', { original_timestamp: '2024-06-15T13:00:01.000Z' }],
+      ['2024-06-15T12:59:59.000Z', undefined],
+    ]);
+    const lenient = pipeline({ container: { format: 'none' }, timestamp: { maxFutureSkew: '100000d' } });
+    expect(records(lenient.push(lines(texts)[0]!))[0]).toMatchObject({
+      '@timestamp': '2248-06-15T12:00:00.000Z',
+    });
+  });
+
   it('encodes its entries into one payload with the file header', () => {
     const p = pipeline({ container: { format: 'none' } });
     const entries = lines(['a', 'b']).flatMap((raw) => p.push(raw));

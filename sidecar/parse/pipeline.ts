@@ -138,6 +138,7 @@ export class FilePipeline {
         // No line may stop the file: whatever failed, the line is kept as it was read, flagged.
         event.message = raw;
         event.fields = undefined;
+        event.time = event.futureTime = undefined;
         event.parseError = `unprocessable: ${(err as Error).message}`;
         entry = this.record.build(event);
       }
