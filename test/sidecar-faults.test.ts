@@ -82,7 +82,9 @@ describe('sidecar when a destination fails (real Kafka and Elasticsearch)', () =
     await expectAllDelivered(s, 180_000);
     expect(await s.sidecar.stop()).toBe(0);
   }, 300_000);
+});
 
+describe('sidecar killed while reading (real Kafka)', () => {
   it('replays lines without a time of their own as identical records after kill -9', async () => {
     const s = await started('replay', { sinks: ['kafka'] });
     const total = 300_000;
