@@ -1,8 +1,9 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withServerDown } from './infra/control.ts';
 import { kafkaValues } from './support/log-stores.ts';
-import type { LookoutProcess } from './support/lookout-process.ts';
+import { eventually, type LookoutProcess } from './support/lookout-process.ts';
 import { gapsAndRepeats } from './support/numbered-writer.ts';
 import {
   expectAllDelivered,
@@ -82,6 +83,30 @@ describe('sidecar when a destination fails (real Kafka and Elasticsearch)', () =
     await expectAllDelivered(s, 180_000);
     expect(await s.sidecar.stop()).toBe(0);
   }, 300_000);
+});
+
+describe('sidecar when reading itself fails (real Elasticsearch)', () => {
+  it('restarts reading with backoff, not ready meanwhile, and loses nothing', async () => {
+    const s = await started('tailfail', { sinks: ['elasticsearch'] });
+    await s.writer.write(100);
+    await numbersInElasticsearch(s, s.writer.written);
+    // A directory where the checkpoints' temporary file goes: saving them fails, even for root.
+    const blocker = join(s.dir, 'data', 'sidecar', 'checkpoints.json.tmp');
+    await mkdir(blocker);
+    await s.writer.write(100);
+    const readiness = () => fetch(`${s.address}/readyz`).then((r) => r.status);
+    await eventually(readiness, (status) => status === 503, 'not ready while reading is down', 30_000);
+    expect(await metricValue(s.address, 'lookout_sidecar_tailer_up')).toBe(0);
+    expect(await metricValue(s.address, 'lookout_sidecar_tailer_restarts_total')).toBeGreaterThan(0);
+    expect(s.sidecar.output.join('')).toContain(
+      'tailer stopped unexpectedly; restarting from the checkpoints',
+    );
+    await rmdir(blocker);
+    await eventually(readiness, (status) => status === 200, 'ready again', 30_000);
+    await s.writer.write(100);
+    await expectAllDelivered(s, 60_000);
+    expect(await s.sidecar.stop()).toBe(0);
+  }, 180_000);
 });
 
 describe('sidecar killed while reading (real Kafka)', () => {
