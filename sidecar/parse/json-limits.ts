@@ -13,6 +13,13 @@ export interface JsonLimits {
   maxFields: number;
 }
 
+/** How often `char` occurs in `text`, counting no further than one past `limit`. */
+function occurrences(text: string, char: string, limit: number): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at >= 0 && count <= limit; at = text.indexOf(char, at + 1)) count++;
+  return count;
+}
+
 /** Index of the quote closing the string that opens at `start`, or the text's length when it never closes. */
 function stringEnd(text: string, start: number): number {
   let at = start;
@@ -35,6 +42,11 @@ function stringEnd(text: string, start: number): number {
  * JSON fails in JSON.parse afterwards.
  */
 export function jsonBeyondLimits(text: string, limits: JsonLimits): string | undefined {
+  // Most lines have too few brackets and colons to be beyond, even counting those in strings:
+  // indexOf finds that in a third of the time the exact scan takes.
+  const opens = occurrences(text, '{', limits.maxDepth) + occurrences(text, '[', limits.maxDepth);
+  if (opens <= limits.maxDepth && occurrences(text, ':', limits.maxFields) <= limits.maxFields)
+    return undefined;
   let depth = 0;
   let fields = 0;
   for (let i = 0; i < text.length; i++) {
