@@ -193,6 +193,7 @@ export async function writeRecordSet(
         end,
         truncated: false,
         readAt: time,
+        receivedAt: time,
       });
       stream.offset = end;
       words.forEach(([, needle], i) => {

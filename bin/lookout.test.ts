@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,11 +14,11 @@ interface Run {
   stderr: string[];
 }
 
-function start(args: string[]): Run {
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   // ES_PASSWORD: the sidecar example takes it from the environment with no default.
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ES_PASSWORD: 'example' },
+    env: { ...process.env, ES_PASSWORD: 'example', ...env },
   });
   const run: Run = { child, stdout: [], stderr: [] };
   child.stdout?.on('data', (d: Buffer) => run.stdout.push(String(d)));
@@ -164,5 +165,44 @@ describe('lookout CLI', () => {
     run.child.kill('SIGTERM');
     expect(await finish(run)).toBe(0);
     expect(run.stdout.join('')).toContain('"msg":"stopped"');
+  });
+
+  it('all-in-one: outside Kubernetes, records carry no Kubernetes fields and are named after their file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-all-'));
+    await mkdir(join(dir, 'logs'));
+    await writeFile(join(dir, 'logs', 'checkout.log'), 'INFO order placed\n');
+    // The example's sidecar sends to the API's own address, so the port must be known before the start.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const run = start(['all', '--config', join(import.meta.dirname, '..', 'examples', 'all-in-one.yaml')], {
+      LOOKOUT_LISTEN: `127.0.0.1:${port}`,
+      LOOKOUT_DATA_DIR: join(dir, 'data'),
+      LOOKOUT_LOGS: join(dir, 'logs', '*.log'),
+      // What another container runtime sets: not a Kubernetes container name.
+      CONTAINER_NAME: 'uid-dvfnqz-dfmwrp-tbdbcs',
+      POD_NAME: '',
+      POD_UID: '',
+      POD_NAMESPACE: '',
+    });
+    running.push(run);
+    await waitFor(run, 'API and console at', 20_000);
+    let doc: Record<string, unknown> | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!doc && Date.now() < deadline) {
+      const answer = (await (await fetch(`http://127.0.0.1:${port}/api/logs/search?q=placed`)).json()) as {
+        hits?: { doc: Record<string, unknown> }[];
+      };
+      doc = answer.hits?.[0]?.doc;
+      if (!doc) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(doc).toMatchObject({
+      message: 'INFO order placed',
+      service: { name: 'checkout' },
+    });
+    expect(doc).not.toHaveProperty('kubernetes');
   });
 });

@@ -11,6 +11,7 @@ import {
   readLabels,
   sidecarSourceFields,
   unquoteGo,
+  withFileService,
 } from './enrich.ts';
 
 const ID = `${'a'.repeat(38)}0123456789abcdef0123456789`;
@@ -89,6 +90,26 @@ describe('sidecar mode', () => {
       },
       host: { name: 'node-1' },
       service: { name: 'checkout-api' },
+    });
+  });
+
+  it('fills no Kubernetes field outside Kubernetes, whatever else the environment holds', async () => {
+    // Other container runtimes set CONTAINER_NAME too, to a name of their own.
+    const env = { CONTAINER_NAME: 'uid-dvfnqz-dfmwrp', NODE_NAME: 'n', HOSTNAME: 'vm' };
+    const fields = await sidecarSourceFields(enrichSchema.parse({}), env, 'vm-1');
+    expect(fields).toEqual({ host: { name: 'vm-1' } });
+    expect(withFileService(fields, '/var/log/app/checkout.2026-11-23.log.1')).toEqual({
+      host: { name: 'vm-1' },
+      service: { name: 'checkout' },
+    });
+    const named = enrichSchema.parse({ serviceName: 'shop', fields: { 'service.version': '1.2' } });
+    const configured = await sidecarSourceFields(named, env, 'vm-1');
+    expect(withFileService(configured, '/var/log/app/checkout.log')).toEqual({
+      host: { name: 'vm-1' },
+      service: { name: 'shop', version: '1.2' },
+    });
+    expect(withFileService({ service: { version: '1.2' } }, '/var/log/syslog')).toEqual({
+      service: { version: '1.2', name: 'syslog' },
     });
   });
 

@@ -27,7 +27,7 @@ export const enrichSchema = z.strictObject({
   labelsFile: z.string().min(1).default('/etc/podinfo/labels'),
   /** host.name; default the node name, else this machine's host name. */
   hostName: z.string().min(1).optional(),
-  /** service.name; default the first of `serviceLabels` the pod has, else the container name. */
+  /** service.name; default the first of `serviceLabels` the pod has, else the container name, else the file's name up to its first dot. */
   serviceName: z.string().min(1).optional(),
   serviceLabels: z.array(z.string().min(1)).default(['app.kubernetes.io/name', 'app']),
   /**
@@ -235,21 +235,39 @@ export function sourceFields(config: EnrichConfig, info: ContainerInfo, host: st
   return out;
 }
 
-/** Sidecar mode: one set of fields for every file, from the Downward API's environment and labels file. */
+/**
+ * Sidecar mode: one set of fields for every file, from the Downward API's
+ * environment and labels file. Only a pod's name, uid or namespace says the
+ * sidecar runs in Kubernetes: other container runtimes set CONTAINER_NAME or
+ * NODE_NAME to names of their own, which are no Kubernetes fields.
+ */
 export async function sidecarSourceFields(
   config: EnrichConfig,
   env: NodeJS.ProcessEnv = process.env,
   host: string = hostname(),
 ): Promise<SourceFields> {
-  const info: ContainerInfo = {
-    namespace: env[config.env.namespace],
-    podName: env[config.env.podName],
-    podUid: env[config.env.podUid],
-    containerName: env[config.env.containerName],
-    nodeName: env[config.env.nodeName],
-    labels: await readLabels(config.labelsFile),
-  };
+  const names = config.env;
+  const inKubernetes = Boolean(env[names.podName] || env[names.podUid] || env[names.namespace]);
+  const info: ContainerInfo = inKubernetes
+    ? {
+        namespace: env[names.namespace],
+        podName: env[names.podName],
+        podUid: env[names.podUid],
+        containerName: env[names.containerName],
+        nodeName: env[names.nodeName],
+        labels: await readLabels(config.labelsFile),
+      }
+    : {};
   return sourceFields(config, info, host);
+}
+
+/** The fields with service.name from the file's name (`checkout.2026-11-23.log` → `checkout`) when nothing else named the service. */
+export function withFileService(fields: SourceFields, path: string): SourceFields {
+  const service = fields.service as SourceFields | undefined;
+  if (service?.name) return fields;
+  const file = basename(path);
+  const name = file.slice(0, file.indexOf('.') > 0 ? file.indexOf('.') : file.length);
+  return { ...fields, service: { ...service, name } };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ComponentContext } from '../core/component.ts';
 import type { Service } from '../core/lifecycle.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import type { SidecarConfig } from './config.ts';
-import { nodeSourceFields, sidecarSourceFields } from './enrich.ts';
+import { nodeSourceFields, sidecarSourceFields, withFileService } from './enrich.ts';
 import { compilePipeline, FilePipeline } from './parse/pipeline.ts';
 import { openDiskQueue } from './queue/disk-queue.ts';
 import { MemoryQueue } from './queue/memory-queue.ts';
@@ -40,6 +40,7 @@ export class Sidecar implements Service<SidecarConfig> {
     this.ctx = ctx;
     this.registerQueueMetrics();
     ctx.http.readiness.add('sinks', () => this.running?.runners.some((r) => r.healthy) ?? false);
+    ctx.http.readiness.add('tailer', () => this.running?.tailer.healthy ?? false);
   }
 
   async start(): Promise<void> {
@@ -110,7 +111,7 @@ export class Sidecar implements Service<SidecarConfig> {
       checkpoints,
       pipelineFor: ({ path, identity, input }) =>
         new FilePipeline(compiled[input]!, {
-          source: podFields ?? this.nodeFields(config, path),
+          source: podFields ? withFileService(podFields, path) : this.nodeFields(config, path),
           identity,
           path,
         }),
@@ -121,6 +122,7 @@ export class Sidecar implements Service<SidecarConfig> {
       scanIntervalMs: config.scanInterval,
       partialLineTimeoutMs: config.partialLineTimeout,
       releaseAfterMs: config.releaseAfter,
+      restartBackoff: backoff,
     });
     for (const runner of runners) runner.start();
     tailer.start();

@@ -31,6 +31,7 @@ function event(message: string, extra: Partial<LogEvent> = {}): LogEvent {
     end: 4096 + Buffer.byteLength(message) + 1,
     truncated: false,
     readAt: READ_AT,
+    receivedAt: READ_AT,
     ...extra,
   };
 }
@@ -48,7 +49,7 @@ describe('record', () => {
     expect(record).toEqual({
       '@timestamp': '2024-01-02T03:04:05.123Z',
       message: 'hello',
-      log: { level: 'info', file: { path: PATH }, offset: 4096 },
+      log: { level: 'info', file: { path: PATH, id: entry.id.slice(0, 20) }, offset: 4096 },
       ...SOURCE,
       event: { id: entry.id },
     });
@@ -59,7 +60,23 @@ describe('record', () => {
     const { entry, record } = build(event('x', { stream: 'stderr' }));
     expect(record['@timestamp']).toBe('2024-06-15T12:00:00.250Z');
     expect(entry.time).toBe(READ_AT);
-    expect(record.log).toEqual({ iostream: 'stderr', file: { path: PATH }, offset: 4096 });
+    expect(record.log).toEqual({
+      iostream: 'stderr',
+      file: { path: PATH, id: entry.id.slice(0, 20) },
+      offset: 4096,
+    });
+  });
+
+  it("carries the file's identity in log.file.id, the same whatever the file's name", () => {
+    const fileId = (identity: FileIdentity, path: string) =>
+      (
+        JSON.parse(new RecordBuilder(SOURCE, identity, path).build(event('x')).json) as {
+          log: { file: { id: string } };
+        }
+      ).log.file.id;
+    expect(fileId(IDENTITY, PATH)).toBe(fileId(IDENTITY, `${PATH}.1`));
+    expect(fileId(IDENTITY, PATH)).not.toBe(fileId({ ...IDENTITY, generation: 1 }, PATH));
+    expect(fileId(IDENTITY, PATH)).not.toBe(fileId({ ...IDENTITY, ino: 1 }, PATH));
   });
 
   it('flags truncated and unparsed events', () => {

@@ -46,6 +46,11 @@ export interface DecodedPayload {
   entries: LogRecord[];
 }
 
+/** ISO 8601 where a date can hold the time (±273,790 years), else the number of milliseconds. */
+function isoOrNumber(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? toIso(ms) : String(ms);
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value);
 }
@@ -113,7 +118,8 @@ export class RecordBuilder {
     this.idPrefix = eventIdPrefix(sourceId, identity);
     const sourceJson = json(shared);
     this.sourceJson = sourceJson.length > 2 ? `,${sourceJson.slice(1, -1)}` : '';
-    this.fileJson = `"file":{"path":${json(path)}}`;
+    // log.file.id: the file's identity, the same across renames and restarts; context follows it, not the path.
+    this.fileJson = `"file":{"path":${json(path)},"id":"${this.idPrefix}"}`;
     this.owned = new Set([...OWNED_FIELDS, ...ELASTICSEARCH_METADATA, ...Object.keys(shared)]);
   }
 
@@ -135,10 +141,11 @@ export class RecordBuilder {
       const own = json(conflicts ? this.without(event.fields, conflicts) : event.fields);
       if (own.length > 2) fields = `,${own.slice(1, -1)}`;
     }
-    if (event.truncated || event.parseError !== undefined || conflicts) {
+    if (event.truncated || event.parseError !== undefined || conflicts || event.futureTime !== undefined) {
       const flags: SourceFields = {};
       if (event.truncated) flags.truncated = true;
       if (event.parseError !== undefined) flags.parse_error = event.parseError;
+      if (event.futureTime !== undefined) flags.original_timestamp = isoOrNumber(event.futureTime);
       if (conflicts) flags.conflicts = conflicts;
       record += `,"lookout":${json(flags)}`;
     }

@@ -17,8 +17,13 @@ export interface RawLine {
   end: number;
   /** The line was longer than the limit and was cut on a UTF-8 boundary. */
   truncated: boolean;
-  /** Wall-clock ms when the line was read; the event time when the line has none. */
+  /**
+   * The event time when the line has none: when it was read, as the tailer
+   * saved it, so that a line read again after a crash gets the same time.
+   */
   readAt: number;
+  /** Wall-clock ms when the line arrived: the joiners' timeouts count from here. */
+  receivedAt: number;
 }
 
 /** One log event on its way through the pipeline (a line, or several joined by multiline/partials). */
@@ -30,8 +35,11 @@ export interface LogEvent {
   end: number;
   truncated: boolean;
   readAt: number;
+  receivedAt: number;
   /** Event time in epoch ms, when the line carried one. */
   time?: number;
+  /** The time the line carried when it was too far in the future to be the event time. */
+  futureTime?: number;
   level?: string;
   /** stdout/stderr, from container log formats. */
   stream?: string;

@@ -9,8 +9,9 @@ import { metricValue } from './support/sidecar-run.ts';
 
 interface Doc {
   message: string;
-  log: { level?: string; file: { path: string }; offset: number };
-  lookout?: { truncated?: boolean; parse_error?: string };
+  log: { level?: string; file: { path: string; id: string }; offset: number };
+  '@timestamp': string;
+  lookout?: { truncated?: boolean; parse_error?: string; original_timestamp?: string };
   msg?: string;
 }
 
@@ -118,6 +119,26 @@ describe('sidecar with bad input (real Elasticsearch)', () => {
     expect(docs[2]!.message).toBe('also fine');
   });
 
+  it('keeps a JSON line nested 100,000 deep as a flagged message, and the tailer keeps reading', async () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    for (const sub of ['plain', 'json'])
+      await writeFile(join(dir, sub, 'deep.log'), `${deep}\n{"msg":"after"}\n`);
+    for (const sub of ['plain', 'json']) {
+      const docs = await docsOf(`${sub}/deep.log`, (d) => d.length === 2, 'the deep line and the next');
+      expect(docs[0]!.message).toBe(deep);
+      expect(docs[0]!.lookout?.parse_error).toBe('json: nested deeper than 20 levels');
+    }
+    expect(await metricValue(address, 'lookout_sidecar_tailer_restarts_total')).toBe(0);
+    expect((await fetch(`${address}/readyz`)).status).toBe(200);
+  });
+
+  it('stamps a line dated centuries ahead with its read time, keeping the date it carried', async () => {
+    await writeFile(join(dir, 'plain', 'future.log'), '2248-01-01 00:00:00.000 ERROR from a wrong clock\n');
+    const [doc] = await docsOf('plain/future.log', (d) => d.length === 1, 'the line from the future');
+    expect(doc!.lookout?.original_timestamp).toBe('2248-01-01T00:00:00.000Z');
+    expect(Math.abs(Date.parse(doc!['@timestamp']) - Date.now())).toBeLessThan(10 * 60_000);
+  });
+
   it('keeps a Java stack trace in one event across reads', async () => {
     const frames = Array.from({ length: 400 }, (_, i) => `\tat com.shop.Cart.step${i}(Cart.java:${i + 1})`);
     const trace = [
@@ -157,6 +178,7 @@ describe('sidecar with bad input (real Elasticsearch)', () => {
     await rm(join(dir, 'plain', 'gone.log'));
     const docs = await docsOf('plain/gone.log', (d) => d.length >= 30_000, 'every line');
     expect(new Set(docs.map((d) => d.message)).size).toBe(30_000);
+    expect([...new Set(docs.map((d) => d.log.file.id))]).toEqual([expect.stringMatching(/^[\w-]{20}$/)]);
   });
 
   it('keeps running after all of it', async () => {

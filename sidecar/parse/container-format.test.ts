@@ -9,7 +9,7 @@ function lines(texts: string[], start = 0): RawLine[] {
   let offset = start;
   return texts.map((text) => {
     const end = offset + Buffer.byteLength(text) + 1;
-    const raw = { text, offset, end, truncated: false, readAt: READ_AT };
+    const raw = { text, offset, end, truncated: false, readAt: READ_AT, receivedAt: READ_AT };
     offset = end;
     return raw;
   });

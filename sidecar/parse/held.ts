@@ -5,7 +5,7 @@ import { BoundedText } from './text.ts';
 interface Part {
   end: number;
   truncated: boolean;
-  readAt: number;
+  receivedAt: number;
   parseError?: string;
 }
 
@@ -24,7 +24,7 @@ export class Lane {
     this.event = event;
     this.text.reset(event.message);
     this.lines = 1;
-    this.lastAt = event.readAt;
+    this.lastAt = event.receivedAt;
   }
 
   /** Adds a part to the held event; `text` false drops its text (past a line limit) but still counts it. */
@@ -36,7 +36,7 @@ export class Lane {
     event.truncated ||= part.truncated;
     event.parseError ??= part.parseError;
     this.lines++;
-    this.lastAt = part.readAt;
+    this.lastAt = part.receivedAt;
   }
 
   finish(): LogEvent {

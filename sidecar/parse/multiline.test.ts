@@ -10,7 +10,15 @@ function events(lines: string[], stream?: string, start = 0): LogEvent[] {
   let offset = start;
   return lines.map((message) => {
     const end = offset + Buffer.byteLength(message) + 1;
-    const event: LogEvent = { message, offset, end, truncated: false, readAt: READ_AT, stream };
+    const event: LogEvent = {
+      message,
+      offset,
+      end,
+      truncated: false,
+      readAt: READ_AT,
+      receivedAt: READ_AT,
+      stream,
+    };
     offset = end;
     return event;
   });
@@ -43,6 +51,9 @@ const TRACE = [
   '  ... 20 more',
 ];
 
+/** The events `lines` make with the java preset, each as its lines. */
+const javaEvents = (lines: string[]) => join({ preset: 'java' }, lines).map((e) => e.message.split('\n'));
+
 describe('java preset', () => {
   it('keeps a stack trace with nested causes in the event of the line that logged it', () => {
     const out = join({ preset: 'java' }, [
@@ -56,24 +67,95 @@ describe('java preset', () => {
     expect(out[0]!.end).toBe(out[1]!.offset);
   });
 
-  it('takes Kotlin and inner-class exceptions and messages without text, but not ordinary lines', () => {
-    const out = join({ preset: 'java' }, [
-      'ERROR request failed',
-      'kotlin.KotlinNullPointerException',
-      '\tat com.example.Api$Handler.handle(Api.kt:12)',
-      'com.example.Api$BadRequestError: missing id',
-      'INFO started',
-      'com.example.Config loaded',
-      'Exception in thread "main" java.lang.RuntimeException: x',
-      '\tat Main.main(Main.java:1)',
-    ]);
-    expect(out.map((e) => e.message.split('\n').length)).toEqual([4, 1, 1, 2]);
+  it("keeps Spring Boot's trace after the blank line it writes, in Boot 2 and Boot 3 layouts", () => {
+    const boot3 = [
+      '2026-11-23T03:12:00.123+08:00 ERROR 1 --- [shop] [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] in context with path [] threw exception [Request processing failed: java.lang.IllegalStateException: cart is empty] with root cause',
+      '',
+      'java.lang.IllegalStateException: cart is empty',
+      '\tat com.shop.cart.CartService.checkout(CartService.java:42) ~[classes/:na]',
+      '\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885) ~[spring-webmvc-6.1.4.jar:6.1.4]',
+      '\tat java.base/java.lang.Thread.run(Thread.java:1583) ~[na:na]',
+      '',
+    ];
+    const boot2 = [
+      '2026-11-23 03:12:01.456 ERROR 4711 --- [nio-8080-exec-2] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() threw exception',
+      '',
+      'org.springframework.dao.DataAccessResourceFailureException: unable to connect',
+      '\tat com.shop.Repo.find(Repo.java:10)',
+    ];
+    const next =
+      '2026-11-23T03:12:02.000+08:00  INFO 1 --- [shop] [           main] com.shop.App                             : next';
+    expect(javaEvents([...boot3, ...boot2, next])).toEqual([boot3, boot2, [next]]);
   });
 
-  it('lets an exception printed on its own start its event', () => {
-    const out = join({ preset: 'java' }, ['java.lang.Error: alone', '\tat A.b(A.java:1)']);
-    expect(out).toHaveLength(1);
-    expect(out[0]!.message).toBe('java.lang.Error: alone\n\tat A.b(A.java:1)');
+  it('keeps Logback and Log4j2 default layouts, Caused by chains, Suppressed and "... N more" together', () => {
+    const logback = [
+      '03:12:00.123 [http-nio-8080-exec-1] ERROR com.shop.OrderService - order 42 failed',
+      'org.springframework.jdbc.CannotGetJdbcConnectionException: Failed to obtain JDBC Connection',
+      '\tat org.springframework.jdbc.datasource.DataSourceUtils.getConnection(DataSourceUtils.java:84)',
+      '\tat com.shop.OrderService.place(OrderService.java:87)',
+      'Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available',
+      '\tat com.zaxxer.hikari.pool.HikariPool.createTimeoutException(HikariPool.java:696)',
+      '\t... 2 common frames omitted',
+      '\tSuppressed: java.io.IOException: close failed',
+      '\t\tat com.shop.Db.close(Db.java:10)',
+      '\t\t... 3 more',
+    ];
+    const log4j2 = [
+      '2026-11-23 03:12:00,456 ERROR [main] com.shop.Billing: charge failed',
+      'java.lang.RuntimeException: wrapped',
+      '\tat com.shop.Billing.charge(Billing.java:20) ~[shop.jar:?]',
+      'Caused by: java.net.SocketTimeoutException: Read timed out',
+      '\tat java.base/sun.nio.ch.NioSocketImpl.timedRead(NioSocketImpl.java:278) ~[?:?]',
+      '\t... 1 more',
+    ];
+    const next = '03:12:01.000 [main] INFO  com.shop.App - next';
+    expect(javaEvents([...logback, ...log4j2, next])).toEqual([logback, log4j2, [next]]);
+  });
+
+  it("keeps a multi-line exception message such as MyBatis's ### block in its event", () => {
+    const mybatis = [
+      '2026-11-23 03:12:00.789 ERROR 1 --- [nio-8080-exec-3] c.s.web.GlobalExceptionHandler           : query failed',
+      '',
+      'org.springframework.jdbc.BadSqlGrammarException: ',
+      "### Error querying database.  Cause: java.sql.SQLSyntaxErrorException: Unknown column 'x' in 'field list'",
+      '### The error may exist in com/shop/mapper/OrderMapper.xml',
+      '### The error may involve defaultParameterMap',
+      '### The error occurred while setting parameters',
+      '### SQL: select x from orders where id = ?',
+      "### Cause: java.sql.SQLSyntaxErrorException: Unknown column 'x' in 'field list'",
+      "; bad SQL grammar []; nested exception is java.sql.SQLSyntaxErrorException: Unknown column 'x' in 'field list'",
+      '\tat org.springframework.jdbc.support.SQLErrorCodeSQLExceptionTranslator.doTranslate(SQLErrorCodeSQLExceptionTranslator.java:239)',
+      '\tat com.sun.proxy.$Proxy87.selectOne(Unknown Source)',
+    ];
+    const validation = [
+      '2026-11-23 03:12:01.000  WARN 1 --- [main] com.shop.Validator : rejected order:',
+      "Field error in object 'order' on field 'qty': rejected value [-1]",
+      '  codes [Min.order.qty,Min.qty]; default message [must be greater than 0]',
+    ];
+    expect(javaEvents([...mybatis, ...validation])).toEqual([mybatis, validation]);
+  });
+
+  it("starts events at the other layouts' times: bracketed, level first, Tomcat, java.util.logging", () => {
+    const lines = [
+      '[2026-11-23 03:12:00.000] [main] INFO com.shop.App - bracketed',
+      'INFO  2026-11-23 03:12:00,001 [main] com.shop.App - level first',
+      '[ERROR] 2026-11-23T03:12:00.002Z com.shop.App - level in brackets',
+      '23-Nov-2026 03:12:00.003 SEVERE [main] org.apache.catalina.core.StandardContext.startInternal failed',
+      'Nov 23, 2026 3:12:00 AM com.shop.Legacy run',
+      'SEVERE: legacy failure',
+      'java.lang.Error: legacy',
+      '\tat com.shop.Legacy.run(Legacy.java:5)',
+      '2026/11/23 03:12:00 slashes',
+    ];
+    expect(javaEvents(lines).map((event) => event.length)).toEqual([1, 1, 1, 1, 4, 1]);
+  });
+
+  it('lets a line without a time start the first event, and lets JSON lines stand alone', () => {
+    expect(javaEvents(['java.lang.Error: alone', '\tat A.b(A.java:1)'])).toEqual([
+      ['java.lang.Error: alone', '\tat A.b(A.java:1)'],
+    ]);
+    expect(javaEvents(['{"level":"info"}', '{"level":"error","stack":"x"}'])).toHaveLength(2);
   });
 });
 
@@ -111,9 +193,17 @@ describe('start and continuation patterns', () => {
     expect(out.map((e) => e.message)).toEqual(['2024-01-02 a\n a1', 'stray\n stray1', '2024-01-02 b']);
   });
 
-  it('adds the java preset to a continuation pattern', () => {
-    const out = join({ preset: 'java', continuation: '^>>' }, ['x', '>> more', '\tat A.b(A.java:1)', 'y']);
-    expect(out.map((e) => e.message)).toEqual(['x\n>> more\n\tat A.b(A.java:1)', 'y']);
+  it("adds a start pattern of one's own to the java preset's", () => {
+    const out = join({ preset: 'java', start: '^\\d{10} ' }, [
+      '1795403520 epoch layout',
+      '\tat A.b(A.java:1)',
+      '03:12:00.000 [main] INFO x',
+      'detail',
+    ]);
+    expect(out.map((e) => e.message)).toEqual([
+      '1795403520 epoch layout\n\tat A.b(A.java:1)',
+      '03:12:00.000 [main] INFO x\ndetail',
+    ]);
   });
 });
 
@@ -179,7 +269,7 @@ describe('limits, timeout and pending offset', () => {
     const j = joiner({ preset: 'java', timeout: '2s' });
     const [first, second] = events(['ERROR x', '\tat A.b(A.java:1)']);
     j.push(first!);
-    j.push({ ...second!, readAt: READ_AT + 1000 });
+    j.push({ ...second!, receivedAt: READ_AT + 1000 });
     expect(j.flush(READ_AT + 2999)).toEqual([]);
     expect(j.pendingOffset()).toBe(0);
     expect(j.flush(READ_AT + 3000)).toMatchObject([{ message: 'ERROR x\n\tat A.b(A.java:1)' }]);
@@ -189,7 +279,11 @@ describe('limits, timeout and pending offset', () => {
 
   it('holds back the first byte of the held event, so the checkpoint cannot pass it', () => {
     const j = joiner({ preset: 'java' });
-    const input = events(['INFO a', 'ERROR b', '\tat X.y(X.java:1)'], undefined, 1000);
+    const input = events(
+      ['03:12:00.000 INFO a', '03:12:00.001 ERROR b', '\tat X.y(X.java:1)'],
+      undefined,
+      1000,
+    );
     expect(j.pendingOffset()).toBeUndefined();
     j.push(input[0]!);
     expect(j.pendingOffset()).toBe(1000);
@@ -202,14 +296,17 @@ describe('limits, timeout and pending offset', () => {
   it('joins each stream separately and reports the smallest held offset', () => {
     const j = joiner({ preset: 'java' });
     const out = [
-      ...j.push(events(['ERROR out'], 'stdout', 0)[0]!),
-      ...j.push(events(['ERROR err'], 'stderr', 10)[0]!),
-      ...j.push(events(['\tat A.b(A.java:1)'], 'stdout', 20)[0]!),
-      ...j.push(events(['INFO later'], 'stderr', 40)[0]!),
+      ...j.push(events(['03:12:00.000 ERROR out'], 'stdout', 0)[0]!),
+      ...j.push(events(['03:12:00.001 ERROR err'], 'stderr', 30)[0]!),
+      ...j.push(events(['\tat A.b(A.java:1)'], 'stdout', 60)[0]!),
+      ...j.push(events(['03:12:00.002 INFO later'], 'stderr', 80)[0]!),
     ];
-    expect(out).toMatchObject([{ message: 'ERROR err', stream: 'stderr' }]);
+    expect(out).toMatchObject([{ message: '03:12:00.001 ERROR err', stream: 'stderr' }]);
     expect(j.pendingOffset()).toBe(0);
-    expect(j.flush(0, true).map((e) => e.message)).toEqual(['ERROR out\n\tat A.b(A.java:1)', 'INFO later']);
+    expect(j.flush(0, true).map((e) => e.message)).toEqual([
+      '03:12:00.000 ERROR out\n\tat A.b(A.java:1)',
+      '03:12:00.002 INFO later',
+    ]);
   });
 
   it('keeps the parse error of a bad line it joins', () => {

@@ -4,26 +4,37 @@ import type { Joiner, LogEvent } from '../types.ts';
 import { Lanes, NONE } from './held.ts';
 
 /**
- * Lines a Java stack trace continues with: frames (`\tat …`), `Caused by:`,
- * `Suppressed:`, `... N more` / `... N common frames omitted`, and the
- * exception line that follows the log line (`java.lang.IllegalStateException: boom`).
+ * Where a Java log record begins: a line that starts with a time as the
+ * layouts Java services use write it (after an optional `[`, or a level):
+ * ISO 8601 with `T` or a space (Spring Boot, Logback's and Log4j2's `%d`),
+ * `HH:mm:ss.SSS` (Logback's and Log4j2's default layouts), `yyyy/MM/dd`,
+ * `dd MMM yyyy` (Log4j's DATE), Tomcat's `dd-MMM-yyyy` and java.util.logging's
+ * `MMM d, yyyy h:mm:ss AM`; and a JSON object line, which holds its trace inside.
+ * Every other line, blank ones included, belongs to the record before it: a
+ * stack trace and its `Caused by:` chain, Spring Boot's blank line before the
+ * trace, and multi-line messages (MyBatis's `### Error querying database` block)
+ * have no shape to recognise them by, but no timestamp either.
  */
-const JAVA_CONTINUATION = new RegExp(
-  [
-    String.raw`^\s+at\s`,
-    String.raw`^\s*(?:Caused by|Suppressed|Wrapped by):\s`,
-    String.raw`^\s*\.\.\.\s\d+\s(?:more|common frames omitted)`,
-    String.raw`^(?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable)(?::\s|$)`,
-  ].join('|'),
+const JAVA_START = new RegExp(
+  String.raw`^(?:\[?(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE)\]?\s+)?\[?(?:` +
+    [
+      String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}`,
+      String.raw`\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}`,
+      String.raw`\d{2}:\d{2}:\d{2}[.,]\d{3}`,
+      String.raw`\d{2}[- ][A-Z][a-z]{2}[- ]\d{4} \d{2}:\d{2}:\d{2}`,
+      String.raw`[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M`,
+    ].join('|') +
+    String.raw`)|^\{"`,
 );
 
-const PRESETS = { java: JAVA_CONTINUATION };
+/** Start patterns of the built-in rules. */
+const PRESETS = { java: JAVA_START };
 
 export const multilineSchema = z
   .strictObject({
-    /** Built-in rules: `java` keeps stack traces with the line that logged them. */
+    /** Built-in rules: `java` begins an event only at a line starting with a time, so traces and multi-line messages stay with their record. */
     preset: z.enum(Object.keys(PRESETS) as [keyof typeof PRESETS]).optional(),
-    /** A line matching `start` begins a new event (Fluent Bit's first-line rule). */
+    /** A line matching `start` (or the preset's) begins a new event (Fluent Bit's first-line rule). */
     start: regex().optional(),
     /** A line matching `continuation` belongs to the event before it. */
     continuation: regex().optional(),
@@ -63,10 +74,10 @@ function compileRule(config: MultilineConfig): Rule {
     const negate = config.negate;
     return (line) => pattern.test(line) !== negate;
   }
-  const start = config.start === undefined ? undefined : new RegExp(config.start);
-  const own = config.continuation === undefined ? undefined : new RegExp(config.continuation);
+  const own = config.start === undefined ? undefined : new RegExp(config.start);
   const preset = config.preset === undefined ? undefined : PRESETS[config.preset];
-  const continuation = own && preset ? new RegExp(`${own.source}|${preset.source}`) : (own ?? preset);
+  const start = own && preset ? new RegExp(`(?:${own.source})|(?:${preset.source})`) : (own ?? preset);
+  const continuation = config.continuation === undefined ? undefined : new RegExp(config.continuation);
   if (!continuation) return (line) => !start!.test(line);
   if (!start) return (line) => continuation.test(line);
   // Both: a start line always begins an event; a line matching neither stands alone, as in Fluent Bit.

@@ -8,7 +8,14 @@ const READ_AT = Date.parse('2024-06-15T12:00:00Z');
 
 function parse(message: string, parsers: unknown = undefined, timestamp: unknown = {}): LogEvent {
   const parser = new EventParser(parsersSchema.parse(parsers), timestampSchema.parse(timestamp));
-  const event: LogEvent = { message, offset: 0, end: message.length + 1, truncated: false, readAt: READ_AT };
+  const event: LogEvent = {
+    message,
+    offset: 0,
+    end: message.length + 1,
+    truncated: false,
+    readAt: READ_AT,
+    receivedAt: READ_AT,
+  };
   parser.apply(event);
   return event;
 }
@@ -111,6 +118,40 @@ describe('json parser', () => {
   });
 });
 
+describe('JSON limits', () => {
+  const nested = (depth: number) => `${'{"a":'.repeat(depth - 1)}{"b":[1]}${'}'.repeat(depth - 1)}`;
+  const wide = (fields: number) =>
+    `{${Array.from({ length: fields }, (_, i) => `"k${i}":"v:{[${i}"`).join(',')}}`;
+
+  it('parses a line at the limits and flags one past them, keeping it as a plain message', () => {
+    const limits = { type: 'auto', maxDepth: 4, maxFields: 5 };
+    expect(parse(nested(3), limits).parseError).toBeUndefined();
+    expect(parse(wide(5), limits).fields).toBeDefined();
+    for (const [line, error] of [
+      [nested(4), 'json: nested deeper than 4 levels'],
+      [wide(6), 'json: more than 5 fields'],
+    ] as const) {
+      const event = parse(`${line.slice(0, -1)},"level":"error"}`, limits);
+      expect(event.parseError).toBe(error);
+      expect(event.fields).toBeUndefined();
+      expect(event.message).toBe(`${line.slice(0, -1)},"level":"error"}`);
+    }
+  });
+
+  it('counts neither brackets nor colons inside strings, escaped quotes included', () => {
+    const line = JSON.stringify({ a: '{{{{[[[[::::\\"', b: 'x"{{{{' });
+    expect(serialized(parse(line, { type: 'json', maxDepth: 1, maxFields: 2 }))).toEqual(JSON.parse(line));
+  });
+
+  it('needs no stack for a line nested 100,000 deep, and bounds logfmt fields', () => {
+    const deep = `${'['.repeat(50_000)}${'{"a":'.repeat(50_000)}`;
+    expect(parse(`{"x":${deep}}`, { type: 'json' }).parseError).toBe('json: nested deeper than 20 levels');
+    const many = Array.from({ length: 1001 }, (_, i) => `k${i}=v`).join(' ');
+    expect(parse(many, { type: 'logfmt' }).parseError).toBe('logfmt: more than 1000 fields');
+    expect(parse(many, { type: 'logfmt', maxFields: 2000 }).parseError).toBeUndefined();
+  });
+});
+
 describe('regex parser', () => {
   const nginx = {
     type: 'regex',
@@ -195,6 +236,8 @@ describe('parser lists', () => {
           messageKey: [],
           timeKey: ['time', 'ts', 'timestamp', '@timestamp'],
           levelKey: ['level', 'lvl', 'severity', 'log.level'],
+          maxDepth: 20,
+          maxFields: 1000,
         },
       ],
     });

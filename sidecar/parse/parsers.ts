@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { regex } from '../../core/config-types.ts';
 import { OWNED_FIELDS } from '../../core/record/log-record.ts';
 import type { LogEvent } from '../types.ts';
+import { type JsonLimits, jsonBeyondLimits } from './json-limits.ts';
 import { detectLevel, normalizeLevel } from './level.ts';
 import { parseLogfmt } from './logfmt.ts';
 import { nest } from './object.ts';
@@ -36,10 +37,17 @@ const fieldOptions = {
   levelKey: keyList(LEVEL_KEYS),
 };
 
+/**
+ * Elasticsearch's own mapping limits (index.mapping.depth.limit,
+ * index.mapping.total_fields.limit): a line past them would be refused there.
+ */
+const maxFields = z.number().int().positive().default(1000);
+const jsonLimits = { maxDepth: z.number().int().positive().default(20), maxFields };
+
 export const parserSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('auto'), ...fieldOptions }),
-  z.strictObject({ type: z.literal('json'), ...fieldOptions }),
-  z.strictObject({ type: z.literal('logfmt'), ...fieldOptions }),
+  z.strictObject({ type: z.literal('auto'), ...fieldOptions, ...jsonLimits }),
+  z.strictObject({ type: z.literal('json'), ...fieldOptions, ...jsonLimits }),
+  z.strictObject({ type: z.literal('logfmt'), ...fieldOptions, maxFields }),
   z.strictObject({
     type: z.literal('regex'),
     /** Named groups become fields; `time`, `level` and `message` groups are used as such. */
@@ -75,14 +83,19 @@ interface Parser {
   parse(text: string): Fields | null | string;
 }
 
-/** The object a JSON line holds, without throwing for lines that are clearly not one. */
-function jsonObject(text: string): Fields | undefined {
+/**
+ * The object a JSON line holds, without throwing for lines that are clearly
+ * not one; why, when it is one but beyond the limits.
+ */
+function jsonObject(text: string, limits: JsonLimits): Fields | string | undefined {
   let first = 0;
   while (text.charCodeAt(first) === 32 || text.charCodeAt(first) === 9) first++;
   if (text.charCodeAt(first) !== 123) return undefined;
   let last = text.length - 1;
   while (last > first && text.charCodeAt(last) <= 32) last--;
   if (text.charCodeAt(last) !== 125) return undefined;
+  const beyond = jsonBeyondLimits(text, limits);
+  if (beyond !== undefined) return beyond;
   try {
     const value: unknown = JSON.parse(text);
     return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -108,14 +121,24 @@ function compile(config: ParserConfig): Parser {
   };
   switch (config.type) {
     case 'auto':
-      return { ...common, structured: true, parse: (text) => jsonObject(text) ?? null };
+      return { ...common, structured: true, parse: (text) => jsonObject(text, config) ?? null };
     case 'json':
-      return { ...common, structured: true, parse: (text) => jsonObject(text) ?? 'json: not a JSON object' };
+      return {
+        ...common,
+        structured: true,
+        parse: (text) => jsonObject(text, config) ?? 'json: not a JSON object',
+      };
     case 'logfmt':
       return {
         ...common,
         structured: true,
-        parse: (text) => parseLogfmt(text) ?? 'logfmt: no key=value pairs',
+        parse: (text) => {
+          const fields = parseLogfmt(text);
+          if (!fields) return 'logfmt: no key=value pairs';
+          return Object.keys(fields).length > config.maxFields
+            ? `logfmt: more than ${config.maxFields} fields`
+            : fields;
+        },
       };
     case 'regex': {
       const pattern = new RegExp(config.pattern);
@@ -176,11 +199,13 @@ export class EventParser {
   private readonly parsers: Parser[];
   private readonly time: TimestampParser;
   private readonly timeFromLine: boolean;
+  private readonly maxFutureSkew: number;
 
   constructor(parsers: readonly ParserConfig[], timestamp: TimestampConfig) {
     this.parsers = parsers.map(compile);
     this.time = new TimestampParser(timestamp);
     this.timeFromLine = timestamp.fromLine;
+    this.maxFutureSkew = timestamp.maxFutureSkew;
   }
 
   apply(event: LogEvent): void {
@@ -221,6 +246,11 @@ export class EventParser {
     const plain = !parser?.structured || fields === null;
     if (plain && Number.isNaN(time) && this.timeFromLine) time = this.time.leading(text, event.readAt);
     if (!Number.isNaN(time)) event.time = time;
+    // The read time is the one the tailer saved, so a replay decides the same way.
+    if (event.time !== undefined && event.time - event.readAt > this.maxFutureSkew) {
+      event.futureTime = event.time;
+      event.time = undefined;
+    }
     if (plain && level === undefined) level = detectLevel(text);
     if (level !== undefined) event.level = level;
   }

@@ -15,7 +15,7 @@ function lines(texts: string[]): RawLine[] {
   let offset = 0;
   return texts.map((text) => {
     const end = offset + Buffer.byteLength(text) + 1;
-    const raw = { text, offset, end, truncated: false, readAt: READ_AT };
+    const raw = { text, offset, end, truncated: false, readAt: READ_AT, receivedAt: READ_AT };
     offset = end;
     return raw;
   });
@@ -121,6 +121,61 @@ describe('file pipeline', () => {
     const text = await metrics.text();
     expect(text).toContain('lookout_sidecar_parse_errors_total 3');
     expect(text).toContain('lookout_sidecar_truncated_events_total 1');
+  });
+
+  it('keeps a line nested 100,000 deep as a flagged plain message instead of throwing', () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    for (const parser of ['auto', 'json']) {
+      const p = pipeline({ container: { format: 'none' }, parser: { type: parser } });
+      const [doc] = records(p.push(lines([deep])[0]!));
+      expect(doc!.message).toBe(deep);
+      expect(doc!.lookout).toEqual({ parse_error: 'json: nested deeper than 20 levels' });
+      expect(p.counts.parseErrors).toBe(1);
+    }
+  });
+
+  it('keeps an event whose fields cannot be recorded as a flagged plain message', () => {
+    const p = pipeline({ container: { format: 'none' } });
+    const original = JSON.stringify;
+    // A failure no limit foresaw: whatever it is, the line is kept and reading goes on.
+    let failures = 0;
+    JSON.stringify = ((value: unknown, ...rest: []) => {
+      if (typeof value === 'object' && value !== null && 'boom' in value && failures++ === 0)
+        throw new RangeError('Maximum call stack size exceeded');
+      return original(value, ...rest);
+    }) as typeof JSON.stringify;
+    try {
+      const [doc] = records(p.push(lines(['{"boom":1}'])[0]!));
+      expect(doc).toMatchObject({
+        message: '{"boom":1}',
+        lookout: { parse_error: 'unprocessable: Maximum call stack size exceeded' },
+      });
+      expect(doc).not.toHaveProperty('boom');
+    } finally {
+      JSON.stringify = original;
+    }
+  });
+
+  it('replaces a time further ahead than the skew by the read time and keeps the original', () => {
+    const p = pipeline({ container: { format: 'none' } });
+    const texts = [
+      '2248-06-15 12:00:00.000 ERROR from a wrong clock',
+      '{"time":"2024-06-15T13:00:01Z","msg":"an hour and a second ahead"}',
+      '2024-06-15 12:59:59.000 INFO within the hour',
+    ];
+    const docs = records(lines(texts).flatMap((raw) => p.push(raw))) as unknown as {
+      '@timestamp': string;
+      lookout?: unknown;
+    }[];
+    expect(docs.map((d) => [d['@timestamp'], d.lookout])).toEqual([
+      ['2024-06-15T12:00:00.000Z', { original_timestamp: '2248-06-15T12:00:00.000Z' }],
+      ['2024-06-15T12:00:00.000Z', { original_timestamp: '2024-06-15T13:00:01.000Z' }],
+      ['2024-06-15T12:59:59.000Z', undefined],
+    ]);
+    const lenient = pipeline({ container: { format: 'none' }, timestamp: { maxFutureSkew: '100000d' } });
+    expect(records(lenient.push(lines(texts)[0]!))[0]).toMatchObject({
+      '@timestamp': '2248-06-15T12:00:00.000Z',
+    });
   });
 
   it('encodes its entries into one payload with the file header', () => {

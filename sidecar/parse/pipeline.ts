@@ -129,9 +129,21 @@ export class FilePipeline {
   /** Parses and records events, appending to `out`. */
   private finished(events: LogEvent[], out: RecordEntry[]): RecordEntry[] {
     for (const event of events) {
-      this.parser.apply(event);
+      const raw = event.message;
+      let entry: RecordEntry;
+      try {
+        this.parser.apply(event);
+        entry = this.record.build(event);
+      } catch (err) {
+        // No line may stop the file: whatever failed, the line is kept as it was read, flagged.
+        event.message = raw;
+        event.fields = undefined;
+        event.time = event.futureTime = undefined;
+        event.parseError = `unprocessable: ${(err as Error).message}`;
+        entry = this.record.build(event);
+      }
       this.count(event);
-      out.push(this.record.build(event));
+      out.push(entry);
     }
     return out;
   }

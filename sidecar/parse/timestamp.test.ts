@@ -164,7 +164,7 @@ describe('time zones', () => {
   it('validates zone names and formats in the schema', () => {
     expect(validate(timestampSchema, {})).toEqual({
       ok: true,
-      value: { formats: DEFAULT_TIME_FORMATS, timezone: 'UTC', fromLine: true },
+      value: { formats: DEFAULT_TIME_FORMATS, timezone: 'UTC', fromLine: true, maxFutureSkew: 3_600_000 },
     });
     const bad = validate(timestampSchema, {
       timezone: 'Mars/Olympus',

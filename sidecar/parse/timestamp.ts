@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from '../../core/config-types.ts';
 
 // Timestamps are read with hand-written scanners over char codes and plain
 // integer calendar arithmetic: no Date objects, no regular expressions and no
@@ -645,6 +646,12 @@ export const timestampSchema = z.strictObject({
   timezone: timeZoneName().default('UTC'),
   /** Take the time from the start of plain lines (`2024-01-02 03:04:05.123 INFO …`). */
   fromLine: z.boolean().default(true),
+  /**
+   * An event time further ahead of the read time than this is replaced by the
+   * read time, the original kept in lookout.original_timestamp: a wrong clock
+   * or a misread date would otherwise make daily indices retention never reaches.
+   */
+  maxFutureSkew: duration().default(3_600_000),
 });
 export type TimestampConfig = z.output<typeof timestampSchema>;
 

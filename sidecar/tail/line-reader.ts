@@ -125,6 +125,13 @@ export class LineReader {
       truncated = true;
     }
     // toString replaces invalid UTF-8 with U+FFFD, so nothing downstream sees bad bytes.
-    return { text: bytes.toString('utf8', start, last), offset, end, truncated, readAt: now };
+    return {
+      text: bytes.toString('utf8', start, last),
+      offset,
+      end,
+      truncated,
+      readAt: now,
+      receivedAt: now,
+    };
   }
 }

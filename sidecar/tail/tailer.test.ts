@@ -51,9 +51,11 @@ async function harness(
   options: Partial<Omit<TailerOptions, 'checkpoints'>> & {
     dir?: string;
     checkpoints?: Map<string, FileCheckpoint>;
+    /** Called when the tailer saves its checkpoints. */
+    onFlush?: () => void;
   } = {},
 ): Promise<Harness> {
-  const { dir: given, checkpoints: saved, ...overrides } = options;
+  const { dir: given, checkpoints: saved, onFlush, ...overrides } = options;
   const dir = given ?? (await mkdtemp(join(tmpdir(), 'lookout-tail-')));
   const lines: RawLine[] = [];
   const appended: string[] = [];
@@ -68,7 +70,7 @@ async function harness(
       set: (k, v) => void checkpoints.set(k, v),
       delete: (k) => void checkpoints.delete(k),
       keys: () => checkpoints.keys(),
-      flush: async () => {},
+      flush: async () => onFlush?.(),
     },
     pipelineFor: ({ identity }) => recordingPipeline(lines, identity),
     log: silent,
@@ -79,6 +81,7 @@ async function harness(
     scanIntervalMs: 50,
     partialLineTimeoutMs: 200,
     releaseAfterMs: 150,
+    restartBackoff: { initialMs: 20, maxMs: 100 },
     ...overrides,
   });
   tailer.start();
@@ -229,6 +232,45 @@ describe('tailer', () => {
     expect(second.texts()).toEqual(numbered(11, 15).trim().split('\n'));
   });
 
+  it('gives a line read again after a crash the read time it was queued with', async () => {
+    const memory = new Map<string, FileCheckpoint>();
+    /** The checkpoints on disk: what the last save wrote, until the crash. */
+    let disk = new Map<string, FileCheckpoint>();
+    let crashed = false;
+    const save = () => {
+      if (!crashed) disk = structuredClone(memory);
+    };
+    const first = await harness({
+      checkpoints: memory,
+      onFlush: save,
+      append: async (payloads) => {
+        // The crash: right after the lines from 6 on are queued, before their checkpoint is saved.
+        if (payloads.some((p) => String(p).includes('line 6'))) crashed = true;
+      },
+    });
+    const path = join(first.dir, 'app.log');
+    await writeFile(path, numbered(1, 5));
+    await until(() => first.lines.length === 5, 'first lines');
+    // Past one read time's step, so the next lines get a new one.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await appendFile(path, numbered(6, 10));
+    await until(() => crashed, 'lines 6 to 10 queued');
+    await first.tailer.stop();
+    const [saved] = disk.values();
+    expect(saved!.offset).toBe(Buffer.byteLength(numbered(1, 5)));
+
+    const second = await harness({ dir: first.dir, checkpoints: structuredClone(disk) });
+    await until(() => second.lines.length === 5, 'lines 6 to 10 read again');
+    const times = (lines: RawLine[]) => lines.map((l) => [l.offset, l.readAt]);
+    expect(times(second.lines)).toEqual(times(first.lines.slice(5)));
+    expect(first.lines[5]!.readAt).toBeGreaterThan(first.lines[0]!.readAt);
+    // Lines nobody read before get a time of their own.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await appendFile(path, numbered(11, 11));
+    await until(() => second.lines.length === 6, 'a new line');
+    expect(second.lines[5]!.readAt).toBeGreaterThan(first.lines[5]!.readAt + 1_000);
+  });
+
   it('finds a file renamed away while it was stopped and reads what was left', async () => {
     const checkpoints = new Map<string, FileCheckpoint>();
     const first = await harness({ checkpoints });
@@ -254,6 +296,54 @@ describe('tailer', () => {
     await until(() => h.lines.length === 2, 'new lines only');
     expect(h.texts().sort()).toEqual(['brand new', 'fresh']);
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('tailer when something fails', () => {
+  it('restarts from its checkpoints with backoff, reporting itself down meanwhile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    const metrics = new Metrics({ defaults: false });
+    const lines: RawLine[] = [];
+    let poisoned = true;
+    const h = await harness({
+      dir,
+      metrics,
+      pipelineFor: ({ identity }) => {
+        const inner = recordingPipeline(lines, identity);
+        return {
+          ...inner,
+          push(line) {
+            if (poisoned && line.text === 'poison') throw new RangeError('Maximum call stack size exceeded');
+            return inner.push(line);
+          },
+        };
+      },
+    });
+    await writeFile(
+      join(dir, 'app.log'),
+      `${numbered(1, 3)}poison
+${numbered(4, 5)}`,
+    );
+    await until(() => !h.tailer.healthy, 'the failure');
+    await until(() => lines.filter((l) => l.text === 'line 1').length >= 2, 'a restart reading again');
+    let text = await metrics.text();
+    expect(text).toContain('lookout_sidecar_tailer_up 0');
+    expect(text).toMatch(/lookout_sidecar_tailer_restarts_total [2-9]/);
+    expect(h.tailer.healthy).toBe(false);
+    poisoned = false;
+    await until(() => h.tailer.healthy && lines.at(-1)?.text === 'line 5', 'reading again');
+    expect(lines.slice(-6).map((l) => l.text)).toEqual([
+      'line 1',
+      'line 2',
+      'line 3',
+      'poison',
+      'line 4',
+      'line 5',
+    ]);
+    text = await metrics.text();
+    expect(text).toContain('lookout_sidecar_tailer_up 1');
+    await appendFile(join(dir, 'app.log'), numbered(6, 6));
+    await until(() => lines.at(-1)?.text === 'line 6', 'new lines after the restart');
   });
 });
 

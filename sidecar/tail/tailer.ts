@@ -1,5 +1,6 @@
 import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, matchesGlob } from 'node:path';
+import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { RecordEntry } from '../record.ts';
@@ -7,6 +8,7 @@ import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
 import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
 import { LineReader } from './line-reader.ts';
+import { ReadTimes, type SavedReadTimes } from './read-times.ts';
 
 /** What the tailer needs of a file's processing chain (parse/pipeline.ts): raw lines in, queue entries out. */
 export interface LineProcessor {
@@ -24,7 +26,7 @@ export interface TailInput extends InputPatterns {
   readFrom: 'beginning' | 'end';
 }
 
-export interface FileCheckpoint {
+export interface FileCheckpoint extends SavedReadTimes {
   path: string;
   /** Where the path led when it was a symlink: a rotated target is looked for beside it. */
   target?: string;
@@ -60,6 +62,8 @@ export interface TailerOptions {
   partialLineTimeoutMs: number;
   /** A rotated-away or deleted file is released after it has been idle at its end this long. */
   releaseAfterMs: number;
+  /** Waits between restarts of reading after a failure. */
+  restartBackoff: BackoffOptions;
   now?: () => number;
 }
 
@@ -74,6 +78,9 @@ interface Tracked {
   fingerprint?: Fingerprint;
   generation: number;
   reader: LineReader;
+  /** Where reading started: the checkpoint until the first one is saved. */
+  origin: number;
+  readTimes: ReadTimes;
   pipeline?: LineProcessor;
   /** The path no longer leads here: rotated away or deleted. Read to the end, then released. */
   detached: boolean;
@@ -88,9 +95,11 @@ const IDLE_WAIT_MS = 250;
 /** Appends in flight before reading waits for the oldest to be durable: bounds memory when the queue is slow or full. */
 const MAX_LANDING = 4;
 
+/** A checkpoint to save once the appends before it are durable. */
 interface PendingCheckpoint {
-  key: string;
-  value: FileCheckpoint;
+  file: Tracked;
+  generation: number;
+  offset: number;
 }
 
 /**
@@ -112,6 +121,8 @@ export class Tailer {
   private lastScan = 0;
   private readonly abort = new AbortController();
   private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint | undefined }[] = [];
+  /** Failures since reading last completed a pass; reading is down while this is not 0. */
+  private failures = 0;
   private readonly m;
 
   constructor(opts: TailerOptions) {
@@ -129,14 +140,26 @@ export class Tailer {
       rotations: metrics.counter('sidecar_rotations_total', 'Rotations seen', ['kind']),
       fileErrors: metrics.counter('sidecar_file_errors_total', 'Files that could not be read', ['code']),
       files: metrics.gauge('sidecar_files_open', 'Files being followed'),
+      up: metrics.gauge(
+        'sidecar_tailer_up',
+        '1 while files are being read, 0 while reading waits to restart',
+      ),
+      restarts: metrics.counter(
+        'sidecar_tailer_restarts_total',
+        'Times reading failed and was started again',
+      ),
     };
+    this.m.up.set(1);
+  }
+
+  /** False from a failure until reading has completed a pass again. */
+  get healthy(): boolean {
+    return this.failures === 0;
   }
 
   start(): void {
     this.running = true;
-    this.loop = this.run().catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.opts.log.fatal({ err }, 'tailer stopped unexpectedly');
-    });
+    this.loop = this.supervise();
   }
 
   /** Stops reading, lands what was read, writes checkpoints and closes the files. */
@@ -151,21 +174,75 @@ export class Tailer {
     this.files.clear();
   }
 
+  /**
+   * Nothing stops reading for good: after any failure the files are opened
+   * again from their checkpoints (what was in flight is read again, with the
+   * same event ids) after a backoff, and reading counts as down meanwhile.
+   */
+  private async supervise(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.run();
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (!this.running) {
+          this.opts.log.error(
+            { err },
+            'tailer failed while stopping; what was in flight is read again at the next start',
+          );
+          return;
+        }
+        const delayMs = backoffDelay(this.failures++, this.opts.restartBackoff);
+        this.m.up.set(0);
+        this.m.restarts.inc();
+        this.opts.log.error(
+          { err, restartInMs: delayMs },
+          'tailer stopped unexpectedly; restarting from the checkpoints',
+        );
+        await this.reset();
+        await this.idle(delayMs);
+      }
+    }
+  }
+
   private async run(): Promise<void> {
     await this.recoverRotated();
     while (this.running) {
       const now = this.now();
       if (this.scanRequested || now - this.lastScan >= this.opts.scanIntervalMs) await this.scan(now);
       const read = await this.pass();
-      if (!read && this.running) await this.idle();
+      if (this.failures > 0) {
+        this.failures = 0;
+        this.m.up.set(1);
+        this.opts.log.info('tailer reading again');
+      }
+      if (!read && this.running) await this.idle(Math.min(IDLE_WAIT_MS, this.opts.scanIntervalMs));
     }
     // Land whatever the last pass read so its checkpoints can move.
     await this.pass(false);
   }
 
-  private idle(): Promise<void> {
+  /** Forgets every open file after a failure; the checkpoints say where to resume. */
+  private async reset(): Promise<void> {
+    // Appends that became durable still move their checkpoints, in order, up to the first that failed.
+    for (const { durable, checkpoint } of this.landing.splice(0)) {
+      try {
+        await durable;
+      } catch {
+        break;
+      }
+      if (checkpoint) this.commit(checkpoint);
+    }
+    await this.opts.checkpoints.flush().catch(() => {});
+    for (const file of this.files.values()) await file.fd.close().catch(() => {});
+    this.files.clear();
+    this.scanRequested = true;
+  }
+
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.min(IDLE_WAIT_MS, this.opts.scanIntervalMs));
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -252,6 +329,8 @@ export class Tailer {
       ino: info.ino,
       generation: 0,
       reader: new LineReader(0, this.readerOptions()),
+      origin: 0,
+      readTimes: new ReadTimes(),
       detached: false,
       lastData: now,
       atEnd: false,
@@ -264,9 +343,11 @@ export class Tailer {
       file.fingerprint = savedPrint;
       file.generation = saved.generation;
       file.reader.reset(saved.offset);
+      file.readTimes = new ReadTimes(saved, info.size);
     } else if (this.firstScan && this.opts.inputs[input]?.readFrom === 'end') {
       file.reader.reset(info.size);
     }
+    file.origin = file.reader.position;
     this.files.set(key, file);
     this.opts.log.debug(
       { path, file: key, offset: file.reader.position, resumed: Boolean(file.fingerprint) },
@@ -302,6 +383,8 @@ export class Tailer {
     file.fingerprint = undefined;
     file.pipeline = undefined;
     file.reader.reset(0);
+    file.origin = 0;
+    file.readTimes = new ReadTimes();
     this.opts.checkpoints.delete(file.key);
   }
 
@@ -312,6 +395,7 @@ export class Tailer {
     const payloads: Buffer[] = [];
     const landed: Tracked[] = [];
     let readAny = false;
+    if (read && this.running) await this.startReadTimes(now);
     for (const file of this.files.values()) {
       if (read && this.running) readAny = (await this.readFile(file, now, lines, payloads)) || readAny;
       if (file.pipeline) this.collect(file, file.pipeline.flush(now, false));
@@ -322,15 +406,49 @@ export class Tailer {
     if (payloads.length > 0) this.land(payloads);
     const checkpoints = landed.map((file) => this.checkpointOf(file));
     await this.settle();
-    for (const checkpoint of checkpoints)
-      if (checkpoint) this.opts.checkpoints.set(checkpoint.key, checkpoint.value);
+    for (const file of landed) file.readTimes.close(file.reader.consumed, now, !read);
+    for (const checkpoint of checkpoints) if (checkpoint) this.commit(checkpoint);
     await this.opts.checkpoints.flush();
     await this.releaseFinished(now);
     return readAny;
   }
 
+  /**
+   * Gives files about to be read past their current read time a new one, and
+   * saves it before any line carries it (one checkpoint write for all files).
+   */
+  private async startReadTimes(now: number): Promise<void> {
+    let started = false;
+    for (const file of this.files.values()) {
+      if (!file.readTimes.wantsNew(now)) continue;
+      if (!file.pipeline && !(await this.identify(file, now))) continue;
+      if (!(await this.hasUnread(file))) continue;
+      file.readTimes.start(file.reader.consumed, now);
+      this.opts.checkpoints.set(file.key, this.checkpointValue(file, this.savedOffset(file)));
+      started = true;
+    }
+    if (started) await this.opts.checkpoints.flush();
+  }
+
+  /** Where the saved checkpoint of this very file resumes; where reading started when there is none yet. */
+  private savedOffset(file: Tracked): number {
+    const saved = this.opts.checkpoints.get(file.key);
+    const same = saved?.fingerprint === file.fingerprint?.hash && saved?.generation === file.generation;
+    return saved && same ? saved.offset : file.origin;
+  }
+
+  private async hasUnread(file: Tracked): Promise<boolean> {
+    if (file.reader.hasPartial) return true;
+    try {
+      return (await file.fd.stat()).size > file.reader.position;
+    } catch {
+      return false;
+    }
+  }
+
   private async readFile(file: Tracked, now: number, lines: RawLine[], payloads: Buffer[]): Promise<boolean> {
     if (!file.pipeline && !(await this.identify(file, now))) return false;
+    if (!file.readTimes.open) return false;
     const pipeline = file.pipeline!;
     let readAny = false;
     for (;;) {
@@ -348,6 +466,7 @@ export class Tailer {
       file.lastData = now;
       this.count(file, lines, bytes);
       for (const line of lines) {
+        line.readAt = file.readTimes.at(line.offset);
         this.collect(file, pipeline.push(line));
         if (file.readyBytes >= this.opts.batchBytes) {
           payloads.push(this.take(file)!);
@@ -364,6 +483,7 @@ export class Tailer {
       (idle || (file.detached && now - file.lastData >= this.opts.releaseAfterMs))
     ) {
       const partial = file.reader.takePartial(now)!;
+      partial.readAt = file.readTimes.at(partial.offset);
       this.count(file, [partial], 0);
       this.collect(file, pipeline.push(partial));
     }
@@ -435,7 +555,7 @@ export class Tailer {
   private async settleOldest(): Promise<void> {
     const { durable, checkpoint } = this.landing.shift()!;
     await durable;
-    if (checkpoint) this.opts.checkpoints.set(checkpoint.key, checkpoint.value);
+    if (checkpoint) this.commit(checkpoint);
   }
 
   private async settle(): Promise<void> {
@@ -447,9 +567,22 @@ export class Tailer {
     if (!file.fingerprint || !file.pipeline) return undefined;
     const pending = file.pipeline.pendingOffset();
     const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, landed);
+    return { file, generation: file.generation, offset };
+  }
+
+  /** Saves a checkpoint, with the read times as they are now, unless its file has moved on since. */
+  private commit({ file, generation, offset }: PendingCheckpoint): void {
+    if (this.files.get(file.key) !== file || file.generation !== generation) return;
+    this.opts.checkpoints.set(file.key, this.checkpointValue(file, offset));
+  }
+
+  private checkpointValue(file: Tracked, offset: number): FileCheckpoint {
     return {
-      key: file.key,
-      value: { path: file.path, target: file.target, ...this.identity(file), offset },
+      path: file.path,
+      target: file.target,
+      ...this.identity(file),
+      offset,
+      ...file.readTimes.saved(offset),
     };
   }
 
@@ -457,6 +590,7 @@ export class Tailer {
   private landHeld(file: Tracked): void {
     const partial = file.reader.takePartial(this.now());
     if (!file.pipeline) return;
+    if (partial) partial.readAt = file.readTimes.at(partial.offset);
     if (partial) this.collect(file, file.pipeline.push(partial));
     this.collect(file, file.pipeline.flush(this.now(), true));
   }

@@ -41,15 +41,25 @@ export async function elasticsearchDocs<T>(
   }
 }
 
-/** Reads a topic from the beginning in a throwaway consumer group until `enough` says stop. */
-export async function kafkaMessages(
+/** Every record's `message` in a topic, read from the beginning until `enough` says stop. */
+export function kafkaMessages(
   topic: string,
   enough: (messages: string[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<string[]> {
+  return kafkaValues(topic, (value) => (JSON.parse(value) as { message: string }).message, enough, timeoutMs);
+}
+
+/** Reads a topic from the beginning in a throwaway consumer group until `enough` says stop. */
+export async function kafkaValues<T>(
+  topic: string,
+  read: (value: string) => T,
+  enough: (values: T[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<T[]> {
   const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `verify-${topic}-${Date.now()}` });
-  const messages: string[] = [];
+  const messages: T[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -59,8 +69,7 @@ export async function kafkaMessages(
     });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages)
-          messages.push((JSON.parse(String(m.value)) as { message: string }).message);
+        for (const m of batch.messages) messages.push(read(String(m.value)));
         if (enough(messages)) done();
       },
     });
