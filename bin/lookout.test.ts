@@ -189,7 +189,7 @@ describe('lookout CLI', () => {
       POD_NAMESPACE: '',
     });
     running.push(run);
-    await waitFor(run, 'API and console at', 20_000);
+    await waitFor(run, 'API at', 20_000);
     let doc: Record<string, unknown> | undefined;
     const deadline = Date.now() + 15_000;
     while (!doc && Date.now() < deadline) {
