@@ -11,9 +11,9 @@ import type { LogRecord } from '../core/record/log-record.ts';
 import type { RecordRules } from '../core/record/read-record.ts';
 import { CommitChain } from './commit-chain.ts';
 import { createKafka } from './kafka-client.ts';
-import { topicSubscription } from './topics.ts';
 import { kafkaRecord } from './records.ts';
 import type { StoreWriter } from './store-writer.ts';
+import { topicSubscription } from './topics.ts';
 
 export interface LogConsumerOptions {
   connection: KafkaConnection;
