@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { nestedDeeperThan, pruneDeeperThan } from './json-depth.ts';
+import { jsonBeyondLimits, pruneDeeperThan } from './json-depth.ts';
 
-const text = (value: string) => Buffer.from(value);
+const text = (value: string) => value;
+const nestedDeeperThan = (json: string, maxDepth: number) =>
+  jsonBeyondLimits(json, { maxDepth, maxFields: Number.POSITIVE_INFINITY }) !== undefined;
 
-describe('nestedDeeperThan', () => {
+describe('jsonBeyondLimits', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
     expect(nestedDeeperThan(text('{"a":[1,{"b":2}]}'), 3)).toBe(false);
     expect(nestedDeeperThan(text('{"a":[1,{"b":[2]}]}'), 3)).toBe(true);
@@ -21,10 +23,10 @@ describe('nestedDeeperThan', () => {
 describe('pruneDeeperThan', () => {
   it('replaces what is deeper than the limit by null, leaving strings alone', () => {
     const pruned = pruneDeeperThan(text('{"a":{"b":{"c":[1]},"s":"{[\\"]}"},"d":[[[]]]}'), 2);
-    expect(JSON.parse(pruned.toString())).toEqual({ a: { b: null, s: '{["]}' }, d: [null] });
+    expect(JSON.parse(pruned)).toEqual({ a: { b: null, s: '{["]}' }, d: [null] });
   });
 
   it('leaves invalid JSON invalid', () => {
-    expect(() => JSON.parse(pruneDeeperThan(text('{"a":[[[[1]]]'), 2).toString())).toThrow();
+    expect(() => JSON.parse(pruneDeeperThan(text('{"a":[[[[1]]]'), 2))).toThrow();
   });
 });

@@ -7,7 +7,7 @@ import {
   ShapeError,
   type ShapeLimits,
 } from './canonical.ts';
-import { nestedDeeperThan, pruneDeeperThan } from './json-depth.ts';
+import { jsonBeyondLimits, pruneDeeperThan } from './json-depth.ts';
 import { isRecordId, type LogRecord, parseTimestamp, RECORD_ID_RULE } from './log-record.ts';
 
 type Fields = Record<string, unknown>;
@@ -43,13 +43,10 @@ export type ReadRecord =
  * are cut out first.
  */
 export function readRecord(line: Buffer, rules: RecordRules, receivedAt: number): ReadRecord {
-  let text = line;
-  let plain: string | undefined;
-  if (nestedDeeperThan(line, rules.maxDepth)) {
-    text = pruneDeeperThan(line, rules.maxDepth);
-    plain = `nested deeper than ${rules.maxDepth} levels`;
-  }
-  const json = text.toString('utf8');
+  let json = line.toString('utf8');
+  // Fields are counted while shaping, where a record past the limit still keeps its owned fields.
+  let plain = jsonBeyondLimits(json, { maxDepth: rules.maxDepth, maxFields: Number.POSITIVE_INFINITY });
+  if (plain !== undefined) json = pruneDeeperThan(json, rules.maxDepth);
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

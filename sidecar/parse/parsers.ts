@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { regex } from '../../core/config-types.ts';
+import { type JsonLimits, jsonBeyondLimits } from '../../core/record/json-depth.ts';
 import { OWNED_FIELDS } from '../../core/record/log-record.ts';
 import type { LogEvent } from '../types.ts';
-import { type JsonLimits, jsonBeyondLimits } from './json-limits.ts';
 import { detectLevel, normalizeLevel } from './level.ts';
 import { parseLogfmt } from './logfmt.ts';
 import { nest } from './object.ts';
@@ -95,7 +95,7 @@ function jsonObject(text: string, limits: JsonLimits): Fields | string | undefin
   while (last > first && text.charCodeAt(last) <= 32) last--;
   if (text.charCodeAt(last) !== 125) return undefined;
   const beyond = jsonBeyondLimits(text, limits);
-  if (beyond !== undefined) return beyond;
+  if (beyond !== undefined) return `json: ${beyond}`;
   try {
     const value: unknown = JSON.parse(text);
     return value !== null && typeof value === 'object' && !Array.isArray(value)
