@@ -11,7 +11,12 @@ export interface SavedReadTimes {
   readUntil?: number;
 }
 
-/** Lines read within this long of each other share a read time: one checkpoint write per step, not per read. */
+/**
+ * Lines read within this long of each other share a read time: one checkpoint
+ * write per step, not per read. The shared time is the step's end, so no line
+ * is stamped before it was read (a live tail opened just before a line was
+ * written must still see it); a line may be stamped up to a step late.
+ */
 export const READ_TIME_STEP_MS = 1_000;
 
 /**
@@ -45,18 +50,18 @@ export class ReadTimes {
 
   /** Whether reading at `now` should start a new read time first (saved before reading). */
   wantsNew(now: number): boolean {
-    return !this.open || now - this.list.at(-1)!.at >= READ_TIME_STEP_MS;
+    return !this.open || now >= this.list.at(-1)!.at;
   }
 
   /** A new read time for lines from `consumed` on (or from where earlier reads may have reached). */
   start(consumed: number, now: number): void {
-    this.list.push({ from: Math.max(consumed, this.sealed, this.until ?? 0), at: now });
+    this.list.push({ from: Math.max(consumed, this.sealed, this.until ?? 0), at: now + READ_TIME_STEP_MS });
     this.until = undefined;
   }
 
-  /** Ends the current read time at `consumed` once it is a step old (or at once with force): an idle file's next lines get a fresh one. */
+  /** Ends the current read time at `consumed` once its step is over (or at once with force): an idle file's next lines get a fresh one. */
   close(consumed: number, now: number, force: boolean): void {
-    if (!this.open || (!force && now - this.list.at(-1)!.at < READ_TIME_STEP_MS)) return;
+    if (!this.open || (!force && now < this.list.at(-1)!.at)) return;
     this.until = Math.max(consumed, this.sealed);
   }
 
