@@ -3,6 +3,7 @@ import { dirname, join, matchesGlob } from 'node:path';
 import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import { SIDECAR_METRICS } from '../metrics.ts';
 import type { RecordEntry } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
@@ -134,20 +135,14 @@ export class Tailer {
     });
     const { metrics } = opts;
     this.m = {
-      lines: metrics.counter('sidecar_read_lines_total', 'Lines read, per file', ['path']),
-      bytes: metrics.counter('sidecar_read_bytes_total', 'Bytes read, per file', ['path']),
-      truncated: metrics.counter('sidecar_truncated_lines_total', 'Lines cut at the maximum line length'),
-      rotations: metrics.counter('sidecar_rotations_total', 'Rotations seen', ['kind']),
-      fileErrors: metrics.counter('sidecar_file_errors_total', 'Files that could not be read', ['code']),
-      files: metrics.gauge('sidecar_files_open', 'Files being followed'),
-      up: metrics.gauge(
-        'sidecar_tailer_up',
-        '1 while files are being read, 0 while reading waits to restart',
-      ),
-      restarts: metrics.counter(
-        'sidecar_tailer_restarts_total',
-        'Times reading failed and was started again',
-      ),
+      lines: metrics.counter(SIDECAR_METRICS.readLines),
+      bytes: metrics.counter(SIDECAR_METRICS.readBytes),
+      truncated: metrics.counter(SIDECAR_METRICS.truncatedLines),
+      rotations: metrics.counter(SIDECAR_METRICS.rotations),
+      fileErrors: metrics.counter(SIDECAR_METRICS.fileErrors),
+      files: metrics.gauge(SIDECAR_METRICS.filesOpen),
+      up: metrics.gauge(SIDECAR_METRICS.tailerUp),
+      restarts: metrics.counter(SIDECAR_METRICS.tailerRestarts),
     };
     this.m.up.set(1);
   }
