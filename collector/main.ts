@@ -145,7 +145,7 @@ export class Collector implements Service<CollectorConfig> {
       const { ElasticsearchStore } = await import('./store/elasticsearch-store.ts');
       return new ElasticsearchStore(config.elasticsearch, { log: this.ctx.log });
     }
-    const { EmbeddedStore } = await import('./store/embedded-store.ts');
+    const { EmbeddedStore } = await import('./store/embedded/store.ts');
     return new EmbeddedStore({ dir: join(this.ctx.dataDir, 'collector', 'store'), log: this.ctx.log });
   }
 
