@@ -56,6 +56,8 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as T | undefined;
   }
 
+  // Each method also takes (name, help, labels, ...) for the Kafka consumer, whose metrics are declared in
+  // collector/metrics.ts but which creates them by name until it moves to collector/consume/.
   counter<L extends string = never>(definition: CounterDefinition<L>): Counter<L>;
   counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
   counter<L extends string = never>(
