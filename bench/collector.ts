@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { EmbeddedStore } from '../collector/store/embedded-store.ts';
+import { EmbeddedStore } from '../collector/store/embedded/store.ts';
 import { RECORD_HEADER, recordHeaderValue } from '../core/record/headers.ts';
 import {
   ELASTICSEARCH_VERSION,

@@ -7,6 +7,7 @@ import type { CollectorConfig } from './config.ts';
 import type { LogConsumer } from './consumer.ts';
 import { registerReadApi } from './http/api.ts';
 import { registerIngest } from './http/ingest.ts';
+import { COLLECTOR_METRICS } from './metrics.ts';
 import { recordRules } from './records.ts';
 import type { LogStore } from './store/store.ts';
 import { StoreHandle } from './store-handle.ts';
@@ -107,10 +108,7 @@ export class Collector implements Service<CollectorConfig> {
     if (!config.kafka || !consumerModule) return;
     const { LogConsumer } = await consumerModule;
     if (signal.aborted) return;
-    const retried = ctx.metrics.counter(
-      'collector_store_retries_total',
-      'Records written again after a 429/5xx',
-    );
+    const retried = ctx.metrics.counter(COLLECTOR_METRICS.storeRetries);
     this.consumer = new LogConsumer({
       connection: config.kafka,
       topics: config.kafka.topics,
@@ -147,7 +145,7 @@ export class Collector implements Service<CollectorConfig> {
       const { ElasticsearchStore } = await import('./store/elasticsearch-store.ts');
       return new ElasticsearchStore(config.elasticsearch, { log: this.ctx.log });
     }
-    const { EmbeddedStore } = await import('./store/embedded-store.ts');
+    const { EmbeddedStore } = await import('./store/embedded/store.ts');
     return new EmbeddedStore({ dir: join(this.ctx.dataDir, 'collector', 'store'), log: this.ctx.log });
   }
 

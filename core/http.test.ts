@@ -33,7 +33,7 @@ function build(auth: Record<string, unknown> = {}, options: Record<string, unkno
     },
   });
   const metrics = new Metrics();
-  metrics.counter('test_requests_total', 'requests seen by the test').inc(3);
+  metrics.counter({ type: 'counter', name: 'test_requests_total', help: 'requests seen by the test' }).inc(3);
   const http = createHttpApp({ config, log: silent, metrics });
   http.app.get('/api/read', { config: { summary: 'who am I' } }, async (req) => ({
     who: req.principal.name,

@@ -6,6 +6,39 @@ function named(name: string): string {
   return name.startsWith(PREFIX) ? name : PREFIX + name;
 }
 
+interface Definition<L extends string> {
+  /** Without the `lookout_` prefix, which every Lookout metric gets. */
+  name: string;
+  help: string;
+  labels?: readonly L[];
+}
+
+export interface CounterDefinition<L extends string = string> extends Definition<L> {
+  type: 'counter';
+}
+
+export interface GaugeDefinition<L extends string = string> extends Definition<L> {
+  type: 'gauge';
+}
+
+export interface HistogramDefinition<L extends string = string> extends Definition<L> {
+  type: 'histogram';
+  buckets: readonly number[];
+}
+
+export type MetricDefinition = CounterDefinition | GaugeDefinition | HistogramDefinition;
+
+/**
+ * The metrics one component exports, each declared once: the code creates its
+ * metrics from these definitions and docs/metrics.md is checked against them.
+ */
+export type MetricCatalogue = Readonly<Record<string, MetricDefinition>>;
+
+/** The full name under which a definition is exported, prefix included. */
+export function exportedName(definition: MetricDefinition): string {
+  return named(definition.name);
+}
+
 /**
  * One registry per process. Default Node.js metrics keep their standard names
  * (process_*, nodejs_*) so stock dashboards work; every Lookout metric is
@@ -23,41 +56,70 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as T | undefined;
   }
 
-  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    const full = named(name);
+  // Each method also takes (name, help, labels, ...) for the Kafka consumer, whose metrics are declared in
+  // collector/metrics.ts but which creates them by name until it moves to collector/consume/.
+  counter<L extends string = never>(definition: CounterDefinition<L>): Counter<L>;
+  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  counter<L extends string = never>(
+    first: CounterDefinition<L> | string,
+    help = '',
+    labelNames: readonly L[] = [],
+  ): Counter<L> {
+    const d = typeof first === 'string' ? { name: first, help, labels: labelNames } : first;
+    const full = named(d.name);
     return (
       this.existing<Counter<L>>(full) ??
-      new Counter({ name: full, help, labelNames: [...labelNames], registers: [this.registry] })
+      new Counter({ name: full, help: d.help, labelNames: [...(d.labels ?? [])], registers: [this.registry] })
     );
   }
 
   gauge<L extends string = never>(
-    name: string,
-    help: string,
-    labelNames: readonly L[] = [],
+    definition: GaugeDefinition<L>,
     collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L>;
+  gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  gauge<L extends string = never>(
+    first: GaugeDefinition<L> | string,
+    second?: string | ((this: Gauge<L>) => void | Promise<void>),
+    labelNames: readonly L[] = [],
   ): Gauge<L> {
-    const full = named(name);
+    const d = typeof first === 'string' ? { name: first, help: String(second), labels: labelNames } : first;
+    const collect = typeof second === 'function' ? second : undefined;
+    const full = named(d.name);
     return (
       this.existing<Gauge<L>>(full) ??
-      new Gauge({ name: full, help, labelNames: [...labelNames], registers: [this.registry], collect })
+      new Gauge({
+        name: full,
+        help: d.help,
+        labelNames: [...(d.labels ?? [])],
+        registers: [this.registry],
+        collect,
+      })
     );
   }
 
+  histogram<L extends string = never>(definition: HistogramDefinition<L>): Histogram<L>;
   histogram<L extends string = never>(
     name: string,
     help: string,
+    labelNames: readonly L[],
+    buckets: number[],
+  ): Histogram<L>;
+  histogram<L extends string = never>(
+    first: HistogramDefinition<L> | string,
+    help = '',
     labelNames: readonly L[] = [],
-    buckets?: number[],
+    buckets: number[] = [],
   ): Histogram<L> {
-    const full = named(name);
+    const d = typeof first === 'string' ? { name: first, help, labels: labelNames, buckets } : first;
+    const full = named(d.name);
     return (
       this.existing<Histogram<L>>(full) ??
       new Histogram({
         name: full,
-        help,
-        labelNames: [...labelNames],
-        ...(buckets && { buckets }),
+        help: d.help,
+        labelNames: [...(d.labels ?? [])],
+        buckets: [...d.buckets],
         registers: [this.registry],
       })
     );

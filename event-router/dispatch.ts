@@ -4,6 +4,7 @@ import type { Aggregator } from './aggregate/aggregator.ts';
 import type { EventArchive } from './archive/archive.ts';
 import type { ObservedEvent } from './event.ts';
 import type { Enricher } from './kube/enrich.ts';
+import { EVENT_ROUTER_METRICS } from './metrics.ts';
 import type { RoutingTree } from './routes/tree.ts';
 import type { ResumePoint } from './watch/resume.ts';
 
@@ -14,11 +15,8 @@ export type DispatchMetrics = ReturnType<typeof dispatchMetrics>;
 
 export function dispatchMetrics(metrics: Metrics) {
   return {
-    events: metrics.counter('event_router_events_total', 'Events observed, by verdict', ['verdict']),
-    routed: metrics.counter(
-      'event_router_routed_total',
-      'New or recurring events that matched at least one route',
-    ),
+    events: metrics.counter(EVENT_ROUTER_METRICS.events),
+    routed: metrics.counter(EVENT_ROUTER_METRICS.routed),
   };
 }
 

@@ -16,6 +16,7 @@ import { createArchive } from './archive/create-archive.ts';
 import type { EventRouterConfig } from './config.ts';
 import { dispatchMetrics, EventDispatcher } from './dispatch.ts';
 import { Enricher } from './kube/enrich.ts';
+import { EVENT_ROUTER_METRICS } from './metrics.ts';
 import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
 import { RoutingTree } from './routes/tree.ts';
@@ -69,10 +70,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     this.chatRobots = chatRobots;
     this.m = {
       dispatch: dispatchMetrics(ctx.metrics),
-      saveFailures: ctx.metrics.counter(
-        'event_router_state_save_failures_total',
-        'Failed saves of the resume point (retried at the next interval)',
-      ),
+      saveFailures: ctx.metrics.counter(EVENT_ROUTER_METRICS.stateSaveFailures),
     };
     ctx.http.readiness.add('kubernetes events', () => !this.leading || this.leading.watcher.healthy);
   }

@@ -1,7 +1,7 @@
 import { copyFile, link, readFile, rename } from 'node:fs/promises';
 import { isNotFound, removeIfExists, writeFileAtomic } from '../core/atomic-file.ts';
 import type { Logger } from '../core/log.ts';
-import { Coalescer } from './queue/waiters.ts';
+import { Coalescer } from '../core/waiters.ts';
 
 const VERSION = 1;
 

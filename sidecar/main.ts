@@ -6,6 +6,7 @@ import type { Service } from '../core/lifecycle.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import type { SidecarConfig } from './config.ts';
 import { nodeSourceFields, sidecarSourceFields, withFileService } from './enrich.ts';
+import { SIDECAR_METRICS } from './metrics.ts';
 import { compilePipeline, FilePipeline } from './parse/pipeline.ts';
 import { openDiskQueue } from './queue/disk-queue.ts';
 import { MemoryQueue } from './queue/memory-queue.ts';
@@ -143,12 +144,8 @@ export class Sidecar implements Service<SidecarConfig> {
   /** Sink modules load only when configured: each client library costs tens of MiB of memory. */
   private async buildSinks(config: SidecarConfig, dir: string, backoff: BackoffOptions): Promise<Sink[]> {
     const { log, metrics } = this.ctx;
-    const deadLettered = metrics.counter('sidecar_dead_lettered_total', 'Records a sink refused for good', [
-      'sink',
-    ]);
-    const retried = metrics.counter('sidecar_sink_retries_total', 'Records sent again after a 429/5xx', [
-      'sink',
-    ]);
+    const deadLettered = metrics.counter(SIDECAR_METRICS.deadLettered);
+    const retried = metrics.counter(SIDECAR_METRICS.sinkRetries);
     const deadLetter = (sink: string) =>
       new DeadLetterFile({
         dir: join(dir, 'dead-letter'),
@@ -179,33 +176,18 @@ export class Sidecar implements Service<SidecarConfig> {
   private registerQueueMetrics(): void {
     const { metrics } = this.ctx;
     const stats = () => this.running?.queue.stats();
-    metrics.gauge('sidecar_queue_bytes', 'Bytes queued that some sink has not acknowledged', [], function () {
+    metrics.gauge(SIDECAR_METRICS.queueBytes, function () {
       this.set(stats()?.bytes ?? 0);
     });
-    metrics.gauge(
-      'sidecar_queue_oldest_unacked_age_seconds',
-      'Age of the oldest unacknowledged event',
-      [],
-      function () {
-        const oldest = stats()?.oldestUnackedAt;
-        this.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
-      },
-    );
-    metrics.gauge(
-      'sidecar_backpressure_seconds',
-      'Time reading waited because the queue was full',
-      [],
-      function () {
-        this.set(stats()?.backpressureSeconds ?? 0);
-      },
-    );
-    metrics.gauge(
-      'sidecar_queue_torn_records',
-      'Records found torn or corrupt in the queue and skipped',
-      [],
-      function () {
-        this.set(stats()?.tornRecords ?? 0);
-      },
-    );
+    metrics.gauge(SIDECAR_METRICS.queueOldestUnackedAge, function () {
+      const oldest = stats()?.oldestUnackedAt;
+      this.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
+    });
+    metrics.gauge(SIDECAR_METRICS.backpressure, function () {
+      this.set(stats()?.backpressureSeconds ?? 0);
+    });
+    metrics.gauge(SIDECAR_METRICS.queueTornRecords, function () {
+      this.set(stats()?.tornRecords ?? 0);
+    });
   }
 }

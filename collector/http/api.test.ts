@@ -9,7 +9,7 @@ import { Metrics } from '../../core/metrics.ts';
 import { collectEvents } from '../../test/support/http-clients.ts';
 import { record } from '../../test/support/log-store-contract.ts';
 import { type CollectorConfig, collectorSchema } from '../config.ts';
-import { EmbeddedStore } from '../store/embedded-store.ts';
+import { EmbeddedStore } from '../store/embedded/store.ts';
 import { registerReadApi } from './api.ts';
 
 // The read API in process, over the embedded store, as the collector wires it.

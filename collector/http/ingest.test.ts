@@ -9,7 +9,7 @@ import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import { collectorSchema } from '../config.ts';
 import { recordRules } from '../records.ts';
-import { EmbeddedStore } from '../store/embedded-store.ts';
+import { EmbeddedStore } from '../store/embedded/store.ts';
 import { registerIngest } from './ingest.ts';
 import { registerSearch } from './search.ts';
 

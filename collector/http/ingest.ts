@@ -7,6 +7,7 @@ import { describeError } from '../../core/errors.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { LogRecord } from '../../core/record/log-record.ts';
 import { type RecordRules, readRecord } from '../../core/record/read-record.ts';
+import { COLLECTOR_METRICS } from '../metrics.ts';
 import type { LogStore } from '../store/store.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -47,11 +48,7 @@ export interface IngestOptions {
  * other refusals may not.
  */
 export function registerIngest(app: FastifyInstance, opts: IngestOptions): void {
-  const lines = opts.metrics.counter(
-    'collector_ingest_lines_total',
-    'Lines posted to /api/ingest, by outcome',
-    ['outcome'],
-  );
+  const lines = opts.metrics.counter(COLLECTOR_METRICS.ingestLines);
   app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/x-ndjson', 'application/json', 'text/plain'],

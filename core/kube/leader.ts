@@ -14,6 +14,7 @@ import { sleep } from '../backoff.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { SHARED_METRICS } from '../shared-metrics.ts';
 import { describeApiError, requestTimeout, responseStatus } from './api-requests.ts';
 import { ThrottledWarning } from './throttled-warning.ts';
 
@@ -105,11 +106,7 @@ export class LeaderElector {
     this.warning = new ThrottledWarning(options.log);
     this.onStartedLeading = options.onStartedLeading;
     this.onStoppedLeading = options.onStoppedLeading;
-    this.leaderGauge = options.metrics?.gauge(
-      'leader',
-      'Whether this replica holds the Lease and does the work of the leader (1) or stands by (0)',
-      ['lease'],
-    );
+    this.leaderGauge = options.metrics?.gauge(SHARED_METRICS.leader);
     this.leaderGauge?.set({ lease: this.name }, 0);
   }
 

@@ -5,6 +5,7 @@ import type { Metrics } from '../../core/metrics.ts';
 import { type DueGroup, GroupingEngine, type GroupingSettings } from '../../notify/grouping/engine.ts';
 import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';
+import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import type { RouteTarget } from '../routes/tree.ts';
 import type { AggregationSettings } from './config.ts';
 import { OccurrenceCounter } from './occurrences.ts';
@@ -80,11 +81,7 @@ export class Aggregator {
     this.send = send;
     this.clock = clock ?? systemClock;
     this.log = log;
-    this.messages = metrics?.counter(
-      'event_router_messages_total',
-      'Messages made from routed events: single, update or storm (a summary of many objects)',
-      ['kind'],
-    );
+    this.messages = metrics?.counter(EVENT_ROUTER_METRICS.messages);
     this.templates = new RouteTemplates(log);
     this.settings = { ...DEFAULTS, ...settings };
     this.occurrences = new OccurrenceCounter(this.settings.maxGroups * EVENTS_PER_GROUP);
@@ -94,11 +91,8 @@ export class Aggregator {
       clock: this.clock,
       log,
       metrics: metrics && {
-        evicted: metrics.counter(
-          'event_router_groups_evicted_total',
-          'Groups forgotten at the group cap while occurrences were still waiting to be sent (those are lost)',
-        ),
-        groups: metrics.gauge('event_router_groups', 'Groups (route, object, reason) remembered'),
+        evicted: metrics.counter(EVENT_ROUTER_METRICS.groupsEvicted),
+        groups: metrics.gauge(EVENT_ROUTER_METRICS.groups),
       },
       tell: (route, group, now) => {
         const r = report(group);

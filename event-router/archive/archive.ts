@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { ReportThrottle } from '../../core/report-throttle.ts';
 import type { ObservedEvent } from '../event.ts';
+import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import type { BufferSettings } from './config.ts';
 import { type EventDocument, eventDocument } from './document.ts';
@@ -82,25 +83,12 @@ export class BufferedArchive implements EventArchive {
     this.queue = new BoundedQueue(settings.maxBuffered);
     const { metrics } = deps;
     this.metrics = {
-      written: metrics.counter('event_router_archive_written_total', 'Events written to the archive'),
-      rejected: metrics.counter(
-        'event_router_archive_rejected_total',
-        'Events the archive store refused for good (logged with the reason)',
-      ),
-      dropped: metrics.counter(
-        'event_router_archive_dropped_total',
-        'Events never archived: the buffer was full (overflow) or the router stopped first (shutdown)',
-        ['reason'],
-      ),
-      retries: metrics.counter(
-        'event_router_archive_retries_total',
-        'Events sent again after the store failed or was busy',
-      ),
-      buffered: metrics.gauge('event_router_archive_buffered', 'Events waiting to be archived'),
-      up: metrics.gauge(
-        'event_router_archive_up',
-        '1 while the archive store takes writes, 0 while it fails',
-      ),
+      written: metrics.counter(EVENT_ROUTER_METRICS.archiveWritten),
+      rejected: metrics.counter(EVENT_ROUTER_METRICS.archiveRejected),
+      dropped: metrics.counter(EVENT_ROUTER_METRICS.archiveDropped),
+      retries: metrics.counter(EVENT_ROUTER_METRICS.archiveRetries),
+      buffered: metrics.gauge(EVENT_ROUTER_METRICS.archiveBuffered),
+      up: metrics.gauge(EVENT_ROUTER_METRICS.archiveUp),
     };
     this.metrics.up.set(1);
     this.running = this.run();

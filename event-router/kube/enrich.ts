@@ -13,6 +13,7 @@ import { ThrottledWarning } from '../../core/kube/throttled-warning.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { ObservedEvent, OwnerRef } from '../event.ts';
+import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import { TtlLruCache } from './ttl-cache.ts';
 
 export interface EnricherOptions {
@@ -116,11 +117,7 @@ export class Enricher {
     this.failureTtlMs = Math.min(this.ttlMs, 10_000);
     this.requestOptions = requestTimeout(options.requestTimeoutMs ?? 5_000);
     this.warning = new ThrottledWarning(options.log);
-    this.requests = options.metrics?.counter(
-      'event_router_enrich_requests_total',
-      'API server requests for the labels and owner of involved objects, by kind and outcome (found, not_found, error)',
-      ['kind', 'outcome'],
-    );
+    this.requests = options.metrics?.counter(EVENT_ROUTER_METRICS.enrichRequests);
   }
 
   /** The event with its object's labels and owner; unchanged when the object is gone or out of reach. */

@@ -15,6 +15,7 @@ import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { ObservedEvent } from '../event.ts';
+import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import { fromCoreEvent, fromEventsV1 } from './normalize.ts';
 
 export type EventsApi = 'core/v1' | 'events.k8s.io/v1';
@@ -277,20 +278,9 @@ export class EventWatcher {
     const source = eventsSource(kubeConfig, api);
     const watch = this.options.watch ?? new Watch(kubeConfig);
     const watcherMetrics: WatcherMetrics = {
-      seen: metrics.counter(
-        'event_router_events_seen_total',
-        'Kubernetes events received, by list or watch',
-        ['via'],
-      ),
-      relists: metrics.counter(
-        'event_router_watch_relists_total',
-        'Event lists repeated after a watch expired',
-      ),
-      restarts: metrics.counter(
-        'event_router_watch_restarts_total',
-        'Event watches opened again after they closed or failed',
-        ['reason'],
-      ),
+      seen: metrics.counter(EVENT_ROUTER_METRICS.eventsSeen),
+      relists: metrics.counter(EVENT_ROUTER_METRICS.watchRelists),
+      restarts: metrics.counter(EVENT_ROUTER_METRICS.watchRestarts),
     };
     const onListed = () => {
       if (this.streams.every((s) => s.listed)) this.options.onSynced?.();

@@ -150,8 +150,8 @@ describe('GroupingEngine', () => {
       {
         log: log as unknown as Logger,
         metrics: {
-          evicted: metrics.counter('test_evicted_total', 'x'),
-          groups: metrics.gauge('test_groups', 'x'),
+          evicted: metrics.counter({ type: 'counter', name: 'test_evicted_total', help: 'x' }),
+          groups: metrics.gauge({ type: 'gauge', name: 'test_groups', help: 'x' }),
         },
       },
     );

@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { Metrics } from '../../core/metrics.ts';
+import { SIDECAR_METRICS } from '../metrics.ts';
 import { type BatchHeader, RecordBuilder, type RecordEntry } from '../record.ts';
 import type { FileIdentity, LogEvent, RawLine, SourceFields } from '../types.ts';
 import { type ContainerFormatConfig, ContainerJoiner, containerFormatSchema } from './container-format.ts';
@@ -40,14 +41,8 @@ export interface PipelineMetrics {
 
 function pipelineMetrics(metrics: Metrics): PipelineMetrics {
   return {
-    parseErrors: metrics.counter(
-      'sidecar_parse_errors_total',
-      'Events whose line did not fit the container format or the declared parser (kept raw, flagged lookout.parse_error)',
-    ),
-    truncated: metrics.counter(
-      'sidecar_truncated_events_total',
-      'Events cut at a line, multiline or partial-line limit (flagged lookout.truncated)',
-    ),
+    parseErrors: metrics.counter(SIDECAR_METRICS.parseErrors),
+    truncated: metrics.counter(SIDECAR_METRICS.truncatedEvents),
   };
 }
 

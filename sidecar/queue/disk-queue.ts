@@ -3,10 +3,10 @@ import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/p
 import { join } from 'node:path';
 import { fsyncDir, isNotFound, removeIfExists, writeFileAtomic } from '../../core/atomic-file.ts';
 import type { Logger } from '../../core/log.ts';
+import { Coalescer } from '../../core/waiters.ts';
 import { boundaryAtOrBefore, encodeFrames, FRAME_HEADER, scanFrames } from './frames.ts';
 import type { QueuePosition, QueueRecord, QueueStats } from './queue.ts';
 import { checkSinkNames, comparePositions, QueueBase, type SinkReader } from './queue-base.ts';
-import { Coalescer } from './waiters.ts';
 
 /**
  * `always`: an append resolves after an fsync that covers it (appends arriving

@@ -1,5 +1,6 @@
+import { Mutex, Notifier } from '../../core/waiters.ts';
 import type { Queue, QueuePosition, QueueReader, QueueRecord, QueueStats } from './queue.ts';
-import { Mutex, Notifier, QueueClosedError, SpaceGate } from './waiters.ts';
+import { QueueClosedError, SpaceGate } from './space-gate.ts';
 
 export function comparePositions(a: QueuePosition, b: QueuePosition): number {
   return a.segment - b.segment || a.offset - b.offset;

@@ -4,7 +4,7 @@ import * as fx from './fixtures/helpers.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import type { Queue } from './queue.ts';
 import { comparePositions } from './queue-base.ts';
-import { QueueClosedError } from './waiters.ts';
+import { QueueClosedError } from './space-gate.ts';
 
 const scratchpad = fx.scratch();
 afterEach(() => scratchpad.cleanup());

@@ -2,6 +2,7 @@ import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import { SIDECAR_METRICS } from '../metrics.ts';
 import type { QueueReader, QueueRecord } from '../queue/queue.ts';
 import type { Batch, Sink } from './sink.ts';
 
@@ -34,10 +35,7 @@ export class SinkRunner {
   constructor(opts: SinkRunnerOptions) {
     this.opts = opts;
     this.retry = new RetryStreak({ backoff: opts.backoff });
-    this.events = opts.metrics.counter('sidecar_sink_events_total', 'Events per sink and outcome', [
-      'sink',
-      'outcome',
-    ]);
+    this.events = opts.metrics.counter(SIDECAR_METRICS.sinkEvents);
   }
 
   get name(): string {

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
+import { SIDECAR_METRICS } from '../metrics.ts';
 import type { QueueReader, QueueRecord } from '../queue/queue.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { ItemDelivery } from './item-retry.ts';
@@ -107,7 +108,7 @@ describe('per-item delivery', () => {
   it('retries only the failed items and dead-letters permanent refusals', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lookout-dlq-'));
     const metrics = new Metrics({ defaults: false });
-    const counter = metrics.counter('dead_lettered_total', 'test', ['sink']);
+    const counter = metrics.counter(SIDECAR_METRICS.deadLettered);
     const deadLetter = new DeadLetterFile({ dir, sink: 'es', maxBytes: 1 << 20, counter, log: silent });
     const attempts: string[][] = [];
     let retried = 0;
@@ -137,7 +138,7 @@ describe('per-item delivery', () => {
     const dead = JSON.parse(lines[0]!);
     expect(dead).toMatchObject({ sink: 'es', status: 400, 'event.id': 'id3', record: { n: 3 } });
     expect(dead.reason).toContain('"quote"');
-    expect(await metrics.text()).toContain('lookout_dead_lettered_total{sink="es"} 1');
+    expect(await metrics.text()).toContain('lookout_sidecar_dead_lettered_total{sink="es"} 1');
   });
 });
 

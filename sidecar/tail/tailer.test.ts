@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { RawLine } from '../types.ts';
@@ -217,6 +218,21 @@ describe('tailer', () => {
     await appendFile(join(h.dir, 'p.log'), ' rest\n');
     await until(() => h.lines.length === 3, 'the rest');
     expect(h.lines[2]).toMatchObject({ text: ' rest', offset: 16 });
+  });
+
+  it('measures the idle time of a line without a newline on the clock it is given', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const h = await harness({ clock });
+    await writeFile(join(h.dir, 'p.log'), 'complete\npartial');
+    await until(() => h.lines.length === 1, 'the complete line');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.lines).toHaveLength(1);
+    const deadline = Date.now() + 5_000;
+    while (h.lines.length < 2 && Date.now() < deadline) {
+      await clock.advance(50);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(h.lines[1]).toMatchObject({ text: 'partial', offset: 9, end: 16 });
   });
 
   it('resumes from its checkpoint after a restart without repeating or skipping', async () => {

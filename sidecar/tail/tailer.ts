@@ -1,8 +1,10 @@
 import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, matchesGlob } from 'node:path';
 import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
+import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import { SIDECAR_METRICS } from '../metrics.ts';
 import type { RecordEntry } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
@@ -64,7 +66,7 @@ export interface TailerOptions {
   releaseAfterMs: number;
   /** Waits between restarts of reading after a failure. */
   restartBackoff: BackoffOptions;
-  now?: () => number;
+  clock?: Clock;
 }
 
 interface Tracked {
@@ -112,7 +114,7 @@ export class Tailer {
   private readonly files = new Map<string, Tracked>();
   private readonly failing = new Map<string, string>();
   private readonly watch: DirectoryWatch;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -127,27 +129,21 @@ export class Tailer {
 
   constructor(opts: TailerOptions) {
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.watch = new DirectoryWatch(() => {
       this.scanRequested = true;
       this.wake?.();
     });
     const { metrics } = opts;
     this.m = {
-      lines: metrics.counter('sidecar_read_lines_total', 'Lines read, per file', ['path']),
-      bytes: metrics.counter('sidecar_read_bytes_total', 'Bytes read, per file', ['path']),
-      truncated: metrics.counter('sidecar_truncated_lines_total', 'Lines cut at the maximum line length'),
-      rotations: metrics.counter('sidecar_rotations_total', 'Rotations seen', ['kind']),
-      fileErrors: metrics.counter('sidecar_file_errors_total', 'Files that could not be read', ['code']),
-      files: metrics.gauge('sidecar_files_open', 'Files being followed'),
-      up: metrics.gauge(
-        'sidecar_tailer_up',
-        '1 while files are being read, 0 while reading waits to restart',
-      ),
-      restarts: metrics.counter(
-        'sidecar_tailer_restarts_total',
-        'Times reading failed and was started again',
-      ),
+      lines: metrics.counter(SIDECAR_METRICS.readLines),
+      bytes: metrics.counter(SIDECAR_METRICS.readBytes),
+      truncated: metrics.counter(SIDECAR_METRICS.truncatedLines),
+      rotations: metrics.counter(SIDECAR_METRICS.rotations),
+      fileErrors: metrics.counter(SIDECAR_METRICS.fileErrors),
+      files: metrics.gauge(SIDECAR_METRICS.filesOpen),
+      up: metrics.gauge(SIDECAR_METRICS.tailerUp),
+      restarts: metrics.counter(SIDECAR_METRICS.tailerRestarts),
     };
     this.m.up.set(1);
   }
@@ -209,7 +205,7 @@ export class Tailer {
   private async run(): Promise<void> {
     await this.recoverRotated();
     while (this.running) {
-      const now = this.now();
+      const now = this.clock.now();
       if (this.scanRequested || now - this.lastScan >= this.opts.scanIntervalMs) await this.scan(now);
       const read = await this.pass();
       if (this.failures > 0) {
@@ -240,18 +236,13 @@ export class Tailer {
     this.scanRequested = true;
   }
 
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
+  private async idle(ms: number): Promise<void> {
+    const woken = new AbortController();
+    this.wake = () => {
+      this.wake = undefined;
+      woken.abort();
+    };
+    await this.clock.sleep(ms, woken.signal);
   }
 
   private async scan(now: number): Promise<void> {
@@ -390,7 +381,7 @@ export class Tailer {
 
   /** One read pass over every file. Returns whether anything was read. */
   private async pass(read = true): Promise<boolean> {
-    const now = this.now();
+    const now = this.clock.now();
     const lines: RawLine[] = [];
     const payloads: Buffer[] = [];
     const landed: Tracked[] = [];
@@ -588,11 +579,11 @@ export class Tailer {
 
   /** Lets everything held for a file out (it is going away or being reset). */
   private landHeld(file: Tracked): void {
-    const partial = file.reader.takePartial(this.now());
+    const partial = file.reader.takePartial(this.clock.now());
     if (!file.pipeline) return;
     if (partial) partial.readAt = file.readTimes.at(partial.offset);
     if (partial) this.collect(file, file.pipeline.push(partial));
-    this.collect(file, file.pipeline.flush(this.now(), true));
+    this.collect(file, file.pipeline.flush(this.clock.now(), true));
   }
 
   private async releaseFinished(now: number): Promise<void> {
@@ -620,7 +611,7 @@ export class Tailer {
    * target it was read through) and read what is left.
    */
   private async recoverRotated(): Promise<void> {
-    const now = this.now();
+    const now = this.clock.now();
     for (const key of [...this.opts.checkpoints.keys()]) {
       const saved = this.opts.checkpoints.get(key)!;
       const input = this.opts.inputs.findIndex((i) => i.paths.some((p) => matchesGlob(saved.path, p)));

@@ -1,5 +1,5 @@
-import { type LogRecord, parseTimestamp } from '../../core/record/log-record.ts';
-import { ALL_TOKEN, keywordToken, tokenize } from './embedded-tokens.ts';
+import { type LogRecord, parseTimestamp } from '../../../core/record/log-record.ts';
+import { ALL_TOKEN, keywordToken, tokenize } from './tokens.ts';
 
 /** The latest time the embedded store's line key can hold: 2^43 ms after the epoch, in 2248. */
 export const MAX_TIME = 2 ** 43 - 1;

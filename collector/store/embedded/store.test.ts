@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Logger } from '../../core/log.ts';
-import type { LogRecord } from '../../core/record/log-record.ts';
-import { parseTimestamp } from '../../core/record/log-record.ts';
-import { describeLogStoreContract, record } from '../../test/support/log-store-contract.ts';
-import type { SearchQuery } from '../query/types.ts';
-import { DayFile } from './embedded-day.ts';
-import { plan } from './embedded-match.ts';
-import { EmbeddedStore } from './embedded-store.ts';
-import { tokenize } from './embedded-tokens.ts';
+import type { Logger } from '../../../core/log.ts';
+import type { LogRecord } from '../../../core/record/log-record.ts';
+import { parseTimestamp } from '../../../core/record/log-record.ts';
+import { describeLogStoreContract, record } from '../../../test/support/log-store-contract.ts';
+import type { SearchQuery } from '../../query/types.ts';
+import { DayFile } from './day.ts';
+import { plan } from './match.ts';
+import { EmbeddedStore } from './store.ts';
+import { tokenize } from './tokens.ts';
 
 describeLogStoreContract(
   'embedded',
@@ -154,7 +154,7 @@ describe('embedded store', () => {
       env: {
         ...process.env,
         STORE_DIR: dir,
-        STORE_MODULE: new URL('./embedded-store.ts', import.meta.url).href,
+        STORE_MODULE: new URL('./store.ts', import.meta.url).href,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -17,7 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
  *   offset, id) order.
  * - `log_fts` indexes the words of `message` (`body`) and one hashed word per
  *   keyword field value (`keys`). The words are made in JavaScript (see
- *   embedded-tokens.ts) and joined by spaces, so its tokenizer is set to
+ *   tokens.ts) and joined by spaces, so its tokenizer is set to
  *   split on spaces only. Lines are never deleted from a day, so the index
  *   keeps no content and no sizes.
  */

@@ -1,16 +1,16 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Logger } from '../../core/log.ts';
-import type { LogRecord } from '../../core/record/log-record.ts';
-import { emptyBuckets } from '../query/histogram.ts';
-import type { SearchQuery, SortKey } from '../query/types.ts';
-import { DayFile, type Line, type StreamName } from './embedded-day.ts';
-import { IdFilter } from './embedded-id-filter.ts';
-import { type Plan, plan } from './embedded-match.ts';
-import { MAX_TIME, toRow } from './embedded-record.ts';
-import { boundedDoc } from './hit-doc.ts';
-import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from './store.ts';
+import type { Logger } from '../../../core/log.ts';
+import type { LogRecord } from '../../../core/record/log-record.ts';
+import { emptyBuckets } from '../../query/histogram.ts';
+import type { SearchQuery, SortKey } from '../../query/types.ts';
+import { boundedDoc } from '../hit-doc.ts';
+import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from '../store.ts';
+import { DayFile, type Line, type StreamName } from './day.ts';
+import { IdFilter } from './id-filter.ts';
+import { type Plan, plan } from './match.ts';
+import { MAX_TIME, toRow } from './record.ts';
 
 export interface EmbeddedStoreOptions {
   /** The folder of the day files; created when missing. */
@@ -66,7 +66,7 @@ interface Step {
 /**
  * Logs in SQLite (node:sqlite) on one machine, answering the same queries
  * as the Elasticsearch store. Like Elasticsearch's daily indices, each UTC
- * day of `@timestamp` is a file of its own (see embedded-schema.ts for its
+ * day of `@timestamp` is a file of its own (see schema.ts for its
  * tables), so retention deletes files and never rewrites what stays.
  *
  * Every SQLite call blocks the event loop, so each one is bounded: writes

@@ -1,7 +1,7 @@
-import { parseTimestamp } from '../../core/record/log-record.ts';
-import type { FieldFilter, SearchQuery, TextQuery } from '../query/types.ts';
-import { keywordText } from './embedded-record.ts';
-import { ALL_TOKEN, keywordToken, tokenize } from './embedded-tokens.ts';
+import { parseTimestamp } from '../../../core/record/log-record.ts';
+import type { FieldFilter, SearchQuery, TextQuery } from '../../query/types.ts';
+import { keywordText } from './record.ts';
+import { ALL_TOKEN, keywordToken, tokenize } from './tokens.ts';
 
 /**
  * Turns a search into one FTS5 MATCH expression plus conditions on real

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdFilter } from './embedded-id-filter.ts';
+import { IdFilter } from './id-filter.ts';
 
 describe('IdFilter', () => {
   it('always finds what was added, and rarely claims what was not', () => {

@@ -1,9 +1,9 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { Plan } from './embedded-match.ts';
-import { SCOPE_CONDITION } from './embedded-match.ts';
-import type { Row } from './embedded-record.ts';
-import { prepareDatabase, SEQUENCE_BITS } from './embedded-schema.ts';
-import type { WriteOutcome } from './store.ts';
+import type { WriteOutcome } from '../store.ts';
+import type { Plan } from './match.ts';
+import { SCOPE_CONDITION } from './match.ts';
+import type { Row } from './record.ts';
+import { prepareDatabase, SEQUENCE_BITS } from './schema.ts';
 
 /** One line as searches read it. */
 export interface Line {
