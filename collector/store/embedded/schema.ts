@@ -25,9 +25,9 @@ export const SCHEMA_VERSION = 2;
 
 export const SEQUENCE_BITS = 20n;
 
-const TABLES = `
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS streams (
+/** The streams table as version 2 has it, under a name of the caller's (a migration builds it aside first). */
+const streamsTable = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   id INTEGER PRIMARY KEY,
   namespace TEXT NOT NULL,
   pod TEXT NOT NULL,
@@ -36,7 +36,11 @@ CREATE TABLE IF NOT EXISTS streams (
   file_id TEXT NOT NULL DEFAULT '',
   UNIQUE (namespace, pod, container, path, file_id)
 ) STRICT;
-CREATE TABLE IF NOT EXISTS logs (
+`;
+
+const TABLES = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+${streamsTable('streams')}CREATE TABLE IF NOT EXISTS logs (
   line INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   time INTEGER NOT NULL,
@@ -64,16 +68,7 @@ CREATE INDEX IF NOT EXISTS streams_file ON streams (namespace, file_id);
  * few rows per day, so this is quick.
  */
 const FROM_VERSION_1 = `
-CREATE TABLE streams_v2 (
-  id INTEGER PRIMARY KEY,
-  namespace TEXT NOT NULL,
-  pod TEXT NOT NULL,
-  container TEXT NOT NULL,
-  path TEXT NOT NULL,
-  file_id TEXT NOT NULL DEFAULT '',
-  UNIQUE (namespace, pod, container, path, file_id)
-) STRICT;
-INSERT INTO streams_v2 (id, namespace, pod, container, path) SELECT id, namespace, pod, container, path FROM streams;
+${streamsTable('streams_v2')}INSERT INTO streams_v2 (id, namespace, pod, container, path) SELECT id, namespace, pod, container, path FROM streams;
 DROP TABLE streams;
 ALTER TABLE streams_v2 RENAME TO streams;
 `;
