@@ -130,6 +130,7 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
       log,
       load: () => loadConfig(rootSchema, configFile),
       shutdownTimeoutMs: (c) => c.shutdown.timeout,
+      shutdownGraceMs: (c) => c.shutdown.grace,
     },
     config,
   );

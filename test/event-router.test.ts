@@ -317,6 +317,33 @@ route:
     for (const pod of pods) expect(told(robotNames.oncall, pod), pod).toBe(1);
   });
 
+  it('on SIGTERM keeps what the robot did not take in the outbox, says so, and delivers it after the start, once', async () => {
+    const first = await startRouter({ extra: '\nshutdown: { timeout: 2s }' });
+    robots.setFailure(robotNames.oncall, '500');
+    for (let i = 0; i < 3; i++) await recorder.create({ namespace, pod: `held-${i}`, reason: 'Unhealthy' });
+    await eventually(
+      async () => first.router.output.join(''),
+      (out) => out.includes('send failed; retrying'),
+      'the robot to fail',
+      20_000,
+    );
+    expect(await first.router.stop()).toBe(1);
+    expect(first.router.output.join('')).toMatch(
+      /"robot":"oncall","messages":\d+,.*"msg":"messages wait in the robot outbox/,
+    );
+    robots.setFailure(robotNames.oncall, undefined);
+    await startRouter({}, first.robotConfig);
+    await eventually(
+      async () => texts(robotNames.oncall).join('\n'),
+      (all) => [0, 1, 2].every((i) => all.includes(`held-${i}`)),
+      'the held messages after the start',
+      30_000,
+    );
+    await pause(3_000);
+    for (let i = 0; i < 3; i++) expect(told(robotNames.oncall, `held-${i}`), `held-${i}`).toBe(1);
+    expect(robots.rejected(robotNames.oncall).map((r) => r.errcode)).not.toContain(130101);
+  });
+
   it('tells events that carry only eventTime (events.k8s.io/v1)', async () => {
     await startRouter({ extra: '  api: events.k8s.io/v1' });
     const { kc } = kubeClient();
