@@ -249,4 +249,16 @@ describe('robot: queue', () => {
     const texts = bed.server.accepted('ops').map((m) => m.text);
     for (const title of titles) expect(texts.filter((text) => text.includes(title))).toHaveLength(1);
   });
+
+  it('reports the outbox depth and the age of its oldest message, growing while it waits', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    bed.server.setFailure('ops', 'hang');
+    const { chat, metric } = await bed.chat({ ops: { ...ops, timeout: '1h' } });
+    chat.send(['ops'], alert('first'));
+    bed.clock.advance(30_000);
+    chat.send(['ops'], alert('second'));
+    bed.clock.advance(15_000);
+    expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(2);
+    expect(await metric('lookout_notify_outbox_oldest_seconds', { robot: 'ops' })).toBe(45);
+  });
 });
