@@ -148,6 +148,8 @@ export class Robot {
     this.identity = next;
     this.window.setLimit(config.perMinute);
     this.config = config;
+    // Undefined only while the constructor runs, before the outbox is opened with this policy.
+    this.outbox?.setPolicy(fsyncPolicy(config));
     this.sendFailures.configure(sendBackoff(config));
     this.throttles.configure(throttleBackoff(config));
     this.api = config.type === 'dingtalk' ? new DingtalkApi(config) : new WecomApi(config);

@@ -111,7 +111,7 @@ function moveAside(file: string, now: number): string {
  */
 export class Outbox {
   private readonly file: string;
-  private readonly policy: FsyncPolicy;
+  private policy: FsyncPolicy;
   private fd: number;
   private size: number;
   private nextId: number;
@@ -171,8 +171,9 @@ export class Outbox {
     return { outbox, entries: [...live.values()].map((l) => l.entry), tornBytes };
   }
 
-  get depth(): number {
-    return this.ids.size;
+  /** A reload's policy; a pending interval fsync still runs. */
+  setPolicy(policy: FsyncPolicy): void {
+    this.policy = policy;
   }
 
   add(entries: readonly Entry[], now: number): void {
