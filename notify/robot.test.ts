@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useRobotBed } from '../test/robots/harness.ts';
 
 // Every errcode path of one robot, against the robot server, in virtual time.
@@ -260,5 +260,22 @@ describe('robot: queue', () => {
     bed.clock.advance(15_000);
     expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(2);
     expect(await metric('lookout_notify_outbox_oldest_seconds', { robot: 'ops' })).toBe(45);
+  });
+
+  it('never merges or drops for room while the messages being sent fill the whole bound', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops', perMinute: 1 });
+    const { chat, metric } = await bed.chat({
+      ops: { ...ops, perMinute: 1, timeout: '1h', queue: { maxMessages: 3 } },
+    });
+    chat.send(['ops'], alert('first'));
+    await chat.idle();
+    for (const title of ['b', 'c', 'd']) chat.send(['ops'], alert(title));
+    bed.server.setFailure('ops', 'hang');
+    bed.clock.advance(61_000);
+    // b, c and d waited past maxAge: one digest of all three is on its way.
+    await vi.waitFor(() => expect(bed.server.requests('ops')).toBe(2));
+    expect(chat.send(['ops'], alert('late')).queued).toEqual(['ops']);
+    expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'queue_full' })).toBe(0);
+    expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(4);
   });
 });

@@ -190,6 +190,8 @@ export class Robot {
       const from = this.inFlight;
       const excess = this.queue.length - this.config.queue.maxMessages;
       const oldest = this.queue.slice(from, from + excess + 1);
+      // What is being sent leaves the queue in a moment; until then it may stand over the bound.
+      if (oldest.length < 2) return;
       const { outgoing, count, titles } = this.composer.digest(oldest, false);
       if (count < 2) {
         // Only when even two titles overflow a digest: nothing can be merged, so the oldest goes.
