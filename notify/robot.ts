@@ -201,7 +201,7 @@ export class Robot {
       const merged = oldest.slice(0, count);
       const digest: Entry = { outgoing, enqueuedAt: merged[0]!.enqueuedAt, shrunk: false, titles };
       this.queue[from] = digest;
-      this.outbox.replace(merged[0]!, digest, now);
+      this.record(() => this.outbox.replace(merged[0]!, digest, now));
       this.remove(merged.slice(1));
       this.metrics.outboxMerged.inc({ robot: this.name }, count);
     }
@@ -401,15 +401,30 @@ export class Robot {
     const index = this.queue.indexOf(entry);
     if (index < 0) return;
     this.queue[index] = next;
-    this.outbox.replace(entry, next, this.clock.now());
+    this.record(() => this.outbox.replace(entry, next, this.clock.now()));
   }
 
   private remove(entries: readonly Entry[]): void {
     const gone = new Set(entries);
     const kept = this.queue.filter((e) => !gone.has(e));
     this.queue.splice(0, this.queue.length, ...kept);
-    this.outbox.remove(entries, this.clock.now());
+    this.record(() => this.outbox.remove(entries, this.clock.now()));
     this.updateDepth();
+  }
+
+  /**
+   * Writes a change of what waits. Failing to, the robot still sends from memory: the cost is that the
+   * outbox holds the old state, and a restart may send such a message again.
+   */
+  private record(change: () => void): void {
+    try {
+      change();
+    } catch (err) {
+      this.log.error(
+        { robot: this.name, error: (err as Error).message },
+        'could not write to the robot outbox; a restart may send some messages again',
+      );
+    }
   }
 
   /** When the oldest waiting message was queued; undefined when none waits. */

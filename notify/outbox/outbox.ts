@@ -267,8 +267,9 @@ export class Outbox {
       records.map((record) => Buffer.from(JSON.stringify(record))),
       now,
     );
-    closeSync(this.fd);
+    // Written beside the file and renamed over it: should that fail, the old file and handle are still good.
     writeFileAtomicSync(this.file, buf);
+    closeSync(this.fd);
     this.fd = openSync(this.file, 'a');
     this.size = buf.length;
   }
