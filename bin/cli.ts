@@ -130,11 +130,12 @@ async function run(command: string, configFile: string, config: RootConfig): Pro
       log,
       load: () => loadConfig(rootSchema, configFile),
       shutdownTimeoutMs: (c) => c.shutdown.timeout,
+      shutdownGraceMs: (c) => c.shutdown.grace,
     },
     config,
   );
   // Registered first so it stops last: components flush their last alerts through it.
-  const chatRobots = new ChatRobots({ robots: config.robots, log, metrics });
+  const chatRobots = new ChatRobots({ robots: config.robots, log, metrics, dataDir: config.dataDir });
   lifecycle.add({
     name: chatRobots.name,
     start: () => chatRobots.start(),

@@ -22,6 +22,11 @@ export const rootSchema = z.strictObject({
     .strictObject({
       /** How long SIGTERM may take to drain and flush before the process exits anyway. */
       timeout: duration().default(30_000),
+      /**
+       * After the timeout, how long components still get to save what they hold (the robots' outboxes and
+       * send logs) before the process exits anyway.
+       */
+      grace: duration().default(5_000),
     })
     .prefault({}),
   /** Where components keep checkpoints, queues and the embedded store. */

@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -5,22 +6,23 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Some filesystems refuse fsync on a directory; there is nothing better to do on those. */
+function dirSyncUnsupported(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'EINVAL' || code === 'EISDIR' || code === 'EPERM';
+}
+
 export function isNotFound(err: unknown): boolean {
   return errorCode(err) === 'ENOENT';
 }
 
-/**
- * Makes a directory's entries (a created, renamed or removed file) durable.
- * Some filesystems refuse fsync on a directory; there is nothing better to do
- * on those, so that refusal is not an error.
- */
+/** Makes a directory's entries (a created, renamed or removed file) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } catch (err) {
-    const code = errorCode(err);
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw err;
+    if (!dirSyncUnsupported(err)) throw err;
   } finally {
     await handle.close();
   }
@@ -57,6 +59,40 @@ export async function writeFileAtomic(
     throw err;
   }
   await fsyncDir(dirname(file));
+}
+
+/**
+ * The same guarantee as writeFileAtomic for callers that must not yield
+ * between deciding and writing (an append-only log being compacted while
+ * appends keep coming).
+ */
+export function writeFileAtomicSync(file: string, data: Buffer): void {
+  const tmp = `${file}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already gone, or never created.
+    }
+    throw err;
+  }
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } catch (err) {
+    if (!dirSyncUnsupported(err)) throw err;
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /** Removes a file that may already be gone. */

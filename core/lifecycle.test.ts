@@ -25,6 +25,7 @@ function harness(loads: (() => Config)[]) {
         return next();
       },
       shutdownTimeoutMs: (c) => c.timeoutMs,
+      shutdownGraceMs: () => 300,
     },
     { value: 'first', timeoutMs: 1_000 },
   );
@@ -84,6 +85,16 @@ describe('lifecycle', () => {
     expect(await lifecycle.shutdown('SIGTERM')).toBe(1);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(logged.join()).toContain('deadline passed');
+  });
+
+  it('past the deadline still stops the services not reached yet, and waits for them within the grace period', async () => {
+    const events: string[] = [];
+    const { lifecycle } = harness([]);
+    lifecycle.config = { value: 'x', timeoutMs: 50 };
+    lifecycle.add(recorder('robots', events, 100));
+    lifecycle.add(recorder('stuck', events, 60_000));
+    expect(await lifecycle.shutdown('SIGTERM')).toBe(1);
+    expect(events).toEqual(['stop stuck', 'stop robots', 'robots drained late']);
   });
 
   it('reloads a valid config into every service', async () => {

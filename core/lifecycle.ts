@@ -1,3 +1,4 @@
+import { sleep } from './backoff.ts';
 import { ConfigInvalidError, formatConfigErrors } from './config.ts';
 import type { Logger } from './log.ts';
 
@@ -23,6 +24,11 @@ export interface LifecycleOptions<C> {
   /** Reads and validates the configuration; throws ConfigInvalidError. */
   load(): Promise<C>;
   shutdownTimeoutMs(config: C): number;
+  /**
+   * How long after the deadline services still get to finish what the abort
+   * told them (save what they hold for the next start) before the process exits anyway.
+   */
+  shutdownGraceMs(config: C): number;
 }
 
 /**
@@ -100,25 +106,39 @@ export class Lifecycle<C> {
     log.info({ reason, timeoutMs }, 'shutting down');
     const deadline = AbortSignal.timeout(timeoutMs);
     let code = 0;
-    const drain = (async () => {
-      for (const service of this.services.toReversed()) {
-        try {
-          await service.stop(deadline);
-        } catch (err) {
+    const stops = new Map<Service<C>, Promise<void>>();
+    const stop = (service: Service<C>): Promise<void> => {
+      let stopping = stops.get(service);
+      if (!stopping) {
+        stopping = service.stop(deadline).catch((err: unknown) => {
           code = 1;
           log.error({ err, service: service.name }, 'service did not stop cleanly');
-        }
+        });
+        stops.set(service, stopping);
       }
+      return stopping;
+    };
+    const order = this.services.toReversed();
+    const drain = (async () => {
+      for (const service of order) await stop(service);
     })();
     const timedOut = new Promise<'timeout'>((resolve) => {
       deadline.addEventListener('abort', () => resolve('timeout'), { once: true });
     });
-    if ((await Promise.race([drain, timedOut])) === 'timeout') {
-      log.error({ timeoutMs }, 'shutdown deadline passed before everything was flushed');
-      return 1;
+    if ((await Promise.race([drain, timedOut])) !== 'timeout') {
+      log.info('stopped');
+      return code;
     }
-    log.info('stopped');
-    return code;
+    log.error({ timeoutMs }, 'shutdown deadline passed before everything was flushed');
+    // Services the drain has not reached yet are stopped too, past their deadline, so they still save
+    // what they hold (the chat robots' outboxes, registered first, are reached last) instead of losing it.
+    const graceMs = this.opts.shutdownGraceMs(this.config);
+    const rest = Promise.all(order.map(stop));
+    const grace = sleep(graceMs).then(() => 'grace' as const);
+    if ((await Promise.race([rest, grace])) === 'grace') {
+      log.error({ graceMs }, 'services still stopping after the grace period; exiting anyway');
+    }
+    return 1;
   }
 
   /** Wires SIGTERM/SIGINT to shutdown and SIGHUP to reload; exits the process when shutdown finishes. */

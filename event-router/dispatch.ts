@@ -6,7 +6,7 @@ import type { ObservedEvent } from './event.ts';
 import type { Enricher } from './kube/enrich.ts';
 import { EVENT_ROUTER_METRICS } from './metrics.ts';
 import type { RoutingTree } from './routes/tree.ts';
-import type { ResumePoint } from './watch/resume.ts';
+import { Hold, type ResumePoint } from './watch/resume.ts';
 
 /** How long routing waits for the involved object's labels and owner when no route matches on labels. */
 const ENRICH_BUDGET_MS = 250;
@@ -52,14 +52,19 @@ export class EventDispatcher {
     if (this.closed) return;
     const { resume, aggregator, routing, enricher, archive, metrics } = this.options;
     archive?.add(event);
-    const verdict = resume.judge(event);
+    const hold = new Hold();
+    const verdict = resume.judge(event, hold);
     metrics.events.inc({ verdict });
     if (verdict !== 'new' && verdict !== 'update') return;
     const route = (enriched: ObservedEvent) => {
+      // Closed while enriching: left unhandled, so whoever leads next tells it.
+      if (this.closed) return;
       const targets = routing().route(enriched);
-      if (targets.length === 0 || this.closed) return;
-      metrics.routed.inc();
-      aggregator.add(enriched, verdict, targets);
+      if (targets.length > 0) {
+        metrics.routed.inc();
+        aggregator.add(enriched, verdict, targets, hold);
+      }
+      hold.done();
     };
     if (!enricher) route(event);
     else if (routing().matchesLabels) void enricher.enrich(event).then(route);

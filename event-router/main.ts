@@ -27,7 +27,6 @@ import { ConfigMapStateStore, FileStateStore, type StateStore } from './watch/st
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
 /** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
-const HOLD_BACK_MARGIN_MS = 5_000;
 
 /** What runs only while this replica leads (always, without leader election). */
 interface Leading {
@@ -229,7 +228,7 @@ export class EventRouter implements Service<EventRouterConfig> {
       metrics: ctx.metrics,
       onEvent: (event) => dispatcher.observe(event),
     });
-    const saveTimer = setInterval(() => void this.save(HOLD_BACK_MARGIN_MS), config.saveInterval);
+    const saveTimer = setInterval(() => void this.save(), config.saveInterval);
     this.leading = { resume, aggregator, dispatcher, watcher, saveTimer };
     watcher.start();
     ctx.log.info({ resumeTime: new Date(resume.snapshot().time).toISOString() }, 'event router watching');
@@ -266,16 +265,15 @@ export class EventRouter implements Service<EventRouterConfig> {
   }
 
   /**
-   * Periodic saves leave out the events judged so recently that their message may still wait in the
-   * aggregator: after a kill -9 they are told again rather than never. The save after a flush holds
-   * nothing back.
+   * Saves leave out the events whose message still waits in the aggregator (after a kill -9 they are told
+   * again rather than never) and include those whose message is in the robots' outbox, which delivers it
+   * after a restart (so it is not told twice). The save after a flush leaves out nothing.
    */
-  private async save(marginMs?: number): Promise<void> {
+  private async save(): Promise<void> {
     const leading = this.leading;
     if (!leading) return;
-    const holdBack = marginMs === undefined ? 0 : this.tree!.longestGroupWaitMs + marginMs;
     try {
-      await this.stateStore!.save(leading.resume.snapshot(holdBack));
+      await this.stateStore!.save(leading.resume.snapshot());
     } catch (err) {
       this.m.saveFailures.inc();
       this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');

@@ -1,3 +1,5 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { robotsConfig, useRobotBed } from '../test/robots/harness.ts';
 import type { Accepted } from '../test/robots/robot-server.ts';
@@ -49,7 +51,7 @@ describe('ChatRobots', () => {
       expect(accepted.some((m) => /^\d+ more alerts/.test(m.text) || m.text.includes('more alerts:'))).toBe(
         true,
       );
-      expect(await metric('lookout_notify_queue_depth', { robot: 'r' })).toBe(0);
+      expect(await metric('lookout_notify_outbox_depth', { robot: 'r' })).toBe(0);
     },
   );
 
@@ -115,18 +117,104 @@ describe('ChatRobots', () => {
     });
   });
 
-  it('drops, counts and logs what is left when the stop deadline passes', async () => {
+  it('keeps what is left at the stop deadline in the outbox and sends it after the next start', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', 'hang');
-    const { chat, metric, records } = await bed.chat({ ops });
-    for (let i = 0; i < 3; i++) chat.send(['ops'], { title: numbered(i), key: `k${i}` });
-    await chat.stop(AbortSignal.timeout(100));
-    expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'shutdown' })).toBe(3);
-    expect(
-      records()
-        .filter((r) => r.reason === 'shutdown')
-        .map((r) => r.notificationKey),
-    ).toEqual(['k0', 'k1', 'k2']);
+    const first = await bed.chat({ ops });
+    for (let i = 0; i < 3; i++) first.chat.send(['ops'], { title: numbered(i), key: `k${i}` });
+    await first.chat.stop(AbortSignal.timeout(100));
+    expect(await first.metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'shutdown' })).toBe(0);
+    expect(first.records()).toContainEqual(
+      expect.objectContaining({
+        robot: 'ops',
+        messages: 3,
+        msg: 'messages wait in the robot outbox; they are sent after the next start',
+      }),
+    );
+    bed.server.setFailure('ops', undefined);
+    const second = await bed.chat({ ops }, { dataDir: first.dataDir });
+    expect(await second.metric('lookout_notify_outbox_replayed_total', { robot: 'ops' })).toBe(3);
+    await second.chat.idle();
+    const everything = bed.server
+      .accepted('ops')
+      .map((m) => m.text)
+      .join('\n');
+    for (let i = 0; i < 3; i++) expect(everything).toContain(numbered(i));
+  });
+
+  it.each([
+    ['DingTalk', 'dingtalk'],
+    ['WeCom', 'wecom'],
+  ] as const)(
+    'after a restart, %s gets only what is left of the minute the last process used',
+    async (_name, kind) => {
+      const robot =
+        kind === 'dingtalk' ? bed.server.dingtalk({ name: 'r' }) : bed.server.wecom({ name: 'r' });
+      const first = await bed.chat({ r: robot });
+      for (let i = 0; i < 15; i++) first.chat.send(['r'], { title: numbered(i) });
+      await first.chat.idle();
+      await first.chat.stop(AbortSignal.timeout(1_000));
+      const second = await bed.chat({ r: robot }, { dataDir: first.dataDir });
+      for (let i = 15; i < 25; i++) second.chat.send(['r'], { title: numbered(i) });
+      await second.chat.idle();
+      const accepted = bed.server.accepted('r');
+      expect(bed.server.rejected('r')).toEqual([]);
+      expect(busiestMinute(accepted)).toBeLessThanOrEqual(20);
+      const everything = accepted.map((m) => m.text).join('\n');
+      for (let i = 0; i < 25; i++) expect(everything).toContain(numbered(i));
+    },
+  );
+
+  it('after a restart, waits out a throttle the robot announced to the last process', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    bed.server.setFailure('ops', { errcode: 130101, errmsg: 'send too fast' }, 1);
+    const first = await bed.chat({ ops });
+    const throttledAt = bed.clock.now();
+    first.chat.send(['ops'], { title: 'before' });
+    await first.chat.stop(AbortSignal.timeout(200));
+    const second = await bed.chat({ ops }, { dataDir: first.dataDir });
+    await second.chat.idle();
+    expect(bed.server.accepted('ops')).toHaveLength(1);
+    // retry.pause (60 s by default) after the 130101, not at once after the start.
+    expect(bed.server.accepted('ops')[0]!.at - throttledAt).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('replays a backlog left by the last process within the limit, merging it into digests', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    bed.server.setFailure('ops', 'hang');
+    const first = await bed.chat({ ops });
+    for (let i = 0; i < 40; i++) first.chat.send(['ops'], { title: numbered(i) });
+    await first.chat.stop(AbortSignal.timeout(100));
+    bed.server.setFailure('ops', undefined);
+    const second = await bed.chat({ ops }, { dataDir: first.dataDir });
+    await second.chat.idle();
+    const accepted = bed.server.accepted('ops');
+    expect(bed.server.rejected('ops')).toEqual([]);
+    expect(busiestMinute(accepted)).toBeLessThanOrEqual(20);
+    expect(accepted.length).toBeLessThan(40);
+    for (let i = 0; i < 40; i++) {
+      expect(
+        accepted.filter((m) => m.text.includes(numbered(i))),
+        numbered(i),
+      ).toHaveLength(1);
+    }
+  });
+
+  it('moves a corrupt outbox aside, says so loudly, counts it and starts empty', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    const first = await bed.chat({ ops });
+    await first.chat.stop(AbortSignal.timeout(1_000));
+    const file = join(first.dataDir, 'notify', 'ops.outbox');
+    writeFileSync(file, Buffer.alloc(100, 7));
+    const second = await bed.chat({ ops }, { dataDir: first.dataDir });
+    expect(await second.metric('lookout_notify_outbox_corrupt_total', { robot: 'ops' })).toBe(1);
+    const logged = second.records().find((r) => r.robot === 'ops' && r.level === 'error');
+    expect(logged?.msg).toMatch(/^robot outbox is corrupt and was not read; it was moved aside/);
+    expect(logged?.movedTo).toMatch(/ops\.outbox\.corrupt-/);
+    expect(readdirSync(join(first.dataDir, 'notify')).filter((f) => f.includes('.corrupt-'))).toHaveLength(1);
+    second.chat.send(['ops'], { title: 'after' });
+    await second.chat.idle();
+    expect(bed.server.accepted('ops')).toHaveLength(1);
   });
 
   it('on reload keeps queues and send history, adds and retires robots', async () => {

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
@@ -11,21 +13,24 @@ export interface ChatRobotsOptions {
   robots: RobotsConfig;
   log: Logger;
   metrics: Metrics;
+  /** The process's data directory; each robot keeps its outbox and send log under `notify/` there. */
+  dataDir: string;
   clock?: Clock;
   random?: () => number;
 }
 
 export interface SendResult {
-  /** Robots that queued the message; they deliver it alone or inside a digest. */
+  /** Robots that wrote the message to their outbox; they deliver it alone or inside a digest. */
   queued: string[];
-  /** Robots that could not take it (unknown, queue full, shutting down); each is counted and logged. */
+  /** Robots that could not take it (unknown, outbox not writable, stopped); each is counted and logged. */
   dropped: string[];
 }
 
 /**
- * Every chat robot of a process. `send` never blocks and never throws: each
- * named robot queues the message independently, so a slow or throttled robot
- * holds back only its own group.
+ * Every chat robot of a process. `send` never waits for a robot and never
+ * throws: each named robot writes the message to its outbox (on disk when
+ * `send` returns) independently, so a slow or throttled robot holds back only
+ * its own group.
  */
 export class ChatRobots implements Service<RobotsConfig> {
   readonly name = 'notify';
@@ -35,12 +40,21 @@ export class ChatRobots implements Service<RobotsConfig> {
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
   private readonly options: ChatRobotsOptions;
+  private readonly clock: Clock;
+  private readonly dir: string;
   private started = false;
 
   constructor(options: ChatRobotsOptions) {
     this.options = options;
     this.log = options.log;
-    this.metrics = notifyMetrics(options.metrics);
+    this.clock = options.clock ?? systemClock;
+    this.dir = join(options.dataDir, 'notify');
+    mkdirSync(this.dir, { recursive: true });
+    this.metrics = notifyMetrics(
+      options.metrics,
+      () => [...this.robots].map(([name, robot]) => [name, robot.oldestQueuedAt()]),
+      () => this.clock.now(),
+    );
     for (const [name, config] of Object.entries(options.robots)) this.add(name, config);
   }
 
@@ -50,7 +64,8 @@ export class ChatRobots implements Service<RobotsConfig> {
       config,
       log: this.log,
       metrics: this.metrics,
-      clock: this.options.clock ?? systemClock,
+      clock: this.clock,
+      dir: this.dir,
       random: this.options.random,
     });
     this.robots.set(name, robot);
@@ -109,11 +124,11 @@ export class ChatRobots implements Service<RobotsConfig> {
       this.configs.delete(name);
       this.retiring.add(robot);
       void robot
-        .stop(deadline, 'removed')
+        .stop(deadline, true)
         .catch((err: unknown) => this.log.error({ err, robot: name }, 'removed robot did not stop cleanly'))
         .finally(() => {
           this.retiring.delete(robot);
-          this.metrics.queueDepth.remove({ robot: name });
+          this.metrics.outboxDepth.remove({ robot: name });
         });
     }
     for (const [name, config] of Object.entries(robots)) {

@@ -22,6 +22,8 @@ export interface Entry {
   enqueuedAt: number;
   /** Already cut shorter after the robot answered "too long"; a second such answer is final. */
   shrunk: boolean;
+  /** A digest made because the outbox was full: the titles it stands for, listed again if it is merged further. */
+  titles?: string[];
 }
 
 export interface Composed {
@@ -120,35 +122,40 @@ export class Composer {
 
   /**
    * One message standing for several queued ones: a header and one line per
-   * title, as many as fit. `count` says how many of `entries` it covers; the
-   * rest stay queued for the next digest.
+   * title, as many as fit. `count` says how many of `entries` it covers (the
+   * rest stay queued for the next digest), `titles` what it lists.
    */
-  digest(entries: readonly Entry[], shrink: boolean): { outgoing: Outgoing; count: number } {
+  digest(
+    entries: readonly Entry[],
+    shrink: boolean,
+  ): { outgoing: Outgoing; count: number; titles: string[] } {
     const { encoding } = this.api;
     const mentions = mergeMentions(...entries.map((e) => e.outgoing.mentions));
     const header = (count: number) => `${this.words.digest(count)}:\n\n`;
-    const widest = this.words.digest(entries.length);
+    const titlesOf = (e: Entry) => e.titles ?? [e.outgoing.title];
+    const widest = this.words.digest(entries.reduce((n, e) => n + titlesOf(e).length, 0));
     let room =
-      roomForText(this.api, { title: widest, text: '', mentions }) -
-      byteLength(header(entries.length), encoding);
+      roomForText(this.api, { title: widest, text: '', mentions }) - byteLength(`${widest}:\n\n`, encoding);
     if (shrink) room = Math.floor(room / 2);
-    const lines: string[] = [];
-    let used = 0;
+    const titles: string[] = [];
+    let lines = '';
+    let count = 0;
     for (const entry of entries) {
-      const line = `${lines.length > 0 ? '\n' : ''}- ${entry.outgoing.title}`;
-      const size = byteLength(line, encoding);
-      if (used + size > room) break;
-      lines.push(line);
-      used += size;
+      const own = titlesOf(entry);
+      const more = own.map((title, i) => `${titles.length + i > 0 ? '\n' : ''}- ${title}`).join('');
+      if (byteLength(lines + more, encoding) > room) break;
+      lines += more;
+      titles.push(...own);
+      count++;
     }
-    const count = Math.max(1, lines.length);
-    const body =
-      lines.length > 0 ? lines.join('') : truncate(`- ${entries[0]?.outgoing.title}`, room, encoding);
+    if (count === 0) {
+      count = 1;
+      titles.push(...titlesOf(entries[0]!));
+      lines = truncate(titles.map((title) => `- ${title}`).join('\n'), room, encoding);
+    }
     // Room was reserved for everyone's mentions; only those of the entries it covers are mentioned.
     const covered = mergeMentions(...entries.slice(0, count).map((e) => e.outgoing.mentions));
-    return {
-      outgoing: { title: this.words.digest(count), text: header(count) + body, mentions: covered },
-      count,
-    };
+    const title = this.words.digest(titles.length);
+    return { outgoing: { title, text: header(titles.length) + lines, mentions: covered }, count, titles };
   }
 }

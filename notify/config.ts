@@ -51,10 +51,12 @@ const common = {
   maxParts: z.number().int().min(2).max(20).default(5),
   queue: z
     .strictObject({
-      /** Messages waiting for the rate limit; beyond this, new ones are dropped (counted and logged). */
-      maxMessages: z.number().int().min(1).default(1000),
+      /** Messages waiting in the outbox; beyond this, the oldest are merged into one digest (counted). */
+      maxMessages: z.number().int().min(2).default(1000),
       /** A message that waited this long is merged with the others waiting into one digest. */
       maxAge: duration().default(60_000),
+      /** `always`: each outbox write is fsynced before it returns; or a duration between fsyncs. */
+      fsync: z.union([z.literal('always'), duration()]).default('always'),
     })
     .prefault({}),
   retry: z

@@ -1,3 +1,9 @@
+/** What a window must carry across a restart: when its sends completed, and any throttle. */
+export interface WindowState {
+  sent: number[];
+  blockedUntil: number;
+}
+
 /**
  * Keeps a robot under its per-minute limit with a log of send times, which
  * guarantees that no window of `windowMs` (however it is placed) sees more
@@ -57,6 +63,24 @@ export class RateWindow {
   end(now: number): void {
     this.inFlight--;
     this.completed.push(now);
+  }
+
+  /**
+   * The state to persist. `inFlightUntil` stands for a send not answered yet,
+   * counted at the latest time the robot may receive it, in case the process
+   * dies before the answer.
+   */
+  state(inFlightUntil?: number): WindowState {
+    const sent = [...this.completed];
+    if (inFlightUntil !== undefined) sent.push(inFlightUntil);
+    return { sent, blockedUntil: this.blockedUntil };
+  }
+
+  /** Continues from a persisted state: its sends count against the limit as if made here. */
+  restore(state: WindowState, now: number): void {
+    const recent = state.sent.filter((t) => t > now - this.windowMs);
+    this.completed.splice(0, this.completed.length, ...recent.sort((a, b) => a - b));
+    this.blockedUntil = Math.max(this.blockedUntil, state.blockedUntil);
   }
 
   /** The robot said it is throttled: send nothing before `until`. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useRobotBed } from '../test/robots/harness.ts';
 
 // Every errcode path of one robot, against the robot server, in virtual time.
@@ -231,27 +231,51 @@ describe('robot: errors that are retried', () => {
 });
 
 describe('robot: queue', () => {
-  it('drops what overflows a full queue, counting and logging each', async () => {
+  it('merges the oldest into a digest when the outbox is full, counting them and losing none', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     bed.server.setFailure('ops', 'hang');
-    const { chat, metric, records } = await bed.chat({
+    const { chat, metric } = await bed.chat({
       ops: { ...ops, timeout: '300ms', queue: { maxMessages: 3 } },
     });
-    const results = ['a', 'b', 'c', 'd', 'e'].map((t) => chat.send(['ops'], alert(t)));
-    expect(results.map((r) => r.queued.length)).toEqual([1, 1, 1, 0, 0]);
-    expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'queue_full' })).toBe(2);
-    expect(await metric('lookout_notify_queue_depth', { robot: 'ops' })).toBe(3);
-    expect(
-      records()
-        .filter((r) => r.reason === 'queue_full')
-        .map((r) => r.notificationKey),
-    ).toEqual(['fp-d', 'fp-e']);
+    const titles = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+    const results = titles.map((t) => chat.send(['ops'], alert(t)));
+    expect(results.map((r) => r.queued.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    // alpha is being sent, so it stays whole; bravo and charlie, then that digest and delta, then it and echo merge.
+    expect(await metric('lookout_notify_outbox_merged_total', { robot: 'ops' })).toBe(6);
+    expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(3);
+    expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'queue_full' })).toBe(0);
     bed.server.setFailure('ops', undefined);
     await chat.idle();
-    expect(bed.server.accepted('ops').map((m) => m.text)).toEqual([
-      expect.stringContaining('a'),
-      expect.stringContaining('b'),
-      expect.stringContaining('c'),
-    ]);
+    const texts = bed.server.accepted('ops').map((m) => m.text);
+    for (const title of titles) expect(texts.filter((text) => text.includes(title))).toHaveLength(1);
+  });
+
+  it('reports the outbox depth and the age of its oldest message, growing while it waits', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    bed.server.setFailure('ops', 'hang');
+    const { chat, metric } = await bed.chat({ ops: { ...ops, timeout: '1h' } });
+    chat.send(['ops'], alert('first'));
+    bed.clock.advance(30_000);
+    chat.send(['ops'], alert('second'));
+    bed.clock.advance(15_000);
+    expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(2);
+    expect(await metric('lookout_notify_outbox_oldest_seconds', { robot: 'ops' })).toBe(45);
+  });
+
+  it('never merges or drops for room while the messages being sent fill the whole bound', async () => {
+    const ops = bed.server.dingtalk({ name: 'ops', perMinute: 1 });
+    const { chat, metric } = await bed.chat({
+      ops: { ...ops, perMinute: 1, timeout: '1h', queue: { maxMessages: 3 } },
+    });
+    chat.send(['ops'], alert('first'));
+    await chat.idle();
+    for (const title of ['b', 'c', 'd']) chat.send(['ops'], alert(title));
+    bed.server.setFailure('ops', 'hang');
+    bed.clock.advance(61_000);
+    // b, c and d waited past maxAge: one digest of all three is on its way.
+    await vi.waitFor(() => expect(bed.server.requests('ops')).toBe(2));
+    expect(chat.send(['ops'], alert('late')).queued).toEqual(['ops']);
+    expect(await metric('lookout_notify_dropped_total', { robot: 'ops', reason: 'queue_full' })).toBe(0);
+    expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(4);
   });
 });

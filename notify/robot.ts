@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type BackoffOptions, RetryStreak } from '../core/backoff.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -6,6 +7,8 @@ import type { RobotConfig } from './config.ts';
 import { DingtalkApi } from './dingtalk.ts';
 import type { Notification, Outgoing } from './message.ts';
 import type { DropReason, NotifyMetrics } from './metrics.ts';
+import { type FsyncPolicy, Outbox } from './outbox/outbox.ts';
+import { robotFingerprint, SendLogFile } from './outbox/send-log-file.ts';
 import { RateWindow } from './rate-window.ts';
 import type { Outcome, RobotApi } from './robot-api.ts';
 import { WecomApi } from './wecom.ts';
@@ -16,6 +19,8 @@ export interface RobotOptions {
   log: Logger;
   metrics: NotifyMetrics;
   clock: Clock;
+  /** Where the robot's outbox and send log live. */
+  dir: string;
   /** For the retry jitter; injectable so tests are repeatable. */
   random?: () => number;
 }
@@ -35,6 +40,10 @@ function identity(config: RobotConfig): string {
   ]);
 }
 
+function fsyncPolicy(config: RobotConfig): FsyncPolicy {
+  return config.queue.fsync === 'always' ? 'always' : { intervalMs: config.queue.fsync };
+}
+
 function sendBackoff(config: RobotConfig): BackoffOptions {
   return { initialMs: config.retry.minDelay, maxMs: config.retry.maxDelay };
 }
@@ -50,11 +59,13 @@ function networkError(err: unknown): string {
 }
 
 /**
- * One chat robot: a bounded queue in front of a rate window, sending one
- * message at a time. What the window holds back waits; what waited longer
- * than `queue.maxAge` is merged into a digest; nothing is dropped except on a
- * full queue, a final rejection by the robot, or the shutdown deadline, and
- * each of those is counted and logged.
+ * One chat robot: a bounded queue, mirrored in an on-disk outbox, in front of
+ * a rate window whose send log is saved too, sending one message at a time.
+ * What the window holds back waits; what waited longer than `queue.maxAge` is
+ * merged into a digest, and so are the oldest when the queue is full. A
+ * message leaves only when the robot accepted it or it is dead-lettered (a
+ * final rejection, or its robot removed), counted and logged; what is left at
+ * shutdown waits in the outbox for the next start.
  */
 export class Robot {
   readonly name: string;
@@ -63,15 +74,21 @@ export class Robot {
   private composer!: Composer;
   private window!: RateWindow;
   private identity = '';
-  private readonly queue: Entry[] = [];
+  private fingerprint = '';
+  private readonly queue: Entry[];
+  private readonly outbox: Outbox;
+  private readonly sendLog: SendLogFile;
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
   private readonly clock: Clock;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
   private stopping = false;
-  private dropReason: DropReason = 'shutdown';
   private sending = false;
+  /** The batch being sent: the head of the queue, which nothing may merge away meanwhile. */
+  private inFlight = 0;
+  private closed = false;
   private readonly sendFailures: RetryStreak;
   private readonly throttles: RetryStreak;
   private arrival: (() => void) | undefined;
@@ -86,23 +103,60 @@ export class Robot {
     this.sendFailures = new RetryStreak({ backoff: sendBackoff(config), random, clock });
     // The robot's own throttle, not a crowd of clients, sets this pause: no jitter.
     this.throttles = new RetryStreak({ backoff: throttleBackoff(config), random: () => 1, clock });
-    this.configure(options.config);
+    this.sendLog = new SendLogFile(join(options.dir, `${this.name}.sends.json`), this.name, this.log);
+    this.configure(config);
+    const opened = Outbox.open(join(options.dir, `${this.name}.outbox`), fsyncPolicy(config), clock.now());
+    this.outbox = opened.outbox;
+    this.queue = opened.entries;
+    this.reportOpened(opened);
+    this.updateDepth();
+  }
+
+  private reportOpened({ entries, tornBytes, corrupt }: ReturnType<typeof Outbox.open>): void {
+    if (corrupt) {
+      this.metrics.outboxCorrupt.inc({ robot: this.name });
+      this.log.error(
+        { robot: this.name, error: corrupt.error, movedTo: corrupt.movedTo },
+        'robot outbox is corrupt and was not read; it was moved aside for inspection and the robot starts with an empty outbox: messages in it were not sent',
+      );
+    }
+    if (tornBytes > 0) {
+      this.log.warn(
+        { robot: this.name, bytes: tornBytes },
+        'robot outbox ended in a record cut short by a crash; removed it',
+      );
+    }
+    if (entries.length > 0) {
+      this.metrics.replayed.inc({ robot: this.name }, entries.length);
+      const oldestMs = this.clock.now() - entries[0]!.enqueuedAt;
+      this.log.info(
+        { robot: this.name, messages: entries.length, oldestMs },
+        'sending what waited in the outbox',
+      );
+    }
   }
 
   /** Applies a new configuration; the queue stays, and so does the send history if it is the same robot. */
   configure(config: RobotConfig): void {
     const next = identity(config);
-    if (next !== this.identity) this.window = new RateWindow(config.perMinute);
+    if (next !== this.identity) {
+      this.window = new RateWindow(config.perMinute);
+      this.fingerprint = robotFingerprint(next);
+      const saved = this.sendLog.load(this.fingerprint);
+      if (saved) this.window.restore(saved, this.clock.now());
+    }
     this.identity = next;
     this.window.setLimit(config.perMinute);
     this.config = config;
+    // Undefined only while the constructor runs, before the outbox is opened with this policy.
+    this.outbox?.setPolicy(fsyncPolicy(config));
     this.sendFailures.configure(sendBackoff(config));
     this.throttles.configure(throttleBackoff(config));
     this.api = config.type === 'dingtalk' ? new DingtalkApi(config) : new WecomApi(config);
     this.composer = new Composer(config, this.api);
   }
 
-  /** Queues a notification; false when it was dropped (and counted and logged) instead. */
+  /** Queues a notification in the outbox; false when it could not be written there (counted and logged). */
   enqueue(n: Notification): boolean {
     const now = this.clock.now();
     const composed = this.composer.compose(n, now);
@@ -113,18 +167,44 @@ export class Robot {
       );
     }
     if (composed.fitted) this.metrics.truncated.inc({ robot: this.name });
-    if (this.stopping) {
+    if (this.closed) {
       this.drop(composed.entries, 'shutdown');
       return false;
     }
-    if (this.queue.length + composed.entries.length > this.config.queue.maxMessages) {
-      this.drop(composed.entries, 'queue_full');
+    try {
+      this.outbox.add(composed.entries, now);
+    } catch (err) {
+      this.drop(composed.entries, 'outbox_failed', { error: (err as Error).message });
       return false;
     }
     this.queue.push(...composed.entries);
+    this.makeRoom(now);
     this.updateDepth();
     this.arrival?.();
     return true;
+  }
+
+  /** Merges the oldest waiting messages into digests until the queue is back within its bound. */
+  private makeRoom(now: number): void {
+    while (this.queue.length > this.config.queue.maxMessages) {
+      const from = this.inFlight;
+      const excess = this.queue.length - this.config.queue.maxMessages;
+      const oldest = this.queue.slice(from, from + excess + 1);
+      // What is being sent leaves the queue in a moment; until then it may stand over the bound.
+      if (oldest.length < 2) return;
+      const { outgoing, count, titles } = this.composer.digest(oldest, false);
+      if (count < 2) {
+        // Only when even two titles overflow a digest: nothing can be merged, so the oldest goes.
+        this.drop(oldest.slice(0, 1), 'queue_full');
+        continue;
+      }
+      const merged = oldest.slice(0, count);
+      const digest: Entry = { outgoing, enqueuedAt: merged[0]!.enqueuedAt, shrunk: false, titles };
+      this.queue[from] = digest;
+      this.record(() => this.outbox.replace(merged[0]!, digest, now));
+      this.remove(merged.slice(1));
+      this.metrics.outboxMerged.inc({ robot: this.name }, count);
+    }
   }
 
   start(): void {
@@ -139,12 +219,17 @@ export class Robot {
 
   /**
    * Sends what is queued, merging it into digests at once rather than waiting
-   * for maxAge, until the queue is empty or the deadline passes; what is left
-   * then is dropped with `reason`.
+   * for maxAge, until the queue is empty or the deadline passes. What is left
+   * then stays in the outbox for the next start, or, for a robot removed from
+   * the configuration, is dead-lettered.
    */
-  async stop(deadline: AbortSignal, reason: DropReason = 'shutdown'): Promise<void> {
+  stop(deadline: AbortSignal, removed = false): Promise<void> {
+    this.stopped ??= this.stopNow(deadline, removed);
+    return this.stopped;
+  }
+
+  private async stopNow(deadline: AbortSignal, removed: boolean): Promise<void> {
     this.stopping = true;
-    this.dropReason = reason;
     const abort = () => this.abort.abort();
     if (deadline.aborted) abort();
     else deadline.addEventListener('abort', abort, { once: true });
@@ -152,8 +237,20 @@ export class Robot {
     this.arrival?.();
     await this.running;
     deadline.removeEventListener('abort', abort);
-    if (this.queue.length > 0) this.drop(this.queue.splice(0), this.dropReason);
-    this.updateDepth();
+    if (removed && this.queue.length > 0) this.drop([...this.queue], 'removed');
+    if (this.queue.length > 0) {
+      this.log.warn(
+        {
+          robot: this.name,
+          messages: this.queue.length,
+          oldestMs: this.clock.now() - this.queue[0]!.enqueuedAt,
+        },
+        'messages wait in the robot outbox; they are sent after the next start',
+      );
+    }
+    this.closed = true;
+    this.outbox.close();
+    await this.sendLog.save(this.fingerprint, this.window.state());
     this.settleIdle();
   }
 
@@ -213,7 +310,10 @@ export class Robot {
   private async sendNext(): Promise<void> {
     const started = this.clock.now();
     const batch = this.pick(started);
-    const outcome = await this.post(batch.outgoing);
+    this.inFlight = batch.entries.length;
+    const outcome = await this.post(batch.outgoing).finally(() => {
+      this.inFlight = 0;
+    });
     if (!outcome) return;
     this.metrics.sends.inc({ robot: this.name, errcode: outcome.code });
     this.metrics.sendSeconds.observe({ robot: this.name }, (this.clock.now() - started) / 1000);
@@ -225,6 +325,8 @@ export class Robot {
     const api = this.api;
     const body = JSON.stringify(api.payload(outgoing));
     const timeout = AbortSignal.timeout(this.config.timeout);
+    // Saved first: if the process dies before the answer, the next one still counts this send.
+    await this.sendLog.save(this.fingerprint, this.window.state(this.clock.now() + this.config.timeout));
     this.window.begin();
     try {
       const response = await fetch(api.url(this.clock.now()), {
@@ -247,6 +349,7 @@ export class Robot {
       return { kind: 'retryable', code: 'network', message: networkError(err) };
     } finally {
       this.window.end(this.clock.now());
+      void this.sendLog.save(this.fingerprint, this.window.state());
     }
   }
 
@@ -263,6 +366,7 @@ export class Robot {
         // DingTalk may keep a robot throttled for ten minutes: back off further while it says so.
         const pauseMs = this.throttles.fail();
         this.window.block(this.clock.now() + pauseMs);
+        await this.sendLog.save(this.fingerprint, this.window.state());
         this.log.warn({ ...context, pauseMs, queued: this.queue.length }, 'robot says too fast; pausing it');
         return;
       }
@@ -295,14 +399,37 @@ export class Robot {
 
   private replace(entry: Entry, next: Entry): void {
     const index = this.queue.indexOf(entry);
-    if (index >= 0) this.queue[index] = next;
+    if (index < 0) return;
+    this.queue[index] = next;
+    this.record(() => this.outbox.replace(entry, next, this.clock.now()));
   }
 
   private remove(entries: readonly Entry[]): void {
     const gone = new Set(entries);
     const kept = this.queue.filter((e) => !gone.has(e));
     this.queue.splice(0, this.queue.length, ...kept);
+    this.record(() => this.outbox.remove(entries, this.clock.now()));
     this.updateDepth();
+  }
+
+  /**
+   * Writes a change of what waits. Failing to, the robot still sends from memory: the cost is that the
+   * outbox holds the old state, and a restart may send such a message again.
+   */
+  private record(change: () => void): void {
+    try {
+      change();
+    } catch (err) {
+      this.log.error(
+        { robot: this.name, error: (err as Error).message },
+        'could not write to the robot outbox; a restart may send some messages again',
+      );
+    }
+  }
+
+  /** When the oldest waiting message was queued; undefined when none waits. */
+  oldestQueuedAt(): number | undefined {
+    return this.queue[0]?.enqueuedAt;
   }
 
   private drop(entries: readonly Entry[], reason: DropReason, detail: object = {}): void {
@@ -325,6 +452,6 @@ export class Robot {
   }
 
   private updateDepth(): void {
-    this.metrics.queueDepth.set({ robot: this.name }, this.queue.length);
+    this.metrics.outboxDepth.set({ robot: this.name }, this.queue.length);
   }
 }

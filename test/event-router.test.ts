@@ -110,6 +110,18 @@ const told = (robot: string, pod: string) => texts(robot).filter((text) => text.
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until every pod is in a message to oncall, then a while longer for any repeat, and checks there is none. */
+async function expectEachToldOnce(pods: readonly string[]): Promise<void> {
+  await eventually(
+    async () => texts(robotNames.oncall).join('\n'),
+    (all) => pods.every((pod) => all.includes(pod)),
+    'every pod told',
+    30_000,
+  );
+  await pause(3_000);
+  for (const pod of pods) expect(told(robotNames.oncall, pod), pod).toBe(1);
+}
+
 describe('event router', () => {
   it('tells a BackOff counted 30 times as one message and then one update with the count', async () => {
     const { router } = await startRouter();
@@ -307,14 +319,60 @@ route:
     await startRouter({}, first.robotConfig);
     for (let i = 0; i < 4; i++) await recorder.create({ namespace, pod: `after-${i}`, reason: 'BackOff' });
     const pods = [0, 1, 2, 3].flatMap((i) => [`before-${i}`, `down-${i}`, `after-${i}`]);
+    await expectEachToldOnce(pods);
+  });
+
+  it('on SIGTERM keeps what the robot did not take in the outbox, says so, and delivers it after the start, once', async () => {
+    const first = await startRouter({ extra: '\nshutdown: { timeout: 2s }' });
+    robots.setFailure(robotNames.oncall, '500');
+    for (let i = 0; i < 3; i++) await recorder.create({ namespace, pod: `held-${i}`, reason: 'Unhealthy' });
+    await eventually(
+      async () => first.router.output.join(''),
+      (out) => out.includes('send failed; retrying'),
+      'the robot to fail',
+      20_000,
+    );
+    expect(await first.router.stop()).toBe(1);
+    expect(first.router.output.join('')).toMatch(
+      /"robot":"oncall","messages":\d+,.*"msg":"messages wait in the robot outbox/,
+    );
+    robots.setFailure(robotNames.oncall, undefined);
+    await startRouter({}, first.robotConfig);
+    await expectEachToldOnce([0, 1, 2].map((i) => `held-${i}`));
+    expect(robots.rejected(robotNames.oncall).map((r) => r.errcode)).not.toContain(130101);
+  });
+
+  it('after kill -9 tells nothing twice and skips nothing: told, waiting in the outbox, and while down', async () => {
+    const first = await startRouter();
+    const wave = async (name: string) => {
+      for (let i = 0; i < 3; i++)
+        await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
+    };
+    await wave('told');
     await eventually(
       async () => texts(robotNames.oncall).join('\n'),
-      (all) => pods.every((pod) => all.includes(pod)),
-      'every pod told',
-      30_000,
+      (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
+      'the first wave to be told',
+      20_000,
     );
-    await pause(3_000);
-    for (const pod of pods) expect(told(robotNames.oncall, pod), pod).toBe(1);
+    robots.setFailure(robotNames.oncall, '500');
+    await wave('waiting');
+    await eventually(
+      async () => first.router.output.join(''),
+      (out) => out.includes('send failed; retrying'),
+      'the second wave to wait in the outbox',
+      20_000,
+    );
+    // A save or two after the messages were written (saveInterval is 300ms), well inside groupWait + 5 s.
+    await pause(1_000);
+    await first.router.kill();
+    robots.setFailure(robotNames.oncall, undefined);
+    await wave('down');
+    await startRouter({}, first.robotConfig);
+    await wave('after');
+    const pods = ['told', 'waiting', 'down', 'after'].flatMap((name) => [0, 1, 2].map((i) => `${name}-${i}`));
+    await expectEachToldOnce(pods);
+    expect(robots.rejected(robotNames.oncall).map((r) => r.errcode)).not.toContain(130101);
   });
 
   it('tells events that carry only eventTime (events.k8s.io/v1)', async () => {

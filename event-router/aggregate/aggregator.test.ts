@@ -6,6 +6,7 @@ import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';
 import { observedEvent } from '../fixtures/observed-event.ts';
 import type { RouteTarget } from '../routes/tree.ts';
+import { Hold } from '../watch/resume.ts';
 import { Aggregator, type AggregatorOptions } from './aggregator.ts';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -49,6 +50,24 @@ function setup(options: Partial<AggregatorOptions> = {}) {
 const root = route('root');
 
 describe('Aggregator', () => {
+  it('tells the hold of an event once every message that covers it is handed over, single or storm', async () => {
+    const { clock, aggregator, event } = setup({ stormThreshold: 2 });
+    const fast = route('fast', { groupWaitMs: 5 * SECOND });
+    const single = new Hold();
+    aggregator.add(event({ name: 'one' }), 'new', [root, fast], single);
+    single.done();
+    const stormed = [new Hold(), new Hold(), new Hold()];
+    stormed.forEach((hold, i) => {
+      aggregator.add(event({ name: `pod-${i}`, reason: 'FailedScheduling' }), 'new', [root], hold);
+      hold.done();
+    });
+    await clock.advance(5 * SECOND);
+    expect(single.told).toBe(false);
+    await clock.advance(25 * SECOND);
+    expect(single.told).toBe(true);
+    expect(stormed.map((hold) => hold.told)).toEqual([true, true, true]);
+  });
+
   it('turns a BackOff counted 30 times into one message and one update with the count', async () => {
     const { clock, sent, aggregator, event } = setup();
     aggregator.add(event({ owner: { kind: 'Deployment', name: 'order' } }), 'new', [root]);

@@ -7,6 +7,7 @@ import type { Notification } from '../../notify/message.ts';
 import type { ObservedEvent } from '../event.ts';
 import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import type { RouteTarget } from '../routes/tree.ts';
+import type { Hold } from '../watch/resume.ts';
 import type { AggregationSettings } from './config.ts';
 import { OccurrenceCounter } from './occurrences.ts';
 import { type GroupReport, RouteTemplates, renderGroup, renderStorm } from './render.ts';
@@ -41,6 +42,14 @@ interface EventGroup {
   pending: number;
   /** Its first occurrence was an update of an incident told before the router (re)started. */
   continues: boolean;
+  /** The judged events whose occurrences wait here: they are handled once this group's message is written. */
+  holds: Hold[];
+}
+
+/** The group's message is in the robots' outbox: what it waited for is handled. */
+function told(group: EventGroup): void {
+  group.pending = 0;
+  for (const hold of group.holds.splice(0)) hold.done();
 }
 
 function engineSettings(settings: AggregationSettings): GroupingSettings {
@@ -97,13 +106,13 @@ export class Aggregator {
       tell: (route, group, now) => {
         const r = report(group);
         this.emit(route, renderGroup(r), r.update ? 'update' : 'single', now);
-        group.state.pending = 0;
+        told(group.state);
       },
       digestKey: (group) => group.event.reason,
       tellDigest: (route, reason, groups, now) => {
         const storm = { key: `${route.id} storm ${reason}`, reason, groups: groups.map(report) };
         this.emit(route, renderStorm(storm, this.settings.topObjects), 'storm', now);
-        for (const group of groups) group.state.pending = 0;
+        for (const group of groups) told(group.state);
       },
       onSweep: (now) => this.occurrences.sweep(now),
     });
@@ -121,14 +130,18 @@ export class Aggregator {
     this.engine.configure(engineSettings(this.settings));
   }
 
-  /** Takes an event the resume point judged new or an update, with the routes it goes to. */
-  add(event: ObservedEvent, verdict: Verdict, targets: readonly RouteTarget[]): void {
+  /**
+   * Takes an event the resume point judged new or an update, with the routes it goes to; `hold` is told
+   * once every message that covers the event is handed to the robots.
+   */
+  add(event: ObservedEvent, verdict: Verdict, targets: readonly RouteTarget[], hold?: Hold): void {
     this.engine.maintain();
     const fresh = this.occurrences.take(event, this.clock.now());
     if (fresh.count === 0) return;
     const continues = verdict === 'update' && !fresh.known;
     const key = `${event.namespace}/${event.kind}/${event.name} ${event.reason}`;
     for (const target of targets) {
+      hold?.add();
       this.engine.add(target, key, {
         create: () => ({
           event,
@@ -137,8 +150,10 @@ export class Aggregator {
           total: 0,
           pending: 0,
           continues,
+          holds: [],
         }),
         update: (group) => {
+          if (hold) group.holds.push(hold);
           if (event.lastTime >= group.lastTime) group.event = event;
           group.firstTime = Math.min(group.firstTime, fresh.firstTime);
           group.lastTime = Math.max(group.lastTime, event.lastTime);

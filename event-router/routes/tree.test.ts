@@ -25,12 +25,11 @@ function tree(yaml: string): RoutingTree {
 const ids = (t: RoutingTree, e: RoutedEvent) => t.route(e).map((r) => r.id);
 
 describe('RoutingTree', () => {
-  it('knows whether routing needs labels and how long an event may wait untold', () => {
+  it('knows whether routing needs labels', () => {
     const plain = tree(
       'route:\n  robots: [a]\n  groupWait: 5s\n  routes:\n    - match: { reason: X }\n      groupWait: 1m\n',
     );
     expect(plain.matchesLabels).toBe(false);
-    expect(plain.longestGroupWaitMs).toBe(60_000);
     const nested = tree(
       'route:\n  robots: [a]\n  routes:\n    - routes:\n        - match: { labels: { team: web } }\n',
     );

@@ -63,17 +63,12 @@ function compileRoute(config: RouteConfig, id: string, parent: RouteTarget | und
 export class RoutingTree {
   private readonly drops: EventTest[];
   private readonly root: CompiledRoute;
-  /** The longest any route gathers events before its message: how long an event may wait untold. */
-  readonly longestGroupWaitMs: number;
   /** Some drop rule or route matches on the involved object's labels, which only enrichment knows. */
   readonly matchesLabels: boolean;
 
   constructor(config: RoutingConfig) {
     this.drops = config.drop.map(compileMatch);
     this.root = compileRoute(config.route, 'root', undefined);
-    const longest = (route: CompiledRoute): number =>
-      Math.max(route.target.groupWaitMs, ...route.children.map(longest));
-    this.longestGroupWaitMs = longest(this.root);
     const onLabels = (match: EventMatchConfig | undefined) => Object.keys(match?.labels ?? {}).length > 0;
     const routeOnLabels = (route: RouteConfig): boolean =>
       onLabels(route.match) || (route.routes ?? []).some(routeOnLabels);

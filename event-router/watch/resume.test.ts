@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedEvent } from '../event.ts';
-import { limitKeys, ResumePoint, type ResumeState } from './resume.ts';
+import { Hold, limitKeys, ResumePoint, type ResumeState } from './resume.ts';
 
 function event(uid: string, lastTime: number, count = 1): ObservedEvent {
   return {
@@ -59,17 +59,23 @@ describe('ResumePoint', () => {
     expect(resume.size).toBe(1);
   });
 
-  it('holds back from a snapshot what was judged too recently to have been told, and only that', () => {
+  it('saves an event as handled once its message is written, and as not yet judged until then', () => {
     const t = clock(1_000_000);
     const resume = new ResumePoint({ time: 900_000, keys: {} }, { clock: t, slackMs: 30_000 });
-    expect(resume.judge(event('told', 950_000))).toBe('new');
-    expect(resume.judge(event('grows', 955_000, 1))).toBe('new');
+    const holds = { told: new Hold(), grows1: new Hold(), grows2: new Hold(), untold: new Hold() };
+    expect(resume.judge(event('told', 950_000), holds.told)).toBe('new');
+    expect(resume.judge(event('grows', 955_000, 1), holds.grows1)).toBe('new');
     t.time = 1_020_000;
-    expect(resume.judge(event('grows', 1_015_000, 2))).toBe('update');
-    expect(resume.judge(event('untold', 960_000))).toBe('new');
+    expect(resume.judge(event('grows', 1_015_000, 2), holds.grows2)).toBe('update');
+    expect(resume.judge(event('untold', 960_000), holds.untold)).toBe('new');
+    // An event going to two routes is handled once both messages are written.
+    holds.untold.add();
+    holds.untold.done();
+    holds.told.done();
+    holds.grows1.done();
     t.time = 1_025_000;
 
-    const held = resume.snapshot(10_000);
+    const held = resume.snapshot();
     expect(Object.keys(held.keys).sort()).toEqual(['grows', 'told']);
     expect(held.keys.grows).toEqual({ count: 1, lastTime: 955_000 });
     // The untold event happened before now - slack: the time goes back so that it is new again.
@@ -79,7 +85,11 @@ describe('ResumePoint', () => {
     expect(after.judge(event('grows', 1_015_000, 2))).toBe('update');
     expect(after.judge(event('untold', 960_000))).toBe('new');
 
-    // Once the messages are out (a flush), nothing is held back.
+    // However long ago they were judged: what is written is not held back, what is not stays out.
+    t.time = 1_300_000;
+    holds.grows2.done();
+    expect(Object.keys(resume.snapshot().keys).sort()).toEqual(['grows', 'told']);
+    holds.untold.done();
     expect(Object.keys(resume.snapshot().keys).sort()).toEqual(['grows', 'told', 'untold']);
   });
 

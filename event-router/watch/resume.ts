@@ -27,6 +27,32 @@ export interface ResumeState {
  */
 export type Verdict = 'new' | 'update' | 'seen' | 'old';
 
+/**
+ * The messages one judged event goes into. The event counts as handled once
+ * each of them is written to the robots' outbox (or will never be, when no
+ * route takes it): until then a snapshot saves it as not yet judged, so that
+ * after a kill -9 it is told again rather than never, and once it is, it is
+ * saved as handled, so it is not told twice.
+ */
+export class Hold {
+  /** The judge's own share, given up once the event has been handed on. */
+  private open = 1;
+
+  get told(): boolean {
+    return this.open === 0;
+  }
+
+  /** One more message must be written before the event counts as handled. */
+  add(): void {
+    this.open++;
+  }
+
+  /** A message that covers the event is written (or the event needs none). */
+  done(): void {
+    this.open = Math.max(0, this.open - 1);
+  }
+}
+
 export interface ResumeOptions {
   clock?: Pick<Clock, 'now'>;
   /** How far behind the save time the saved resume time is set. */
@@ -64,8 +90,14 @@ export class ResumePoint {
   private readonly slackMs: number;
   private readonly horizonMs: number;
   private readonly maxKeys: number;
-  /** Recent verdicts, oldest first, with what they replaced: a snapshot can leave out what is not yet told. */
-  private journal: { at: number; uid: string; before: SeenEvent | undefined; lastTime: number }[] = [];
+  /** Verdicts not yet told, oldest first, with what they replaced: a snapshot leaves them out. */
+  private journal: {
+    at: number;
+    uid: string;
+    before: SeenEvent | undefined;
+    lastTime: number;
+    hold: Hold;
+  }[] = [];
 
   /**
    * Without a saved state (the first start ever) the resume time is now: what happened before is history.
@@ -86,11 +118,13 @@ export class ResumePoint {
     return this.keys.size;
   }
 
-  judge(e: ObservedEvent): Verdict {
+  /** Without a hold, a new or update verdict counts as handled at once. */
+  judge(e: ObservedEvent, hold?: Hold): Verdict {
     const known = this.keys.get(e.uid);
     if (known) {
       if (e.count <= known.count && e.lastTime <= known.lastTime) return 'seen';
-      this.journal.push({ at: this.clock.now(), uid: e.uid, before: known, lastTime: e.lastTime });
+      if (hold)
+        this.journal.push({ at: this.clock.now(), uid: e.uid, before: known, lastTime: e.lastTime, hold });
       this.keys.set(e.uid, {
         count: Math.max(e.count, known.count),
         lastTime: Math.max(e.lastTime, known.lastTime),
@@ -98,7 +132,8 @@ export class ResumePoint {
       return 'update';
     }
     if (e.lastTime <= this.time) return 'old';
-    this.journal.push({ at: this.clock.now(), uid: e.uid, before: undefined, lastTime: e.lastTime });
+    if (hold)
+      this.journal.push({ at: this.clock.now(), uid: e.uid, before: undefined, lastTime: e.lastTime, hold });
     this.keys.set(e.uid, { count: e.count, lastTime: e.lastTime });
     // Bounded between snapshots too, with headroom so that the sort runs once per maxKeys/10 events.
     if (this.keys.size > this.maxKeys + Math.ceil(this.maxKeys / 10)) this.prune(this.maxKeys);
@@ -114,15 +149,16 @@ export class ResumePoint {
    * flight into old ones. Both forget events last seen more than `horizonMs` before the saved time (Kubernetes
    * keeps events for an hour by default), and the running time moves past them so they stay old if re-listed.
    *
-   * Verdicts younger than `holdBackMs` are saved as they were before: their messages may still wait in the
-   * aggregator, and after a crash they are judged again (told, perhaps twice) rather than lost.
+   * Verdicts whose hold is not told yet are saved as they were before: their messages still wait in the
+   * aggregator, and after a crash they are judged again rather than lost. One held past the horizon (its group
+   * was forgotten at the group cap) counts as handled.
    */
-  snapshot(holdBackMs = 0): ResumeState {
+  snapshot(): ResumeState {
     const now = this.clock.now();
     const time = Math.max(this.time, now - this.slackMs);
     this.prune(this.maxKeys, time - this.horizonMs);
     const saved = { time: Math.max(time, this.time), keys: Object.fromEntries(this.keys) };
-    this.journal = this.journal.filter((entry) => entry.at > now - holdBackMs);
+    this.journal = this.journal.filter((entry) => !entry.hold.told && entry.at > now - this.horizonMs);
     // Newest first, so that an event judged twice in the window goes back to what it was before both.
     for (const entry of this.journal.toReversed()) {
       if (entry.before) saved.keys[entry.uid] = entry.before;

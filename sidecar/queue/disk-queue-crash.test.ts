@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FRAME_HEADER } from '../../core/frames.ts';
 import { openDiskQueue } from './disk-queue.ts';
 import { readAvailable, tempDirs, texts } from './fixtures/helpers.ts';
-import { FRAME_HEADER } from './frames.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/queue-writer.ts', import.meta.url));
 const READ_BYTES = 300;

@@ -11,6 +11,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FRAME_HEADER } from '../../core/frames.ts';
 import { type DiskQueue, type DiskQueueOptions, openDiskQueue } from './disk-queue.ts';
 import {
   labels,
@@ -21,7 +22,6 @@ import {
   settledWithin,
   texts,
 } from './fixtures/helpers.ts';
-import { FRAME_HEADER } from './frames.ts';
 import type { QueueRecord } from './queue.ts';
 
 const scratchpad = scratch();

@@ -2,9 +2,9 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, isNotFound, removeIfExists, writeFileAtomic } from '../../core/atomic-file.ts';
+import { boundaryAtOrBefore, encodeFrames, FRAME_HEADER, scanFrames } from '../../core/frames.ts';
 import type { Logger } from '../../core/log.ts';
 import { Coalescer } from '../../core/waiters.ts';
-import { boundaryAtOrBefore, encodeFrames, FRAME_HEADER, scanFrames } from './frames.ts';
 import type { QueuePosition, QueueRecord, QueueStats } from './queue.ts';
 import { checkSinkNames, comparePositions, QueueBase, type SinkReader } from './queue-base.ts';
 
@@ -277,7 +277,7 @@ export function openDiskQueue(options: DiskQueueOptions): Promise<DiskQueue> {
 
 /**
  * A segmented, checksummed queue on disk; see queue.ts for the contract and
- * frames.ts for the format. Readers only ever see durable records, so a
+ * core/frames.ts for the format. Readers only ever see durable records, so a
  * cursor can never point past what survives a crash.
  */
 export class DiskQueue extends QueueBase {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect } from 'vitest';
 import type { Clock } from '../../core/clock.ts';
@@ -31,11 +34,18 @@ export function robotsConfig(input: Record<string, unknown>): RobotsConfig {
   return result.value;
 }
 
-/** Started chat robots with captured logs and its own metrics registry. */
-export async function startChatRobots(robots: Record<string, unknown>, clock?: Clock) {
+/** Started chat robots with captured logs and its own metrics registry, keeping their outboxes in `dataDir`. */
+export async function startChatRobots(robots: Record<string, unknown>, dataDir: string, clock?: Clock) {
   const { log, lines, records } = captureLog();
   const metrics = new Metrics({ defaults: false });
-  const chat = new ChatRobots({ robots: robotsConfig(robots), log, metrics, clock, random: () => 0.5 });
+  const chat = new ChatRobots({
+    robots: robotsConfig(robots),
+    log,
+    metrics,
+    dataDir,
+    clock,
+    random: () => 0.5,
+  });
   await chat.start();
   const metric = async (name: string, labels: Record<string, string>) => {
     const found = (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) =>
@@ -43,7 +53,7 @@ export async function startChatRobots(robots: Record<string, unknown>, clock?: C
     );
     return found?.value ?? 0;
   };
-  return { chat, metrics, metric, lines, records };
+  return { chat, metrics, metric, lines, records, dataDir };
 }
 
 /**
@@ -70,10 +80,20 @@ export function useRobotBed() {
     get server(): RobotServer {
       return server!;
     },
-    /** Started chat robots on the virtual clock, or on real time (for request timeouts) when asked. */
-    async chat(robots: Record<string, unknown>, options: { realTime?: boolean } = {}) {
-      const harness = await startChatRobots(robots, options.realTime ? undefined : clock);
-      cleanups.push(async () => {
+    /**
+     * Started chat robots on the virtual clock, or on real time (for request
+     * timeouts) when asked; in a new data directory unless given the one of
+     * earlier chat robots, which is how a test restarts them.
+     */
+    async chat(robots: Record<string, unknown>, options: { realTime?: boolean; dataDir?: string } = {}) {
+      let dataDir = options.dataDir;
+      if (dataDir === undefined) {
+        const made = mkdtempSync(join(tmpdir(), 'lookout-notify-'));
+        cleanups.push(async () => rmSync(made, { recursive: true, force: true }));
+        dataDir = made;
+      }
+      const harness = await startChatRobots(robots, dataDir, options.realTime ? undefined : clock);
+      cleanups.unshift(async () => {
         await harness.chat.stop(AbortSignal.timeout(1_000));
         const log = harness.lines.join('\n');
         for (const robot of Object.values(robots) as Record<string, unknown>[]) {

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 
 /**
- * A segment file is a sequence of frames, little-endian:
+ * A file of records (a queue segment, an outbox) is a sequence of frames, little-endian:
  *
  *   u32 payload length | u32 CRC-32 of (appendedAt + payload) | f64 appendedAt (epoch ms) | payload
  *
