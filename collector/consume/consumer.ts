@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Consumer, Message, MessagesStream, Producer } from '@platformatic/kafka';
+import type { Consumer, Producer } from '@platformatic/kafka';
 import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { bulkChunks, DEFAULT_BULK_LIMITS } from '../../core/bulk-chunks.ts';
 import { describeError } from '../../core/errors.ts';
@@ -12,7 +12,13 @@ import type { RecordRules } from '../../core/record/read-record.ts';
 import { kafkaRecord } from '../records.ts';
 import type { StoreWriter } from '../store-writer.ts';
 import { CommitChain } from './commit-chain.ts';
-import { createConsumer, createDeadLetterProducer, listTopics } from './kafka-client.ts';
+import {
+  createConsumer,
+  createDeadLetterProducer,
+  FETCH_BYTES_PER_PARTITION,
+  listTopics,
+} from './kafka-client.ts';
+import { type FetchedBatch, type FetchedRecord, PartitionReader } from './partition-reader.ts';
 import { hasPatterns, subscribedTopics } from './topics.ts';
 
 export interface LogConsumerOptions {
@@ -38,24 +44,19 @@ export interface LogConsumerOptions {
 const SLICES_IN_FLIGHT = 3;
 /** How often a batch waiting for room among the slices in flight checks that its partition is still ours. */
 const RECHECK_MS = 1_000;
-/** How often the lag behind each partition's end is measured. */
-const LAG_INTERVAL_MS = 5_000;
-
-type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+/** How long the broker holds a fetch that finds nothing new; also how soon a stop is noticed while idle. */
+const FETCH_WAIT_MS = 1_000;
 
 interface DeadLetter {
-  message: KafkaMessage;
+  message: FetchedRecord;
   reason: string;
 }
 
-/** One membership of the group: the client, its stream of records, and why it ended if it did. */
+/** One membership of the group: the client, what it reads, and why it ended if it did. */
 interface Member {
   consumer: Consumer;
-  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-  topics: string[];
+  reader: PartitionReader;
   failed: AbortController;
-  /** Called once the stream has records again. */
-  wake: (() => void) | undefined;
 }
 
 /**
@@ -73,8 +74,6 @@ export class LogConsumer {
   private running = false;
   private joining: Promise<void> | undefined;
   private readonly chains = new Map<string, CommitChain>();
-  /** The last offset committed by partition, for the lag. */
-  private readonly committed = new Map<string, { topic: string; partition: number; offset: bigint }>();
   /** Each slice being stored or committed, until it has ended either way. */
   private readonly inFlight = new Set<Promise<void>>();
   private draining: Promise<void> | undefined;
@@ -90,7 +89,7 @@ export class LogConsumer {
     this.m = {
       lag: metrics.gauge(
         'collector_kafka_lag',
-        `Records behind the end of the partition at the last commit, measured every ${LAG_INTERVAL_MS / 1000} s`,
+        'Records behind the end of the partition after the last batch',
         ['topic', 'partition'],
       ),
       batchRecords: metrics.histogram(
@@ -192,91 +191,64 @@ export class LogConsumer {
     if (topics.length === 0) throw new Error(`no topic matches ${configured.join(', ')}`);
     const consumer = createConsumer(connection, groupId);
     const failed = new AbortController();
+    const reader = new PartitionReader(consumer, {
+      topics,
+      fromBeginning,
+      maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+      maxWaitMs: FETCH_WAIT_MS,
+    });
     // The client reports a membership it could not keep (a rejoin that failed) this way.
     consumer.on('error', (err) => failed.abort(err));
+    // Each join (the first, and after every rebalance) reads from the commits of the partitions now assigned.
     consumer.on('consumer:group:join', () => {
       this.running = !failed.signal.aborted;
+      reader.assign().catch((err: unknown) => failed.abort(err));
     });
     try {
-      const stream = await consumer.consume({
-        topics,
-        mode: 'committed',
-        fallbackMode: fromBeginning ? 'earliest' : 'latest',
-        autocommit: false,
-      });
-      const member: Member = { consumer, stream, topics, failed, wake: undefined };
-      stream.on('error', (err) => failed.abort(err));
-      stream.on('close', () => failed.abort(new Error('the Kafka record stream closed')));
-      // Always listened to: without a 'readable' listener the stream counts as unread and fetches nothing.
-      stream.on('readable', () => {
-        const wake = member.wake;
-        member.wake = undefined;
-        wake?.();
-      });
+      consumer.topics.trackAll(...topics);
+      await consumer.joinGroup({});
       this.chains.clear();
-      this.running = true;
-      return member;
+      return { consumer, reader, failed };
     } catch (err) {
       await consumer.close(true).catch(() => {});
       throw err;
     }
   }
 
-  /** Closes the member's stream and leaves the group, within the time the shutdown allows. */
-  private async leave({ consumer, stream }: Member): Promise<void> {
-    const leaving = (async () => {
-      await stream.close().catch(() => {});
-      await consumer.close(true).catch(() => {});
-    })();
+  /** Leaves the group, within the time the shutdown allows. */
+  private async leave({ consumer }: Member): Promise<void> {
+    const leaving = consumer.close(true).catch(() => {});
     // Past the deadline the broker moves the partitions once the session times out.
     await (this.leaveBy ? Promise.race([leaving, untilAborted(this.leaveBy)]) : leaving);
   }
 
   /**
-   * Reads what the client has fetched, partition by partition, until the
-   * member fails or the collector stops: resolves to the failure. Records
-   * are read only while there is room among the slices in flight, so a slow
-   * store leaves them with the client, which then fetches no further.
+   * Fetches and stores until the member fails or the collector stops:
+   * resolves to the failure. A fetch is made only once the previous one's
+   * slices have all begun, so a slow store stops the reading while the
+   * client's heartbeats keep the partitions.
    */
   private async consume(member: Member): Promise<unknown> {
-    const lagTimer = setInterval(() => void this.measureLag(member), LAG_INTERVAL_MS);
-    try {
-      while (!this.stopping.signal.aborted) {
-        if (member.failed.signal.aborted) return member.failed.signal.reason;
-        // Draining: the member stays until the slices in flight are committed, and reads no more.
-        if (this.draining) {
-          await untilAborted(this.stopping.signal);
-          continue;
-        }
-        const batches = readFetched(member.stream);
-        if (batches.size === 0) {
-          await this.fetched(member);
-          continue;
-        }
-        for (const messages of batches.values()) {
-          const failure = await this.batch(member, messages);
-          if (failure) return failure;
-          if (this.draining || this.stopping.signal.aborted) break;
-        }
+    while (!this.stopping.signal.aborted) {
+      if (member.failed.signal.aborted) return member.failed.signal.reason;
+      // Draining: the member stays until the slices in flight are committed, and reads no more.
+      if (this.draining) {
+        await untilAborted(this.stopping.signal);
+        continue;
       }
-      return undefined;
-    } finally {
-      clearInterval(lagTimer);
+      let batches: FetchedBatch[];
+      try {
+        batches = await member.reader.fetch(this.stopping.signal);
+      } catch (err) {
+        return err;
+      }
+      for (const batch of batches) {
+        const failure = await this.batch(member, batch);
+        if (failure) return failure;
+        if (this.draining || this.stopping.signal.aborted) break;
+      }
     }
-  }
-
-  /** Resolves once the stream has records to read, the member failed, or the collector stops. */
-  private fetched(member: Member): Promise<void> {
-    const signals = [member.failed.signal, this.stopping.signal];
-    return new Promise((resolve) => {
-      const done = () => {
-        member.wake = undefined;
-        for (const signal of signals) signal.removeEventListener('abort', done);
-        resolve();
-      };
-      member.wake = done;
-      for (const signal of signals) signal.addEventListener('abort', done);
-    });
+    return undefined;
   }
 
   /**
@@ -287,12 +259,10 @@ export class LogConsumer {
    * commits follow the stores in offset order (CommitChain). Resolves to a
    * failure when the member must read again from its commits.
    */
-  private async batch(member: Member, messages: KafkaMessage[]): Promise<Error | undefined> {
-    const { topic, partition } = messages[0]!;
+  private async batch(member: Member, batch: FetchedBatch): Promise<Error | undefined> {
+    const { topic, partition, records: messages } = batch;
     const gone = () =>
-      this.stopping.signal.aborted ||
-      member.failed.signal.aborted ||
-      !isAssigned(member.consumer, topic, partition);
+      this.stopping.signal.aborted || member.failed.signal.aborted || !member.reader.reads(topic, partition);
     const key = `${topic}/${partition}`;
     const first = messages[0]!.offset;
     let chain = this.chains.get(key);
@@ -306,7 +276,7 @@ export class LogConsumer {
       );
     }
     // Records stored and committed at a time: cut as the store cuts bulk requests, so a slice is one request.
-    for (const slice of bulkChunks(messages, (m) => m.value?.length ?? 0, DEFAULT_BULK_LIMITS)) {
+    for (const slice of bulkChunks(messages, (m) => m.record.value?.length ?? 0, DEFAULT_BULK_LIMITS)) {
       while (this.inFlight.size >= SLICES_IN_FLIGHT && !this.draining && !gone()) {
         await Promise.race([...this.inFlight, delay(RECHECK_MS)]);
       }
@@ -315,7 +285,14 @@ export class LogConsumer {
       const last = slice.at(-1)!;
       const stored = this.store(slice, { topic, partition }, gone);
       const ended = chain.add(slice[0]!.offset, last.offset, stored, async (next) => {
-        await this.commit(member.consumer, { topic, partition, offset: next, leaderEpoch: last.leaderEpoch });
+        await this.commit(member.consumer, {
+          topic,
+          partition,
+          offset: next,
+          leaderEpoch: batch.leaderEpoch,
+        });
+        const lag = batch.highWatermark - next;
+        this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
         this.m.batchRecords.observe(slice.length);
         this.m.batchSeconds.observe((performance.now() - started) / 1000);
       });
@@ -337,23 +314,6 @@ export class LogConsumer {
         { err: describeError(err), topic: at.topic, partition: at.partition, offset: String(at.offset) },
         'cannot commit the offset yet',
       );
-      return;
-    }
-    this.committed.set(`${at.topic}/${at.partition}`, at);
-  }
-
-  /** Sets the lag of each partition this member committed, from the partitions' current ends. */
-  private async measureLag({ consumer, topics }: Member): Promise<void> {
-    if (this.committed.size === 0) return;
-    try {
-      const ends = await consumer.listOffsets({ topics });
-      for (const { topic, partition, offset } of this.committed.values()) {
-        const end = ends.get(topic)?.[partition];
-        if (end === undefined || !isAssigned(consumer, topic, partition)) continue;
-        this.m.lag.set({ topic, partition: String(partition) }, Number(end > offset ? end - offset : 0n));
-      }
-    } catch (err) {
-      this.opts.log.debug({ err: describeError(err) }, 'cannot measure the Kafka lag');
     }
   }
 
@@ -364,18 +324,19 @@ export class LogConsumer {
    * topic failed); never rejects.
    */
   private async store(
-    messages: KafkaMessage[],
+    messages: FetchedRecord[],
     from: { topic: string; partition: number },
     gone: () => boolean,
   ): Promise<boolean> {
     const records: LogRecord[] = [];
     /** The message of each record, by the record's position. */
-    const sources: KafkaMessage[] = [];
+    const sources: FetchedRecord[] = [];
     const dead: DeadLetter[] = [];
     const receivedAt = Date.now();
     for (const message of messages) {
-      const record = message.value
-        ? kafkaRecord(message.value, findRecordHeader(message.headerEntries), this.opts.rules, receivedAt)
+      const { value, headers } = message.record;
+      const record = value
+        ? kafkaRecord(value, findRecordHeader(headers), this.opts.rules, receivedAt)
         : 'empty message';
       if (typeof record === 'string') {
         dead.push({ message, reason: record });
@@ -428,8 +389,8 @@ export class LogConsumer {
     await this.producer.send({
       messages: dead.map(({ message, reason }) => ({
         topic: this.opts.deadLetterTopic,
-        key: message.key,
-        value: message.value ?? Buffer.alloc(0),
+        key: message.record.key ?? undefined,
+        value: message.record.value ?? Buffer.alloc(0),
         headers: new Map([
           [Buffer.from('lookout-reason'), Buffer.from(reason.slice(0, 1000))],
           [Buffer.from('lookout-source'), Buffer.from(`${topic}/${partition}/${message.offset}`)],
@@ -443,27 +404,8 @@ export class LogConsumer {
   }
 }
 
-/**
- * Every record the client has fetched so far, by partition in offset order:
- * a fetch's records arrive together, so this is one batch per partition.
- */
-function readFetched(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Map<string, KafkaMessage[]> {
-  const batches = new Map<string, KafkaMessage[]>();
-  for (let message = stream.read() as KafkaMessage | null; message; message = stream.read()) {
-    const key = `${message.topic}/${message.partition}`;
-    const batch = batches.get(key);
-    if (batch) batch.push(message);
-    else batches.set(key, [message]);
-  }
-  return batches;
-}
-
 function untilAborted(signal: AbortSignal): Promise<void> {
   return signal.aborted
     ? Promise.resolve()
     : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-function isAssigned(consumer: Consumer, topic: string, partition: number): boolean {
-  return consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ?? false;
 }

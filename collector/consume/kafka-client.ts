@@ -5,7 +5,7 @@ import { type KafkaConnection, kafkaClientOptions } from '../../core/kafka-confi
  * Compressed bytes a partition's fetch brings, some 20,000 gzip-compressed
  * records: larger fetches only keep more decoded records alive at once.
  */
-const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
+export const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 
 /**
  * A member of the consumer group; offsets are committed by the collector
@@ -28,7 +28,6 @@ export function createConsumer(connection: KafkaConnection, groupId: string): Co
     heartbeatInterval: 3_000,
     // How long the group waits for every member to rejoin; below the request timeout a join waits within.
     rebalanceTimeout: 20_000,
-    maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
   });
 }
 

@@ -27,10 +27,10 @@ export function recordHeaders(id: string, time: number): Map<Buffer, Buffer> {
  * as bytes; a header sent twice counts once, the first.
  */
 export function findRecordHeader(
-  headers: readonly (readonly [Buffer, Buffer | undefined])[],
+  headers: readonly (readonly [Buffer | null, Buffer | null])[],
 ): Buffer | undefined {
   for (const [key, value] of headers) {
-    if (key.length === RECORD_KEY.length && key.equals(RECORD_KEY)) return value;
+    if (key?.length === RECORD_KEY.length && key.equals(RECORD_KEY)) return value ?? undefined;
   }
   return undefined;
 }
