@@ -285,14 +285,11 @@ export class LogConsumer {
       const last = slice.at(-1)!;
       const stored = this.store(slice, { topic, partition }, gone);
       const ended = chain.add(slice[0]!.offset, last.offset, stored, async (next) => {
-        await this.commit(member.consumer, {
-          topic,
-          partition,
-          offset: next,
-          leaderEpoch: batch.leaderEpoch,
-        });
-        const lag = batch.highWatermark - next;
-        this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+        const at = { topic, partition, offset: next, leaderEpoch: batch.leaderEpoch };
+        if (await this.commit(member.consumer, at)) {
+          const lag = batch.highWatermark - next;
+          this.m.lag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+        }
         this.m.batchRecords.observe(slice.length);
         this.m.batchSeconds.observe((performance.now() - started) / 1000);
       });
@@ -302,18 +299,20 @@ export class LogConsumer {
     return undefined;
   }
 
-  /** A failed commit is left to the next one, which covers these records too. */
+  /** A failed commit is left to the next one, which covers these records too. Resolves to whether it succeeded. */
   private async commit(
     consumer: Consumer,
     at: { topic: string; partition: number; offset: bigint; leaderEpoch: number },
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await consumer.commit({ offsets: [at] });
+      return true;
     } catch (err) {
       this.opts.log.warn(
         { err: describeError(err), topic: at.topic, partition: at.partition, offset: String(at.offset) },
         'cannot commit the offset yet',
       );
+      return false;
     }
   }
 
