@@ -116,13 +116,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     });
     await producer.disconnect();
     const address = await collector.process.start();
-    const stored = await eventually(
-      async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
-      (docs) => docs.length >= 2,
-      'the good records in Elasticsearch',
-      60_000,
-    );
-    expect(stored.map((d) => d.message).sort()).toEqual(['good 1', 'good 3']);
+    expect(await storedMessages(collector.index, 2)).toEqual(['good 1', 'good 3']);
     const dead: { value: string; reason: string; source: string }[] = [];
     const consumer = kafka.consumer({ groupId: `verify-${run}` });
     await consumer.connect();
@@ -263,13 +257,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     });
     await producer.disconnect();
     const address = await collector.process.start();
-    const stored = await eventually(
-      async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
-      (docs) => docs.length >= 2,
-      'the records in Elasticsearch',
-      60_000,
-    );
-    expect(stored.map((d) => d.message).sort()).toEqual(['line 1', 'line 2']);
+    expect(await storedMessages(collector.index, 2)).toEqual(['line 1', 'line 2']);
     // The dead-letter topic is written over the same secured connection.
     await eventually(
       async () =>
@@ -316,18 +304,24 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
         'readiness once Elasticsearch is reachable',
         90_000,
       );
-      const stored = await eventually(
-        async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
-        (docs) => docs.length >= 2,
-        'the records in Elasticsearch',
-      );
-      expect(stored.map((d) => d.message).sort()).toEqual(['line 1', 'line 2']);
+      expect(await storedMessages(collector.index, 2)).toEqual(['line 1', 'line 2']);
       expect(await collector.process.stop()).toBe(0);
     } finally {
       proxy.close();
     }
   }, 180_000);
 });
+
+/** The messages stored in `index`, sorted, once there are at least `count`. */
+async function storedMessages(index: string, count: number): Promise<string[]> {
+  const docs = await eventually(
+    async () => elasticsearchDocs<{ message: string }>(index, { match_all: {} }, ['message']),
+    (found) => found.length >= count,
+    `${count} records in Elasticsearch`,
+    60_000,
+  );
+  return docs.map((d) => d.message).sort();
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
