@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Consumer, Producer } from '@platformatic/kafka';
+import type { ConnectionPool, Consumer, Producer } from '@platformatic/kafka';
 import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { bulkChunks, DEFAULT_BULK_LIMITS } from '../../core/bulk-chunks.ts';
 import { describeError } from '../../core/errors.ts';
@@ -15,6 +15,7 @@ import { CommitChain } from './commit-chain.ts';
 import {
   createConsumer,
   createDeadLetterProducer,
+  createFetchConnections,
   FETCH_BYTES_PER_PARTITION,
   listTopics,
 } from './kafka-client.ts';
@@ -55,6 +56,7 @@ interface DeadLetter {
 /** One membership of the group: the client, what it reads, and why it ended if it did. */
 interface Member {
   consumer: Consumer;
+  connections: ConnectionPool;
   reader: PartitionReader;
   failed: AbortController;
 }
@@ -190,12 +192,14 @@ export class LogConsumer {
     const topics = subscribedTopics(configured, deadLetterTopic, existing);
     if (topics.length === 0) throw new Error(`no topic matches ${configured.join(', ')}`);
     const consumer = createConsumer(connection, groupId);
+    const connections = createFetchConnections(connection);
     const failed = new AbortController();
     const reader = new PartitionReader(consumer, {
       topics,
       fromBeginning,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
       maxWaitMs: FETCH_WAIT_MS,
+      connections,
     });
     // The client reports a membership it could not keep (a rejoin that failed) this way.
     consumer.on('error', (err) => failed.abort(err));
@@ -208,16 +212,17 @@ export class LogConsumer {
       consumer.topics.trackAll(...topics);
       await consumer.joinGroup({});
       this.chains.clear();
-      return { consumer, reader, failed };
+      return { consumer, connections, reader, failed };
     } catch (err) {
       await consumer.close(true).catch(() => {});
+      await connections.close().catch(() => {});
       throw err;
     }
   }
 
   /** Leaves the group, within the time the shutdown allows. */
-  private async leave({ consumer }: Member): Promise<void> {
-    const leaving = consumer.close(true).catch(() => {});
+  private async leave({ consumer, connections }: Member): Promise<void> {
+    const leaving = Promise.all([consumer.close(true).catch(() => {}), connections.close().catch(() => {})]);
     // Past the deadline the broker moves the partitions once the session times out.
     await (this.leaveBy ? Promise.race([leaving, untilAborted(this.leaveBy)]) : leaving);
   }

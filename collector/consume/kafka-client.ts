@@ -1,4 +1,4 @@
-import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
+import { Admin, ConnectionPool, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import { type KafkaConnection, kafkaClientOptions } from '../../core/kafka-config.ts';
 
 /**
@@ -44,4 +44,14 @@ export async function listTopics(connection: KafkaConnection): Promise<string[]>
   } finally {
     await admin.close().catch(() => {});
   }
+}
+
+/**
+ * Connections for fetches alone. A broker answers the requests of one
+ * connection in order, and a fetch that finds nothing new waits there: on the
+ * client's own connections it held up commits and heartbeats behind it, and
+ * the collector spent most of its time waiting for commits.
+ */
+export function createFetchConnections(connection: KafkaConnection): ConnectionPool {
+  return new ConnectionPool(connection.clientId, kafkaClientOptions(connection));
 }

@@ -1,4 +1,10 @@
-import { type Consumer, IS_CONTROL, type KafkaRecord, ResponseError } from '@platformatic/kafka';
+import {
+  ConnectionPool,
+  type Consumer,
+  IS_CONTROL,
+  type KafkaRecord,
+  ResponseError,
+} from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { PartitionReader } from './partition-reader.ts';
 
@@ -57,7 +63,13 @@ function fakeConsumer(fetch: Fetch) {
   return { consumer: consumer as unknown as Consumer, asked, state: consumer };
 }
 
-const options = { topics: ['logs'], fromBeginning: true, maxBytesPerPartition: 1024, maxWaitMs: 10 };
+const options = {
+  topics: ['logs'],
+  fromBeginning: true,
+  maxBytesPerPartition: 1024,
+  maxWaitMs: 10,
+  connections: new ConnectionPool('test'),
+};
 const signal = new AbortController().signal;
 
 describe('PartitionReader', () => {

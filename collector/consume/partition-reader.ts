@@ -1,4 +1,5 @@
 import {
+  type ConnectionPool,
   type Consumer,
   findErrorBy,
   IS_CONTROL,
@@ -32,6 +33,8 @@ export interface PartitionReaderOptions {
   maxBytesPerPartition: number;
   /** How long the broker holds a fetch that finds nothing new. */
   maxWaitMs: number;
+  /** Connections of the fetches' own, so that a waiting fetch holds up no commit or heartbeat. */
+  connections: ConnectionPool;
 }
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
@@ -153,6 +156,7 @@ export class PartitionReader {
     const { maxBytesPerPartition, maxWaitMs } = this.opts;
     return this.consumer.fetch({
       node,
+      connectionPool: this.opts.connections,
       maxWaitTime: maxWaitMs,
       topics: [...topics].map(([topicId, partitions]) => ({
         topicId,
