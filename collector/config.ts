@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { byteSize, duration } from '../core/config-types.ts';
 import { elasticsearchConnectionSchema } from '../core/elasticsearch-config.ts';
 import { kafkaConnectionSchema } from '../core/kafka-config.ts';
-import { topicProblem } from './topics.ts';
+import { topicProblem } from './consume/topics.ts';
 
 export const collectorSchema = z.strictObject({
   /** Without it the collector takes logs only through `POST /api/ingest`. */
@@ -11,7 +11,7 @@ export const collectorSchema = z.strictObject({
       clientId: z.string().default('lookout-collector'),
       /**
        * Topic names, or `/regex/` for every topic whose whole name matches when
-       * the collector starts; the dead-letter topic is never consumed.
+       * the collector joins the group; the dead-letter topic is never consumed.
        */
       topics: z.array(z.string().min(1)).min(1).default(['lookout-logs']),
       groupId: z.string().min(1).default('lookout-collector'),

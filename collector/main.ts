@@ -4,7 +4,7 @@ import type { ComponentContext } from '../core/component.ts';
 import { describeError } from '../core/errors.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { CollectorConfig } from './config.ts';
-import type { LogConsumer } from './consumer.ts';
+import type { LogConsumer } from './consume/consumer.ts';
 import { registerReadApi } from './http/api.ts';
 import { registerIngest } from './http/ingest.ts';
 import { COLLECTOR_METRICS } from './metrics.ts';
@@ -51,7 +51,7 @@ export class Collector implements Service<CollectorConfig> {
   async start(): Promise<void> {
     const { config, ctx } = this;
     // Loading the Kafka client overlaps with opening the store.
-    const consumerModule = config.kafka && import('./consumer.ts');
+    const consumerModule = config.kafka && import('./consume/consumer.ts');
     const store = await this.createStore(config);
     this.created = store;
     this.opening = new AbortController();
@@ -92,7 +92,7 @@ export class Collector implements Service<CollectorConfig> {
   private async openAndConsume(
     store: LogStore,
     open: boolean,
-    consumerModule: Promise<typeof import('./consumer.ts')> | undefined,
+    consumerModule: Promise<typeof import('./consume/consumer.ts')> | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const { config, ctx } = this;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration, hostPort } from './config-types.ts';
 
@@ -25,7 +26,7 @@ export const kafkaConnectionSchema = z.strictObject({
 });
 export type KafkaConnection = z.output<typeof kafkaConnectionSchema>;
 
-/** Node TLS options from the configured PEM files, for either Kafka client. */
+/** Node TLS options from the configured PEM files. */
 export function kafkaTlsOptions(tls: NonNullable<KafkaConnection['tls']>) {
   const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
   return {
@@ -33,5 +34,33 @@ export function kafkaTlsOptions(tls: NonNullable<KafkaConnection['tls']>) {
     cert: read(tls.certFile),
     key: read(tls.keyFile),
     rejectUnauthorized: !tls.insecureSkipVerify,
+  };
+}
+
+const SASL_MECHANISMS = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+/** The options of a `@platformatic/kafka` client (producer, consumer or admin) for a connection. */
+export function kafkaClientOptions(connection: KafkaConnection) {
+  return {
+    clientId: connection.clientId,
+    bootstrapBrokers: connection.brokers,
+    timeout: connection.requestTimeout,
+    requestTimeout: connection.requestTimeout,
+    connectTimeout: 5_000,
+    tls: connection.tls && kafkaTlsOptions(connection.tls),
+    // SNI by host name, as brokers behind a TLS router need; an IP address is no server name.
+    tlsServerName: connection.brokers.some((broker) => isIP(broker.slice(0, broker.lastIndexOf(':'))) === 0),
+    sasl: connection.sasl && {
+      mechanism: SASL_MECHANISMS[connection.sasl.mechanism],
+      username: connection.sasl.username,
+      password: connection.sasl.password,
+    },
+    // Failures surface through the caller (one warning per outage); the client's own retries stay short.
+    retries: 2,
+    retryDelay: 200,
   };
 }

@@ -62,16 +62,10 @@ export function createLogger(options: LogOptions = {}): Logger {
   );
 }
 
-/**
- * Node's own warnings become log lines like the rest, instead of plain text on
- * stderr. kafkajs 2.2.4 arms a timer with a negative delay on every connection
- * (tulios/kafkajs#1751), which Node turns into the 1 ms kafkajs meant: that
- * warning alone is dropped, and only when kafkajs raised it.
- */
+/** Node's own warnings become log lines like the rest, instead of plain text on stderr. */
 export function logProcessWarnings(log: Logger): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning' && warning.stack?.includes('/kafkajs/')) return;
     log.warn({ warning: warning.name }, warning.message);
   });
 }

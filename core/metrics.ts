@@ -56,16 +56,7 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as T | undefined;
   }
 
-  // Each method also takes (name, help, labels, ...) for the Kafka consumer, whose metrics are declared in
-  // collector/metrics.ts but which creates them by name until it moves to collector/consume/.
-  counter<L extends string = never>(definition: CounterDefinition<L>): Counter<L>;
-  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  counter<L extends string = never>(
-    first: CounterDefinition<L> | string,
-    help = '',
-    labelNames: readonly L[] = [],
-  ): Counter<L> {
-    const d = typeof first === 'string' ? { name: first, help, labels: labelNames } : first;
+  counter<L extends string = never>(d: CounterDefinition<L>): Counter<L> {
     const full = named(d.name);
     return (
       this.existing<Counter<L>>(full) ??
@@ -74,17 +65,9 @@ export class Metrics {
   }
 
   gauge<L extends string = never>(
-    definition: GaugeDefinition<L>,
+    d: GaugeDefinition<L>,
     collect?: (this: Gauge<L>) => void | Promise<void>,
-  ): Gauge<L>;
-  gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
-  gauge<L extends string = never>(
-    first: GaugeDefinition<L> | string,
-    second?: string | ((this: Gauge<L>) => void | Promise<void>),
-    labelNames: readonly L[] = [],
   ): Gauge<L> {
-    const d = typeof first === 'string' ? { name: first, help: String(second), labels: labelNames } : first;
-    const collect = typeof second === 'function' ? second : undefined;
     const full = named(d.name);
     return (
       this.existing<Gauge<L>>(full) ??
@@ -98,20 +81,7 @@ export class Metrics {
     );
   }
 
-  histogram<L extends string = never>(definition: HistogramDefinition<L>): Histogram<L>;
-  histogram<L extends string = never>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    buckets: number[],
-  ): Histogram<L>;
-  histogram<L extends string = never>(
-    first: HistogramDefinition<L> | string,
-    help = '',
-    labelNames: readonly L[] = [],
-    buckets: number[] = [],
-  ): Histogram<L> {
-    const d = typeof first === 'string' ? { name: first, help, labels: labelNames, buckets } : first;
+  histogram<L extends string = never>(d: HistogramDefinition<L>): Histogram<L> {
     const full = named(d.name);
     return (
       this.existing<Histogram<L>>(full) ??

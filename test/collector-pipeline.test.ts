@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { infraAddress, kafkaBrokers, withServerDown } from './infra/control.ts';
+import {
+  infraAddress,
+  KAFKA_SECURITY_ENV,
+  kafkaBrokers,
+  kafkaSecurity,
+  withServerDown,
+} from './infra/control.ts';
 import { elasticsearchDocs } from './support/log-stores.ts';
 import { eventually, LookoutProcess, writeConfig } from './support/lookout-process.ts';
 import { gapsAndRepeats } from './support/numbered-writer.ts';
@@ -15,11 +21,14 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.kill();
 });
 
-/** A collector reading `topic` (or what `subscribe` names) into the run's own daily indices, with its own group and dead-letter topic. */
+/**
+ * A collector reading `topic` (or what `subscribe` names) into the run's own daily indices, with its own group and
+ * dead-letter topic; `connection` replaces the plain listener's brokers (YAML fields).
+ */
 async function collectorFor(
   run: string,
   topic: string,
-  options: { subscribe?: string; elasticsearch?: string } = {},
+  options: { subscribe?: string; elasticsearch?: string; connection?: string } = {},
 ): Promise<{ process: LookoutProcess; second: () => LookoutProcess; dlq: string; index: string }> {
   const dir = await mkdtemp(join(tmpdir(), `lookout-collector-${run}-`));
   const dlq = `${topic}-dlq`;
@@ -30,7 +39,7 @@ http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 shutdown: { timeout: 20s }
 collector:
-  kafka: { brokers: ["${kafkaBrokers()[0]}"], topics: ["${options.subscribe ?? topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
+  kafka: { ${options.connection ?? `brokers: ["${kafkaBrokers()[0]}"]`}, topics: ["${options.subscribe ?? topic}"], groupId: "it-${run}", deadLetterTopic: "${dlq}" }
   elasticsearch: { nodes: ["${options.elasticsearch ?? infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
   retry: { initial: 100ms, max: 2s }
 `,
@@ -107,13 +116,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     });
     await producer.disconnect();
     const address = await collector.process.start();
-    const stored = await eventually(
-      async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
-      (docs) => docs.length >= 2,
-      'the good records in Elasticsearch',
-      60_000,
-    );
-    expect(stored.map((d) => d.message).sort()).toEqual(['good 1', 'good 3']);
+    expect(await storedMessages(collector.index, 2)).toEqual(['good 1', 'good 3']);
     const dead: { value: string; reason: string; source: string }[] = [];
     const consumer = kafka.consumer({ groupId: `verify-${run}` });
     await consumer.connect();
@@ -228,6 +231,46 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     }
   }, 180_000);
 
+  it('consumes over TLS with SASL/SCRAM, configured as for the sidecar', async () => {
+    const run = `sasl${Date.now().toString(36)}`;
+    const topic = `it-${run}`;
+    const security = kafkaSecurity();
+    const secret = (name: string) => `"\${${name}}"`;
+    const collector = await collectorFor(run, topic, {
+      connection: `brokers: ${JSON.stringify(security.saslSslBrokers)}, tls: { caFile: "${security.caFile}" }, sasl: { mechanism: scram-sha-256, username: ${secret(KAFKA_SECURITY_ENV.username)}, password: ${secret(KAFKA_SECURITY_ENV.password)} }`,
+    });
+    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [
+        'not json',
+        ...[1, 2].map((n) =>
+          JSON.stringify({
+            '@timestamp': new Date().toISOString(),
+            message: `line ${n}`,
+            event: { id: `${run}-${n}` },
+          }),
+        ),
+      ].map((value) => ({ value })),
+    });
+    await producer.disconnect();
+    const address = await collector.process.start();
+    expect(await storedMessages(collector.index, 2)).toEqual(['line 1', 'line 2']);
+    // The dead-letter topic is written over the same secured connection.
+    await eventually(
+      async () =>
+        (await (await fetch(`${address}/metrics`)).text()).match(
+          /lookout_collector_records_total\{outcome="dead_lettered"\} 1/,
+        ),
+      (found) => found !== null,
+      'the record in the dead-letter topic',
+      60_000,
+    );
+    expect(await collector.process.stop()).toBe(0);
+  }, 180_000);
+
   it('starts while Elasticsearch is unreachable, not ready, and consumes once it can write', async () => {
     const run = `esdown${Date.now().toString(36)}`;
     const topic = `it-${run}`;
@@ -261,18 +304,24 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
         'readiness once Elasticsearch is reachable',
         90_000,
       );
-      const stored = await eventually(
-        async () => elasticsearchDocs<{ message: string }>(collector.index, { match_all: {} }, ['message']),
-        (docs) => docs.length >= 2,
-        'the records in Elasticsearch',
-      );
-      expect(stored.map((d) => d.message).sort()).toEqual(['line 1', 'line 2']);
+      expect(await storedMessages(collector.index, 2)).toEqual(['line 1', 'line 2']);
       expect(await collector.process.stop()).toBe(0);
     } finally {
       proxy.close();
     }
   }, 180_000);
 });
+
+/** The messages stored in `index`, sorted, once there are at least `count`. */
+async function storedMessages(index: string, count: number): Promise<string[]> {
+  const docs = await eventually(
+    async () => elasticsearchDocs<{ message: string }>(index, { match_all: {} }, ['message']),
+    (found) => found.length >= count,
+    `${count} records in Elasticsearch`,
+    60_000,
+  );
+  return docs.map((d) => d.message).sort();
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,38 +1,10 @@
-import { isIP } from 'node:net';
 import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import { kafkaTlsOptions } from '../../core/kafka-config.ts';
+import { kafkaClientOptions } from '../../core/kafka-config.ts';
 import { recordHeaders } from '../../core/record/headers.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
-
-const SASL_MECHANISMS = {
-  plain: 'PLAIN',
-  'scram-sha-256': 'SCRAM-SHA-256',
-  'scram-sha-512': 'SCRAM-SHA-512',
-} as const;
-
-export function kafkaClientOptions(config: KafkaSinkConfig) {
-  return {
-    clientId: config.clientId,
-    bootstrapBrokers: config.brokers,
-    timeout: config.requestTimeout,
-    requestTimeout: config.requestTimeout,
-    connectTimeout: 5_000,
-    tls: config.tls && kafkaTlsOptions(config.tls),
-    // SNI by host name, as brokers behind a TLS router need; an IP address is no server name.
-    tlsServerName: config.brokers.some((broker) => isIP(broker.slice(0, broker.lastIndexOf(':'))) === 0),
-    sasl: config.sasl && {
-      mechanism: SASL_MECHANISMS[config.sasl.mechanism],
-      username: config.sasl.username,
-      password: config.sasl.password,
-    },
-    // Failures surface through the runner (one warning per outage); the client's own retries stay short.
-    retries: 2,
-    retryDelay: 200,
-  };
-}
 
 const NOT_TOPIC_CHARS = /[^a-zA-Z0-9._-]/g;
 /**

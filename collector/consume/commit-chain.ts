@@ -8,7 +8,7 @@ export class CommitChain {
   /** The offset after the last slice added: where the partition's next batch should begin. */
   next: bigint;
   /** The first offset of the first slice given up. */
-  failedAt: string | undefined;
+  failedAt: bigint | undefined;
   private tail: Promise<void> = Promise.resolve();
 
   constructor(start: bigint) {
@@ -21,9 +21,9 @@ export class CommitChain {
    * with the offset after `last` once this slice and every earlier one are
    * stored; it must not throw. Resolves when the slice has ended either way.
    */
-  add(first: string, last: string, stored: Promise<boolean>, commit: (next: string) => Promise<void>) {
-    this.next = BigInt(last) + 1n;
-    const next = this.next.toString();
+  add(first: bigint, last: bigint, stored: Promise<boolean>, commit: (next: bigint) => Promise<void>) {
+    const next = last + 1n;
+    this.next = next;
     this.tail = this.tail.then(async () => {
       const ok = await stored;
       if (this.failedAt !== undefined) return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collectorSchema } from './config.ts';
-import { topicSubscription } from './topics.ts';
+import { collectorSchema } from '../config.ts';
+import { hasPatterns, subscribedTopics, topicSubscription } from './topics.ts';
 
 const matches = (topic: string, name: string, dlq = 'lookout-logs-dlq') => {
   const subscription = topicSubscription(topic, dlq);
@@ -24,6 +24,24 @@ describe('topic subscriptions', () => {
 
   it('keep a literal name literal', () => {
     expect(topicSubscription('logs.a', 'dlq')).toBe('logs.a');
+  });
+});
+
+describe('subscribed topics', () => {
+  it('are the names as configured and the existing topics each pattern takes, never the dead-letter topic', () => {
+    const existing = ['logs-a', 'logs-b', 'logs-dlq', 'pre-logs-a', 'metrics'];
+    expect(subscribedTopics(['/logs-.*/', 'audit'], 'logs-dlq', existing)).toEqual([
+      'audit',
+      'logs-a',
+      'logs-b',
+    ]);
+    expect(subscribedTopics(['logs-a', '/logs-a/'], 'logs-dlq', existing)).toEqual(['logs-a']);
+    expect(subscribedTopics(['/nothing-.*/'], 'logs-dlq', existing)).toEqual([]);
+  });
+
+  it("need the cluster's topic list only for patterns", () => {
+    expect(hasPatterns(['logs-a', 'logs.b'])).toBe(false);
+    expect(hasPatterns(['logs-a', '/logs-.*/'])).toBe(true);
   });
 });
 

@@ -12,14 +12,14 @@ function deferred() {
 describe('CommitChain', () => {
   it('commits in offset order however the stores finish', async () => {
     const chain = new CommitChain(0n);
-    const commits: string[] = [];
-    const commit = async (next: string) => {
+    const commits: bigint[] = [];
+    const commit = async (next: bigint) => {
       commits.push(next);
     };
     const slices = [deferred(), deferred(), deferred()];
-    chain.add('0', '9', slices[0]!.promise, commit);
-    chain.add('10', '19', slices[1]!.promise, commit);
-    const last = chain.add('20', '29', slices[2]!.promise, commit);
+    chain.add(0n, 9n, slices[0]!.promise, commit);
+    chain.add(10n, 19n, slices[1]!.promise, commit);
+    const last = chain.add(20n, 29n, slices[2]!.promise, commit);
     expect(chain.next).toBe(30n);
     slices[2]!.resolve(true);
     slices[1]!.resolve(true);
@@ -27,20 +27,20 @@ describe('CommitChain', () => {
     expect(commits).toEqual([]);
     slices[0]!.resolve(true);
     await last;
-    expect(commits).toEqual(['10', '20', '30']);
+    expect(commits).toEqual([10n, 20n, 30n]);
   });
 
   it('commits nothing after a slice given up, and says where to read again', async () => {
     const chain = new CommitChain(100n);
-    const commits: string[] = [];
-    const commit = async (next: string) => {
+    const commits: bigint[] = [];
+    const commit = async (next: bigint) => {
       commits.push(next);
     };
-    chain.add('100', '109', Promise.resolve(true), commit);
-    chain.add('110', '119', Promise.resolve(false), commit);
-    chain.add('120', '129', Promise.resolve(true), commit);
+    chain.add(100n, 109n, Promise.resolve(true), commit);
+    chain.add(110n, 119n, Promise.resolve(false), commit);
+    chain.add(120n, 129n, Promise.resolve(true), commit);
     await chain.settled();
-    expect(commits).toEqual(['110']);
-    expect(chain.failedAt).toBe('110');
+    expect(commits).toEqual([110n]);
+    expect(chain.failedAt).toBe(110n);
   });
 });

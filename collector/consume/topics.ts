@@ -35,3 +35,27 @@ export function topicProblem(topic: string, deadLetterTopic: string): string | u
   }
   return undefined;
 }
+
+/**
+ * The topics to consume: the configured names, and every existing topic a
+ * configured pattern takes. Patterns are read against the topics that exist
+ * when the consumer joins the group.
+ */
+export function subscribedTopics(
+  configured: readonly string[],
+  deadLetterTopic: string,
+  existing: readonly string[],
+): string[] {
+  const topics = new Set<string>();
+  for (const topic of configured) {
+    const subscription = topicSubscription(topic, deadLetterTopic);
+    if (typeof subscription === 'string') topics.add(subscription);
+    else for (const name of existing) if (subscription.test(name)) topics.add(name);
+  }
+  return [...topics].sort();
+}
+
+/** Whether any configured topic is a pattern, which takes a list of the cluster's topics. */
+export function hasPatterns(configured: readonly string[]): boolean {
+  return configured.some((topic) => patternSource(topic) !== undefined);
+}
