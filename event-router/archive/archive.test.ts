@@ -92,7 +92,8 @@ async function counter(name: string, labels: Record<string, string> = {}): Promi
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  // Retries back off for seconds; a loaded machine stretches that, so wait well past it (the test allows 20 s).
+  const deadline = Date.now() + 15_000;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
