@@ -103,6 +103,11 @@ ${options.extra ?? ''}
   return { router, robotConfig };
 }
 
+/** Two or more replicas on one Lease, their resume point and robot outbox in ConfigMaps of the test's namespace. */
+const election = () => `
+  leaderElection: { enabled: true, namespace: ${namespace}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
+  state: { configMap: { namespace: ${namespace}, name: event-router-state } }`;
+
 const texts = (robot: string) => robots.accepted(robot).map((a) => a.text);
 
 /** How many messages mention the pod: each should be told once. */
@@ -403,11 +408,8 @@ route:
   });
 
   it('fails over between two routers on a Lease: only the leader sends, and the next one resumes from the saved point', async () => {
-    const election = `
-  leaderElection: { enabled: true, namespace: ${namespace}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
-  state: { configMap: { namespace: ${namespace}, name: event-router-state } }`;
-    const a = await startRouter({ name: 'a', extra: election });
-    const b = await startRouter({ name: 'b', extra: election, standby: true }, a.robotConfig);
+    const a = await startRouter({ name: 'a', extra: election() });
+    const b = await startRouter({ name: 'b', extra: election(), standby: true }, a.robotConfig);
     const wave = async (name: string) => {
       for (let i = 0; i < 3; i++)
         await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'BackOff' });
@@ -427,7 +429,7 @@ route:
     expect(b.router.output.join('')).toContain('event router watching');
 
     // kill -9 of the new leader once its point is saved: the other takes over when the Lease expires.
-    const c = await startRouter({ name: 'c', extra: election, standby: true }, a.robotConfig);
+    const c = await startRouter({ name: 'c', extra: election(), standby: true }, a.robotConfig);
     await pause(7_000);
     await b.router.kill();
     await wave('three');
@@ -435,5 +437,47 @@ route:
     await pause(3_000);
     for (const wave of ['one', 'two', 'three'])
       for (let i = 0; i < 3; i++) expect(told(robotNames.oncall, `${wave}-${i}`), `${wave}-${i}`).toBe(1);
+  });
+
+  it('leader killed with a backlog: the other replica delivers it from the outbox ConfigMap, repeating nothing', async () => {
+    const a = await startRouter({ name: 'a', extra: election() });
+    const b = await startRouter({ name: 'b', extra: election(), standby: true }, a.robotConfig);
+    const wave = async (name: string) => {
+      for (let i = 0; i < 3; i++)
+        await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
+    };
+    await wave('told');
+    await eventually(
+      async () => texts(robotNames.oncall).join('\n'),
+      (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
+      'the first wave to be told',
+      20_000,
+    );
+    robots.setFailure(robotNames.oncall, '500');
+    await wave('backlog');
+    await eventually(
+      async () => a.router.output.join(''),
+      (out) => out.includes('send failed; retrying'),
+      'the backlog to wait in the outbox',
+      20_000,
+    );
+    // A few saves (saveInterval is 300ms): the backlog is in the ConfigMap and the resume point past it.
+    await pause(1_000);
+    await a.router.kill();
+    robots.setFailure(robotNames.oncall, undefined);
+    await wave('down');
+    await eventually(
+      async () => b.router.output.join(''),
+      (out) => out.includes('event router watching'),
+      'the standby to take over',
+      20_000,
+    );
+    expect(b.router.output.join('')).toMatch(
+      /"robot":"oncall","messages":\d+,.*"msg":"sending what waited in the outbox"/,
+    );
+    await wave('after');
+    const pods = ['told', 'backlog', 'down', 'after'].flatMap((name) => [0, 1, 2].map((i) => `${name}-${i}`));
+    await expectEachToldOnce(pods);
+    expect(robots.rejected(robotNames.oncall).map((r) => r.errcode)).not.toContain(130101);
   });
 });
