@@ -182,29 +182,62 @@ describe('ConfigMapOutboxStore', () => {
   });
 });
 
-describe('chat robots on a ConfigMap outbox', () => {
-  it('a robot over its share merges the oldest into a digest, so the object stays bounded and nothing is lost', async () => {
-    const { configMap, claim } = await cluster();
-    const robotServer = await startRobotServer();
-    cleanups.push(() => robotServer.close());
-    const ops = robotServer.dingtalk({ name: 'ops' });
-    robotServer.setFailure('ops', 'hang');
+/** Robot `ops` on a robot test double, and chat robots (one per replica) that send to it only while leading. */
+async function robotBed() {
+  const robotServer = await startRobotServer();
+  cleanups.push(() => robotServer.close());
+  const ops = robotServer.dingtalk({ name: 'ops' });
+  const replica = async () => {
     const metrics = new Metrics({ defaults: false });
     const dataDir = mkdtempSync(join(tmpdir(), 'lookout-notify-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const captured = captureLog();
     const chat = new ChatRobots({
       robots: robotsConfig({ ops: { ...ops, timeout: '300ms' } }),
-      log: captured.log,
+      log: captureLog().log,
       metrics,
       dataDir,
     });
     chat.sendOnlyWhileLeading();
     await chat.start();
-    chat.lead(await claim('a', 12_000));
     cleanups.unshift(() => chat.unlead());
+    return { chat, metrics };
+  };
+  const texts = () => robotServer.accepted('ops').map((m) => m.text);
+  return { robotServer, replica, texts };
+}
+
+const alert = (title: string, text = 'details') => ({ title, text, severity: 'warning' as const });
+
+describe('chat robots on a ConfigMap outbox', () => {
+  it('a standby neither sends nor replays; the leader sends what the last one left, and after unlead writes no more', async () => {
+    const { configMap, claim } = await cluster();
+    const { robotServer, replica, texts } = await robotBed();
+    const old = await replica();
+    const { chat } = await replica();
+    robotServer.setFailure('ops', 'hang');
+    old.chat.lead(await claim('a'));
+    old.chat.send(['ops'], alert('left by the old leader'));
+    await old.chat.flush();
+    await old.chat.unlead();
+    const left = configMap.object!.metadata!.resourceVersion;
+
+    expect(chat.send(['ops'], alert('sent by a standby')).queued).toEqual([]);
+    expect(configMap.object!.metadata!.resourceVersion).toBe(left);
+    robotServer.setFailure('ops', undefined);
+    chat.lead(await claim('b'));
+    await chat.idle();
+    expect(texts().filter((text) => text.includes('left by the old leader'))).toHaveLength(1);
+    expect(texts().some((text) => text.includes('sent by a standby'))).toBe(false);
+  });
+
+  it('a robot over its share merges the oldest into a digest, so the object stays bounded and nothing is lost', async () => {
+    const { configMap, claim } = await cluster();
+    const { robotServer, replica, texts } = await robotBed();
+    const { chat, metrics } = await replica();
+    robotServer.setFailure('ops', 'hang');
+    chat.lead(await claim('a', 12_000));
     const titles = Array.from({ length: 12 }, (_, i) => `incident-${String(i).padStart(2, '0')}`);
-    for (const title of titles) chat.send(['ops'], { title, text: 'y'.repeat(1_500), severity: 'warning' });
+    for (const title of titles) chat.send(['ops'], alert(title, 'y'.repeat(1_500)));
     await chat.flush();
     expect(configMap.object!.data!['ops.json']!.length).toBeLessThan(14_000);
     const merged = (await metrics.registry.getSingleMetric('lookout_notify_outbox_merged_total')?.get())
@@ -212,7 +245,6 @@ describe('chat robots on a ConfigMap outbox', () => {
     expect(merged?.[0]?.value).toBeGreaterThan(0);
     robotServer.setFailure('ops', undefined);
     await chat.idle();
-    const texts = robotServer.accepted('ops').map((m) => m.text);
-    for (const title of titles) expect(texts.filter((text) => text.includes(title))).toHaveLength(1);
+    for (const title of titles) expect(texts().filter((text) => text.includes(title))).toHaveLength(1);
   });
 });
