@@ -15,6 +15,20 @@ const leaderElectionSchema = z
     leaseDuration: duration().default(15_000),
     renewDeadline: duration().default(10_000),
     retryPeriod: duration().default(2_000),
+    /**
+     * Where the leader keeps the robots' outboxes and send logs, so the next
+     * leader sends what it left and respects the minute it used. Only the
+     * leader writes it.
+     */
+    outbox: z
+      .strictObject({
+        /** Unset means the Lease's namespace. */
+        namespace: z.string().min(1).optional(),
+        name: z.string().min(1).default('lookout-event-router-outbox'),
+        /** Bytes of waiting messages kept, shared by the robots; a ConfigMap holds at most 1 MiB. */
+        maxBytes: z.number().int().min(10_000).max(1_000_000).default(900_000),
+      })
+      .prefault({}),
   })
   .prefault({})
   .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, {

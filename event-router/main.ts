@@ -9,6 +9,7 @@ import { loadKubeConfig } from '../core/kube/client.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
+import { ConfigMapOutboxStore } from '../notify/outbox/config-map-store.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
 import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
@@ -21,7 +22,7 @@ import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
 import { RoutingTree } from './routes/tree.ts';
 import { EventWatcher } from './watch/event-watcher.ts';
-import { ResumePoint } from './watch/resume.ts';
+import { ResumePoint, type ResumeState } from './watch/resume.ts';
 import { ConfigMapStateStore, FileStateStore, type StateStore } from './watch/state-store.ts';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -72,6 +73,8 @@ export class EventRouter implements Service<EventRouterConfig> {
       saveFailures: ctx.metrics.counter(EVENT_ROUTER_METRICS.stateSaveFailures),
     };
     ctx.http.readiness.add('kubernetes events', () => !this.leading || this.leading.watcher.healthy);
+    // A standby must neither send nor replay: the robots' outbox belongs to whoever holds the Lease.
+    if (config.leaderElection.enabled) chatRobots.sendOnlyWhileLeading();
   }
 
   async start(): Promise<void> {
@@ -126,9 +129,11 @@ export class EventRouter implements Service<EventRouterConfig> {
   async stop(deadline: AbortSignal): Promise<void> {
     this.routingWatcher?.stop();
     this.routingWatcher = undefined;
-    if (this.elector) await this.elector.stop();
+    // Unlead before giving the Lease up: the next leader must find the outbox and resume point this one leaves.
+    const elector = this.elector;
     this.elector = undefined;
     await this.unleadSoon();
+    if (elector) await elector.stop();
     await this.archive?.stop(deadline);
     this.archive = undefined;
   }
@@ -201,10 +206,15 @@ export class EventRouter implements Service<EventRouterConfig> {
     const { config, ctx } = this;
     const abort = new AbortController();
     this.pendingLead = abort;
-    const state = await this.loadState(abort.signal).finally(() => {
+    let state: ResumeState | undefined;
+    try {
+      // The outbox first: once claimed, a deposed leader can no longer save a resume point past what it holds.
+      if (this.elector && !(await this.takeOutbox(this.elector.identity, abort.signal))) return;
+      state = await this.loadState(abort.signal);
+      if (abort.signal.aborted) return;
+    } finally {
       this.pendingLead = undefined;
-    });
-    if (abort.signal.aborted) return;
+    }
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
@@ -234,17 +244,49 @@ export class EventRouter implements Service<EventRouterConfig> {
     ctx.log.info({ resumeTime: new Date(resume.snapshot().time).toISOString() }, 'event router watching');
   }
 
-  /** Sends what the aggregator holds and saves the resume point, so whoever leads next starts from here. */
+  /**
+   * Sends what the aggregator holds to the outbox, saves the resume point and, with leader election, stops
+   * the robots, so whoever leads next starts from here and finds what waits.
+   */
   private async unlead(): Promise<void> {
     const leading = this.leading;
-    if (!leading) return;
-    clearInterval(leading.saveTimer);
-    await leading.watcher.stop();
-    leading.aggregator.flush();
-    leading.aggregator.stop();
-    leading.dispatcher.close();
-    await this.save();
-    this.leading = undefined;
+    if (leading) {
+      clearInterval(leading.saveTimer);
+      await leading.watcher.stop();
+      leading.aggregator.flush();
+      leading.aggregator.stop();
+      leading.dispatcher.close();
+      await this.save();
+      this.leading = undefined;
+    }
+    // Also after a lead cut short between taking the outbox and watching.
+    if (this.config.leaderElection.enabled) await this.chatRobots.unlead();
+  }
+
+  /** Claims the robots' outbox for this leader and starts them from it; false when leadership ended first. */
+  private async takeOutbox(owner: string, signal: AbortSignal): Promise<boolean> {
+    const { leaderElection } = this.config;
+    const { namespace, name, maxBytes } = leaderElection.outbox;
+    const retry = new RetryStreak({ backoff: STATE_RETRY });
+    for (;;) {
+      try {
+        const store = await ConfigMapOutboxStore.claim({
+          kubeConfig: this.kubeConfig!,
+          namespace: namespace ?? leaderElection.namespace ?? ownNamespace(),
+          name,
+          owner,
+          maxBytes,
+          log: this.ctx.log,
+        });
+        if (signal.aborted) return false;
+        this.chatRobots.lead(store);
+        return true;
+      } catch (err) {
+        this.ctx.log.warn({ err: describeError(err) }, 'cannot take over the robot outbox yet; retrying');
+        await sleep(retry.fail(), signal).catch(() => {});
+        if (signal.aborted) return false;
+      }
+    }
   }
 
   /** The saved resume point; an unreachable ConfigMap is waited for, since starting without it would repeat. */
@@ -273,7 +315,10 @@ export class EventRouter implements Service<EventRouterConfig> {
     const leading = this.leading;
     if (!leading) return;
     try {
-      await this.stateStore!.save(leading.resume.snapshot());
+      const snapshot = leading.resume.snapshot();
+      // The point moves past an event only once the message covering it is kept where the next start finds it.
+      await this.chatRobots.flush();
+      await this.stateStore!.save(snapshot);
     } catch (err) {
       this.m.saveFailures.inc();
       this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');

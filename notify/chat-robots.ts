@@ -7,6 +7,7 @@ import type { Metrics } from '../core/metrics.ts';
 import type { RobotConfig, RobotsConfig } from './config.ts';
 import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
+import { FileOutboxStore, type OutboxStore } from './outbox/store.ts';
 import { Robot } from './robot.ts';
 
 export interface ChatRobotsOptions {
@@ -31,6 +32,10 @@ export interface SendResult {
  * throws: each named robot writes the message to its outbox (on disk when
  * `send` returns) independently, so a slow or throttled robot holds back only
  * its own group.
+ *
+ * A process that sends only while it holds a Lease calls `sendOnlyWhileLeading`
+ * before start: the robots then exist only between `lead` and `unlead`, with
+ * the store the leader hands over, so a standby neither sends nor replays.
  */
 export class ChatRobots implements Service<RobotsConfig> {
   readonly name = 'notify';
@@ -42,6 +47,9 @@ export class ChatRobots implements Service<RobotsConfig> {
   private readonly options: ChatRobotsOptions;
   private readonly clock: Clock;
   private readonly dir: string;
+  private robotsConfig: RobotsConfig;
+  /** Where the robots keep their outboxes; undefined while a leader-only process does not lead. */
+  private store: OutboxStore | undefined;
   private started = false;
 
   constructor(options: ChatRobotsOptions) {
@@ -50,22 +58,23 @@ export class ChatRobots implements Service<RobotsConfig> {
     this.clock = options.clock ?? systemClock;
     this.dir = join(options.dataDir, 'notify');
     mkdirSync(this.dir, { recursive: true });
+    this.robotsConfig = options.robots;
+    this.store = new FileOutboxStore(this.dir);
     this.metrics = notifyMetrics(
       options.metrics,
       () => [...this.robots].map(([name, robot]) => [name, robot.oldestQueuedAt()]),
       () => this.clock.now(),
     );
-    for (const [name, config] of Object.entries(options.robots)) this.add(name, config);
   }
 
-  private add(name: string, config: RobotConfig): void {
+  private add(name: string, config: RobotConfig, store: OutboxStore): void {
     const robot = new Robot({
       name,
       config,
       log: this.log,
       metrics: this.metrics,
       clock: this.clock,
-      dir: this.dir,
+      store,
       random: this.options.random,
     });
     this.robots.set(name, robot);
@@ -75,12 +84,50 @@ export class ChatRobots implements Service<RobotsConfig> {
 
   /** Configured robot names, for checking routes. */
   names(): string[] {
-    return [...this.robots.keys()];
+    return Object.keys(this.robotsConfig);
+  }
+
+  /** Before start: the robots send only between `lead` and `unlead`, from the store the leader hands over. */
+  sendOnlyWhileLeading(): void {
+    if (this.started) throw new Error('sendOnlyWhileLeading must be called before the robots start');
+    this.store = undefined;
   }
 
   async start(): Promise<void> {
     this.started = true;
-    for (const robot of this.robots.values()) robot.start();
+    if (this.store) this.open(this.store);
+  }
+
+  private open(store: OutboxStore): void {
+    for (const [name, config] of Object.entries(this.robotsConfig)) this.add(name, config, store);
+  }
+
+  /** This replica took the Lease: the robots start from what the last leader left in `store`. */
+  lead(store: OutboxStore): void {
+    if (this.store) throw new Error('the robots already have a store');
+    this.store = store;
+    this.open(store);
+    this.log.info({ outbox: store.describe(), robots: this.names() }, 'chat robots sending for the leader');
+  }
+
+  /**
+   * This replica no longer leads: the robots stop at once, what waits stays in
+   * the store for the next leader, and this replica writes there no more.
+   */
+  async unlead(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const robots = [...this.robots.values(), ...this.retiring];
+    this.robots.clear();
+    this.configs.clear();
+    await Promise.all(robots.map((robot) => robot.stop(AbortSignal.abort())));
+    this.store = undefined;
+    await store.close();
+  }
+
+  /** Resolves once every message queued so far is kept where the next process or leader finds it. */
+  async flush(): Promise<void> {
+    await this.store?.flush();
   }
 
   send(robotNames: readonly string[], message: Notification): SendResult {
@@ -109,6 +156,7 @@ export class ChatRobots implements Service<RobotsConfig> {
   async stop(deadline: AbortSignal): Promise<void> {
     const all = [...this.robots.values(), ...this.retiring];
     await Promise.all(all.map((robot) => robot.stop(deadline)));
+    await this.store?.close();
   }
 
   /**
@@ -118,6 +166,7 @@ export class ChatRobots implements Service<RobotsConfig> {
    * what it holds in the background.
    */
   async reload(robots: RobotsConfig, deadline: AbortSignal): Promise<void> {
+    this.robotsConfig = robots;
     for (const [name, robot] of this.robots) {
       if (Object.hasOwn(robots, name)) continue;
       this.robots.delete(name);
@@ -134,7 +183,7 @@ export class ChatRobots implements Service<RobotsConfig> {
     for (const [name, config] of Object.entries(robots)) {
       const robot = this.robots.get(name);
       if (!robot) {
-        this.add(name, config);
+        if (this.store && this.started) this.add(name, config, this.store);
         continue;
       }
       const text = JSON.stringify(config);

@@ -46,7 +46,7 @@ export const NOTIFY_METRICS = {
   outboxMerged: {
     type: 'counter',
     name: 'notify_outbox_merged_total',
-    help: 'Messages merged into a digest because the outbox held queue.maxMessages',
+    help: 'Messages merged into a digest because the outbox held queue.maxMessages (or, for a leader, its share of the outbox ConfigMap)',
     labels: ['robot'],
   },
   outboxCorrupt: {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type BackoffOptions, RetryStreak } from '../core/backoff.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -7,8 +6,9 @@ import type { RobotConfig } from './config.ts';
 import { DingtalkApi } from './dingtalk.ts';
 import type { Notification, Outgoing } from './message.ts';
 import type { DropReason, NotifyMetrics } from './metrics.ts';
-import { type FsyncPolicy, Outbox } from './outbox/outbox.ts';
-import { robotFingerprint, SendLogFile } from './outbox/send-log-file.ts';
+import type { FsyncPolicy } from './outbox/outbox.ts';
+import { robotFingerprint } from './outbox/send-log-file.ts';
+import type { OpenedOutbox, OutboxLog, OutboxStore, SendLog } from './outbox/store.ts';
 import { RateWindow } from './rate-window.ts';
 import type { Outcome, RobotApi } from './robot-api.ts';
 import { WecomApi } from './wecom.ts';
@@ -20,7 +20,7 @@ export interface RobotOptions {
   metrics: NotifyMetrics;
   clock: Clock;
   /** Where the robot's outbox and send log live. */
-  dir: string;
+  store: OutboxStore;
   /** For the retry jitter; injectable so tests are repeatable. */
   random?: () => number;
 }
@@ -59,7 +59,7 @@ function networkError(err: unknown): string {
 }
 
 /**
- * One chat robot: a bounded queue, mirrored in an on-disk outbox, in front of
+ * One chat robot: a bounded queue, mirrored in a durable outbox, in front of
  * a rate window whose send log is saved too, sending one message at a time.
  * What the window holds back waits; what waited longer than `queue.maxAge` is
  * merged into a digest, and so are the oldest when the queue is full. A
@@ -76,8 +76,8 @@ export class Robot {
   private identity = '';
   private fingerprint = '';
   private readonly queue: Entry[];
-  private readonly outbox: Outbox;
-  private readonly sendLog: SendLogFile;
+  private readonly outbox: OutboxLog;
+  private readonly sendLog: SendLog;
   private readonly log: Logger;
   private readonly metrics: NotifyMetrics;
   private readonly clock: Clock;
@@ -103,16 +103,16 @@ export class Robot {
     this.sendFailures = new RetryStreak({ backoff: sendBackoff(config), random, clock });
     // The robot's own throttle, not a crowd of clients, sets this pause: no jitter.
     this.throttles = new RetryStreak({ backoff: throttleBackoff(config), random: () => 1, clock });
-    this.sendLog = new SendLogFile(join(options.dir, `${this.name}.sends.json`), this.name, this.log);
+    this.sendLog = options.store.sendLog(this.name, this.log);
     this.configure(config);
-    const opened = Outbox.open(join(options.dir, `${this.name}.outbox`), fsyncPolicy(config), clock.now());
+    const opened = options.store.openOutbox(this.name, fsyncPolicy(config), clock.now());
     this.outbox = opened.outbox;
     this.queue = opened.entries;
     this.reportOpened(opened);
     this.updateDepth();
   }
 
-  private reportOpened({ entries, tornBytes, corrupt }: ReturnType<typeof Outbox.open>): void {
+  private reportOpened({ entries, tornBytes, corrupt }: OpenedOutbox): void {
     if (corrupt) {
       this.metrics.outboxCorrupt.inc({ robot: this.name });
       this.log.error(
@@ -184,11 +184,11 @@ export class Robot {
     return true;
   }
 
-  /** Merges the oldest waiting messages into digests until the queue is back within its bound. */
+  /** Merges the oldest waiting messages into digests until the queue is back within its bounds. */
   private makeRoom(now: number): void {
-    while (this.queue.length > this.config.queue.maxMessages) {
+    while (this.queue.length > this.config.queue.maxMessages || !this.outbox.fits()) {
       const from = this.inFlight;
-      const excess = this.queue.length - this.config.queue.maxMessages;
+      const excess = Math.max(1, this.queue.length - this.config.queue.maxMessages);
       const oldest = this.queue.slice(from, from + excess + 1);
       // What is being sent leaves the queue in a moment; until then it may stand over the bound.
       if (oldest.length < 2) return;

@@ -48,6 +48,8 @@ interface RouterOptions {
   standby?: boolean;
   /** Routing inline in the configuration file (YAML flow style) instead of a routing file. */
   inlineRouting?: string;
+  /** Watched namespaces; the test's own by default. */
+  namespaces?: string[];
 }
 
 /** Robots `oncall` (DingTalk, signed) and `shop` (WeCom) on the test double, fresh per test. */
@@ -83,7 +85,7 @@ dataDir: ${join(dir, `${name}-data`)}
 ${robotConfig}
 eventRouter:
   kubernetes: { kubeconfig: "${kubernetesAccess().kubeconfig}" }
-  namespaces: [${namespace}]
+  namespaces: [${(options.namespaces ?? [namespace]).join(', ')}]
   ${options.inlineRouting ? `routing: ${options.inlineRouting}` : `routingFile: ${routesFile}`}
   saveInterval: 300ms
   aggregation: { groupInterval: 4s, stormThreshold: 10 }
@@ -103,6 +105,11 @@ ${options.extra ?? ''}
   return { router, robotConfig };
 }
 
+/** Two or more replicas on one Lease, their resume point and robot outbox in ConfigMaps of the test's namespace. */
+const election = () => `
+  leaderElection: { enabled: true, namespace: ${namespace}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
+  state: { configMap: { namespace: ${namespace}, name: event-router-state } }`;
+
 const texts = (robot: string) => robots.accepted(robot).map((a) => a.text);
 
 /** How many messages mention the pod: each should be told once. */
@@ -111,12 +118,12 @@ const told = (robot: string, pod: string) => texts(robot).filter((text) => text.
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until every pod is in a message to oncall, then a while longer for any repeat, and checks there is none. */
-async function expectEachToldOnce(pods: readonly string[]): Promise<void> {
+async function expectEachToldOnce(pods: readonly string[], withinMs = 30_000): Promise<void> {
   await eventually(
     async () => texts(robotNames.oncall).join('\n'),
     (all) => pods.every((pod) => all.includes(pod)),
     'every pod told',
-    30_000,
+    withinMs,
   );
   await pause(3_000);
   for (const pod of pods) expect(told(robotNames.oncall, pod), pod).toBe(1);
@@ -403,11 +410,8 @@ route:
   });
 
   it('fails over between two routers on a Lease: only the leader sends, and the next one resumes from the saved point', async () => {
-    const election = `
-  leaderElection: { enabled: true, namespace: ${namespace}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
-  state: { configMap: { namespace: ${namespace}, name: event-router-state } }`;
-    const a = await startRouter({ name: 'a', extra: election });
-    const b = await startRouter({ name: 'b', extra: election, standby: true }, a.robotConfig);
+    const a = await startRouter({ name: 'a', extra: election() });
+    const b = await startRouter({ name: 'b', extra: election(), standby: true }, a.robotConfig);
     const wave = async (name: string) => {
       for (let i = 0; i < 3; i++)
         await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'BackOff' });
@@ -427,7 +431,7 @@ route:
     expect(b.router.output.join('')).toContain('event router watching');
 
     // kill -9 of the new leader once its point is saved: the other takes over when the Lease expires.
-    const c = await startRouter({ name: 'c', extra: election, standby: true }, a.robotConfig);
+    const c = await startRouter({ name: 'c', extra: election(), standby: true }, a.robotConfig);
     await pause(7_000);
     await b.router.kill();
     await wave('three');
@@ -436,4 +440,102 @@ route:
     for (const wave of ['one', 'two', 'three'])
       for (let i = 0; i < 3; i++) expect(told(robotNames.oncall, `${wave}-${i}`), `${wave}-${i}`).toBe(1);
   });
+
+  it('leader killed with a backlog: the other replica delivers it from the outbox ConfigMap, repeating nothing', async () => {
+    const a = await startRouter({ name: 'a', extra: election() });
+    const b = await startRouter({ name: 'b', extra: election(), standby: true }, a.robotConfig);
+    const wave = async (name: string) => {
+      for (let i = 0; i < 3; i++)
+        await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
+    };
+    await wave('told');
+    await eventually(
+      async () => texts(robotNames.oncall).join('\n'),
+      (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
+      'the first wave to be told',
+      20_000,
+    );
+    robots.setFailure(robotNames.oncall, '500');
+    await wave('backlog');
+    await eventually(
+      async () => a.router.output.join(''),
+      (out) => out.includes('send failed; retrying'),
+      'the backlog to wait in the outbox',
+      20_000,
+    );
+    // A few saves (saveInterval is 300ms): the backlog is in the ConfigMap and the resume point past it.
+    await pause(1_000);
+    await a.router.kill();
+    robots.setFailure(robotNames.oncall, undefined);
+    await wave('down');
+    await eventually(
+      async () => b.router.output.join(''),
+      (out) => out.includes('event router watching'),
+      'the standby to take over',
+      20_000,
+    );
+    expect(b.router.output.join('')).toMatch(
+      /"robot":"oncall","messages":\d+,.*"msg":"sending what waited in the outbox"/,
+    );
+    await wave('after');
+    const pods = ['told', 'backlog', 'down', 'after'].flatMap((name) => [0, 1, 2].map((i) => `${name}-${i}`));
+    await expectEachToldOnce(pods);
+    expect(robots.rejected(robotNames.oncall).map((r) => r.errcode)).not.toContain(130101);
+  });
+
+  it('under on-call load with a kill -9 mid-run: every incident told once, never refused, never over 20 a minute', async () => {
+    const other = await createNamespace('router-load');
+    try {
+      const namespaces = [namespace, other];
+      const first = await startRouter({ namespaces });
+      const started = Date.now();
+      const incidents: string[] = [];
+      const crashLoops = await Promise.all(
+        namespaces.map((ns, i) =>
+          recorder.create({ namespace: ns, pod: `crashloop-${i}`, reason: 'BackOff' }),
+        ),
+      );
+      // About 20 new Warning incidents a minute for 70 s, BackOff recurring, and a storm of 100 pods.
+      const load = (async () => {
+        for (let n = 0; Date.now() - started < 70_000; n++) {
+          const pod = `incident-${String(n).padStart(3, '0')}`;
+          incidents.push(pod);
+          await recorder.create({ namespace: namespaces[n % 2]!, pod, reason: 'Unhealthy' });
+          // Every 6 s: within two group intervals (4 s), so each stays one incident told as updates.
+          if (n % 2 === 1) {
+            for (const [i, event] of crashLoops.entries()) crashLoops[i] = await recorder.recur(event);
+          }
+          if (n === 4) {
+            for (let i = 0; i < 100; i += 10)
+              await Promise.all(
+                Array.from({ length: 10 }, (_, j) =>
+                  recorder.create({ namespace, pod: `pending-${i + j}`, reason: 'FailedScheduling' }),
+                ),
+              );
+          }
+          await pause(3_000);
+        }
+      })();
+      await pause(30_000);
+      await first.router.kill();
+      await pause(5_000);
+      await startRouter({ namespaces }, first.robotConfig);
+      await load;
+
+      await expectEachToldOnce(incidents, 150_000);
+      for (const pod of ['crashloop-0', 'crashloop-1']) {
+        const announced = texts(robotNames.oncall).filter(
+          (text) => text.includes(pod) && !text.includes('still happening'),
+        );
+        expect(announced, pod).toHaveLength(1);
+      }
+      expect(texts(robotNames.oncall).some((text) => /FailedScheduling: \d+ objects/.test(text))).toBe(true);
+      expect(robots.rejected(robotNames.oncall)).toEqual([]);
+      const times = robots.accepted(robotNames.oncall).map((a) => a.at);
+      for (const at of times)
+        expect(times.filter((t) => t >= at && t < at + 60_000).length).toBeLessThanOrEqual(20);
+    } finally {
+      await deleteNamespace(other);
+    }
+  }, 300_000);
 });

@@ -10,6 +10,7 @@ import {
 import { isNotFound, writeFileAtomicSync } from '../../core/atomic-file.ts';
 import { encodeFrames, FRAME_HEADER, scanFrames } from '../../core/frames.ts';
 import type { Entry } from '../compose.ts';
+import type { OpenedOutbox, OutboxLog } from './store.ts';
 
 /**
  * `always`: every record is fsynced before the call that wrote it returns.
@@ -26,16 +27,6 @@ export class OutboxCorruptError extends Error {
     super(`the outbox ${file} is corrupt at byte ${offset}: ${why}`);
     this.name = 'OutboxCorruptError';
   }
-}
-
-export interface OpenedOutbox {
-  outbox: Outbox;
-  /** What waited when the last process ended, oldest first. */
-  entries: Entry[];
-  /** Bytes of a last record cut short by a crash, removed at open. */
-  tornBytes: number;
-  /** Set when the file was corrupt: why, and where it was moved aside. */
-  corrupt?: { error: string; movedTo: string };
 }
 
 /**
@@ -109,7 +100,7 @@ function moveAside(file: string, now: number): string {
  * emptied whenever nothing waits, and rewritten with only what waits when
  * deleted records make up most of it.
  */
-export class Outbox {
+export class Outbox implements OutboxLog {
   private readonly file: string;
   private policy: FsyncPolicy;
   private fd: number;
@@ -144,7 +135,7 @@ export class Outbox {
    * Opens the outbox at `file`, cutting a torn last record. A corrupt file is
    * never emptied in place: it is moved aside and an empty outbox starts.
    */
-  static open(file: string, policy: FsyncPolicy, now: number): OpenedOutbox {
+  static open(file: string, policy: FsyncPolicy, now: number): OpenedOutbox & { outbox: Outbox } {
     let buf: Buffer;
     try {
       buf = readFileSync(file);
@@ -211,6 +202,11 @@ export class Outbox {
     }
     this.append([{ op: 'del', ids }], now);
     if (this.size > Math.max(COMPACT_MIN_BYTES, 4 * this.liveBytes)) this.rewrite(now);
+  }
+
+  /** The file's bound is the robot's queue.maxMessages, which the robot keeps. */
+  fits(): boolean {
+    return true;
   }
 
   /** Makes everything written durable and closes the file. */

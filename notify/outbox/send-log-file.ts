@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isNotFound, writeFileAtomic } from '../../core/atomic-file.ts';
 import type { Logger } from '../../core/log.ts';
 import type { WindowState } from '../rate-window.ts';
+import type { SendLog } from './store.ts';
 
 interface Stored extends WindowState {
   /** A hash of the robot's address: a history belongs to the real robot, not to the name it is configured under. */
@@ -29,7 +30,7 @@ function isStored(value: unknown): value is Stored {
  * atomically, so a new process starts with the minute the last one used.
  * Saves are written one at a time, the latest state winning.
  */
-export class SendLogFile {
+export class SendLogFile implements SendLog {
   private readonly file: string;
   private readonly log: Logger;
   private readonly robot: string;
