@@ -359,11 +359,15 @@ async function waitForCount(
   return { stored, firstSeconds: first ?? 0 };
 }
 
-/** The last error the process logged: a JSON log line at error level, or a line of text that says error. */
+/**
+ * The last error the process logged: a JSON log line at error level, or a
+ * line of text that starts with an error (as Node prints an uncaught one);
+ * the start message's example query for "error" is not one.
+ */
 function loggedError(proc: MeasuredProcess): string | undefined {
   for (const line of proc.lastLines(200).reverse()) {
     if (!line.startsWith('{')) {
-      if (/error/i.test(line)) return `it wrote "${line.trim().slice(0, 300)}"`;
+      if (/^\s*\w*error\b/i.test(line)) return `it wrote "${line.trim().slice(0, 300)}"`;
       continue;
     }
     try {
