@@ -129,6 +129,38 @@ async function expectEachToldOnce(pods: readonly string[], withinMs = 30_000): P
   for (const pod of pods) expect(told(robotNames.oncall, pod), pod).toBe(1);
 }
 
+/** Three pods `<name>-0` to `-2` become Unhealthy. */
+async function wave(name: string): Promise<void> {
+  for (let i = 0; i < 3; i++) await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
+}
+
+/**
+ * A wave told, a wave waiting in the outbox (the robot failing), kill -9 of
+ * the router after a save or two (saveInterval is 300ms), and a wave made
+ * while it is down: `told`, `backlog` and `down`.
+ */
+async function killWithBacklog(router: LookoutProcess, backlog: string): Promise<void> {
+  await wave('told');
+  await eventually(
+    async () => texts(robotNames.oncall).join('\n'),
+    (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
+    'the first wave to be told',
+    20_000,
+  );
+  robots.setFailure(robotNames.oncall, '500');
+  await wave(backlog);
+  await eventually(
+    async () => router.output.join(''),
+    (out) => out.includes('send failed; retrying'),
+    'the backlog to wait in the outbox',
+    20_000,
+  );
+  await pause(1_000);
+  await router.kill();
+  robots.setFailure(robotNames.oncall, undefined);
+  await wave('down');
+}
+
 describe('event router', () => {
   it('tells a BackOff counted 30 times as one message and then one update with the count', async () => {
     const { router } = await startRouter();
@@ -351,30 +383,7 @@ route:
 
   it('after kill -9 tells nothing twice and skips nothing: told, waiting in the outbox, and while down', async () => {
     const first = await startRouter();
-    const wave = async (name: string) => {
-      for (let i = 0; i < 3; i++)
-        await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
-    };
-    await wave('told');
-    await eventually(
-      async () => texts(robotNames.oncall).join('\n'),
-      (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
-      'the first wave to be told',
-      20_000,
-    );
-    robots.setFailure(robotNames.oncall, '500');
-    await wave('waiting');
-    await eventually(
-      async () => first.router.output.join(''),
-      (out) => out.includes('send failed; retrying'),
-      'the second wave to wait in the outbox',
-      20_000,
-    );
-    // A save or two after the messages were written (saveInterval is 300ms), well inside groupWait + 5 s.
-    await pause(1_000);
-    await first.router.kill();
-    robots.setFailure(robotNames.oncall, undefined);
-    await wave('down');
+    await killWithBacklog(first.router, 'waiting');
     await startRouter({}, first.robotConfig);
     await wave('after');
     const pods = ['told', 'waiting', 'down', 'after'].flatMap((name) => [0, 1, 2].map((i) => `${name}-${i}`));
@@ -444,30 +453,7 @@ route:
   it('leader killed with a backlog: the other replica delivers it from the outbox ConfigMap, repeating nothing', async () => {
     const a = await startRouter({ name: 'a', extra: election() });
     const b = await startRouter({ name: 'b', extra: election(), standby: true }, a.robotConfig);
-    const wave = async (name: string) => {
-      for (let i = 0; i < 3; i++)
-        await recorder.create({ namespace, pod: `${name}-${i}`, reason: 'Unhealthy' });
-    };
-    await wave('told');
-    await eventually(
-      async () => texts(robotNames.oncall).join('\n'),
-      (all) => [0, 1, 2].every((i) => all.includes(`told-${i}`)),
-      'the first wave to be told',
-      20_000,
-    );
-    robots.setFailure(robotNames.oncall, '500');
-    await wave('backlog');
-    await eventually(
-      async () => a.router.output.join(''),
-      (out) => out.includes('send failed; retrying'),
-      'the backlog to wait in the outbox',
-      20_000,
-    );
-    // A few saves (saveInterval is 300ms): the backlog is in the ConfigMap and the resume point past it.
-    await pause(1_000);
-    await a.router.kill();
-    robots.setFailure(robotNames.oncall, undefined);
-    await wave('down');
+    await killWithBacklog(a.router, 'backlog');
     await eventually(
       async () => b.router.output.join(''),
       (out) => out.includes('event router watching'),
