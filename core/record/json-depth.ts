@@ -14,8 +14,8 @@ const CLOSE_ARRAY = 0x5d;
 export interface JsonLimits {
   /** Objects and arrays inside one another; `{"a":[1]}` is 2 deep. */
   maxDepth: number;
-  /** Keys in the whole text, at every level. */
-  maxFields: number;
+  /** Keys in the whole text, at every level; not counted when absent. */
+  maxFields?: number;
 }
 
 /**
@@ -27,8 +27,12 @@ export interface JsonLimits {
 export function jsonBeyondLimits(text: string, limits: JsonLimits): string | undefined {
   // Most texts have too few brackets and colons to be beyond, even counting those in strings:
   // indexOf tells that in a third of the time the exact scan takes.
-  const opens = occurrences(text, '{', limits.maxDepth) + occurrences(text, '[', limits.maxDepth);
-  if (opens <= limits.maxDepth && occurrences(text, ':', limits.maxFields) <= limits.maxFields)
+  const { maxDepth, maxFields = Number.POSITIVE_INFINITY } = limits;
+  const opens = occurrences(text, '{', maxDepth) + occurrences(text, '[', maxDepth);
+  if (
+    opens <= maxDepth &&
+    (maxFields === Number.POSITIVE_INFINITY || occurrences(text, ':', maxFields) <= maxFields)
+  )
     return undefined;
   let depth = 0;
   let fields = 0;
@@ -36,9 +40,9 @@ export function jsonBeyondLimits(text: string, limits: JsonLimits): string | und
     const c = text.charCodeAt(i);
     if (c === QUOTE) i = stringEnd(text, i);
     else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth > limits.maxDepth) return `nested deeper than ${limits.maxDepth} levels`;
+      if (++depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
-    else if (c === COLON && ++fields > limits.maxFields) return `more than ${limits.maxFields} fields`;
+    else if (c === COLON && ++fields > maxFields) return `more than ${maxFields} fields`;
   }
   return undefined;
 }

@@ -45,7 +45,7 @@ export type ReadRecord =
 export function readRecord(line: Buffer, rules: RecordRules, receivedAt: number): ReadRecord {
   let json = line.toString('utf8');
   // Fields are counted while shaping, where a record past the limit still keeps its owned fields.
-  let plain = jsonBeyondLimits(json, { maxDepth: rules.maxDepth, maxFields: Number.POSITIVE_INFINITY });
+  let plain = jsonBeyondLimits(json, { maxDepth: rules.maxDepth });
   if (plain !== undefined) json = pruneDeeperThan(json, rules.maxDepth);
   let parsed: unknown;
   try {
