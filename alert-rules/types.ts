@@ -1,0 +1,80 @@
+/**
+ * The shapes alert-rules' parts agree on: rule files become specs, specs are
+ * evaluated against a query API, and the alerts that need sending go to a
+ * notifier (an Alertmanager, or the built-in routing to chat robots).
+ */
+
+/** Label name → value, as Prometheus has them; a label with an empty value does not exist. */
+export type Labels = Record<string, string>;
+
+/** One element of an instant query's answer; a scalar answer is one sample without labels. */
+export interface Sample {
+  labels: Labels;
+  value: number;
+}
+
+/** Instant queries against a Prometheus-compatible HTTP API (`/api/v1/query`). */
+export interface QueryApi {
+  /**
+   * Evaluates `expr` at `timeMs`. Rejects on a transport error, an HTTP or
+   * PromQL error, a string result, or the configured timeout.
+   */
+  query(expr: string, timeMs: number, signal?: AbortSignal): Promise<Sample[]>;
+}
+
+/** Samples written back to Prometheus (recording rules, capacity recommendations) through remote write. */
+export interface RemoteWriter {
+  write(samples: readonly TimedSample[]): Promise<void>;
+}
+
+export interface TimedSample extends Sample {
+  timeMs: number;
+}
+
+export interface AlertingRuleSpec {
+  kind: 'alerting';
+  alert: string;
+  expr: string;
+  forMs: number;
+  keepFiringForMs: number;
+  labels: Labels;
+  annotations: Labels;
+}
+
+export interface RecordingRuleSpec {
+  kind: 'recording';
+  record: string;
+  expr: string;
+  labels: Labels;
+}
+
+export type RuleSpec = AlertingRuleSpec | RecordingRuleSpec;
+
+export interface RuleGroupSpec {
+  /** The file it came from, as given in the configuration. */
+  file: string;
+  name: string;
+  /** undefined: the configured evaluation interval. */
+  intervalMs: number | undefined;
+  /** 0: no limit. */
+  limit: number;
+  /** undefined: the configured query offset. */
+  queryOffsetMs: number | undefined;
+  labels: Labels;
+  rules: RuleSpec[];
+}
+
+/** An alert as Prometheus posts it to Alertmanager (`POST /api/v2/alerts`); times are RFC 3339. */
+export interface PostableAlert {
+  labels: Labels;
+  annotations: Labels;
+  startsAt: string;
+  /** Firing alerts carry a time a few evaluations ahead (Prometheus's ValidUntil); resolved ones their resolve time. */
+  endsAt: string;
+  generatorURL: string;
+}
+
+/** Where evaluated alerts go: called after each group evaluation with the alerts that need sending. */
+export interface AlertNotifier {
+  send(alerts: readonly PostableAlert[]): void;
+}
