@@ -1,39 +1,10 @@
 import { z } from 'zod';
 import { duration } from '../core/config-types.ts';
 import { kubernetesSchema } from '../core/kube/config.ts';
+import { leaderElectionSchema } from '../notify/leader-config.ts';
 import { aggregationSchema } from './aggregate/config.ts';
 import { archiveSchema } from './archive/config.ts';
 import { routingSchema } from './routes/config.ts';
-
-const leaderElectionSchema = z
-  .strictObject({
-    /** Run two replicas with this on: only the holder of the Lease sends. */
-    enabled: z.boolean().default(false),
-    /** The Lease's namespace; unset means the pod's own namespace (or `default` outside a cluster). */
-    namespace: z.string().min(1).optional(),
-    name: z.string().min(1).default('lookout-event-router'),
-    leaseDuration: duration().default(15_000),
-    renewDeadline: duration().default(10_000),
-    retryPeriod: duration().default(2_000),
-    /**
-     * Where the leader keeps the robots' outboxes and send logs, so the next
-     * leader sends what it left and respects the minute it used. Only the
-     * leader writes it.
-     */
-    outbox: z
-      .strictObject({
-        /** Unset means the Lease's namespace. */
-        namespace: z.string().min(1).optional(),
-        name: z.string().min(1).default('lookout-event-router-outbox'),
-        /** Bytes of waiting messages kept, shared by the robots; a ConfigMap holds at most 1 MiB. */
-        maxBytes: z.number().int().min(10_000).max(1_000_000).default(900_000),
-      })
-      .prefault({}),
-  })
-  .prefault({})
-  .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, {
-    error: 'expected retryPeriod < renewDeadline < leaseDuration',
-  });
 
 const stateSchema = z
   .union([
@@ -70,7 +41,7 @@ export const eventRouterSchema = z
     state: stateSchema,
     /** How often the resume point is saved (and always on shutdown). */
     saveInterval: duration().default(5_000),
-    leaderElection: leaderElectionSchema,
+    leaderElection: leaderElectionSchema('lookout-event-router'),
     /** Every event (routed or not) also into a log store, to be searched next to the logs. */
     archive: archiveSchema.optional(),
   })

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
@@ -6,10 +5,9 @@ import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
-import { LeaderElector } from '../core/kube/leader.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
-import { ConfigMapOutboxStore } from '../notify/outbox/config-map-store.ts';
+import { Leadership, ownNamespace } from '../notify/leadership.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
 import { aggregationSettings } from './aggregate/config.ts';
 import type { EventArchive } from './archive/archive.ts';
@@ -22,10 +20,9 @@ import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
 import { RoutingTree } from './routes/tree.ts';
 import { EventWatcher } from './watch/event-watcher.ts';
-import { ResumePoint, type ResumeState } from './watch/resume.ts';
+import { ResumePoint } from './watch/resume.ts';
 import { ConfigMapStateStore, FileStateStore, type StateStore } from './watch/state-store.ts';
 
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const STATE_RETRY: BackoffOptions = { initialMs: 500, maxMs: 15_000 };
 /** Beyond the longest group wait: the time a message takes from the aggregator to the robot's queue. */
 
@@ -56,12 +53,8 @@ export class EventRouter implements Service<EventRouterConfig> {
   private stateStore: StateStore | undefined;
   private enricher: Enricher | undefined;
   private archive: EventArchive | undefined;
-  private elector: LeaderElector | undefined;
+  private readonly leadership: Leadership;
   private leading: Leading | undefined;
-  /** Aborts a lead still waiting for its resume point when leadership ends first. */
-  private pendingLead: AbortController | undefined;
-  /** Leadership changes run one at a time, in the order they happen. */
-  private transitions: Promise<void> = Promise.resolve();
   private readonly m;
 
   constructor(config: EventRouterConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
@@ -73,8 +66,15 @@ export class EventRouter implements Service<EventRouterConfig> {
       saveFailures: ctx.metrics.counter(EVENT_ROUTER_METRICS.stateSaveFailures),
     };
     ctx.http.readiness.add('kubernetes events', () => !this.leading || this.leading.watcher.healthy);
-    // A standby must neither send nor replay: the robots' outbox belongs to whoever holds the Lease.
-    if (config.leaderElection.enabled) chatRobots.sendOnlyWhileLeading();
+    this.leadership = new Leadership({
+      enabled: config.leaderElection.enabled,
+      chatRobots,
+      log: ctx.log,
+      metrics: ctx.metrics,
+      noun: 'event router',
+      lead: (signal) => this.lead(signal),
+      unlead: () => this.unlead(),
+    });
   }
 
   async start(): Promise<void> {
@@ -96,30 +96,13 @@ export class EventRouter implements Service<EventRouterConfig> {
       });
     }
     if (config.archive) this.archive = await createArchive(config.archive, ctx);
-    const election = config.leaderElection;
-    if (election.enabled) {
-      this.elector = new LeaderElector({
-        kubeConfig: this.kubeConfig,
-        namespace: election.namespace ?? ownNamespace(),
-        name: election.name,
-        leaseDurationMs: election.leaseDuration,
-        renewDeadlineMs: election.renewDeadline,
-        retryPeriodMs: election.retryPeriod,
-        releaseOnStop: true,
-        log: ctx.log,
-        metrics: ctx.metrics,
-        onStartedLeading: () => this.transition(() => this.lead()),
-        onStoppedLeading: () => this.unleadSoon(),
-      });
-      this.elector.start();
-      // Without an election this replica always leads; start does not wait for a resume point that may be slow.
-    } else void this.transition(() => this.lead());
+    this.leadership.start(config.leaderElection, this.kubeConfig);
     ctx.log.info(
       {
         api: config.api,
         namespaces: config.namespaces.length > 0 ? config.namespaces : 'all',
         state: this.stateStore.describe(),
-        leaderElection: election.enabled,
+        leaderElection: config.leaderElection.enabled,
         archive: config.archive ? (config.archive.elasticsearch ? 'elasticsearch' : 'collector') : null,
       },
       'event router started',
@@ -129,11 +112,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   async stop(deadline: AbortSignal): Promise<void> {
     this.routingWatcher?.stop();
     this.routingWatcher = undefined;
-    // Unlead before giving the Lease up: the next leader must find the outbox and resume point this one leaves.
-    const elector = this.elector;
-    this.elector = undefined;
-    await this.unleadSoon();
-    if (elector) await elector.stop();
+    await this.leadership.stop();
     await this.archive?.stop(deadline);
     this.archive = undefined;
   }
@@ -189,32 +168,11 @@ export class EventRouter implements Service<EventRouterConfig> {
     return new FileStateStore({ path: isAbsolute(file) ? file : join(dataDir, file), log });
   }
 
-  private transition(change: () => Promise<void>): Promise<void> {
-    this.transitions = this.transitions.then(change).catch((err: unknown) => {
-      this.ctx.log.error({ err: describeError(err) }, 'event router could not change its leading state');
-    });
-    return this.transitions;
-  }
-
-  private unleadSoon(): Promise<void> {
-    this.pendingLead?.abort();
-    return this.transition(() => this.unlead());
-  }
-
-  private async lead(): Promise<void> {
+  private async lead(signal: AbortSignal): Promise<void> {
     if (this.leading) return;
     const { config, ctx } = this;
-    const abort = new AbortController();
-    this.pendingLead = abort;
-    let state: ResumeState | undefined;
-    try {
-      // The outbox first: once claimed, a deposed leader can no longer save a resume point past what it holds.
-      if (this.elector && !(await this.takeOutbox(this.elector.identity, abort.signal))) return;
-      state = await this.loadState(abort.signal);
-      if (abort.signal.aborted) return;
-    } finally {
-      this.pendingLead = undefined;
-    }
+    const state = await this.loadState(signal);
+    if (signal.aborted) return;
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
@@ -259,34 +217,6 @@ export class EventRouter implements Service<EventRouterConfig> {
       await this.save();
       this.leading = undefined;
     }
-    // Also after a lead cut short between taking the outbox and watching.
-    if (this.config.leaderElection.enabled) await this.chatRobots.unlead();
-  }
-
-  /** Claims the robots' outbox for this leader and starts them from it; false when leadership ended first. */
-  private async takeOutbox(owner: string, signal: AbortSignal): Promise<boolean> {
-    const { leaderElection } = this.config;
-    const { namespace, name, maxBytes } = leaderElection.outbox;
-    const retry = new RetryStreak({ backoff: STATE_RETRY });
-    for (;;) {
-      try {
-        const store = await ConfigMapOutboxStore.claim({
-          kubeConfig: this.kubeConfig!,
-          namespace: namespace ?? leaderElection.namespace ?? ownNamespace(),
-          name,
-          owner,
-          maxBytes,
-          log: this.ctx.log,
-        });
-        if (signal.aborted) return false;
-        this.chatRobots.lead(store);
-        return true;
-      } catch (err) {
-        this.ctx.log.warn({ err: describeError(err) }, 'cannot take over the robot outbox yet; retrying');
-        await sleep(retry.fail(), signal).catch(() => {});
-        if (signal.aborted) return false;
-      }
-    }
   }
 
   /** The saved resume point; an unreachable ConfigMap is waited for, since starting without it would repeat. */
@@ -323,14 +253,5 @@ export class EventRouter implements Service<EventRouterConfig> {
       this.m.saveFailures.inc();
       this.ctx.log.warn({ err: describeError(err) }, 'cannot save the resume point; will try again');
     }
-  }
-}
-
-/** The pod's namespace in a cluster; `default` elsewhere. */
-function ownNamespace(): string {
-  try {
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || 'default';
-  } catch {
-    return 'default';
   }
 }
