@@ -1,7 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { QueryApi, Sample } from '../../alert-rules/types.ts';
+import type { QueryApi } from '../../alert-rules/types.ts';
+import { eventually } from './lookout-process.ts';
 
 const QUERY_TIMEOUT_MS = 10_000;
+/** Often enough to time phases of a one-second evaluation interval. */
+export const POLL_MS = 50;
 
 interface ApiAnswer<T> {
   status: 'success' | 'error';
@@ -59,15 +61,15 @@ export async function untilQueried(
 ): Promise<number> {
   const queries = prometheusQueries(baseUrl);
   const started = Date.now();
-  let last: Sample[] = [];
-  while (Date.now() - started < timeoutMs) {
-    last = await queries.query(expr, Date.now());
-    const matches =
-      expected === undefined ? last.length === 0 : last.length === 1 && Object.is(last[0]?.value, expected);
-    if (matches) return Date.now() - started;
-    await delay(100);
-  }
-  throw new Error(
-    `${expr} did not become ${expected ?? 'empty'} within ${timeoutMs}ms; last: ${JSON.stringify(last)}`,
+  await eventually(
+    () => queries.query(expr, Date.now()),
+    (samples) =>
+      expected === undefined
+        ? samples.length === 0
+        : samples.length === 1 && Object.is(samples[0]?.value, expected),
+    `${expr} to be ${expected ?? 'empty'}`,
+    timeoutMs,
+    POLL_MS,
   );
+  return Date.now() - started;
 }
