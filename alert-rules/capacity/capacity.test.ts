@@ -42,7 +42,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(recommendation: Record<string, unknown> = {}) {
+async function start(recommendation: Record<string, unknown> = {}, query?: QueryApi) {
   const config = capacitySchema.parse([
     {
       name: 'checkout-rps',
@@ -60,7 +60,7 @@ async function start(recommendation: Record<string, unknown> = {}) {
   const sent: PostableAlert[][] = [];
   running = new CapacityRecommender({
     config,
-    query: queries,
+    query: query ?? queries,
     notifier: { send: (alerts) => sent.push([...alerts]) },
     metrics,
     log: silent,
@@ -129,6 +129,20 @@ describe('capacity recommendations', () => {
     await recommender.stop();
     await clock.advance(5 * MINUTE);
     expect(queries.times).toHaveLength(8);
+  });
+
+  it('stops while a query waits, without counting it as failed', async () => {
+    const waiting: QueryApi = {
+      query: (_expr, _time, signal) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+    };
+    const { recommender, metric } = await start({}, waiting);
+    recommender.start();
+    await settle();
+    await recommender.stop();
+    expect(
+      await metric('lookout_capacity_query_failures_total{recommendation="checkout-rps",query="demand"}'),
+    ).toBe(undefined);
   });
 
   it('moves `since` only when the recommendation changes', async () => {

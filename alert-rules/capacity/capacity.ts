@@ -4,6 +4,7 @@ import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
 import type { AlertNotifier, Labels, QueryApi } from '../types.ts';
 import type { CapacityConfig } from './config.ts';
 import { CAPACITY_METRICS } from './metrics.ts';
+import type { AlertState } from './off-recommendation-alerts.ts';
 import { Recommendation } from './recommendation.ts';
 
 export interface CapacityOptions {
@@ -30,7 +31,7 @@ export interface RecommendationView {
   /** RFC 3339: when the recommendation took its current value. */
   since: string;
   /** The off-recommendation alert: null when there is none (or no alert is configured). */
-  alert: 'pending' | 'firing' | 'resolved' | null;
+  alert: AlertState | null;
 }
 
 /**

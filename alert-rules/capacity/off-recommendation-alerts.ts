@@ -95,6 +95,7 @@ export class OffRecommendationAlerts {
     if (alert.state === 'pending') return false;
     if (alert.lastSentMs === undefined) return true;
     if (alert.resolvedAtMs !== undefined && alert.resolvedAtMs > alert.lastSentMs) return true;
+    // At least (Prometheus: more than) resendDelay ago, so a 1m interval resends every minute, not every other.
     return nowMs - alert.lastSentMs >= this.config.resendDelay;
   }
 }

@@ -92,6 +92,8 @@ export class Recommendation {
     ]);
     if (demand.status === 'fulfilled' && replicas.status === 'fulfilled')
       return [demand.value, replicas.value];
+    // Stopping, not failing.
+    if (signal?.aborted) return undefined;
     for (const [query, answer] of [
       ['demand', demand],
       ['replicas', replicas],
