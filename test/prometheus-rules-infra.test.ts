@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpServer, startPrometheus } from './infra/prometheus.ts';
 import { eventually } from './support/lookout-process.ts';
-import { POLL_MS, prometheusApi, untilQueried } from './support/prometheus-api.ts';
+import { POLL_MS, prometheusApi, prometheusQueries, untilQueried } from './support/prometheus-api.ts';
 import { ScriptedExporter } from './support/scripted-exporter.ts';
 
 // A Prometheus of this test's own, evaluating a rule file while a scripted exporter drives its input:
@@ -101,6 +101,18 @@ describe('a Prometheus of its own with a rule file and a scripted exporter', () 
     expect(flags['web.enable-remote-write-receiver']).toBe('true');
     const config = await prometheusApi<{ yaml: string }>(prometheus.url, '/api/v1/status/config');
     expect(config.yaml).toMatch(/evaluation_interval: 1s/);
+  });
+
+  it('reads what the exporter serves: escaped label values, NaN and infinities', async () => {
+    const odd = { service: 'say "hi"\\there\nnext line' };
+    exporter.set('app_odd', odd, Number.NaN);
+    exporter.set('app_odd', { service: 'inf' }, Number.NEGATIVE_INFINITY);
+    await untilQueried(prometheus.url, 'app_odd{service="inf"}', Number.NEGATIVE_INFINITY);
+    const [sample] = await prometheusQueries(prometheus.url).query('app_odd{service!="inf"}', Date.now());
+    expect(sample?.labels.service).toBe(odd.service);
+    expect(sample?.value).toBeNaN();
+    exporter.remove('app_odd', odd);
+    exporter.remove('app_odd', { service: 'inf' });
   });
 
   it('drives the alert pending, firing and resolved, and times each phase', async () => {

@@ -220,6 +220,14 @@ describe('capacity recommendations', () => {
     expect((await evaluate())[1]).toMatchObject({ recommended: 10, running: 10 });
   });
 
+  it('leaves the metric name out of the workload labels', async () => {
+    const { queries, evaluate, metrics } = await start();
+    queries.set(DEMAND, [{ __name__: 'shop_demand', ...CHECKOUT }, 500]);
+    queries.set(REPLICAS, [{ __name__: REPLICAS, ...CHECKOUT }, 10]);
+    expect((await evaluate())[0]).toMatchObject({ labels: CHECKOUT, running: 10 });
+    expect(await metrics.text()).not.toContain('__name__');
+  });
+
   it('forgets a workload that leaves the demand', async () => {
     const { queries, evaluate, metrics } = await start();
     queries.set(DEMAND, [CHECKOUT, 500], [CART, 200]);
@@ -349,6 +357,7 @@ describe('capacity configuration', () => {
   it.each([
     ['perReplica 0', { perReplica: 0 }],
     ['a negative perReplica', { perReplica: -5 }],
+    ['an infinite perReplica', { perReplica: Number.POSITIVE_INFINITY }],
     ['min above max', { min: 5, max: 4 }],
     ['a fractional min', { min: 1.5 }],
     ['a tolerance above 1', { tolerance: 2 }],

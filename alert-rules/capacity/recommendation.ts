@@ -38,6 +38,11 @@ function labelsKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** A plain selector keeps the metric name, which names no workload (and is no label of the gauge's). */
+function workloadLabels({ __name__, ...labels }: Labels): Labels {
+  return labels;
+}
+
 const SKIP_REASONS: Partial<Record<RunningReplicas['kind'], string>> = {
   invalid: 'replicas_invalid',
   ambiguous: 'replicas_ambiguous',
@@ -70,10 +75,11 @@ export class Recommendation {
     const [demand, replicas] = answers;
     const running = new RunningReplicasIndex(replicas);
     const next = new Map<string, Workload>();
-    for (const sample of demand) {
+    for (const { labels, value } of demand) {
+      const sample = { labels: workloadLabels(labels), value };
       const key = labelsKey(sample.labels);
       const previous = this.workloads.get(key);
-      if (!Number.isFinite(sample.value) || sample.value < 0) {
+      if (!Number.isFinite(value) || value < 0) {
         this.skipped('demand_invalid');
         if (previous) next.set(key, previous);
         continue;

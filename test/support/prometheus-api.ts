@@ -27,6 +27,13 @@ type QueryData =
   | { resultType: 'scalar'; result: [number, string] }
   | { resultType: 'matrix' | 'string'; result: unknown };
 
+/** Prometheus writes infinities as "+Inf" and "-Inf", which Number() does not read. */
+function sampleValue(text: string): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 /** A bare instant-query client, enough for tests until Lookout has its own. */
 export function prometheusQueries(baseUrl: string): QueryApi {
   return {
@@ -39,11 +46,10 @@ export function prometheusQueries(baseUrl: string): QueryApi {
       const answer = (await response.json()) as ApiAnswer<QueryData>;
       if (answer.status !== 'success') throw new Error(`${answer.errorType}: ${answer.error}`);
       const { data } = answer;
-      if (data.resultType === 'scalar') return [{ labels: {}, value: Number(data.result[1]) }];
+      if (data.resultType === 'scalar') return [{ labels: {}, value: sampleValue(data.result[1]) }];
       if (data.resultType !== 'vector')
         throw new Error(`expected a vector or scalar, got a ${data.resultType}`);
-      // Number() reads Prometheus's "NaN", "+Inf" and "-Inf" as well.
-      return data.result.map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
+      return data.result.map(({ metric, value }) => ({ labels: metric, value: sampleValue(value[1]) }));
     },
   };
 }
