@@ -28,6 +28,28 @@ export interface HistogramDefinition<L extends string = string> extends Definiti
 
 export type MetricDefinition = CounterDefinition | GaugeDefinition | HistogramDefinition;
 
+/** One series of a gauge whose label names come from data, such as the labels of query results; they must be valid Prometheus label names. */
+export interface GaugeSeries {
+  labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
+/**
+ * A gauge that reads all its series from a source at each scrape: their label
+ * names need not be declared, and series that are gone need no deleting.
+ */
+class SeriesGauge extends Gauge<string> {
+  source: () => Iterable<GaugeSeries> = () => [];
+
+  override async get() {
+    const metric = await super.get();
+    return {
+      ...metric,
+      values: Array.from(this.source(), (s) => ({ labels: { ...s.labels }, value: s.value })),
+    };
+  }
+}
+
 /**
  * The metrics one component exports, each declared once: the code creates its
  * metrics from these definitions and docs/metrics.md is checked against them.
@@ -79,6 +101,21 @@ export class Metrics {
         collect,
       })
     );
+  }
+
+  /**
+   * A gauge whose series are those `source` returns when scraped; the
+   * definition's labels are the ones every series has, besides any others.
+   * Asking again for the same name hands the gauge the new source (a reload's).
+   */
+  seriesGauge(d: GaugeDefinition, source: () => Iterable<GaugeSeries>): Gauge<string> {
+    const full = named(d.name);
+    const gauge =
+      this.existing<Gauge<string>>(full) ??
+      new SeriesGauge({ name: full, help: d.help, registers: [this.registry] });
+    if (!(gauge instanceof SeriesGauge)) throw new Error(`metric ${full} exists and is not a series gauge`);
+    gauge.source = source;
+    return gauge;
   }
 
   histogram<L extends string = never>(d: HistogramDefinition<L>): Histogram<L> {

@@ -1,5 +1,6 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { ensureCommands } from './debian.ts';
 import { withRunDir } from './dirs.ts';
 import { freePort } from './ports.ts';
@@ -46,28 +47,69 @@ async function startDaemon(spec: DaemonSpec): Promise<HttpServer> {
   });
 }
 
+export interface ScrapeJob {
+  job: string;
+  /** Base URLs of the targets; each is scraped at `/metrics`. */
+  urls: string[];
+}
+
 export interface PrometheusOptions {
   /** Scrapes this blackbox exporter and has it probe Prometheus's own /-/ready with module http_2xx. */
   blackboxUrl?: string;
+  /** Paths of rule files, read where they are: a test can rewrite one and POST /-/reload. */
+  ruleFiles?: string[];
+  /** Scraped besides Prometheus itself, with no relabelling: `instance` is each target's host:port. */
+  scrapeTargets?: ScrapeJob[];
+  /** A duration as Prometheus writes it ("1s", "500ms"); 1s unless given. */
+  scrapeInterval?: string;
+  evaluationInterval?: string;
+  /** Command-line flags besides the ones below, e.g. `--web.enable-remote-write-receiver`. */
+  extraFlags?: string[];
 }
 
-/** Scrapes itself every second; the admin API (delete series) and lifecycle API (reload) are on. */
+/**
+ * Scrapes itself every second; the admin API (delete series) and lifecycle API (reload) are on. A test
+ * that starts its own adds rule files, targets, intervals and flags; the shared one needs none of them.
+ */
 export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpServer> {
   return startDaemon({
     name: 'prometheus',
     command: 'prometheus',
     flags: async (runDir, url) => {
       const config = path.join(runDir, 'prometheus.yml');
-      await copyFile(path.join(CONFIG_DIR, 'prometheus.yml'), config);
+      await writeFile(config, stringify(await prometheusConfig(options)));
       await writeTargets(runDir, url, options.blackboxUrl);
       return [
         `--config.file=${config}`,
         `--storage.tsdb.path=${path.join(runDir, 'data')}`,
         '--web.enable-lifecycle',
         '--web.enable-admin-api',
+        ...(options.extraFlags ?? []),
       ];
     },
   });
+}
+
+/** The parts of prometheus.yml a test changes. */
+interface PrometheusConfig {
+  global: Record<string, string>;
+  rule_files?: string[];
+  scrape_configs: object[];
+}
+
+/** The shared configuration in test/infra/prometheus/, with a test's rule files, targets and intervals. */
+async function prometheusConfig(options: PrometheusOptions): Promise<PrometheusConfig> {
+  const config: PrometheusConfig = parse(await readFile(path.join(CONFIG_DIR, 'prometheus.yml'), 'utf8'));
+  if (options.scrapeInterval) config.global.scrape_interval = options.scrapeInterval;
+  if (options.evaluationInterval) config.global.evaluation_interval = options.evaluationInterval;
+  if (options.ruleFiles) config.rule_files = options.ruleFiles;
+  for (const { job, urls } of options.scrapeTargets ?? []) {
+    config.scrape_configs.push({
+      job_name: job,
+      static_configs: [{ targets: urls.map((u) => new URL(u).host) }],
+    });
+  }
+  return config;
 }
 
 async function writeTargets(runDir: string, url: string, blackboxUrl: string | undefined): Promise<void> {

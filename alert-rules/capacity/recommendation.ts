@@ -1,0 +1,158 @@
+import type { Counter } from 'prom-client';
+import type { Logger } from '../../core/log.ts';
+import type { AlertNotifier, Labels, QueryApi, Sample } from '../types.ts';
+import type { RecommendationConfig } from './config.ts';
+import { type AlertState, OffRecommendationAlerts, type OffWorkload } from './off-recommendation-alerts.ts';
+import { recommendReplicas } from './replicas.ts';
+import { type RunningReplicas, RunningReplicasIndex } from './running-replicas.ts';
+
+/** The current recommendation for one workload. */
+export interface WorkloadRecommendation {
+  /** The workload's labels, as the demand expression returned them. */
+  labels: Labels;
+  /** The demand. */
+  total: number;
+  recommended: number;
+  /** undefined while the replicas query says nothing usable about the workload. */
+  running: number | undefined;
+  /** When the recommendation took its current value. */
+  sinceMs: number;
+  /** The off-recommendation alert's state; undefined when there is no such alert. */
+  alert: AlertState | undefined;
+}
+
+export interface RecommendationDeps {
+  query: QueryApi;
+  notifier: AlertNotifier | undefined;
+  log: Logger;
+  /** Where an alert's receiver can see the recommendation. */
+  generatorURL: string;
+  queryFailures: Counter<'recommendation' | 'query'>;
+  skippedValues: Counter<'recommendation' | 'reason'>;
+}
+
+type Workload = Omit<WorkloadRecommendation, 'alert'>;
+
+/** Label sets are keyed by their sorted pairs, so the same workload has the same key whatever the order. */
+function labelsKey(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A plain selector keeps the metric name, which names no workload (and is no label of the gauge's). */
+function workloadLabels({ __name__, ...labels }: Labels): Labels {
+  return labels;
+}
+
+const SKIP_REASONS: Partial<Record<RunningReplicas['kind'], string>> = {
+  invalid: 'replicas_invalid',
+  ambiguous: 'replicas_ambiguous',
+};
+
+/**
+ * One configured recommendation: at each evaluation it queries demand and
+ * running replicas, recommends per workload and moves its alerts on. When a
+ * query fails, everything stays as the last evaluation left it.
+ */
+export class Recommendation {
+  readonly config: RecommendationConfig;
+  private readonly deps: RecommendationDeps;
+  private readonly alerts: OffRecommendationAlerts | undefined;
+  private workloads = new Map<string, Workload>();
+
+  constructor(config: RecommendationConfig, deps: RecommendationDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.alerts = config.alert && new OffRecommendationAlerts(config.alert, deps.generatorURL);
+  }
+
+  current(): WorkloadRecommendation[] {
+    return [...this.workloads].map(([key, w]) => ({ ...w, alert: this.alerts?.stateOf(key) }));
+  }
+
+  async evaluate(timeMs: number, signal?: AbortSignal): Promise<void> {
+    const answers = await this.query(timeMs, signal);
+    if (!answers) return;
+    const [demand, replicas] = answers;
+    const running = new RunningReplicasIndex(replicas);
+    const next = new Map<string, Workload>();
+    for (const { labels, value } of demand) {
+      const sample = { labels: workloadLabels(labels), value };
+      const key = labelsKey(sample.labels);
+      const previous = this.workloads.get(key);
+      if (!Number.isFinite(value) || value < 0) {
+        this.skipped('demand_invalid');
+        if (previous) next.set(key, previous);
+        continue;
+      }
+      next.set(key, this.recommend(sample, running.of(sample.labels), previous, timeMs));
+    }
+    this.workloads = next;
+    this.alert(timeMs);
+  }
+
+  private async query(timeMs: number, signal?: AbortSignal): Promise<[Sample[], Sample[]] | undefined> {
+    const { expr, replicasExpr, name } = this.config;
+    const [demand, replicas] = await Promise.allSettled([
+      this.deps.query.query(expr, timeMs, signal),
+      this.deps.query.query(replicasExpr, timeMs, signal),
+    ]);
+    if (demand.status === 'fulfilled' && replicas.status === 'fulfilled')
+      return [demand.value, replicas.value];
+    // Stopping, not failing.
+    if (signal?.aborted) return undefined;
+    for (const [query, answer] of [
+      ['demand', demand],
+      ['replicas', replicas],
+    ] as const) {
+      if (answer.status === 'fulfilled') continue;
+      this.deps.queryFailures.inc({ recommendation: name, query });
+      this.deps.log.warn(
+        { recommendation: name, query, err: answer.reason },
+        'capacity query failed; keeping the last recommendation',
+      );
+    }
+    return undefined;
+  }
+
+  private recommend(
+    sample: Sample,
+    running: RunningReplicas,
+    previous: Workload | undefined,
+    timeMs: number,
+  ): Workload {
+    const reason = SKIP_REASONS[running.kind];
+    if (reason) this.skipped(reason);
+    const replicas = running.kind === 'known' ? running.replicas : undefined;
+    const recommended = recommendReplicas(sample.value, replicas, this.config);
+    return {
+      labels: sample.labels,
+      total: sample.value,
+      recommended,
+      running: replicas,
+      sinceMs: previous?.recommended === recommended ? previous.sinceMs : timeMs,
+    };
+  }
+
+  private skipped(reason: string): void {
+    this.deps.skippedValues.inc({ recommendation: this.config.name, reason });
+  }
+
+  private alert(timeMs: number): void {
+    const { alert: alertConfig, name, interval } = this.config;
+    if (!this.alerts || !alertConfig) return;
+    const off = new Map<string, OffWorkload>();
+    for (const [key, w] of this.workloads) {
+      if (w.running === undefined || w.running === w.recommended) continue;
+      off.set(key, {
+        labels: { ...w.labels, ...alertConfig.labels, recommendation: name, alertname: alertConfig.name },
+        annotations: {
+          recommended_replicas: String(w.recommended),
+          running_replicas: String(w.running),
+          ...alertConfig.annotations,
+        },
+      });
+    }
+    const due = this.alerts.evaluate(off, timeMs, interval);
+    if (due.length > 0) this.deps.notifier?.send(due);
+  }
+}
