@@ -2,25 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { AlertingRuleSpec, Sample } from '../types.ts';
 import { AlertingRule } from './alerting-rule.ts';
 import { fakeRender, ScriptedQueryApi } from './fixtures/fakes.ts';
+import { highLoadRule, LOAD_EXPR, loadOf, MIN } from './fixtures/specs.ts';
 import type { TemplateRenderer } from './template-renderer.ts';
 
-const MIN = 60_000;
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
-const EXPR = 'node_load1 > 1';
+const EXPR = LOAD_EXPR;
 
 function makeRule(spec: Partial<AlertingRuleSpec> = {}, render: TemplateRenderer = fakeRender) {
   const api = new ScriptedQueryApi();
   const rule = new AlertingRule(
-    {
-      kind: 'alerting',
-      alert: 'HighLoad',
-      expr: EXPR,
-      forMs: 5 * MIN,
-      keepFiringForMs: 0,
-      labels: { severity: 'page' },
-      annotations: { summary: 'load of {{ $labels.instance }} is {{ $value }}' },
-      ...spec,
-    },
+    highLoadRule({ forMs: 5 * MIN, ...spec }),
     { team: 'infra' },
     { render, externalLabels: {}, externalURL: '', resolvedRetentionMs: 15 * MIN, queryApi: api },
   );
@@ -38,11 +29,6 @@ function makeRule(spec: Partial<AlertingRuleSpec> = {}, render: TemplateRenderer
   };
   return { rule, api, evaluate };
 }
-
-const loadOf = (instance: string, value = 2): Sample => ({
-  labels: { __name__: 'node_load1', instance },
-  value,
-});
 
 describe('AlertingRule state machine', () => {
   it('goes pending, fires after `for`, resolves, is kept 15 minutes, and a return is a new alert', async () => {

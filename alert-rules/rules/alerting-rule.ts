@@ -1,7 +1,15 @@
 import { describeError } from '../../core/errors.ts';
 import type { AlertingRuleSpec, Labels, QueryApi, Sample, TimedSample } from '../types.ts';
 import { type Alert, type AlertState, needsSending } from './alert.ts';
-import { ALERT_NAME, labelsKey, METRIC_NAME, ruleLabelsWithGroup, setLabel, withLabels } from './labels.ts';
+import {
+  ALERT_NAME,
+  labelsKey,
+  METRIC_NAME,
+  ruleLabelsWithGroup,
+  setLabel,
+  sortedLabels,
+  withLabels,
+} from './labels.ts';
 import { Rule, type RuleEvaluation } from './rule.ts';
 import type { TemplateContext, TemplateRenderer } from './template-renderer.ts';
 
@@ -159,9 +167,13 @@ export class AlertingRule extends Rule {
     const labels = withLabels(this.labels, alert.labels);
     labels[ALERT_NAME] = this.name;
     return [
-      { labels: { ...labels, [METRIC_NAME]: 'ALERTS', alertstate: alert.state }, value: 1, timeMs },
       {
-        labels: { ...labels, [METRIC_NAME]: 'ALERTS_FOR_STATE' },
+        labels: sortedLabels({ ...labels, [METRIC_NAME]: 'ALERTS', alertstate: alert.state }),
+        value: 1,
+        timeMs,
+      },
+      {
+        labels: sortedLabels({ ...labels, [METRIC_NAME]: 'ALERTS_FOR_STATE' }),
         value: Math.floor(alert.activeAtMs / 1000),
         timeMs,
       },

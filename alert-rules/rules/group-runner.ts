@@ -227,7 +227,8 @@ export class RuleGroup {
       outcome = { samples: written.length, sent };
       await this.write(rule, written);
     } catch (err) {
-      this.failed(rule, err);
+      // An abandoned query fails with a bare "aborted"; the deadline says why.
+      this.failed(rule, timeout.signal.aborted ? timeout.signal.reason : err);
     } finally {
       timeout.clear();
       rule.evaluationDurationMs = clock.now() - start;
