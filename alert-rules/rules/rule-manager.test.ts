@@ -277,6 +277,17 @@ describe('RuleManager state across restarts', () => {
     await manager.stop();
   });
 
+  it('saves no state larger than its bound, and says so', async () => {
+    const { manager, api, metrics } = setup({ stateMaxBytes: 100 });
+    api.answer(EXPR, [loadOf('a')]);
+    await manager.start([group([highLoad({ forMs: 0 })])]);
+    await advanceTo(first);
+    await manager.stop();
+    expect(await metrics.text()).toContain(
+      'lookout_alert_rules_state_save_failures_total{reason="too_large"} 2',
+    );
+  });
+
   it('counts time spent pending before the stop, not the time down', async () => {
     const before = setup();
     before.api.answer(EXPR, [loadOf('a')]);

@@ -55,6 +55,8 @@ export class RuleManager {
   private saving: Promise<void> | undefined;
   private saveAgain = false;
   private stopped = false;
+  /** Reloads apply one after the other. */
+  private updating: Promise<void> = Promise.resolve();
   private readonly options: RuleManagerOptions;
 
   constructor(options: RuleManagerOptions) {
@@ -95,7 +97,12 @@ export class RuleManager {
    * that takes over the alerts of its rules with the same name and labels;
    * groups no longer defined stop and their alerts are forgotten.
    */
-  async update(specs: readonly RuleGroupSpec[]): Promise<void> {
+  update(specs: readonly RuleGroupSpec[]): Promise<void> {
+    this.updating = this.updating.then(() => this.apply(specs));
+    return this.updating;
+  }
+
+  private async apply(specs: readonly RuleGroupSpec[]): Promise<void> {
     if (this.stopped) return;
     const next = new Map<string, RuleGroup>();
     const changes: Promise<void>[] = [];
