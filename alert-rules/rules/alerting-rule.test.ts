@@ -76,6 +76,10 @@ describe('AlertingRule state machine', () => {
     ]);
   });
 
+  it('is in state unknown until its first evaluation', () => {
+    expect(makeRule().rule.state()).toBe('unknown');
+  });
+
   it('fires at the first evaluation with `for: 0`', async () => {
     const { rule, evaluate } = makeRule({ forMs: 0 });
     await evaluate(T0, [loadOf('a')]);
