@@ -130,21 +130,24 @@ export class RuleGroup {
   }
 
   /**
-   * Takes over the alerts of the rules of `from` with the same name and
-   * labels (the first such rule with the first, and so on), as Prometheus
-   * does when a reload changed a group.
+   * Takes over the alerts and written series of the rules of `from` with the
+   * same name and labels (the first such rule with the first, and so on), as
+   * Prometheus does when a reload changed a group.
    */
   copyState(from: RuleGroup): void {
     this.evaluationTimeMs = from.evaluationTimeMs;
     this.lastEvaluationMs = from.lastEvaluationMs;
-    const byIdentity = new Map<string, AlertingRule[]>();
-    for (const rule of from.alertingRules()) {
+    const byIdentity = new Map<string, Rule[]>();
+    for (const rule of from.rules) {
       const id = ruleIdentity(rule);
       byIdentity.set(id, [...(byIdentity.get(id) ?? []), rule]);
     }
-    for (const rule of this.alertingRules()) {
+    for (const rule of this.rules) {
       const source = byIdentity.get(ruleIdentity(rule))?.shift();
-      if (source) rule.adoptAlerts(source.currentAlerts());
+      if (!source) continue;
+      rule.writtenSeries = source.writtenSeries;
+      if (rule instanceof AlertingRule && source instanceof AlertingRule)
+        rule.adoptAlerts(source.currentAlerts());
     }
   }
 
@@ -225,7 +228,7 @@ export class RuleGroup {
       const sent = rule instanceof AlertingRule && this.sendAlerts(rule, slotMs);
       const written = rule instanceof RecordingRule || settings.writeAlertSeries ? series : [];
       outcome = { samples: written.length, sent };
-      await this.write(rule, written);
+      await this.write(rule, written, slotMs - this.queryOffsetMs);
     } catch (err) {
       // An abandoned query fails with a bare "aborted"; the deadline says why.
       this.failed(rule, timeout.signal.aborted ? timeout.signal.reason : err);
@@ -238,10 +241,16 @@ export class RuleGroup {
     return outcome;
   }
 
-  private async write(rule: Rule, samples: TimedSample[]): Promise<void> {
-    if (samples.length === 0) return;
+  /** Writes the rule's samples, and staleness markers for the series it wrote last time and not now. */
+  private async write(rule: Rule, samples: TimedSample[], timeMs: number): Promise<void> {
+    const current = new Map(samples.map((sample) => [labelsKey(sample.labels), sample.labels]));
+    const ended: TimedSample[] = [...rule.writtenSeries]
+      .filter(([key]) => !current.has(key))
+      .map(([, labels]) => ({ labels, value: Number.NaN, timeMs, stale: true }));
+    if (samples.length === 0 && ended.length === 0) return;
     try {
-      await this.deps.remoteWriter.write(samples);
+      await this.deps.remoteWriter.write([...samples, ...ended]);
+      rule.writtenSeries = current;
     } catch (err) {
       this.failed(rule, err, 'Rule sample writing failed');
     }

@@ -188,6 +188,27 @@ describe('RuleManager recording rules and series', () => {
     await manager.stop();
   });
 
+  it('marks the series a rule stopped writing as stale, as Prometheus does', async () => {
+    const { manager, api, writer } = setup();
+    api.answer('up', [
+      { labels: { __name__: 'up', job: 'a' }, value: 1 },
+      { labels: { __name__: 'up', job: 'b' }, value: 1 },
+    ]);
+    await manager.start([group([{ kind: 'recording', record: 'up:copy', expr: 'up', labels: {} }])]);
+    await advanceTo(first);
+    api.answer('up', [{ labels: { __name__: 'up', job: 'a' }, value: 1 }]);
+    await advanceTo(first + MIN);
+    expect(writer.samples.slice(2)).toEqual([
+      { labels: { __name__: 'up:copy', job: 'a' }, value: 1, timeMs: first + MIN },
+      { labels: { __name__: 'up:copy', job: 'b' }, value: Number.NaN, timeMs: first + MIN, stale: true },
+    ]);
+    await advanceTo(first + 2 * MIN);
+    expect(writer.samples.slice(4)).toEqual([
+      { labels: { __name__: 'up:copy', job: 'a' }, value: 1, timeMs: first + 2 * MIN },
+    ]);
+    await manager.stop();
+  });
+
   it('fails a recording rule whose series collide or exceed the limit, writing nothing', async () => {
     const { manager, api, writer } = setup();
     api.answer('up', [

@@ -1,4 +1,4 @@
-import type { QueryApi, TimedSample } from '../types.ts';
+import type { Labels, QueryApi, TimedSample } from '../types.ts';
 
 export type RuleHealth = 'unknown' | 'ok' | 'err';
 
@@ -21,6 +21,8 @@ export abstract class Rule {
   evaluationDurationMs = 0;
   /** Wall-clock start of the last evaluation; 0 before the first. */
   lastEvaluationMs = 0;
+  /** The series its last successful write wrote, by label set: those missing next time get a staleness marker. */
+  writtenSeries = new Map<string, Labels>();
 
   abstract readonly name: string;
   abstract readonly expr: string;
