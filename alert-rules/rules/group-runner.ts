@@ -152,7 +152,9 @@ export class RuleGroup {
   }
 
   start(): void {
-    this.running ??= this.run();
+    this.running ??= this.run().catch((err: unknown) => {
+      this.log.error({ err: describeError(err) }, 'Rule group evaluation stopped on an unexpected error');
+    });
   }
 
   /** Stops the schedule; an evaluation under way ends after its current rule, whose queries are abandoned. */
