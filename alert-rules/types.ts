@@ -29,6 +29,12 @@ export interface RemoteWriter {
 
 export interface TimedSample extends Sample {
   timeMs: number;
+  /**
+   * A staleness marker: the series ended at `timeMs` (its value is NaN and
+   * is written as Prometheus's StaleNaN), so queries stop seeing it at once
+   * instead of for the lookback window.
+   */
+  stale?: boolean;
 }
 
 export interface AlertingRuleSpec {
