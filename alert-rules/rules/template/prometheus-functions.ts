@@ -73,15 +73,16 @@ export function humanizeDuration(v: number): string {
   if (v === 0) return `${g4(v)}s`;
   if (Math.abs(v) >= 1) {
     const sign = v < 0 ? '-' : '';
+    // Go's int64(v) of a value beyond int64 yields its minimum on amd64; BigInt keeps Go's truncating division.
     const abs = Math.abs(v);
-    const whole = Math.trunc(abs);
-    const seconds = whole % 60;
-    const minutes = Math.trunc(whole / 60) % 60;
-    const hours = Math.trunc(whole / 3600) % 24;
-    const days = Math.trunc(whole / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
+    const whole = abs >= 2 ** 63 ? -(2n ** 63n) : BigInt(Math.trunc(abs));
+    const seconds = whole % 60n;
+    const minutes = (whole / 60n) % 60n;
+    const hours = (whole / 3600n) % 24n;
+    const days = whole / 86400n;
+    if (days !== 0n) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
+    if (hours !== 0n) return `${sign}${hours}h ${minutes}m ${seconds}s`;
+    if (minutes !== 0n) return `${sign}${minutes}m ${seconds}s`;
     return `${sign}${g4(abs)}s`;
   }
   const [x, prefix] = scaled(v, 1000, SMALL, true);
