@@ -31,6 +31,7 @@ import {
   type ParsedTemplate,
   type PipeNode,
 } from './parse.ts';
+import { timeMethod } from './time-methods.ts';
 
 export interface ExecutionLimits {
   maxOutputBytes: number;
@@ -344,12 +345,12 @@ class ExecState {
     return this.evalFieldChain(dot, receiver, chain, chain.fields, args, final);
   }
 
-  private evalVariableNode(
+  private async evalVariableNode(
     dot: GoValue,
     variable: Extract<ArgNode, { kind: 'variable' }>,
     args: readonly ArgNode[],
     final: Final,
-  ): GoValue {
+  ): Promise<GoValue> {
     this.at(variable);
     const value = this.varValue(variable.ident[0] as string);
     if (variable.ident.length === 1) {
@@ -359,31 +360,33 @@ class ExecState {
     return this.evalFieldChain(dot, value, variable, variable.ident.slice(1), args, final);
   }
 
-  private evalFieldChain(
-    _dot: GoValue,
+  private async evalFieldChain(
+    dot: GoValue,
     receiver: GoValue,
     node: ArgNode,
     ident: readonly string[],
     args: readonly ArgNode[],
     final: Final,
-  ): GoValue {
+  ): Promise<GoValue> {
     let value = receiver;
-    ident.forEach((name, i) => {
+    for (const [i, name] of ident.entries()) {
       const last = i === ident.length - 1;
-      value = this.evalField(name, node, last ? args : [], last ? final : MISSING, value);
-    });
+      value = await this.evalField(dot, name, node, last ? args : [], last ? final : MISSING, value);
+    }
     return value;
   }
 
-  private evalField(
+  private async evalField(
+    dot: GoValue,
     name: string,
     node: ArgNode,
     args: readonly ArgNode[],
     final: Final,
     receiver: GoValue,
-  ): GoValue {
+  ): Promise<GoValue> {
     if (receiver === undefined) return undefined;
-    this.at(node);
+    const method = timeMethod(receiver, name);
+    if (method) return this.evalCall(dot, method, node, name, args, final);
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${name}`);
     const hasArgs = args.length > 1 || final !== MISSING;
     const field = structField(receiver, name);
@@ -462,9 +465,9 @@ class ExecState {
         if (type === undefined || ['any', 'value', 'sample', 'queryResult'].includes(type)) return null;
         return this.errorf(`cannot assign nil to ${PARAM_TYPE_NAMES[type]}`);
       case 'field':
-        return this.validateType(this.evalFieldChain(dot, dot, n, n.ident, [n], MISSING), type);
+        return this.validateType(await this.evalFieldChain(dot, dot, n, n.ident, [n], MISSING), type);
       case 'variable':
-        return this.validateType(this.evalVariableNode(dot, n, [], MISSING), type);
+        return this.validateType(await this.evalVariableNode(dot, n, [], MISSING), type);
       case 'pipe':
         return this.validateType(await this.evalPipeline(dot, n), type);
       case 'identifier':

@@ -129,6 +129,32 @@ function formatSignedNumber(num: string, spec: Spec): string {
   return pad(sign + body, spec, false);
 }
 
+/** strconv's 'x' format: 0x1.8p+00. */
+function hexFloat(x: number, verb: string): string {
+  if (!Number.isFinite(x)) return formatFloat(x, 'g', -1);
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  let abs = Math.abs(x);
+  let exp = 0;
+  if (abs !== 0) {
+    exp = Math.floor(Math.log2(abs));
+    abs /= 2 ** exp;
+    if (abs >= 2) {
+      abs /= 2;
+      exp++;
+    } else if (abs < 1) {
+      abs *= 2;
+      exp--;
+    }
+  }
+  const fraction = (BigInt(Math.round((abs === 0 ? 0 : abs - 1) * 2 ** 52)) << 0n)
+    .toString(16)
+    .padStart(13, '0');
+  const digits = fraction.replace(/0+$/, '');
+  const lead = abs === 0 ? '0' : '1';
+  const text = `${sign}0x${lead}${digits ? `.${digits}` : ''}p${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return verb === 'X' ? text.toUpperCase() : text;
+}
+
 function fmtFloatVerb(x: number, spec: Spec): string {
   const verb = spec.verb;
   const format = verb === 'v' ? 'g' : verb === 'F' ? 'f' : (verb as 'e' | 'E' | 'f' | 'g' | 'G');
@@ -191,14 +217,23 @@ function fmtStringVerb(s: string, spec: Spec, arg: GoValue): string {
 
 function formatArg(arg: GoValue, spec: Spec): string {
   if (arg === undefined || arg === null) {
-    return spec.verb === 'v' || spec.verb === 's' ? pad('<nil>', spec) : badVerb(spec, arg);
+    return spec.verb === 'v' || spec.verb === 'T' ? pad('<nil>', spec) : badVerb(spec, arg);
+  }
+  // fmt applies the verb to each key, value and element.
+  if (arg instanceof GoMap && spec.verb !== 'T') {
+    const entries = sortedKeys(arg).map(
+      (k) => `${formatArg(k, spec)}:${formatArg(arg.entries.get(k), spec)}`,
+    );
+    return `map[${entries.join(' ')}]`;
+  }
+  if (arg instanceof GoSlice && spec.verb !== 'T') {
+    return `[${arg.items.map((item, i) => (item instanceof GoSample ? fakeAddress(i) : formatArg(item, spec))).join(' ')}]`;
   }
   if (typeof arg === 'string') return fmtStringVerb(arg, spec, arg);
   if (arg instanceof GoHTML) return fmtStringVerb(arg.text, spec, arg);
   if (typeof arg === 'number') {
-    return 'vbeEfFgGxX'.includes(spec.verb) && spec.verb !== 'b'
-      ? fmtFloatVerb(arg, spec)
-      : badVerb(spec, arg);
+    if (spec.verb === 'x' || spec.verb === 'X') return formatSignedNumber(hexFloat(arg, spec.verb), spec);
+    return 'veEfFgG'.includes(spec.verb) ? fmtFloatVerb(arg, spec) : badVerb(spec, arg);
   }
   if (arg instanceof GoInt) return fmtIntVerb(arg.value, spec, arg);
   if (typeof arg === 'boolean') {

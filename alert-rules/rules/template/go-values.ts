@@ -3,11 +3,11 @@
  * carrying the Go type names that Go puts into its error messages.
  */
 
-/** A Go `int` (template number literals, `len`) or `uint8` (a byte of a string). */
+/** A Go `int` (template number literals, `len`), `int64` (time methods) or `uint8` (a byte of a string). */
 export class GoInt {
   readonly value: number;
-  readonly type: 'int' | 'uint8';
-  constructor(value: number, type: 'int' | 'uint8' = 'int') {
+  readonly type: 'int' | 'int64' | 'uint8';
+  constructor(value: number, type: 'int' | 'int64' | 'uint8' = 'int') {
     this.value = value;
     this.type = type;
   }

@@ -149,11 +149,15 @@ function isSeparator(c: string): boolean {
   return /\s/u.test(c);
 }
 
-function mapRunes(s: string, f: (c: string) => string): string {
+/**
+ * Go maps rune by rune: where JavaScript's mapping yields several runes
+ * (ß → SS, İ → i̇), Go keeps an upper-case rune and lowers to the first one.
+ */
+function mapRunes(s: string, f: (c: string) => string, firstOfMany: boolean): string {
   let out = '';
   for (const c of s) {
-    const mapped = f(c);
-    out += [...mapped].length === 1 ? mapped : c;
+    const mapped = [...f(c)];
+    out += mapped.length === 1 || firstOfMany ? (mapped[0] ?? c) : c;
   }
   return out;
 }
@@ -161,11 +165,15 @@ function mapRunes(s: string, f: (c: string) => string): string {
 /** strings.Title: upper-cases the first letter of each word. */
 export function title(s: string): string {
   let previous = ' ';
-  return mapRunes(s, (c) => {
-    const mapped = isSeparator(previous) ? c.toUpperCase() : c;
-    previous = c;
-    return mapped;
-  });
+  return mapRunes(
+    s,
+    (c) => {
+      const mapped = isSeparator(previous) ? c.toUpperCase() : c;
+      previous = c;
+      return mapped;
+    },
+    false,
+  );
 }
 
 function pathOf(externalURL: string): string {
@@ -265,8 +273,8 @@ export function prometheusFunctions(context: PrometheusFunctionContext): Functio
     ],
     ['safeHtml', { params: ['string'], call: ([t]) => new GoHTML(t as string) }],
     ['title', { params: ['string'], call: ([s]) => title(s as string) }],
-    ['toUpper', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toUpperCase()) }],
-    ['toLower', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toLowerCase()) }],
+    ['toUpper', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toUpperCase(), false) }],
+    ['toLower', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toLowerCase(), true) }],
     [
       'graphLink',
       { params: ['string'], call: ([e]) => `/graph?g0.expr=${queryEscape(e as string)}&g0.tab=0` },
