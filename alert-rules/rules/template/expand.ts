@@ -1,0 +1,106 @@
+/**
+ * Alert label and annotation templates, expanded exactly as Prometheus
+ * expands them (rules/alerting.go): the same variable prelude, data,
+ * functions, output and error texts.
+ */
+import type { Labels, QueryApi } from '../../types.ts';
+import { BUILTINS } from './builtins.ts';
+import { type ExecutionLimits, executeTemplate, TemplateExecError } from './exec.ts';
+import { GoAlertData, stringMap } from './go-values.ts';
+import { type ParsedTemplate, parseTemplate, TemplateParseError } from './parse.ts';
+import { prometheusFunctions } from './prometheus-functions.ts';
+
+export interface TemplateContext {
+  labels: Labels;
+  externalLabels: Labels;
+  externalURL: string;
+  /** The sample value ($value). */
+  value: number;
+  /** Evaluation time: `query` runs at it. */
+  timeMs: number;
+  /** For the `query` function. */
+  query: QueryApi['query'];
+}
+
+export interface TemplateSettings extends ExecutionLimits {
+  /** Parsed templates kept, by name and text. */
+  cacheSize: number;
+}
+
+export const DEFAULT_TEMPLATE_SETTINGS: TemplateSettings = {
+  maxOutputBytes: 1024 * 1024,
+  maxSteps: 100_000,
+  maxTemplateDepth: 100,
+  cacheSize: 5000,
+};
+
+const PRELUDE =
+  '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
+
+const FUNCTION_NAMES: ReadonlySet<string> = new Set([
+  ...BUILTINS.keys(),
+  ...prometheusFunctions({ externalURL: '', timeMs: 0, query: async () => [] }).keys(),
+]);
+
+let settings = DEFAULT_TEMPLATE_SETTINGS;
+const cache = new Map<string, ParsedTemplate | TemplateParseError>();
+
+/** Replaces the limits (and empties the cache); for configuration and tests. */
+export function configureTemplates(next: Partial<TemplateSettings>): void {
+  settings = { ...DEFAULT_TEMPLATE_SETTINGS, ...next };
+  cache.clear();
+}
+
+function parseCached(name: string, text: string): ParsedTemplate | TemplateParseError {
+  const key = `${name}\u0000${text}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    // Re-inserting keeps the most recently used entries last, so eviction drops the oldest.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  let parsed: ParsedTemplate | TemplateParseError;
+  try {
+    parsed = parseTemplate(name, PRELUDE + text, FUNCTION_NAMES);
+  } catch (e) {
+    if (!(e instanceof TemplateParseError)) throw e;
+    parsed = e;
+  }
+  if (cache.size >= settings.cacheSize) cache.delete(cache.keys().next().value as string);
+  cache.set(key, parsed);
+  return parsed;
+}
+
+/** Never throws: an error renders as Prometheus renders it, "<error expanding template: ...>". */
+export async function expandTemplate(
+  name: string,
+  text: string,
+  context: TemplateContext,
+  signal?: AbortSignal,
+): Promise<string> {
+  const parsed = parseCached(name, text);
+  if (parsed instanceof TemplateParseError) {
+    return `<error expanding template: error parsing template ${name}: ${parsed.message}>`;
+  }
+  const data = new GoAlertData(
+    stringMap(context.labels),
+    stringMap(context.externalLabels),
+    context.externalURL,
+    context.value,
+  );
+  try {
+    const functions = new Map([...BUILTINS, ...prometheusFunctions(context)]);
+    return await executeTemplate(parsed, name, data, functions, settings, signal);
+  } catch (e) {
+    const message =
+      e instanceof TemplateExecError ? e.message : `panic expanding template ${name}: ${String(e)}`;
+    return `<error expanding template: error executing template ${name}: ${message}>`;
+  }
+}
+
+/** Parse-only check used when loading rule files; returns the error text or undefined. */
+export function checkTemplate(name: string, text: string): string | undefined {
+  const parsed = parseCached(name, text);
+  return parsed instanceof TemplateParseError ? parsed.message : undefined;
+}
