@@ -1,0 +1,28 @@
+import { parser } from '@prometheus-io/lezer-promql';
+
+const NEAR_CHARS = 20;
+
+/**
+ * The first syntax error in a PromQL expression, with its line and column
+ * (1-based, within the expression); undefined when the grammar accepts it.
+ * It checks syntax only: a type error such as `rate(x)` without a range passes
+ * here and fails when the expression is evaluated.
+ */
+export function promqlSyntaxError(expr: string): string | undefined {
+  let at: number | undefined;
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (at !== undefined) return false;
+      if (node.type.isError) at = node.from;
+      return undefined;
+    },
+  });
+  if (at === undefined) return undefined;
+  const before = expr.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at - before.lastIndexOf('\n');
+  const rest = expr.slice(at).trimStart();
+  if (rest === '') return `syntax error at ${line}:${column}: unexpected end of expression`;
+  const near = rest.length > NEAR_CHARS ? `${rest.slice(0, NEAR_CHARS)}…` : rest;
+  return `syntax error at ${line}:${column}: unexpected ${JSON.stringify(near.split('\n')[0])}`;
+}
