@@ -19,9 +19,11 @@ describe('promqlSyntaxError', () => {
   it.each([
     ['rate(foo[5m', 'syntax error at 1:12: unexpected end of expression'],
     ['foo bar', 'syntax error at 1:5: unexpected "bar"'],
-    ['nosuchfunc(x)', 'syntax error at 1:11: unexpected "(x)"'],
+    ['nosuchfunc(x)', 'syntax error at 1:1: unknown function "nosuchfunc"'],
+    ['up + \n  rat (x[5m])', 'syntax error at 2:3: unknown function "rat"'],
     ['sum(x) BY(a) WITHOUT(b)', 'syntax error at 1:14: unexpected "WITHOUT(b)"'],
     ['sum(\n  rate(x[5m]) +\n)', 'syntax error at 3:1: unexpected ")"'],
+    ['x offset 5m (y)', 'syntax error at 1:13: unexpected "(y)"'],
   ])('refuses %j', (expr, message) => {
     expect(promqlSyntaxError(expr)).toBe(message);
   });

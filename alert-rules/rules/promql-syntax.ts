@@ -18,11 +18,17 @@ export function promqlSyntaxError(expr: string): string | undefined {
     },
   });
   if (at === undefined) return undefined;
-  const before = expr.slice(0, at);
-  const line = before.split('\n').length;
-  const column = at - before.lastIndexOf('\n');
   const rest = expr.slice(at).trimStart();
-  if (rest === '') return `syntax error at ${line}:${column}: unexpected end of expression`;
+  // The grammar knows function names, so an unknown one shows as an identifier followed by a stray "(".
+  const call = rest.startsWith('(') ? /(?<![\w:.])([a-zA-Z_:][\w:]*)\s*$/.exec(expr.slice(0, at)) : null;
+  if (call)
+    return `syntax error at ${position(expr, call.index)}: unknown function ${JSON.stringify(call[1])}`;
+  if (rest === '') return `syntax error at ${position(expr, at)}: unexpected end of expression`;
   const near = rest.length > NEAR_CHARS ? `${rest.slice(0, NEAR_CHARS)}…` : rest;
-  return `syntax error at ${line}:${column}: unexpected ${JSON.stringify(near.split('\n')[0])}`;
+  return `syntax error at ${position(expr, at)}: unexpected ${JSON.stringify(near.split('\n')[0])}`;
+}
+
+function position(expr: string, offset: number): string {
+  const before = expr.slice(0, offset);
+  return `${before.split('\n').length}:${offset - before.lastIndexOf('\n')}`;
 }
