@@ -1,18 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { settings } from '../alert-rules/rules/fixtures/settings.ts';
 import {
   PrometheusQueryClient,
   prometheusQuerySchema,
   QueryError,
 } from '../alert-rules/rules/prometheus-client.ts';
-import { validate } from '../core/config.ts';
 import { infraAddress } from './infra/control.ts';
 
-function client(url: string, settings: Record<string, unknown> = {}): PrometheusQueryClient {
-  const result = validate(prometheusQuerySchema, { url, ...settings });
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return new PrometheusQueryClient(result.value);
+function client(url: string, more: Record<string, unknown> = {}): PrometheusQueryClient {
+  return new PrometheusQueryClient(settings(prometheusQuerySchema, { url, ...more }));
 }
 
 // The shared Prometheus scrapes itself every second, so `up` has its own series.

@@ -33,6 +33,7 @@ export interface HttpTarget {
   readonly dispatcher: Dispatcher;
   /** The configured headers and the authorization, with secret files read now. */
   headers(): Promise<Record<string, string>>;
+  /** Closes the pool; again is harmless. */
   close(): Promise<void>;
 }
 
@@ -41,6 +42,7 @@ export function openHttpTarget(config: HttpTargetConfig, connections: number): H
   const base = new URL(config.url);
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   const dispatcher = new Agent({ connections, connect: config.tls && tlsOptions(config.tls) });
+  let closed: Promise<void> | undefined;
   return {
     url: (path) => new URL(path, base).toString(),
     dispatcher,
@@ -53,7 +55,10 @@ export function openHttpTarget(config: HttpTargetConfig, connections: number): H
       if (authorization) headers.authorization = authorization;
       return headers;
     },
-    close: () => dispatcher.close(),
+    close: () => {
+      closed ??= dispatcher.close();
+      return closed;
+    },
   };
 }
 

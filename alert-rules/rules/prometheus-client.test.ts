@@ -5,14 +5,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../../core/config.ts';
 import { json, type ReceivedRequest, startTestServer, type TestServer } from './fixtures/http-server.ts';
+import { settings } from './fixtures/settings.ts';
 import { PrometheusQueryClient, prometheusQuerySchema, type QueryError } from './prometheus-client.ts';
 
 const SECRET = 'sekrit-token-value-123';
 
-function client(settings: Record<string, unknown>): PrometheusQueryClient {
-  const result = validate(prometheusQuerySchema, settings);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  const created = new PrometheusQueryClient(result.value);
+function client(values: Record<string, unknown>): PrometheusQueryClient {
+  const created = new PrometheusQueryClient(settings(prometheusQuerySchema, values));
   clients.push(created);
   return created;
 }

@@ -49,6 +49,10 @@ async function startDaemon(spec: DaemonSpec): Promise<HttpServer> {
 export interface PrometheusOptions {
   /** Scrapes this blackbox exporter and has it probe Prometheus's own /-/ready with module http_2xx. */
   blackboxUrl?: string;
+  /** Accepts remote write at /api/v1/write (for a test's own instance; the shared one stays read-only). */
+  remoteWriteReceiver?: boolean;
+  /** More command-line flags, after the standard ones. */
+  extraFlags?: string[];
 }
 
 /** Scrapes itself every second; the admin API (delete series) and lifecycle API (reload) are on. */
@@ -65,6 +69,8 @@ export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpSe
         `--storage.tsdb.path=${path.join(runDir, 'data')}`,
         '--web.enable-lifecycle',
         '--web.enable-admin-api',
+        ...(options.remoteWriteReceiver ? ['--web.enable-remote-write-receiver'] : []),
+        ...(options.extraFlags ?? []),
       ];
     },
   });
