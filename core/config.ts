@@ -80,7 +80,7 @@ export function interpolate(
   return value;
 }
 
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -132,13 +132,11 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown): ConfigR
 /** Aliases a hand-written configuration needs; far below what expands into a resource exhaustion. */
 const MAX_ALIAS_COUNT = 100;
 
-/** Parses YAML text, interpolates the environment and validates. */
-export function parseConfig<S extends z.ZodType>(
-  schema: S,
-  text: string,
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigResult<z.output<S>> {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+/**
+ * Plain values of one parsed YAML document. A syntax error or an alias bomb
+ * (aliases of aliases expanding to millions of values) is an error, never an expansion.
+ */
+export function yamlDocumentValue(doc: YAML.Document.Parsed): ConfigResult<unknown> {
   if (doc.errors.length > 0) {
     // After the first syntax error the parser's further complaints are mostly echoes of it.
     return {
@@ -149,11 +147,9 @@ export function parseConfig<S extends z.ZodType>(
       })),
     };
   }
-  let parsed: unknown;
   try {
-    parsed = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (err) {
-    // The yaml library refuses an alias bomb (aliases of aliases expanding to millions of values) this way.
     return {
       ok: false,
       errors: [
@@ -164,8 +160,18 @@ export function parseConfig<S extends z.ZodType>(
       ],
     };
   }
+}
+
+/** Parses YAML text, interpolates the environment and validates. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigResult<z.output<S>> {
+  const parsed = yamlDocumentValue(YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true }));
+  if (!parsed.ok) return parsed;
   const errors: ConfigError[] = [];
-  const data = interpolate(parsed ?? {}, env, errors);
+  const data = interpolate(parsed.value ?? {}, env, errors);
   const result = validate(schema, data);
   if (!result.ok) {
     // A value whose variable was missing already has its error; do not add the schema's complaint about the blank.

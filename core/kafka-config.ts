@@ -1,21 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration, hostPort } from './config-types.ts';
+import { tlsOptions, tlsSchema } from './tls-config.ts';
 
 /** How to reach a Kafka cluster; the sidecar's sink and the collector's consumer share it. */
 export const kafkaConnectionSchema = z.strictObject({
   brokers: z.array(hostPort()).min(1),
   clientId: z.string().default('lookout'),
   requestTimeout: duration().default(30_000),
-  tls: z
-    .strictObject({
-      caFile: z.string().optional(),
-      certFile: z.string().optional(),
-      keyFile: z.string().optional(),
-      insecureSkipVerify: z.boolean().default(false),
-    })
-    .optional(),
+  tls: tlsSchema.optional(),
   sasl: z
     .strictObject({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -25,17 +18,6 @@ export const kafkaConnectionSchema = z.strictObject({
     .optional(),
 });
 export type KafkaConnection = z.output<typeof kafkaConnectionSchema>;
-
-/** Node TLS options from the configured PEM files. */
-export function kafkaTlsOptions(tls: NonNullable<KafkaConnection['tls']>) {
-  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
-  return {
-    ca: read(tls.caFile),
-    cert: read(tls.certFile),
-    key: read(tls.keyFile),
-    rejectUnauthorized: !tls.insecureSkipVerify,
-  };
-}
 
 const SASL_MECHANISMS = {
   plain: 'PLAIN',
@@ -51,7 +33,7 @@ export function kafkaClientOptions(connection: KafkaConnection) {
     timeout: connection.requestTimeout,
     requestTimeout: connection.requestTimeout,
     connectTimeout: 5_000,
-    tls: connection.tls && kafkaTlsOptions(connection.tls),
+    tls: connection.tls && tlsOptions(connection.tls),
     // SNI by host name, as brokers behind a TLS router need; an IP address is no server name.
     tlsServerName: connection.brokers.some((broker) => isIP(broker.slice(0, broker.lastIndexOf(':'))) === 0),
     sasl: connection.sasl && {

@@ -63,7 +63,9 @@ export interface PrometheusOptions {
   /** A duration as Prometheus writes it ("1s", "500ms"); 1s unless given. */
   scrapeInterval?: string;
   evaluationInterval?: string;
-  /** Command-line flags besides the ones below, e.g. `--web.enable-remote-write-receiver`. */
+  /** Accepts remote write at /api/v1/write (for a test's own instance; the shared one stays read-only). */
+  remoteWriteReceiver?: boolean;
+  /** More command-line flags, after the standard ones. */
   extraFlags?: string[];
 }
 
@@ -84,6 +86,7 @@ export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpSe
         `--storage.tsdb.path=${path.join(runDir, 'data')}`,
         '--web.enable-lifecycle',
         '--web.enable-admin-api',
+        ...(options.remoteWriteReceiver ? ['--web.enable-remote-write-receiver'] : []),
         ...(options.extraFlags ?? []),
       ];
     },
