@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoExponent, formatGoTime, goQueryEscape } from './go-format.ts';
+import { formatGoExponent, formatGoTime } from './go-format.ts';
+import { queryEscape } from './template/builtins.ts';
 
 describe('Go formats', () => {
   it('writes values as strconv.FormatFloat with the e format', () => {
@@ -23,9 +24,9 @@ describe('Go formats', () => {
   });
 
   it('escapes query components as url.QueryEscape', () => {
-    expect(goQueryEscape('sum(rate(x{a="b c"}[5m])) > 0!')).toBe(
+    expect(queryEscape('sum(rate(x{a="b c"}[5m])) > 0!')).toBe(
       'sum%28rate%28x%7Ba%3D%22b+c%22%7D%5B5m%5D%29%29+%3E+0%21',
     );
-    expect(goQueryEscape("a-_.~*'")).toBe('a-_.~%2A%27');
+    expect(queryEscape("a-_.~*'")).toBe('a-_.~%2A%27');
   });
 });

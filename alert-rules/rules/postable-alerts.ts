@@ -1,11 +1,11 @@
 import type { Labels, PostableAlert } from '../types.ts';
 import type { Alert } from './alert.ts';
-import { goQueryEscape } from './go-format.ts';
 import { sortedLabels } from './labels.ts';
+import { queryEscape } from './template/builtins.ts';
 
 /** Prometheus's link to an expression's table view: `<base>/graph?g0.expr=…&g0.tab=1`. */
 export function generatorURL(base: string, expr: string): string {
-  return `${base.replace(/\/+$/, '')}/graph?g0.expr=${goQueryEscape(expr)}&g0.tab=1`;
+  return `${base.replace(/\/+$/, '')}/graph?g0.expr=${queryEscape(expr)}&g0.tab=1`;
 }
 
 /**
