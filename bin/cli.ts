@@ -16,7 +16,8 @@ const COMMANDS: Record<string, string> = {
   sidecar: 'tail log files, parse and enrich them, and ship them to Kafka, Elasticsearch or a collector',
   collector: 'consume Kafka, index logs, and serve log search, context and live tail',
   'event-router': 'watch Kubernetes events and route them to DingTalk and WeCom robots',
-  'alert-rules': 'alert rules and site probes (not part of this build yet)',
+  'alert-rules':
+    'evaluate Prometheus alert rules and send their alerts to Alertmanager or DingTalk and WeCom robots',
   all: 'run every component configured in the file, in one process',
   'check-config': 'validate a configuration file and print every error with its path',
 };

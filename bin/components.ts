@@ -55,4 +55,11 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
       return scoped('eventRouter', new EventRouter(config.eventRouter!, ctx, chatRobots), ctx);
     },
   },
+  'alert-rules': {
+    section: 'alertRules',
+    create: async (config, ctx, chatRobots) => {
+      const { AlertRules } = await import('../alert-rules/main.ts');
+      return scoped('alertRules', new AlertRules(config.alertRules!, ctx, chatRobots), ctx);
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertRulesSchema } from '../alert-rules/config.ts';
 import { collectorSchema } from '../collector/config.ts';
 import { duration } from '../core/config-types.ts';
 import { httpSchema } from '../core/http.ts';
@@ -36,5 +37,6 @@ export const rootSchema = z.strictObject({
   sidecar: sidecarSchema.optional(),
   collector: collectorSchema.optional(),
   eventRouter: eventRouterSchema.optional(),
+  alertRules: alertRulesSchema.optional(),
 });
 export type RootConfig = z.output<typeof rootSchema>;

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../core/config-types.ts';
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-const labelSet = () =>
-  z.record(
-    z
-      .string()
-      .regex(LABEL_NAME, { error: 'expected a label name: letters, digits and _, not first a digit' }),
-    z.string(),
-  );
+import { labelSet, METRIC_NAME } from '../config-types.ts';
 
 const offRecommendationAlertSchema = z.strictObject({
   /** The alert's `alertname`. */
