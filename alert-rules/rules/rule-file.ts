@@ -3,7 +3,7 @@ import { describeValue as describe, yamlDocumentValue } from '../../core/config.
 import type { Labels, RuleGroupSpec, RuleSpec } from '../types.ts';
 import { parsePrometheusDuration } from './duration.ts';
 import { isLabelName, isMetricName, METRIC_NAME_LABEL } from './names.ts';
-import { promqlSyntaxError } from './promql-syntax.ts';
+import { promqlError } from './promql-check.ts';
 
 /** Parse check of one template: the reason it does not parse, or undefined. */
 export type TemplateChecker = (name: string, text: string) => string | undefined;
@@ -235,7 +235,7 @@ class RuleFileReader {
       this.report(path, where, "field 'expr' must be set in rule");
       return expr;
     }
-    const error = promqlSyntaxError(expr);
+    const error = promqlError(expr);
     if (error) this.report(path, where, `expr: ${error}`);
     return expr;
   }
