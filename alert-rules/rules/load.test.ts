@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,15 @@ describe('loadRuleFiles', () => {
       'rules/big.yaml: the file has 266 bytes, more than the limit of 200',
       'rules/latin1.yaml: the file is not valid UTF-8',
     ]);
+  });
+
+  it('reads a mounted ConfigMap, whose files are links through a hidden ..data directory', async () => {
+    await mkdir(path.join(dir, 'rules', '..2026_01_01_00_00_00.1'));
+    await write('rules/..2026_01_01_00_00_00.1/app.yaml', GOOD.replace('%s', 'mounted'));
+    await symlink('..2026_01_01_00_00_00.1', path.join(dir, 'rules', '..data'));
+    await symlink('..data/app.yaml', path.join(dir, 'rules', 'app.yaml'));
+    const groups = await loadRuleFiles(['rules/*'], { baseDir: dir, remoteWrite: true });
+    expect(groups.map((g) => [g.file, g.name])).toEqual([['rules/app.yaml', 'mounted']]);
   });
 
   it('takes absolute patterns as they are', async () => {
