@@ -59,6 +59,7 @@ const EXPRESSIONS = new Set([
 const TRANSPARENT = new Set(['ParenExpr', 'OffsetExpr', 'StepInvariantExpr']);
 /** Nodes whose operands must not be range vectors. */
 const NO_RANGE_OPERANDS = new Set(['BinaryExpr', 'UnaryExpr', 'AggregateExpr']);
+const TYPE_CHECKED = new Set([...NO_RANGE_OPERANDS, 'FunctionCall', 'MatrixSelector']);
 
 /**
  * What is wrong with a PromQL expression, with its line and column (1-based,
@@ -75,7 +76,9 @@ export function promqlError(expr: string): string | undefined {
     enter: (ref) => {
       if (syntaxAt !== undefined) return false;
       if (ref.type.isError) syntaxAt = ref.from;
-      else typeError ??= rangePlacementError(ref.node, expr);
+      // Only a few kinds of node are checked; making a node object for every one would double the time.
+      else if (typeError === undefined && TYPE_CHECKED.has(ref.name))
+        typeError = rangePlacementError(ref.node, expr);
       return undefined;
     },
   });
