@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadRuleFiles, RuleFilesInvalidError } from './load.ts';
+import { settings } from './fixtures/settings.ts';
+import { loadRuleFiles, RuleFilesInvalidError, ruleFilesSchema } from './load.ts';
 
 const GOOD = 'groups:\n- name: %s\n  rules:\n  - alert: Down\n    expr: up == 0\n';
 
@@ -59,6 +60,23 @@ describe('loadRuleFiles', () => {
       'rules/big.yaml: the file has 266 bytes, more than the limit of 200',
       'rules/latin1.yaml: the file is not valid UTF-8',
     ]);
+  });
+
+  it('reads a mounted ConfigMap, whose files are links through a hidden ..data directory', async () => {
+    await mkdir(path.join(dir, 'rules', '..2026_01_01_00_00_00.1'));
+    await write('rules/..2026_01_01_00_00_00.1/app.yaml', GOOD.replace('%s', 'mounted'));
+    await symlink('..2026_01_01_00_00_00.1', path.join(dir, 'rules', '..data'));
+    await symlink('..data/app.yaml', path.join(dir, 'rules', 'app.yaml'));
+    const groups = await loadRuleFiles(['rules/*'], { baseDir: dir, remoteWrite: true });
+    expect(groups.map((g) => [g.file, g.name])).toEqual([['rules/app.yaml', 'mounted']]);
+  });
+
+  it('has settings with a 10 MiB default limit', () => {
+    expect(settings(ruleFilesSchema, { files: ['rules/*.yaml'] })).toEqual({
+      files: ['rules/*.yaml'],
+      maxFileBytes: 10 * 1024 * 1024,
+    });
+    expect(settings(ruleFilesSchema, { maxFileBytes: '1MiB' }).maxFileBytes).toBe(1024 * 1024);
   });
 
   it('takes absolute patterns as they are', async () => {

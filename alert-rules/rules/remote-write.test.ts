@@ -129,6 +129,21 @@ describe('RemoteWriteClient', () => {
     expect(rw2.droppedSamples).toBe(1);
   });
 
+  it("waits as long as the receiver's Retry-After asks, up to maxBackoff", async () => {
+    const server = await startTestServer((_req, res) => {
+      if (server.requests.length === 1) res.writeHead(429, { 'retry-after': '5' }).end('later');
+      else res.writeHead(204).end();
+    });
+    servers.push(server);
+    const rw = writer({ url: server.url, retry: { initialBackoff: '1ms', maxBackoff: '300ms' } });
+    const started = Date.now();
+    await rw.write([sample({ __name__: 'x' }, 1, 1_000)]);
+    const waited = Date.now() - started;
+    expect(server.requests).toHaveLength(2);
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(3_000);
+  });
+
   it('drops what the receiver refuses (4xx) at once, with its message, and goes on', async () => {
     const server = await receiver([[400, 'out of order sample\n']]);
     const dropped: [number, string][] = [];

@@ -41,7 +41,11 @@ export interface RemoteWriteOptions {
   random?: () => number;
 }
 
-type Outcome = { kind: 'written' } | { kind: 'retry' | 'drop'; reason: string };
+type Outcome =
+  | { kind: 'written' }
+  | { kind: 'drop'; reason: string }
+  /** retryAfterMs: what the receiver asked for with Retry-After. */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number };
 
 /** Prometheus remote write 1.0: snappy-compressed protobuf `WriteRequest`s. */
 export class RemoteWriteClient implements RemoteWriter {
@@ -104,11 +108,13 @@ export class RemoteWriteClient implements RemoteWriter {
         this.options.onDropped?.(count, reason);
         return outcome.kind === 'drop' ? undefined : reason;
       }
-      const delay = backoffDelay(
+      const backoff = backoffDelay(
         attempt - 1,
         { initialMs: initialBackoff, maxMs: maxBackoff },
         this.options.random,
       );
+      // A receiver's Retry-After is honoured up to maxBackoff, so a write still ends in bounded time.
+      const delay = Math.max(backoff, Math.min(outcome.retryAfterMs ?? 0, maxBackoff));
       await sleep(delay, this.closing.signal).catch(() => {
         throw this.closing.signal.reason;
       });
@@ -136,7 +142,8 @@ export class RemoteWriteClient implements RemoteWriter {
         return { kind: 'written' };
       }
       const reason = `HTTP ${status}: ${await errorMessage(response, this.config.maxErrorBytes)}`;
-      return { kind: status === 429 || status >= 500 ? 'retry' : 'drop', reason };
+      if (status !== 429 && status < 500) return { kind: 'drop', reason };
+      return { kind: 'retry', reason, retryAfterMs: retryAfterMs(response.headers['retry-after']) };
     } catch (err) {
       if (this.closing.signal.aborted) throw this.closing.signal.reason;
       return { kind: 'retry', reason: `${redactUrl(this.config.url)}: ${(err as Error).message}` };
@@ -145,6 +152,14 @@ export class RemoteWriteClient implements RemoteWriter {
 }
 
 const MESSAGE_CHARS = 500;
+
+/** Retry-After in seconds or as an HTTP date. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
 
 async function errorMessage(response: Parameters<typeof readBodyLimited>[0], limit: number): Promise<string> {
   try {

@@ -278,9 +278,16 @@ groups:
     expr: count(up)
 `;
     expect(problems(text, { remoteWrite: false })).toEqual([
-      'rules/app.yaml: group "g", rule 2 ("a:up"): 2 recording rules (this is the first) need a remote-write target to store results in, and none is configured: configure remote write for alert-rules (alertRules.remoteWrite) or remove the recording rules',
+      'rules/app.yaml:7: group "g", rule 2 ("a:up"): 2 recording rules (this is the first) need a remote-write target to store results in, and none is configured: configure remote write for alert-rules (alertRules.remoteWrite) or remove the recording rules',
     ]);
     expect(problems(text, { remoteWrite: true })).toEqual([]);
+    expect(
+      problems('groups:\n- name: g\n  rules:\n  - record: a:up\n    expr: sum(up)\n', { remoteWrite: false }),
+    ).toEqual([
+      expect.stringMatching(
+        /^rules\/app\.yaml:4: group "g", rule 1 \("a:up"\): this recording rule needs a remote-write target/,
+      ),
+    ]);
   });
 
   it('checks the templates of alerting rules with the checker it is given', () => {

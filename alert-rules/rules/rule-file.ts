@@ -3,7 +3,7 @@ import { describeValue as describe, yamlDocumentValue } from '../../core/config.
 import type { Labels, RuleGroupSpec, RuleSpec } from '../types.ts';
 import { parsePrometheusDuration } from './duration.ts';
 import { isLabelName, isMetricName, METRIC_NAME_LABEL } from './names.ts';
-import { promqlSyntaxError } from './promql-syntax.ts';
+import { promqlError } from './promql-check.ts';
 
 /** Parse check of one template: the reason it does not parse, or undefined. */
 export type TemplateChecker = (name: string, text: string) => string | undefined;
@@ -79,7 +79,7 @@ class RuleFileReader {
   readonly problems: RuleFileProblem[] = [];
   private readonly groupNames = new Set<string>();
   private doc: YAML.Document.Parsed | undefined;
-  private firstRecordingRule: Where | undefined;
+  private firstRecordingRule: Pick<RuleFileProblem, 'line' | 'group' | 'rule'> | undefined;
   private recordingRules = 0;
 
   private readonly file: string;
@@ -128,14 +128,14 @@ class RuleFileReader {
 
   requireRemoteWrite(): void {
     if (this.options.remoteWrite || !this.firstRecordingRule) return;
-    const count =
+    const subject =
       this.recordingRules === 1
-        ? 'this recording rule'
-        : `${this.recordingRules} recording rules (this is the first)`;
+        ? 'this recording rule needs'
+        : `${this.recordingRules} recording rules (this is the first) need`;
     this.problems.push({
       file: this.file,
       ...this.firstRecordingRule,
-      message: `${count} need a remote-write target to store results in, and none is configured: configure remote write for alert-rules (${REMOTE_WRITE_SETTING}) or remove the recording rules`,
+      message: `${subject} a remote-write target to store results in, and none is configured: configure remote write for alert-rules (${REMOTE_WRITE_SETTING}) or remove the recording rules`,
     });
   }
 
@@ -221,7 +221,7 @@ class RuleFileReader {
       }
       if (alert) return undefined;
       this.recordingRules++;
-      this.firstRecordingRule ??= { group: where.group, rule: { ...where.rule } };
+      this.firstRecordingRule ??= { line: this.lineOf(path), group: where.group, rule: { ...where.rule } };
       return { kind: 'recording', record, expr, labels };
     }
     this.checkTemplates(alert, labels, 'label', [...path, 'labels'], where);
@@ -235,7 +235,7 @@ class RuleFileReader {
       this.report(path, where, "field 'expr' must be set in rule");
       return expr;
     }
-    const error = promqlSyntaxError(expr);
+    const error = promqlError(expr);
     if (error) this.report(path, where, `expr: ${error}`);
     return expr;
   }
