@@ -487,7 +487,13 @@ function parseGoInt(text: string): number | undefined {
 function parseNumberLiteral(text: string, isChar: boolean): NumberLiteral | string {
   if (isChar) {
     const rune = unquoteGo(text);
-    if (rune === undefined) return 'invalid syntax';
+    if (rune === undefined) {
+      const oneRune =
+        /^'(\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|[abfnrtv\\'"])|[^\\'])/u.exec(text);
+      return oneRune && text.slice(oneRune[0].length) !== "'"
+        ? `malformed character constant: ${text}`
+        : 'invalid syntax';
+    }
     const cp = rune.codePointAt(0) ?? 0;
     return { text, isInt: true, isFloat: true, int: cp, float: cp };
   }
