@@ -362,6 +362,103 @@ const PROMTOOL_OBSERVED: [string, string, string][] = [
     '<error expanding template: error executing template __alert_X: template: __alert_X:1:123: executing "__alert_X" at <1600000000>: can\'t evaluate field Nope in type *time.Time>',
   ],
   ['t5', '{{ toTime 1600000000 | printf "%v|%s" }}', '2020-09-13 12:26:40 +0000 UTC|%!s(MISSING)'],
+  [
+    'x1',
+    '{{ $x = 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:120: executing "__alert_X" at <1>: undefined variable: $x>',
+  ],
+  [
+    'x2',
+    '{{ range 3 }}x{{ end }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:121: executing "__alert_X" at <3>: range can\'t iterate over 3>',
+  ],
+  [
+    'x3',
+    'é{{ index $labels 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:117: executing "__alert_X" at <index $labels 1>: error calling index: value has type int; should be string>',
+  ],
+  [
+    'x4',
+    '{{ define "t" }}\n  {{ index . 5 }}{{ end }}{{ template "t" "ab" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:2:5: executing "t" at <index . 5>: error calling index: index out of range: 5>',
+  ],
+  [
+    'x5',
+    '{{ nil }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <nil>: nil is not a command>',
+  ],
+  [
+    'x6',
+    '{{ .Labels 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <.Labels>: Labels has arguments but cannot be invoked as function>',
+  ],
+  [
+    'x7',
+    '{{ $labels.job 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:122: executing "__alert_X" at <$labels.job>: job is not a method but has arguments>',
+  ],
+  ['x8', '{{ . }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  ['x9', '{{ .Value | printf "%.1f" }}', '1234567.0'],
+  ['x10', '{{ $ }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  [
+    'x11',
+    '{{ range $i, $v := query "up" }}{{ $i }}{{ $v }}|{{ end }}',
+    '0{map[__name__:up instance:h2:80 job:b] 1}|1{map[__name__:up instance:h1:80 job:a] 0}|',
+  ],
+  ['x12', '{{ with $v := 0 }}x{{ else }}{{ $v }}{{ end }}', '0'],
+  ['x14', '{{ index (query "up") 0 | value }}', '1'],
+  ['x15', '{{ (first (query "up")).Labels.job }}', 'b'],
+  ['x16', '{{ template "t" }}{{ block "t" . }}in{{ end }}', 'inin'],
+  [
+    'x17',
+    '{{ len 3 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <len 3>: error calling len: len of type int>',
+  ],
+  [
+    'x18',
+    '{{ index 3 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <index 3 1>: error calling index: can\'t index item of type int>',
+  ],
+  [
+    'x19',
+    '{{ slice "abc" 2 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <slice "abc" 2 1>: error calling slice: invalid slice index: 2 > 1>',
+  ],
+  [
+    'x20',
+    '{{ eq $labels $labels }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <eq $labels $labels>: error calling eq: non-comparable type map[__name__:m instance:i:9100 job:j]: map[string]string>',
+  ],
+  [
+    'x21',
+    '{{ humanize nil }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <humanize nil>: error calling humanize: can\'t convert <nil> to float>',
+  ],
+  [
+    'x22',
+    '{{ printf }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <printf>: wrong number of args for printf: want at least 1 got 0>',
+  ],
+  [
+    'x23',
+    '{{ printf 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:122: executing "__alert_X" at <1>: expected string; found 1>',
+  ],
+  [
+    'x24',
+    '{{ humanize1024 "2048" }} {{ humanize -1500 }} {{ humanize 0.5 }} {{ humanizeDuration 86400.5 }} {{ humanizeDuration 0.0000012 }}',
+    '2ki -1.5k 500m 1d 0h 0m 0s 1.2us',
+  ],
+  ['x25', '{{ with query "nothing" }}has{{ else }}none{{ end }}', 'none'],
+  ['x26', '{{ range query "nothing" }}x{{ else }}none{{ end }}', 'none'],
+  ['x27', '{{ $externalLabels }} {{ $externalURL }}|{{ .ExternalURL }}', 'map[] |'],
+  ['x28', '{{ title "" }}{{ stripPort "" }}{{ stripDomain "" }}', ''],
+  ['x29', '{{ urlquery "x y" 3 }} {{ html 1 2 }} {{ js 3 }}', 'x+y3 1 2 3'],
+  [
+    'x30',
+    '{{ ne 1 2 }} {{ le 2 2 }} {{ gt "b" "a" }} {{ eq 1 2 3 1 }} {{ lt 1 2.0 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:175: executing "__alert_X" at <lt 1 2.0>: error calling lt: incompatible types for comparison>',
+  ],
 ];
 
 describe('expandTemplate renders as Prometheus 2.42 does', () => {
