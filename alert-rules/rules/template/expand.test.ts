@@ -558,10 +558,10 @@ describe('limits against hostile templates', () => {
   afterEach(() => configureTemplates(DEFAULT_TEMPLATE_SETTINGS));
 
   it('stops output beyond the limit', async () => {
-    configureTemplates({ maxOutputBytes: 1000 });
+    configureTemplates({ maxOutputBytes: 2000 });
     const text = '{{ range $labels }}{{ range $labels }}{{ printf "%0500d" 1 }}{{ end }}{{ end }}';
     expect(await expandTemplate('big', text, context(1))).toBe(
-      '<error expanding template: error executing template big: template: big: output exceeds 1000 bytes>',
+      '<error expanding template: error executing template big: template: big: output exceeds 2000 bytes>',
     );
   });
 

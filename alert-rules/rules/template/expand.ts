@@ -5,7 +5,8 @@
  */
 import type { Labels, QueryApi } from '../../types.ts';
 import { BUILTINS } from './builtins.ts';
-import { type ExecutionLimits, executeTemplate, TemplateExecError } from './exec.ts';
+import { type TemplateSettings, templateSchema } from './config.ts';
+import { executeTemplate, TemplateExecError } from './exec.ts';
 import { GoAlertData, stringMap } from './go-values.ts';
 import { type ParsedTemplate, parseTemplate, TemplateParseError } from './parse.ts';
 import { prometheusFunctions } from './prometheus-functions.ts';
@@ -22,17 +23,7 @@ export interface TemplateContext {
   query: QueryApi['query'];
 }
 
-export interface TemplateSettings extends ExecutionLimits {
-  /** Parsed templates kept, by name and text. */
-  cacheSize: number;
-}
-
-export const DEFAULT_TEMPLATE_SETTINGS: TemplateSettings = {
-  maxOutputBytes: 1024 * 1024,
-  maxSteps: 100_000,
-  maxTemplateDepth: 100,
-  cacheSize: 5000,
-};
+export const DEFAULT_TEMPLATE_SETTINGS: TemplateSettings = templateSchema.parse(undefined);
 
 const PRELUDE =
   '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
@@ -47,7 +38,7 @@ const cache = new Map<string, ParsedTemplate | TemplateParseError>();
 
 /** Replaces the limits (and empties the cache); for configuration and tests. */
 export function configureTemplates(next: Partial<TemplateSettings>): void {
-  settings = { ...DEFAULT_TEMPLATE_SETTINGS, ...next };
+  settings = templateSchema.parse(next);
   cache.clear();
 }
 
