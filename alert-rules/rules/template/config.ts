@@ -13,6 +13,8 @@ export const templateSchema = z
     maxSteps: z.number().int().min(100).default(100_000),
     /** Nested {{template}} calls (Go allows 100,000, far more than the JavaScript stack holds). */
     maxTemplateDepth: z.number().int().min(1).max(1000).default(100),
+    /** How long `match` or `reReplaceAll` may run a pattern that risks backtracking, like `(a+)+` (milliseconds). */
+    regexpTimeoutMs: z.number().int().min(10).default(1000),
     /** Parsed templates kept in memory, by name and text. */
     cacheSize: z.number().int().min(1).default(5000),
   })

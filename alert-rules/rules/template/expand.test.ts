@@ -591,3 +591,23 @@ describe('limits against hostile templates', () => {
     );
   });
 });
+
+describe('regular expressions that make JavaScript backtrack', () => {
+  afterEach(() => configureTemplates(DEFAULT_TEMPLATE_SETTINGS));
+
+  it('still match as Go matches', async () => {
+    const text = '{{ reReplaceAll "(a|b)+c" "[$1]" "xababc" }} {{ match "^(\\\\w+\\\\s?)*$" "foo bar" }}';
+    expect(await expandTemplate('re', text, context(1))).toBe('x[b] true');
+  });
+
+  it('stop after the configured time', async () => {
+    configureTemplates({ regexpTimeoutMs: 200 });
+    const started = Date.now();
+    const result = await expandTemplate('re', `{{ match "(a+)+$" "${'a'.repeat(40)}!" }}`, context(1));
+    expect(result).toBe(
+      '<error expanding template: error executing template re: template: re:1:115: executing "re" at <match "(a+)+$" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!">: error calling match: regular expression "(a+)+$" ran longer than 200 ms>',
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await expandTemplate('re', '{{ reReplaceAll "(x+)+" "y" "xx" }}', context(1))).toBe('y');
+  });
+});

@@ -30,7 +30,7 @@ const PRELUDE =
 
 const FUNCTION_NAMES: ReadonlySet<string> = new Set([
   ...BUILTINS.keys(),
-  ...prometheusFunctions({ externalURL: '', timeMs: 0, query: async () => [] }).keys(),
+  ...prometheusFunctions({ externalURL: '', regexpTimeoutMs: 0, timeMs: 0, query: async () => [] }).keys(),
 ]);
 
 let settings = DEFAULT_TEMPLATE_SETTINGS;
@@ -81,7 +81,10 @@ export async function expandTemplate(
     context.value,
   );
   try {
-    const functions = new Map([...BUILTINS, ...prometheusFunctions(context)]);
+    const functions = new Map([
+      ...BUILTINS,
+      ...prometheusFunctions({ ...context, regexpTimeoutMs: settings.regexpTimeoutMs }),
+    ]);
     return await executeTemplate(parsed, name, data, functions, settings, signal);
   } catch (e) {
     const message =

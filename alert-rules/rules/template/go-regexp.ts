@@ -279,3 +279,35 @@ export function replaceAllGoRegexp(pattern: string, replacement: string, text: s
   }
   return out + text.slice(lastMatchEnd);
 }
+
+/**
+ * Whether JavaScript's backtracking engine may take exponential time on
+ * this pattern (RE2 never does): a repeated group that itself holds an
+ * unbounded repetition or an alternation, like `(a+)+` or `(a|ab)*`.
+ */
+export function risksSlowMatching(pattern: string): boolean {
+  /** Per open group: whether its body repeats without bound or alternates. */
+  const open: boolean[] = [];
+  let lastGroupRisky = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const unbounded = c === '*' || c === '+' || (c === '{' && /^\{\d+,\d*\}/.test(pattern.slice(i)));
+    if (c === '\\') i++;
+    else if (c === '[') {
+      i++;
+      while (i < pattern.length && (pattern[i] !== ']' || pattern[i - 1] === '['))
+        i += pattern[i] === '\\' ? 2 : 1;
+    } else if (c === '(') open.push(false);
+    else if (c === ')') {
+      lastGroupRisky = open.pop() ?? false;
+      if (open.length > 0 && lastGroupRisky) open[open.length - 1] = true;
+      continue;
+    } else if (c === '|' && open.length > 0) open[open.length - 1] = true;
+    else if (unbounded) {
+      if (pattern[i - 1] === ')' && lastGroupRisky) return true;
+      if (open.length > 0) open[open.length - 1] = true;
+    }
+    lastGroupRisky = false;
+  }
+  return false;
+}
