@@ -459,6 +459,81 @@ const PROMTOOL_OBSERVED: [string, string, string][] = [
     '{{ ne 1 2 }} {{ le 2 2 }} {{ gt "b" "a" }} {{ eq 1 2 3 1 }} {{ lt 1 2.0 }}',
     '<error expanding template: error executing template __alert_X: template: __alert_X:1:175: executing "__alert_X" at <lt 1 2.0>: error calling lt: incompatible types for comparison>',
   ],
+  ['r1', '{{ reReplaceAll "a(?i)b" "X" "aB AB ab" }}', 'X AB X'],
+  ['r2', '{{ reReplaceAll "\\\\pL+" "X" "héllo 12 wörld" }}', 'X 12 X'],
+  ['r3', '{{ reReplaceAll "\\\\Qa.b\\\\E" "X" "a.b axb" }}', 'X axb'],
+  ['r4', '{{ reReplaceAll "^" ">" "a\\nb" }}|{{ reReplaceAll "(?m)^" ">" "a\\nb" }}', '>a\nb|>a\n>b'],
+  ['r5', '{{ reReplaceAll "x*" "-" "abc" }}', '-a-b-c-'],
+  ['r6', '{{ reReplaceAll "" "-" "héé" }}', '-h-é-é-'],
+  ['r7', '{{ reReplaceAll "[^a]" "_" "a€b" }}', 'a__'],
+  [
+    'r8',
+    '{{ reReplaceAll "(?P<first>\\\\w+)\\\\.(?P<second>\\\\w+)" "${second}.${first}" "foo.bar" }}',
+    'bar.foo',
+  ],
+  [
+    'r9',
+    '{{ match "a**" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a**" "a">: error calling match: error parsing regexp: invalid nested repetition operator: `**`>',
+  ],
+  [
+    'r10',
+    '{{ match "*a" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "*a" "a">: error calling match: error parsing regexp: missing argument to repetition operator: `*`>',
+  ],
+  [
+    'r11',
+    '{{ match "[a" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "[a" "a">: error calling match: error parsing regexp: missing closing ]: `[a`>',
+  ],
+  [
+    'r12',
+    '{{ match "a)" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a)" "a">: error calling match: error parsing regexp: unexpected ): `a)`>',
+  ],
+  [
+    'r13',
+    '{{ match "\\\\1" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "\\\\1" "a">: error calling match: error parsing regexp: invalid escape sequence: `\\1`>',
+  ],
+  [
+    'r14',
+    '{{ match "(?=a)" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "(?=a)" "a">: error calling match: error parsing regexp: invalid or unsupported Perl syntax: `(?=`>',
+  ],
+  [
+    'r15',
+    '{{ match "a{1001}" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a{1001}" "a">: error calling match: error parsing regexp: invalid repeat count: `{1001}`>',
+  ],
+  [
+    'r16',
+    '{{ match "\\\\" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "\\\\" "a">: error calling match: error parsing regexp: trailing backslash at end of expression: ``>',
+  ],
+  [
+    'r17',
+    '{{ reReplaceAll "(a" "" "" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <reReplaceAll "(a" "" "">: error calling reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing closing ): `(a`>',
+  ],
+  [
+    'r18',
+    '{{ match "[[:alpha:]]+" "abc" }} {{ match "\\\\z" "" }} {{ match "^\\\\s$" "\\u000b" }} {{ match "^.$" "\\r" }}',
+    'true true false true',
+  ],
+  ['r19', '{{ reReplaceAll "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)" "$10|$1x|${1}x" "abcdefghij" }}', 'j||ax'],
+  [
+    'r20',
+    '{{ match "a{2,1}" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a{2,1}" "a">: error calling match: error parsing regexp: invalid repeat count: `{2,1}`>',
+  ],
+  ['r21', '{{ reReplaceAll "a+?" "X" "aaa" }} {{ reReplaceAll "(?U)a+" "X" "aaa" }}', 'XXX XXX'],
+  ['r22', '{{ match "x{0}" "" }} {{ match "[]a]" "]" }} {{ match "[a-]" "-" }}', 'true true true'],
+  [
+    'u1',
+    '{{ reReplaceAll "(?U)a+?" "X" "aaa" }} {{ reReplaceAll "(?U:a+)a" "X" "aaa" }} {{ reReplaceAll "((?U)a+)(a*)" "[$1|$2]" "aaa" }} {{ reReplaceAll "(?U)a{1,2}" "X" "aaa" }}',
+    'X Xa [a|aa] XXX',
+  ],
 ];
 
 describe('expandTemplate renders as Prometheus 2.42 does', () => {
