@@ -658,6 +658,19 @@ describe('limits against hostile templates', () => {
     ).toBe(true);
   });
 
+  it('refuses nesting deeper than the stack allows, and recursion through nested blocks stops at the depth limit', async () => {
+    const deep = 20_000;
+    expect(checkTemplate('n', `{{ ${'('.repeat(deep)}1${')'.repeat(deep)} }}`)).toBe(
+      'template: n:1: max expression depth exceeded',
+    );
+    expect(checkTemplate('n', `${'{{ if 1 }}'.repeat(deep)}${'{{ end }}'.repeat(deep)}`)).toBe(
+      'template: n:1: max expression depth exceeded',
+    );
+    const blocks = 400;
+    const text = `{{ define "t" }}${'{{ if 1 }}'.repeat(blocks)}{{ template "t" }}${'{{ end }}'.repeat(blocks)}{{ end }}{{ template "t" }}`;
+    expect(await expandTemplate('n', text, context(1))).toContain('exceeded maximum template depth (100)');
+  });
+
   it('gives up when aborted', async () => {
     const controller = new AbortController();
     controller.abort();

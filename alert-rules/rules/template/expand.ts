@@ -55,8 +55,8 @@ function parseCached(name: string, text: string): ParsedTemplate | TemplateParse
   try {
     parsed = parseTemplate(name, PRELUDE + text, FUNCTION_NAMES);
   } catch (e) {
-    if (!(e instanceof TemplateParseError)) throw e;
-    parsed = e;
+    // Anything but Go's own parse errors (a bug, an exhausted stack) still must not escape.
+    parsed = e instanceof TemplateParseError ? e : new TemplateParseError(`template: ${name}: ${String(e)}`);
   }
   if (cache.size >= settings.cacheSize) cache.delete(cache.keys().next().value as string);
   cache.set(key, parsed);

@@ -66,6 +66,8 @@ export interface ParsedTemplate {
 
 export class TemplateParseError extends Error {}
 
+const MAX_NESTING = 500;
+
 /** Go's `%q`-ish rendering of a token in "unexpected ..." messages. */
 function describeToken(t: Token): string {
   if (t.type === 'EOF') return 'EOF';
@@ -83,6 +85,16 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
   let current: Token = tokens[0] as Token;
   let vars: string[] = ['$'];
   let rangeDepth = 0;
+  // Go stops at 10,000 nested parentheses; the JavaScript stack needs a lower bound, covering blocks too.
+  let nesting = 0;
+  const nested = <T>(parse: () => T): T => {
+    if (++nesting > MAX_NESTING) errorf('max expression depth exceeded');
+    try {
+      return parse();
+    } finally {
+      nesting--;
+    }
+  };
 
   const errorf = (message: string): never => {
     throw new TemplateParseError(`template: ${name}:${current.line}: ${message}`);
@@ -166,7 +178,7 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
         case 'if':
         case 'range':
         case 'with':
-          return control(t.value);
+          return nested(() => control(t.value as 'if' | 'range' | 'with'));
         case 'template':
           return templateControl();
       }
@@ -381,7 +393,7 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
       case 'number':
         return { kind: 'number', pos: t.pos, number: parseNumber(t) };
       case 'leftParen':
-        return pipeline('parenthesized pipeline', 'rightParen');
+        return nested(() => pipeline('parenthesized pipeline', 'rightParen'));
       case 'string':
       case 'rawString':
         return { kind: 'string', pos: t.pos, quoted: t.value, text: unquote(t) };
