@@ -534,6 +534,81 @@ const PROMTOOL_OBSERVED: [string, string, string][] = [
     '{{ reReplaceAll "(?U)a+?" "X" "aaa" }} {{ reReplaceAll "(?U:a+)a" "X" "aaa" }} {{ reReplaceAll "((?U)a+)(a*)" "[$1|$2]" "aaa" }} {{ reReplaceAll "(?U)a{1,2}" "X" "aaa" }}',
     'X Xa [a|aa] XXX',
   ],
+  [
+    'f1',
+    '{{ printf "%#v|%#v|%#v" $labels "s" 1.5 }}',
+    'map[string]string{"__name__":"m", "instance":"i:9100", "job":"j"}|"s"|1.5',
+  ],
+  [
+    'f2',
+    '{{ printf "%08.3f|%6.2f%%|%-6d|%3c|%.0f|%.0f|%.1f|%e|%g|%G|%E" -3.14159 12.345 42 65 2.5 3.5 0.05 0.0 0.00001 1e-10 123456.789 }}',
+    '-003.142| 12.35%|42    |  A|2|4|0.1|0.000000e+00|1e-05|1E-10|1.234568E+05',
+  ],
+  [
+    'f3',
+    '{{ printf "%.3s|%5q|%x|% x|%#x|%+q|%t|%v|%X" "héllo" "a" "hé" "hé" 255 "é" 1 true "hi" }}',
+    'hél|  "a"|68c3a9|68 c3 a9|0xff|"\\u00e9"|%!t(int=1)|true|6869',
+  ],
+  [
+    'f4',
+    '{{ humanize 999.95 }} {{ humanize 999950 }} {{ humanize 1e-30 }} {{ humanize -1234 }} {{ humanize 1e27 }} {{ humanize1024 -2048 }} {{ humanize1024 1e30 }}',
+    '1000 1000k 1e-06y -1.234k 1000Y -2ki 8.272e+05Yi',
+  ],
+  [
+    'f5',
+    '{{ humanizeDuration 3599.9999 }} {{ humanizeDuration 1.23456 }} {{ humanizeDuration -0.5 }} {{ humanizeDuration 0.000000001 }} {{ humanizePercentage 0.123456 }} {{ humanizePercentage "0.5" }}',
+    '59m 59s 1.235s -500ms 1ns 12.35% 50%',
+  ],
+  [
+    'f6',
+    '{{ humanizeTimestamp -1.5 }} {{ humanizeTimestamp 1e9 }} {{ humanizeTimestamp 1234567890.000001 }} {{ toTime -1 }}',
+    '1969-12-31 23:59:58.5 +0000 UTC 2001-09-09 01:46:40 +0000 UTC 2009-02-13 23:31:30 +0000 UTC 1969-12-31 23:59:59 +0000 UTC',
+  ],
+  [
+    'f7',
+    '{{ printf "%v %v %v %v" 1e20 1e21 123456789.0 0.000012345 }}',
+    '1e+20 1e+21 1.23456789e+08 1.2345e-05',
+  ],
+  [
+    'f8',
+    '{{ printf "%5.2v|%.3v|%10.4e|%-10.1f|" 3.14159 3.14159 1234.5678 2.25 }}',
+    '  3.1|3.14|1.2346e+03|2.2       |',
+  ],
+  [
+    'f9',
+    '{{ printf "%d|%5d|%-5d|%05d|%+05d|%x|%o|%b|%.3d" -7 -7 -7 -7 7 -255 8 5 7 }}',
+    '-7|   -7|-7   |-0007|+0007|-ff|10|101|007',
+  ],
+  [
+    'f10',
+    '{{ printf "%s" (toTime 0) }}|{{ printf "%v" (safeHtml "<x>") }}|{{ printf "%d" (index "a" 0) }}|{{ index "a" 0 }}',
+    '1970-01-01 00:00:00 +0000 UTC|<x>|97|97',
+  ],
+  [
+    'f11',
+    '{{ printf "%6.3v|%v|%.2v" "abcdef" (args 1 "x" 2.5 true) "héllo" }}',
+    '   abc|map[arg0:1 arg1:x arg2:2.5 arg3:true]|hé',
+  ],
+  [
+    'f12',
+    '{{ print 1.0 2.5 "x" nil true }}|{{ print (query "up" | first) }}',
+    '1 2.5x<nil> true|&{map[__name__:up instance:h2:80 job:b] 1}',
+  ],
+  [
+    'g1',
+    '{{ printf "%#v|%#v|%#v|%#v|%#v|%#v|%#v|%#v" 1.0 1e6 1e20 1e21 3 true (args 1 "x" nil) 0.00001 }}',
+    '1|1e+06|1e+20|1e+21|3|true|map[string]interface {}{"arg0":1, "arg1":"x", "arg2":interface {}(nil)}|1e-05',
+  ],
+  [
+    'g3',
+    '{{ printf "%#v" (first (query "up")) }}',
+    '&template.sample{Labels:map[string]string{"__name__":"up", "instance":"h2:80", "job":"b"}, Value:1}',
+  ],
+  [
+    'g4',
+    '{{ printf "%#v|%#v" (safeHtml "x") (toTime 0) }}',
+    '"x"|time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)',
+  ],
 ];
 
 describe('expandTemplate renders as Prometheus 2.42 does', () => {

@@ -87,9 +87,11 @@ export async function expandTemplate(
     ]);
     return await executeTemplate(parsed, name, data, functions, settings, signal);
   } catch (e) {
-    const message =
-      e instanceof TemplateExecError ? e.message : `panic expanding template ${name}: ${String(e)}`;
-    return `<error expanding template: error executing template ${name}: ${message}>`;
+    if (e instanceof TemplateExecError) {
+      return `<error expanding template: error executing template ${name}: ${e.message}>`;
+    }
+    // As Prometheus reports a panic inside a template.
+    return `<error expanding template: panic expanding template ${name}: ${String(e)}>`;
   }
 }
 
