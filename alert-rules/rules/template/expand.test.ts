@@ -609,6 +609,24 @@ const PROMTOOL_OBSERVED: [string, string, string][] = [
     '{{ printf "%#v|%#v" (safeHtml "x") (toTime 0) }}',
     '"x"|time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)',
   ],
+  [
+    'w3',
+    '{{ range . }}x{{ end }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:121: executing "__alert_X" at <.>: range can\'t iterate over {map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}>',
+  ],
+  ['w4', '{{ . }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  ['w5', '  a  \n{{- 1 }}\n  {{ 2 -}}\n\n  b', '  a1\n  2b'],
+  ['w6', '{{- "x" -}}', 'x'],
+  ['w7', 'a\r\n{{- 1 -}}\r\nb', 'a1b'],
+  ['w8', '{{ if and $labels.job (eq $labels.job "j") }}ok{{ end }}', 'ok'],
+  [
+    'w9',
+    '{{ range $i, $e := query "up" }}{{ if $i }}, {{ end }}{{ $e.Labels.instance }}{{ end }}',
+    'h2:80, h1:80',
+  ],
+  ['w10', '{{ $n := 0 }}{{ range $labels }}{{ $n = 1 }}{{ end }}{{ $n }}', '1'],
+  ['w11', '{{ with $labels }}{{ .job }}{{ end }}', 'j'],
+  ['w14', '{{ (query "up" | first).Labels.job }}', 'b'],
 ];
 
 describe('expandTemplate renders as Prometheus 2.42 does', () => {
@@ -666,6 +684,14 @@ describe('expandTemplate renders as Prometheus 2.42 does', () => {
     ['{{ break }}', 'template: __alert_X:1: {{break}} outside {{range}}'],
     ['{{ define "a" }}x', 'template: __alert_X:1: unexpected EOF'],
     ['line\n{{ if 1 }}\n{{ range }}', 'template: __alert_X:3: missing value for range'],
+    ['{{ if 0 }}a{{ else with 2 }}b{{ end }}', 'template: __alert_X:1: unexpected <with> in else'],
+    ['{{ with 0 }}a{{ else with 2 }}b{{ end }}', 'template: __alert_X:1: unexpected <with> in else'],
+    [
+      '{{ template "x" . }}{{ define "x" }}{{ .Labels.job }}/{{ $value }}{{ end }}',
+      'template: __alert_X:1: undefined variable "$value"',
+    ],
+    ['{{ define "x" }}{{ $labels }}{{ end }}', 'template: __alert_X:1: undefined variable "$labels"'],
+    ['{{ if 1 }}{{ else }}{{ else if 2 }}{{ end }}', 'template: __alert_X:1: expected end; found {{else}}'],
   ])('rejects %s when rules load, and renders the error', async (template, error) => {
     expect(checkTemplate('__alert_X', template)).toBe(error);
     expect(await expandTemplate('__alert_X', template, context(1))).toBe(

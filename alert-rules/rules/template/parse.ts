@@ -197,7 +197,8 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
 
   function elseControl(): Terminator {
     const p = peekNonSpace();
-    if (isKeyword(p, 'if') || isKeyword(p, 'with')) return { kind: 'else', pos: p.pos };
+    // Prometheus 2.x's Go has "else if" chains but not yet "else with".
+    if (isKeyword(p, 'if')) return { kind: 'else', pos: p.pos };
     return { kind: 'else', pos: expect('rightDelim', 'else').pos };
   }
 
@@ -210,10 +211,10 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
     let elseList: ListNode | undefined;
     if (terminator.kind === 'else') {
       const p = peek();
-      if (kind !== 'range' && isKeyword(p, kind)) {
-        // "else if" / "else with" chain: the nested control consumes the only {{end}}.
+      if (kind === 'if' && isKeyword(p, 'if')) {
+        // An "else if" chain: the nested if consumes the only {{end}}.
         next();
-        elseList = { kind: 'list', pos: terminator.pos, nodes: [control(kind)] };
+        elseList = { kind: 'list', pos: terminator.pos, nodes: [control('if')] };
       } else {
         const [list2, end] = itemList();
         if (end.kind !== 'end') errorf('expected end; found {{else}}');
