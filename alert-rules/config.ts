@@ -4,8 +4,10 @@ import { kubernetesSchema } from '../core/kube/config.ts';
 import { leaderElectionSchema } from '../notify/leader-config.ts';
 import { capacitySchema } from './capacity/config.ts';
 import { labelSet } from './config-types.ts';
+import { DEFAULT_MAX_RULE_FILE_BYTES } from './rules/load.ts';
 import { prometheusQuerySchema } from './rules/prometheus-client.ts';
 import { remoteWriteSchema } from './rules/remote-write.ts';
+import { templateSchema } from './rules/template/config.ts';
 
 export const alertRulesSchema = z.strictObject({
   /** Prometheus rule files (or PrometheusRule resources), as Prometheus's `rule_files`: globs allowed. */
@@ -13,7 +15,9 @@ export const alertRulesSchema = z.strictObject({
   /** Relative rule file patterns are relative to this directory; unset means the working directory. */
   ruleFilesDir: z.string().min(1).optional(),
   /** A larger rule file is refused unread. */
-  maxRuleFileBytes: byteSize().default(10 * 1024 * 1024),
+  maxRuleFileBytes: byteSize().default(DEFAULT_MAX_RULE_FILE_BYTES),
+  /** Limits on label and annotation templates, which Prometheus does not bound. */
+  templates: templateSchema,
   /** The Prometheus-compatible API the rules query. */
   prometheus: prometheusQuerySchema,
   /**

@@ -14,7 +14,7 @@ import { loadRuleFiles } from './rules/load.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
 import { RuleManager, type RuleManagerSettings } from './rules/rule-manager.ts';
-import { checkTemplate, expandTemplate } from './rules/template/expand.ts';
+import { checkTemplate, configureTemplates, expandTemplate } from './rules/template/expand.ts';
 import type { RemoteWriter, RuleGroupSpec } from './types.ts';
 
 /** What stops with the configuration it was built from. */
@@ -63,6 +63,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    configureTemplates(config.templates);
     const groups = await this.loadRules(config);
     const query = new PrometheusQueryClient(config.prometheus);
     const remoteWriter = config.remoteWrite
