@@ -10,6 +10,8 @@ describe('compileAnchoredRe2', () => {
     ['a|b', 'b', 'ab'],
     ['(?i)warn', 'WARN', 'warning'],
     ['x(?i)y', 'xY', 'XY'],
+    ['(a(?i)b|c)', 'C', 'aC'], // the flag holds across | up to the group's end
+    ['a(?i)b|c', 'aB', 'Ab'],
     ['(?i:a)b', 'Ab', 'AB'],
     ['a\\sb', 'a\tb', 'a\u00a0b'], // Go's \s is ASCII space only
     ['a\\Sb', 'a\u00a0b', 'a b'],
@@ -26,6 +28,7 @@ describe('compileAnchoredRe2', () => {
     ['\\p{Greek}', 'λ', 'l'],
     ['\\PL', '1', 'a'],
     ['(?P<name>a)b', 'ab', 'b'],
+    ['(?:ab)+', 'abab', 'aba'],
     ['a{2}', 'aa', 'a'],
     ['a{,2}', 'a{,2}', 'aa'], // not a repetition in Go: literal text
     ['{}', '{}', ''],

@@ -55,8 +55,8 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 interface Group {
-  /** Flag groups opened by `(?i)` inside this group, closed with it. */
-  flagGroups: number;
+  /** Modifier groups opened by `(?i)` inside this group, closed with it (and around each `|`, as Go's flags hold across it). */
+  flagGroups: string[];
   /** Something inside repeats more than once: repeating the group again risks exponential backtracking. */
   repeats: boolean;
 }
@@ -81,7 +81,7 @@ class Translator {
   private readonly pattern: string;
   private pos = 0;
   private out = '';
-  private readonly groups: Group[] = [{ flagGroups: 0, repeats: false }];
+  private readonly groups: Group[] = [{ flagGroups: [], repeats: false }];
   /** Whether the last atom repeats inside; undefined when there is nothing a repetition could apply to. */
   private lastAtom: { repeats: boolean } | undefined;
 
@@ -97,7 +97,7 @@ class Translator {
   translate(): string {
     while (this.pos < this.chars.length) this.step();
     if (this.groups.length > 1) this.fail('missing closing )');
-    this.out += ')'.repeat(this.groups[0]!.flagGroups);
+    this.out += ')'.repeat(this.groups[0]!.flagGroups.length);
     return this.out;
   }
 
@@ -125,10 +125,12 @@ class Translator {
       case ')':
         this.closeGroup();
         return;
-      case '|':
+      case '|': {
+        const flags = this.groups.at(-1)!.flagGroups;
         this.lastAtom = undefined;
-        this.out += '|';
+        this.out += `${')'.repeat(flags.length)}|${flags.join('')}`;
         return;
+      }
       case '^':
       case '$':
         this.lastAtom = undefined;
@@ -192,7 +194,9 @@ class Translator {
       const rest = this.chars.slice(this.pos + 1).join('');
       const named = /^P?<([A-Za-z0-9_]+)>/.exec(rest);
       const flags = /^([imsU]*)(?:-([imsU]*))?([:)])/.exec(rest);
-      if (named) {
+      if (rest.startsWith(':')) {
+        this.pos += 2;
+      } else if (named) {
         // Captures are never read, so a named group is just a group (and JavaScript's rules for names do not matter).
         this.pos += 1 + named[0].length;
       } else if (flags && (flags[1] || flags[2] !== undefined)) {
@@ -203,7 +207,7 @@ class Translator {
         if (flags[3] === ')') {
           // `(?i)` applies to the rest of the enclosing group: a modifier group that closes with it.
           this.out += `(?${modifiers}:`;
-          this.groups.at(-1)!.flagGroups++;
+          this.groups.at(-1)!.flagGroups.push(`(?${modifiers}:`);
           this.lastAtom = undefined;
           return;
         }
@@ -214,7 +218,7 @@ class Translator {
         this.fail(`invalid or unsupported group syntax (?${rest.slice(0, 3)}`);
       }
     }
-    this.groups.push({ flagGroups: 0, repeats: false });
+    this.groups.push({ flagGroups: [], repeats: false });
     this.out += open;
     this.lastAtom = undefined;
   }
@@ -222,7 +226,7 @@ class Translator {
   private closeGroup(): void {
     const group = this.groups.pop();
     if (!group || this.groups.length === 0) this.fail('unexpected )');
-    this.out += `${')'.repeat(group.flagGroups)})`;
+    this.out += `${')'.repeat(group.flagGroups.length)})`;
     if (group.repeats) this.groups.at(-1)!.repeats = true;
     this.lastAtom = { repeats: group.repeats };
   }

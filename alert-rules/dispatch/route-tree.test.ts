@@ -128,6 +128,7 @@ describe('groups', () => {
     const [pager] = routes.match(labels);
     expect(pager!.key).toBe('{}/{team="db"}/{severity="critical"}');
     expect(groupKey(pager!, labels)).toBe('{}/{team="db"}/{severity="critical"}:{alertname="DiskFull"}');
+    expect(routes.groupKey(pager!, labels)).toBe(groupKey(pager!, labels));
     const [root] = routes.match({ team: 'web', env: 'prod' });
     expect(groupKey(root!, { team: 'web', env: 'prod' })).toBe('{}:{}');
     const all = tree('route:\n  receiver: a\n  group_by: ["..."]\n').match({ b: '2', a: '1"' });

@@ -84,6 +84,11 @@ export class RouteTree {
     return matchNode(this.root, labels) ?? [this.root.route];
   }
 
+  /** Alertmanager's key of the group the labels belong to on `route` (one of those match gave). */
+  groupKey(route: MatchedRoute, labels: Labels): string {
+    return groupKey(route, labels);
+  }
+
   /** Every route of the tree, depth first: for listing and for checks of the whole configuration. */
   routes(): MatchedRoute[] {
     const out: MatchedRoute[] = [];
