@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from '../../core/config.ts';
-import { parseAlertmanagerConfig, parsePrometheusDuration } from './alertmanager-config.ts';
+import { parseAlertmanagerConfig } from './alertmanager-config.ts';
 
 function errorsOf(text: string): string[] {
   try {
@@ -11,25 +11,6 @@ function errorsOf(text: string): string[] {
   }
   return [];
 }
-
-describe('parsePrometheusDuration', () => {
-  it.each([
-    ['30s', 30_000],
-    ['1h30m', 5_400_000],
-    ['1d', 86_400_000],
-    ['2w', 14 * 86_400_000],
-    ['1y', 365 * 86_400_000],
-    ['500ms', 500],
-    ['0', 0],
-    ['0s', 0],
-  ])('%s', (text, ms) => {
-    expect(parsePrometheusDuration(text)).toBe(ms);
-  });
-
-  it.each(['', '1.5h', '30m1h', '5 m', 'h', '-1s'])('refuses %j', (text) => {
-    expect(parsePrometheusDuration(text)).toBeUndefined();
-  });
-});
 
 describe('parseAlertmanagerConfig', () => {
   it('reads a typical file with Alertmanager defaults on the root', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ConfigError, ConfigInvalidError, parseYaml, validate } from '../../core/config.ts';
+import { parsePrometheusDuration } from '../duration.ts';
 import { type Matcher, MatcherError, matchersFromMaps, parseMatchers } from './matchers.ts';
 import {
   namedTimeIntervalSchema,
@@ -119,25 +120,6 @@ const fileSchema = z.strictObject({
 });
 type RawFile = z.output<typeof fileSchema>;
 
-const DURATION_UNITS: [string, number][] = [
-  ['y', 365 * 86_400_000],
-  ['w', 7 * 86_400_000],
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1_000],
-  ['ms', 1],
-];
-const PROMETHEUS_DURATION = new RegExp(`^${DURATION_UNITS.map(([unit]) => `(?:(\\d+)${unit})?`).join('')}$`);
-
-/** Prometheus's duration syntax: units from years to milliseconds, largest first (`1h30m`), or "0". */
-export function parsePrometheusDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const match = PROMETHEUS_DURATION.exec(text);
-  if (!match || text === '') return undefined;
-  return DURATION_UNITS.reduce((total, [, ms], i) => total + Number(match[i + 1] ?? 0) * ms, 0);
-}
-
 /** Collects problems with their dotted paths while the file is read. */
 class Reader {
   readonly errors: ConfigError[] = [];
@@ -176,10 +158,14 @@ class Reader {
 
   duration(path: string, text: string | undefined, positive: boolean): number | undefined {
     if (text === undefined) return undefined;
-    const ms = parsePrometheusDuration(text);
-    if (ms === undefined)
-      this.error(path, `expected a duration like "30s" or "1h30m", got ${JSON.stringify(text)}`);
-    else if (positive && ms === 0) this.error(path, 'cannot be zero');
+    let ms: number;
+    try {
+      ms = parsePrometheusDuration(text);
+    } catch (err) {
+      this.error(path, `${(err as Error).message}; expected a duration like "30s" or "1h30m"`);
+      return undefined;
+    }
+    if (positive && ms === 0) this.error(path, 'cannot be zero');
     return ms;
   }
 
