@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import { type Locale, STRINGS, type Strings } from './locale.ts';
-import type { Notification, Severity } from './message.ts';
+import type { Notification, Severity, TemplateKind } from './message.ts';
 
 // Handlebars without HTML escaping: the output is chat text and markdown, and
 // JSON escaping happens later, when the payload object is serialised.
@@ -85,7 +85,7 @@ export function templateContext(
   };
 }
 
-export type TemplateKind = 'text' | 'markdown' | 'wecom-markdown';
+export type { TemplateKind } from './message.ts';
 
 export interface TemplateSources {
   title: string;
