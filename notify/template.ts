@@ -44,7 +44,8 @@ const ICONS: Record<Severity | 'resolved', string> = {
   resolved: '✅',
 };
 
-function formatTime(time: number, timeZone: string): string {
+/** "2024-05-01 20:00:00 GMT+8" in `timeZone`; "… UTC" for UTC. */
+export function formatTime(time: number, timeZone: string): string {
   const text = new Intl.DateTimeFormat('sv-SE', {
     timeZone,
     year: 'numeric',

@@ -1,0 +1,349 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/fixtures/manual-clock.ts';
+import type { Notification } from '../../notify/message.ts';
+import { DocumentFile } from '../../notify/outbox/document.ts';
+import { captureLog } from '../../test/robots/harness.ts';
+import type { Labels, PostableAlert } from '../types.ts';
+import {
+  AlertDispatcher,
+  type AlertMutes,
+  type AlertRouting,
+  type MatchedRoute,
+  type ReceiverTarget,
+} from './dispatcher.ts';
+import { DEFAULT_ALERT_MESSAGES } from './messages/config.ts';
+import { NotificationLog } from './notification-log.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const T0 = Date.parse('2026-03-01T08:00:00Z');
+
+function route(overrides: Partial<MatchedRoute> = {}): MatchedRoute {
+  return {
+    id: 'root',
+    receiver: 'team',
+    groupBy: ['alertname'],
+    groupWaitMs: 30 * SECOND,
+    groupIntervalMs: 5 * MINUTE,
+    repeatIntervalMs: HOUR,
+    muteTimeIntervals: [],
+    activeTimeIntervals: [],
+    ...overrides,
+  };
+}
+
+/** Routes chosen by a function of the labels; group keys written like Alertmanager's. */
+function routing(match: (labels: Labels) => MatchedRoute[]): AlertRouting {
+  return {
+    match,
+    groupKey: (r, labels) => {
+      const names = r.groupBy === 'all' ? Object.keys(labels).sort() : r.groupBy;
+      return `{${names.map((n) => `${n}="${labels[n] ?? ''}"`).join(',')}}`;
+    },
+  };
+}
+
+interface Sent {
+  at: number;
+  robots: readonly string[];
+  n: Notification;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(
+  options: {
+    routes?: (labels: Labels) => MatchedRoute[];
+    receivers?: Record<string, ReceiverTarget>;
+    mutes?: AlertMutes;
+    dataDir?: string;
+    clock?: ManualClock;
+    maxAlerts?: number;
+  } = {},
+) {
+  const clock = options.clock ?? new ManualClock(T0);
+  const { log } = captureLog();
+  const sent: Sent[] = [];
+  const receivers = options.receivers ?? { team: { robots: ['ops'], sendResolved: true } };
+  const document = options.dataDir
+    ? new DocumentFile(join(options.dataDir, 'notifications.json'), 'notification log', log)
+    : undefined;
+  const notificationLog = new NotificationLog({ document, retentionMs: 120 * HOUR, maxEntries: 1000, log });
+  const dispatcher = new AlertDispatcher({
+    routing: () => routing(options.routes ?? (() => [route()])),
+    receiver: (name) => receivers[name],
+    chat: {
+      send: (robots, n) => {
+        sent.push({ at: clock.now() - T0, robots, n });
+        return { queued: [...robots], dropped: [] };
+      },
+    },
+    notificationLog,
+    messages: DEFAULT_ALERT_MESSAGES,
+    externalURL: 'http://lookout.example',
+    mutes: options.mutes,
+    settings: { maxAlerts: options.maxAlerts ?? 100 },
+    clock,
+    log,
+  });
+  /** Alerts as a Prometheus evaluating every minute has them: each is posted again at every evaluation. */
+  const active = new Map<string, PostableAlert>();
+  const fire = (labels: Labels, annotations: Labels = {}) => {
+    const key = JSON.stringify(labels);
+    const startsAt = active.get(key)?.startsAt ?? new Date(clock.now()).toISOString();
+    active.set(key, {
+      labels,
+      annotations,
+      startsAt,
+      endsAt: '',
+      generatorURL: 'http://prometheus:9090/graph',
+    });
+  };
+  const resolve = (labels: Labels) => {
+    const alert = active.get(JSON.stringify(labels));
+    if (alert) alert.endsAt = new Date(clock.now()).toISOString();
+  };
+  const evaluate = () => {
+    const now = clock.now();
+    dispatcher.send(
+      [...active.values()].map((a) => ({
+        ...a,
+        // Prometheus's ValidUntil: four evaluation intervals ahead while firing.
+        endsAt: a.endsAt === '' ? new Date(now + 4 * MINUTE).toISOString() : a.endsAt,
+      })),
+    );
+  };
+  /** Evaluates every minute (first at once) for `ms`. */
+  const run = async (ms: number) => {
+    for (let t = 0; t < ms; t += MINUTE) {
+      evaluate();
+      await clock.advance(Math.min(MINUTE, ms - t));
+    }
+  };
+  const stop = () => active.clear();
+  const titles = () => sent.map((s) => [s.at / SECOND, s.n.title]);
+  return { clock, sent, titles, dispatcher, notificationLog, fire, resolve, run, stop, active };
+}
+
+/** Down on pods a and b from 0s; a resolves at 1m, b at 6m; then evaluations go on for `after`. */
+async function resolveOneByOne(bed: ReturnType<typeof setup>, after: number): Promise<void> {
+  bed.fire({ alertname: 'Down', pod: 'a' });
+  bed.fire({ alertname: 'Down', pod: 'b' });
+  await bed.run(MINUTE);
+  bed.resolve({ alertname: 'Down', pod: 'a' });
+  await bed.run(5 * MINUTE);
+  bed.resolve({ alertname: 'Down', pod: 'b' });
+  await bed.run(after);
+}
+
+describe('AlertDispatcher', () => {
+  it('tells a group after group_wait, new alerts at the next group interval, and repeats after repeat_interval', async () => {
+    const { fire, run, titles } = setup();
+    fire({ alertname: 'HighLatency', pod: 'a' });
+    await run(MINUTE);
+    fire({ alertname: 'HighLatency', pod: 'b' });
+    await run(70 * MINUTE);
+    expect(titles()).toEqual([
+      [30, '[FIRING:1] HighLatency'],
+      // pod b joined at 1m: told at the next tick (5m30s), not at once and not after a new group_wait.
+      [330, '[FIRING:2] HighLatency'],
+      // Nothing new: told again once repeat_interval (1h) has passed, at a group interval tick.
+      [330 + 3600, '[FIRING:2] HighLatency'],
+    ]);
+  });
+
+  it('tells an alert older than group_wait at once, as after a restart of the evaluator', async () => {
+    const { dispatcher, titles, clock } = setup();
+    const startsAt = new Date(T0 - 10 * MINUTE).toISOString();
+    const endsAt = new Date(T0 + 4 * MINUTE).toISOString();
+    dispatcher.send([{ labels: { alertname: 'Old' }, annotations: {}, startsAt, endsAt, generatorURL: '' }]);
+    await clock.advance(0);
+    expect(titles()).toEqual([[0, '[FIRING:1] Old']]);
+  });
+
+  it('sends to every route an alert matches with continue, each with its own receiver and timing', async () => {
+    const { fire, run, sent } = setup({
+      routes: () => [
+        route({ id: 'db', receiver: 'dba', groupWaitMs: 10 * SECOND }),
+        route({ id: 'root', receiver: 'team' }),
+      ],
+      receivers: {
+        team: { robots: ['ops'], sendResolved: true },
+        dba: { robots: ['dba-wecom', 'dba-dingtalk'], sendResolved: true },
+      },
+    });
+    fire({ alertname: 'ReplicationLag', cluster: 'db-1' });
+    await run(MINUTE);
+    expect(sent.map((s) => [s.at / SECOND, s.robots])).toEqual([
+      [10, ['dba-wecom', 'dba-dingtalk']],
+      [30, ['ops']],
+    ]);
+  });
+
+  it('groups by all labels with group_by "..."', async () => {
+    const { fire, run, titles } = setup({ routes: () => [route({ groupBy: 'all' })] });
+    fire({ alertname: 'DiskFull', node: 'n1' });
+    fire({ alertname: 'DiskFull', node: 'n2' });
+    await run(MINUTE);
+    expect(titles()).toEqual([
+      [30, '[FIRING:1] DiskFull'],
+      [30, '[FIRING:1] DiskFull'],
+    ]);
+  });
+
+  it('tells when alerts resolve, and forgets the group', async () => {
+    const bed = setup();
+    await resolveOneByOne(bed, 10 * MINUTE);
+    const { titles, sent, dispatcher } = bed;
+    expect(titles()).toEqual([
+      [30, '[FIRING:2] Down'],
+      [330, '[FIRING:1] Down'],
+      [630, '[RESOLVED] Down'],
+    ]);
+    expect(sent[1]!.n.text).toContain('Resolved');
+    expect(sent[2]!.n.status).toBe('resolved');
+    // Prometheus still posts the resolved alerts for a while: they are told no more.
+    expect(dispatcher.size).toBe(0);
+  });
+
+  it('without send_resolved tells only firing changes, and never an all-resolved group', async () => {
+    const bed = setup({ receivers: { team: { robots: ['ops'], sendResolved: false } } });
+    await resolveOneByOne(bed, 70 * MINUTE);
+    expect(bed.titles()).toEqual([[30, '[FIRING:2] Down']]);
+  });
+
+  it('resolves an alert whose end passes without news, as when its rule is removed', async () => {
+    const { fire, run, stop, titles, clock } = setup();
+    fire({ alertname: 'Gone' });
+    await run(MINUTE);
+    stop();
+    await clock.advance(20 * MINUTE);
+    expect(titles()).toEqual([
+      [30, '[FIRING:1] Gone'],
+      // Last posted at 0s with an end 4 minutes ahead: resolved at the first tick after (5m30s).
+      [330, '[RESOLVED] Gone'],
+    ]);
+  });
+
+  it('leaves silenced alerts out and tells them at the next group interval once the silence ends', async () => {
+    let silenced = true;
+    const { fire, run, titles } = setup({
+      mutes: {
+        silences: { mutedBy: (labels) => (silenced && labels.pod === 'b' ? ['silence-1'] : []) },
+      },
+    });
+    fire({ alertname: 'Down', pod: 'a' });
+    fire({ alertname: 'Down', pod: 'b' });
+    await run(2 * MINUTE);
+    silenced = false;
+    await run(5 * MINUTE);
+    expect(titles()).toEqual([
+      [30, '[FIRING:1] Down'],
+      [330, '[FIRING:2] Down'],
+    ]);
+  });
+
+  it('leaves out alerts inhibited by a firing alert, and tells them once it resolves', async () => {
+    let firing: readonly Labels[] = [];
+    const { fire, resolve, run, titles, sent } = setup({
+      mutes: {
+        inhibitor: {
+          setAlerts: (alerts) => {
+            firing = alerts;
+          },
+          inhibitedBy: (labels) =>
+            labels.severity === 'warning' &&
+            firing.some((a) => a.severity === 'critical' && a.cluster === labels.cluster)
+              ? ['critical-inhibits-warning']
+              : [],
+        },
+      },
+    });
+    fire({ alertname: 'ClusterDown', cluster: 'c1', severity: 'critical' });
+    fire({ alertname: 'PodSlow', cluster: 'c1', severity: 'warning' });
+    await run(MINUTE);
+    resolve({ alertname: 'ClusterDown', cluster: 'c1', severity: 'critical' });
+    await run(5 * MINUTE);
+    expect(titles().sort()).toEqual([
+      [30, '[FIRING:1] ClusterDown'],
+      [330, '[FIRING:1] PodSlow'],
+      [330, '[RESOLVED] ClusterDown'],
+    ]);
+    expect(sent.map((s) => s.n.title)).not.toContain('[FIRING:2] PodSlow');
+  });
+
+  it('tells nothing while a mute time interval is active, then tells at the next group interval', async () => {
+    const night = (date: Date) => date.getTime() < T0 + 3 * MINUTE;
+    const { fire, run, titles } = setup({
+      routes: () => [route({ muteTimeIntervals: ['night'] })],
+      mutes: { timeIntervalsActive: (names, date) => names.includes('night') && night(date) },
+    });
+    fire({ alertname: 'Batch' });
+    await run(6 * MINUTE);
+    expect(titles()).toEqual([[330, '[FIRING:1] Batch']]);
+  });
+
+  it('tells only inside its active time intervals', async () => {
+    const { fire, run, titles } = setup({
+      routes: () => [route({ activeTimeIntervals: ['office'] })],
+      mutes: {
+        timeIntervalsActive: (names, date) => names.includes('office') && date.getTime() >= T0 + 10 * MINUTE,
+      },
+    });
+    fire({ alertname: 'Batch' });
+    await run(12 * MINUTE);
+    expect(titles()).toEqual([[630, '[FIRING:1] Batch']]);
+  });
+
+  it('after a restart repeats nothing inside repeat_interval and still tells the resolve', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lookout-dispatch-'));
+    dirs.push(dataDir);
+    const first = setup({ dataDir });
+    first.fire({ alertname: 'Down', pod: 'a' });
+    await first.run(2 * MINUTE);
+    first.dispatcher.stop();
+    await first.notificationLog.saved();
+    expect(first.titles()).toEqual([[30, '[FIRING:1] Down']]);
+
+    // A new process a minute later; the evaluator, restored too, posts the same alert again.
+    const clock = new ManualClock(first.clock.now() + MINUTE);
+    const second = setup({ dataDir, clock });
+    for (const [key, alert] of first.active) second.active.set(key, alert);
+    await second.run(20 * MINUTE);
+    expect(second.titles()).toEqual([]);
+    second.resolve({ alertname: 'Down', pod: 'a' });
+    await second.run(10 * MINUTE);
+    expect(second.sent.map((s) => s.n.title)).toEqual(['[RESOLVED] Down']);
+  });
+
+  it('drops alerts without labels or with an end before the start, and over the cap', async () => {
+    const { dispatcher, clock, titles } = setup({ maxAlerts: 2 });
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    const alert = (labels: Labels, startsAt = at(0), endsAt = at(4 * MINUTE)) => ({
+      labels,
+      annotations: {},
+      startsAt,
+      endsAt,
+      generatorURL: '',
+    });
+    dispatcher.send([
+      alert({}),
+      alert({ alertname: 'Bad' }, at(MINUTE), at(0)),
+      alert({ alertname: 'One' }),
+      alert({ alertname: 'Two' }),
+      alert({ alertname: 'Three' }),
+    ]);
+    await clock.advance(MINUTE);
+    expect(titles()).toEqual([
+      [30, '[FIRING:1] One'],
+      [30, '[FIRING:1] Two'],
+    ]);
+  });
+});
