@@ -25,6 +25,8 @@ interface Markup {
   links(links: readonly { label: string; url: string }[]): string;
   /** Between the header and each alert. */
   gap: string;
+  /** Between an alert's heading, description, fields and links: DingTalk joins lines not a paragraph apart. */
+  lineGap: string;
 }
 
 const MARKUPS: Record<TemplateKind, Markup> = {
@@ -34,6 +36,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     field: (name, value) => `- ${name}: ${value}`,
     links: (links) => links.map((l) => `[${l.label}](${markdownSafeUrl(l.url)})`).join(' · '),
     gap: '\n\n',
+    lineGap: '\n\n',
   },
   'wecom-markdown': {
     heading: (text, alarm) => `**<font color="${alarm ? 'warning' : 'info'}">${text}</font>**`,
@@ -41,6 +44,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     field: (name, value) => `> ${name}: <font color="comment">${value}</font>`,
     links: (links) => links.map((l) => `[${l.label}](${markdownSafeUrl(l.url)})`).join('  '),
     gap: '\n\n',
+    lineGap: '\n',
   },
   text: {
     heading: (text) => text,
@@ -48,6 +52,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     field: (name, value) => `${name}: ${value}`,
     links: (links) => links.map((l) => `${l.label}: ${l.url}`).join('\n'),
     gap: '\n\n',
+    lineGap: '\n',
   },
 };
 
@@ -83,8 +88,9 @@ function alertLines(
 ): string {
   const { summary, description, value } = alert.annotations;
   const name = summary ?? alert.labels.alertname ?? 'alert';
-  const lines = [markup.strong(`${index}. ${name}`)];
-  if (description) lines.push(description);
+  const parts = [markup.strong(`${index}. ${name}`)];
+  if (description) parts.push(description);
+  const lines: string[] = [];
   if (value) lines.push(markup.field('Value', value));
   const own = Object.fromEntries(
     Object.entries(alert.labels).filter(([label]) => data.commonLabels[label] === undefined),
@@ -101,8 +107,9 @@ function alertLines(
   if (alert.generatorURL) links.push({ label: 'Prometheus', url: alert.generatorURL });
   const logs = logSearchLink(alert, config);
   if (logs) links.push({ label: 'Logs', url: logs });
-  if (links.length > 0) lines.push(markup.links(links));
-  return lines.join('\n');
+  parts.push(lines.join('\n'));
+  if (links.length > 0) parts.push(markup.links(links));
+  return parts.join(markup.lineGap);
 }
 
 /**
@@ -126,8 +133,6 @@ export function renderAlertGroup(
   if (firing && severity) header.push(markup.field('Severity', severity));
   const grouped = pairs(data.groupLabels);
   if (grouped) header.push(markup.field('Group', grouped));
-  const { summary } = data.commonAnnotations;
-  if (summary && data.alerts.length > 1) header.push(markup.field('Summary', summary));
   const ordered = [
     ...data.alerts.filter((a) => a.status === 'firing'),
     ...data.alerts.filter((a) => a.status === 'resolved'),
