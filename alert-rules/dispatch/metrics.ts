@@ -30,6 +30,12 @@ export const DISPATCH_METRICS = {
     help: 'Notifications of alert groups handed to chat robots, by receiver',
     labels: ['receiver'],
   },
+  webhookNotifications: {
+    type: 'counter',
+    name: 'alert_rules_webhook_notifications_total',
+    help: "Alert groups from Alertmanager's webhook handed to a chat robot, by robot",
+    labels: ['robot'],
+  },
   notificationsFailed: {
     type: 'counter',
     name: 'alert_rules_notifications_failed_total',
