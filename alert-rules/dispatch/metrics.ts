@@ -51,7 +51,7 @@ export const DISPATCH_METRICS = {
   forwardDropped: {
     type: 'counter',
     name: 'alert_rules_forward_dropped_total',
-    help: 'Alerts dropped because the forwarding queue was full (the oldest go first)',
+    help: 'Alerts for Alertmanager dropped: the queue was full (the oldest go first) or no Alertmanager took their batch',
   },
   forwardQueue: {
     type: 'gauge',
