@@ -132,12 +132,11 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown): ConfigR
 /** Aliases a hand-written configuration needs; far below what expands into a resource exhaustion. */
 const MAX_ALIAS_COUNT = 100;
 
-/** Parses YAML text, interpolates the environment and validates. */
-export function parseConfig<S extends z.ZodType>(
-  schema: S,
-  text: string,
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigResult<z.output<S>> {
+/**
+ * Parses YAML text with duplicate keys refused and aliases bounded; the
+ * first syntax error is the one reported.
+ */
+export function parseYaml(text: string): ConfigResult<unknown> {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     // After the first syntax error the parser's further complaints are mostly echoes of it.
@@ -149,9 +148,8 @@ export function parseConfig<S extends z.ZodType>(
       })),
     };
   }
-  let parsed: unknown;
   try {
-    parsed = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (err) {
     // The yaml library refuses an alias bomb (aliases of aliases expanding to millions of values) this way.
     return {
@@ -164,8 +162,18 @@ export function parseConfig<S extends z.ZodType>(
       ],
     };
   }
+}
+
+/** Parses YAML text, interpolates the environment and validates. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigResult<z.output<S>> {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
   const errors: ConfigError[] = [];
-  const data = interpolate(parsed ?? {}, env, errors);
+  const data = interpolate(yaml.value ?? {}, env, errors);
   const result = validate(schema, data);
   if (!result.ok) {
     // A value whose variable was missing already has its error; do not add the schema's complaint about the blank.
