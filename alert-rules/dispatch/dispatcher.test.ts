@@ -7,44 +7,43 @@ import type { Notification } from '../../notify/message.ts';
 import { DocumentFile } from '../../notify/outbox/document.ts';
 import { captureLog } from '../../test/robots/harness.ts';
 import type { Labels, PostableAlert } from '../types.ts';
-import {
-  AlertDispatcher,
-  type AlertMutes,
-  type AlertRouting,
-  type MatchedRoute,
-  type ReceiverTarget,
-} from './dispatcher.ts';
+import { type AlertmanagerConfig, parseAlertmanagerConfig } from './alertmanager-config.ts';
+import { AlertDispatcher, type AlertMutes, type ReceiverTarget } from './dispatcher.ts';
+import { Inhibitor } from './inhibit.ts';
 import { DEFAULT_ALERT_MESSAGES } from './messages/config.ts';
 import { NotificationLog } from './notification-log.ts';
+import { RouteTree } from './route-tree.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const T0 = Date.parse('2026-03-01T08:00:00Z');
 
-function route(overrides: Partial<MatchedRoute> = {}): MatchedRoute {
-  return {
-    id: 'root',
-    receiver: 'team',
-    groupBy: ['alertname'],
-    groupWaitMs: 30 * SECOND,
-    groupIntervalMs: 5 * MINUTE,
-    repeatIntervalMs: HOUR,
-    muteTimeIntervals: [],
-    activeTimeIntervals: [],
-    ...overrides,
-  };
+/** An Alertmanager configuration: its route tree, inhibit rules and time intervals are the real ones. */
+function alertmanager(extra = '', routes = ''): AlertmanagerConfig {
+  return parseAlertmanagerConfig(
+    `route:
+  receiver: team
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 1h
+${routes}
+${extra}`,
+    'alertmanager.yml',
+  );
 }
 
-/** Routes chosen by a function of the labels; group keys written like Alertmanager's. */
-function routing(match: (labels: Labels) => MatchedRoute[]): AlertRouting {
-  return {
-    match,
-    groupKey: (r, labels) => {
-      const names = r.groupBy === 'all' ? Object.keys(labels).sort() : r.groupBy;
-      return `{${names.map((n) => `${n}="${labels[n] ?? ''}"`).join(',')}}`;
-    },
-  };
+/** A configuration whose one child route mutes or activates by one interval of every day, in UTC. */
+function withInterval(setting: 'mute_time_intervals' | 'active_time_intervals', start: string, end: string) {
+  return alertmanager(
+    `time_intervals:
+  - name: window
+    time_intervals:
+      - times: [{ start_time: '${start}', end_time: '${end}' }]`,
+    `  routes:
+    - ${setting}: [window]`,
+  );
 }
 
 interface Sent {
@@ -60,9 +59,9 @@ afterEach(() => {
 
 function setup(
   options: {
-    routes?: (labels: Labels) => MatchedRoute[];
+    config?: AlertmanagerConfig;
     receivers?: Record<string, ReceiverTarget>;
-    mutes?: AlertMutes;
+    silences?: AlertMutes['silences'];
     dataDir?: string;
     clock?: ManualClock;
     maxAlerts?: number;
@@ -76,8 +75,10 @@ function setup(
     ? new DocumentFile(join(options.dataDir, 'notifications.json'), 'notification log', log)
     : undefined;
   const notificationLog = new NotificationLog({ document, retentionMs: 120 * HOUR, maxEntries: 1000, log });
+  const config = options.config ?? alertmanager();
+  const tree = new RouteTree(config.route);
   const dispatcher = new AlertDispatcher({
-    routing: () => routing(options.routes ?? (() => [route()])),
+    routing: () => tree,
     receiver: (name) => receivers[name],
     chat: {
       send: (robots, n) => {
@@ -88,7 +89,11 @@ function setup(
     notificationLog,
     messages: DEFAULT_ALERT_MESSAGES,
     externalURL: 'http://lookout.example',
-    mutes: options.mutes,
+    mutes: {
+      silences: options.silences,
+      inhibitor: new Inhibitor(config.inhibitRules),
+      timeIntervals: () => config.timeIntervals,
+    },
     settings: { maxAlerts: options.maxAlerts ?? 100 },
     clock,
     log,
@@ -170,10 +175,15 @@ describe('AlertDispatcher', () => {
 
   it('sends to every route an alert matches with continue, each with its own receiver and timing', async () => {
     const { fire, run, sent } = setup({
-      routes: () => [
-        route({ id: 'db', receiver: 'dba', groupWaitMs: 10 * SECOND }),
-        route({ id: 'root', receiver: 'team' }),
-      ],
+      config: alertmanager(
+        '',
+        `  routes:
+    - matchers: ['cluster=~"db-.*"']
+      receiver: dba
+      group_wait: 10s
+      continue: true
+    - receiver: team`,
+      ),
       receivers: {
         team: { robots: ['ops'], sendResolved: true },
         dba: { robots: ['dba-wecom', 'dba-dingtalk'], sendResolved: true },
@@ -188,7 +198,9 @@ describe('AlertDispatcher', () => {
   });
 
   it('groups by all labels with group_by "..."', async () => {
-    const { fire, run, titles } = setup({ routes: () => [route({ groupBy: 'all' })] });
+    const { fire, run, titles } = setup({
+      config: alertmanager('', "  routes:\n    - group_by: ['...']"),
+    });
     fire({ alertname: 'DiskFull', node: 'n1' });
     fire({ alertname: 'DiskFull', node: 'n2' });
     await run(MINUTE);
@@ -235,9 +247,7 @@ describe('AlertDispatcher', () => {
   it('leaves silenced alerts out and tells them at the next group interval once the silence ends', async () => {
     let silenced = true;
     const { fire, run, titles } = setup({
-      mutes: {
-        silences: { mutedBy: (labels) => (silenced && labels.pod === 'b' ? ['silence-1'] : []) },
-      },
+      silences: { mutedBy: (labels) => (silenced && labels.pod === 'b' ? ['silence-1'] : []) },
     });
     fire({ alertname: 'Down', pod: 'a' });
     fire({ alertname: 'Down', pod: 'b' });
@@ -251,20 +261,11 @@ describe('AlertDispatcher', () => {
   });
 
   it('leaves out alerts inhibited by a firing alert, and tells them once it resolves', async () => {
-    let firing: readonly Labels[] = [];
     const { fire, resolve, run, titles, sent } = setup({
-      mutes: {
-        inhibitor: {
-          setAlerts: (alerts) => {
-            firing = alerts;
-          },
-          inhibitedBy: (labels) =>
-            labels.severity === 'warning' &&
-            firing.some((a) => a.severity === 'critical' && a.cluster === labels.cluster)
-              ? ['critical-inhibits-warning']
-              : [],
-        },
-      },
+      config: alertmanager(`inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [cluster]`),
     });
     fire({ alertname: 'ClusterDown', cluster: 'c1', severity: 'critical' });
     fire({ alertname: 'PodSlow', cluster: 'c1', severity: 'warning' });
@@ -280,28 +281,20 @@ describe('AlertDispatcher', () => {
   });
 
   it('tells nothing while a mute time interval is active, then tells at the next group interval', async () => {
-    const night = (date: Date) => date.getTime() < T0 + 3 * MINUTE;
-    const { fire, run, titles } = setup({
-      routes: () => [route({ muteTimeIntervals: ['night'] })],
-      mutes: { timeIntervalsActive: (names, date) => names.includes('night') && night(date) },
-    });
+    const { fire, run, titles } = setup({ config: withInterval('mute_time_intervals', '08:00', '08:03') });
     fire({ alertname: 'Batch' });
     await run(6 * MINUTE);
     expect(titles()).toEqual([[330, '[FIRING:1] Batch']]);
   });
 
   it('tells only inside its active time intervals', async () => {
-    const { fire, run, titles } = setup({
-      routes: () => [route({ activeTimeIntervals: ['office'] })],
-      mutes: {
-        timeIntervalsActive: (names, date) => names.includes('office') && date.getTime() >= T0 + 10 * MINUTE,
-      },
-    });
+    const { fire, run, titles } = setup({ config: withInterval('active_time_intervals', '08:10', '18:00') });
     fire({ alertname: 'Batch' });
     await run(12 * MINUTE);
     expect(titles()).toEqual([[630, '[FIRING:1] Batch']]);
   });
 
+  // The log is fsynced to disk, which is slow on a busy machine: hence the longer timeout.
   it('after a restart repeats nothing inside repeat_interval and still tells the resolve', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lookout-dispatch-'));
     dirs.push(dataDir);
@@ -321,7 +314,7 @@ describe('AlertDispatcher', () => {
     second.resolve({ alertname: 'Down', pod: 'a' });
     await second.run(10 * MINUTE);
     expect(second.sent.map((s) => s.n.title)).toEqual(['[RESOLVED] Down']);
-  });
+  }, 20_000);
 
   it('drops alerts without labels or with an end before the start, and over the cap', async () => {
     const { dispatcher, clock, titles } = setup({ maxAlerts: 2 });

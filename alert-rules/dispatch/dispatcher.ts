@@ -7,30 +7,15 @@ import { GroupingEngine, type GroupScope } from '../../notify/grouping/engine.ts
 import type { Mentions, Notification } from '../../notify/message.ts';
 import type { AlertNotifier, Labels, PostableAlert } from '../types.ts';
 import { labelsFingerprint } from './fingerprint.ts';
+import type { FiringAlert, Inhibitor } from './inhibit.ts';
 import type { AlertMessagesConfig } from './messages/config.ts';
 import { type AlertData, alertGroupData, ZERO_TIME } from './messages/group-data.ts';
 import { type AlertTemplate, alertNotification } from './messages/notification.ts';
 import { DISPATCH_METRICS } from './metrics.ts';
 import type { NotificationLog, NotificationLogEntry } from './notification-log.ts';
-
-/** A route an alert matched, as the route tree gives it. */
-export interface MatchedRoute {
-  /** Stable while the configuration does not change. */
-  id: string;
-  receiver: string;
-  groupBy: readonly string[] | 'all';
-  groupWaitMs: number;
-  groupIntervalMs: number;
-  repeatIntervalMs: number;
-  muteTimeIntervals: readonly string[];
-  activeTimeIntervals: readonly string[];
-}
-
-/** The route tree: every route an alert goes to (with `continue`), and its group there. */
-export interface AlertRouting {
-  match(labels: Labels): readonly MatchedRoute[];
-  groupKey(route: MatchedRoute, labels: Labels): string;
-}
+import { groupKey, groupLabels, type MatchedRoute, type RouteTree } from './route-tree.ts';
+import type { Silences } from './silences.ts';
+import { isMuted, type TimeIntervals } from './time-intervals.ts';
 
 /** Where a receiver's notifications go. */
 export interface ReceiverTarget {
@@ -43,14 +28,10 @@ export interface ReceiverTarget {
 
 /** What keeps alerts out of a notification; each part is optional. */
 export interface AlertMutes {
-  silences?: { mutedBy(labels: Labels, now: number): readonly string[] };
-  inhibitor?: {
-    /** The alerts firing now, which may inhibit others. */
-    setAlerts(firing: readonly Labels[]): void;
-    inhibitedBy(labels: Labels): readonly string[];
-  };
-  /** Whether any of the named time intervals contains `date`. */
-  timeIntervalsActive?(names: readonly string[], date: Date): boolean;
+  silences?: Pick<Silences, 'mutedBy'>;
+  inhibitor?: Pick<Inhibitor, 'setAlerts' | 'inhibitedBy'>;
+  /** The configuration's named time intervals, which routes mute or activate by name. */
+  timeIntervals?: () => TimeIntervals;
 }
 
 export interface DispatcherSettings {
@@ -67,7 +48,7 @@ export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
 
 export interface DispatcherOptions {
   /** The routing in force; a reload may replace it. */
-  routing: () => AlertRouting;
+  routing: () => Pick<RouteTree, 'match'>;
   receiver(name: string): ReceiverTarget | undefined;
   chat: { send(robots: readonly string[], message: Notification): SendResult };
   notificationLog: NotificationLog;
@@ -196,7 +177,7 @@ export class AlertDispatcher implements AlertNotifier {
         invalid++;
         continue;
       }
-      for (const route of routing.match(alert.labels)) this.insert(routing, route, alert, now);
+      for (const route of routing.match(alert.labels)) this.insert(route, alert, now);
     }
     if (invalid > 0) this.dropped('invalid', invalid, now);
     this.firingStale = true;
@@ -229,9 +210,10 @@ export class AlertDispatcher implements AlertNotifier {
     };
   }
 
-  private insert(routing: AlertRouting, route: MatchedRoute, alert: HeldAlert, now: number): void {
-    const groupKey = routing.groupKey(route, alert.labels);
-    const id = JSON.stringify([route.id, groupKey]);
+  private insert(route: MatchedRoute, alert: HeldAlert, now: number): void {
+    const key = groupKey(route, alert.labels);
+    // Sibling routes with the same matchers share Alertmanager's key: the route's id sets them apart.
+    const id = JSON.stringify([route.id, key]);
     let group = this.groups.get(id);
     const old = group?.alerts.get(alert.fingerprint);
     if (!old && this.alertCount >= this.settings.maxAlerts) {
@@ -250,7 +232,7 @@ export class AlertDispatcher implements AlertNotifier {
       };
       const created: AggregationGroup = {
         id,
-        groupKey,
+        groupKey: key,
         route,
         groupLabels: groupLabels(route, alert.labels),
         alerts: new Map(),
@@ -349,11 +331,8 @@ export class AlertDispatcher implements AlertNotifier {
   }
 
   private timeMuted(route: MatchedRoute, now: number): boolean {
-    const active = this.options.mutes?.timeIntervalsActive;
-    if (!active) return false;
-    const date = new Date(now);
-    if (route.muteTimeIntervals.length > 0 && active(route.muteTimeIntervals, date)) return true;
-    return route.activeTimeIntervals.length > 0 && !active(route.activeTimeIntervals, date);
+    const intervals = this.options.mutes?.timeIntervals;
+    return intervals !== undefined && isMuted(intervals(), route, now);
   }
 
   private muted(alert: HeldAlert, now: number): boolean {
@@ -372,12 +351,12 @@ export class AlertDispatcher implements AlertNotifier {
   /** Hands the inhibitor every alert firing now, when that changed since it last had them. */
   private refreshInhibitor(inhibitor: NonNullable<AlertMutes['inhibitor']>, now: number): void {
     if (!this.firingStale && now < this.firingValidUntil) return;
-    const firing = new Map<string, Labels>();
+    const firing = new Map<string, FiringAlert>();
     let validUntil = Number.POSITIVE_INFINITY;
     for (const group of this.groups.values()) {
       for (const alert of group.alerts.values()) {
         if (resolvedAt(alert, now)) continue;
-        firing.set(alert.fingerprint, alert.labels);
+        firing.set(alert.fingerprint, { labels: alert.labels, fingerprint: alert.fingerprint });
         validUntil = Math.min(validUntil, alert.endsAt);
       }
     }
@@ -410,14 +389,6 @@ export class AlertDispatcher implements AlertNotifier {
     this.metrics?.alerts.set(this.alertCount);
     this.metrics?.groups.set(this.groups.size);
   }
-}
-
-/** The labels the route groups by, as the group's messages show them. */
-function groupLabels(route: MatchedRoute, labels: Labels): Labels {
-  if (route.groupBy === 'all') return { ...labels };
-  const picked: Labels = {};
-  for (const name of route.groupBy) if (labels[name] !== undefined) picked[name] = labels[name];
-  return picked;
 }
 
 /**
