@@ -301,8 +301,7 @@ describe('AlertDispatcher', () => {
     const first = setup({ dataDir });
     first.fire({ alertname: 'Down', pod: 'a' });
     await first.run(2 * MINUTE);
-    first.dispatcher.stop();
-    await first.notificationLog.saved();
+    await first.dispatcher.stop();
     expect(first.titles()).toEqual([[30, '[FIRING:1] Down']]);
 
     // A new process a minute later; the evaluator, restored too, posts the same alert again.

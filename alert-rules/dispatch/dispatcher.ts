@@ -184,9 +184,10 @@ export class AlertDispatcher implements AlertNotifier {
     this.updateGauges();
   }
 
-  /** Cancels every group's timer; nothing more is told. The notification log keeps what was. */
-  stop(): void {
+  /** Cancels every group's timer, so nothing more is told; resolves once the notification log is kept. */
+  async stop(): Promise<void> {
     this.engine.stop();
+    await this.options.notificationLog.saved();
   }
 
   private held(posted: PostableAlert, now: number): HeldAlert | undefined {
