@@ -133,6 +133,7 @@ export class AlertDispatcher implements AlertNotifier {
   /** The firing alerts handed to the inhibitor are stale once alerts change or one of them ends. */
   private firingStale = true;
   private firingValidUntil = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -167,7 +168,9 @@ export class AlertDispatcher implements AlertNotifier {
     return this.groups.size;
   }
 
+  /** Takes the alerts of one evaluation; ignored after stop. */
   send(alerts: readonly PostableAlert[]): void {
+    if (this.stopped) return;
     const now = this.clock.now();
     const routing = this.options.routing();
     let invalid = 0;
@@ -186,6 +189,7 @@ export class AlertDispatcher implements AlertNotifier {
 
   /** Cancels every group's timer, so nothing more is told; resolves once the notification log is kept. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.engine.stop();
     await this.options.notificationLog.saved();
   }

@@ -40,7 +40,9 @@ export function alertNotification(data: AlertGroupData, options: AlertMessageOpt
   return {
     title: plain.title,
     text: plain.text,
-    severity: groupSeverity(data.alerts),
+    // A robot's own mentions may be limited to severities: a resolved group is news that can wait.
+    severity:
+      data.status === 'firing' ? groupSeverity(data.alerts.filter((a) => a.status === 'firing')) : 'info',
     status: data.status,
     mentions: groupMentions(data, config.mentionsFrom, options.mentions),
     key: data.groupKey,
