@@ -130,3 +130,16 @@ export class FileSilenceStore implements SilenceStore {
     await writeFileAtomic(this.file, serializeSilences(silences));
   }
 }
+
+/**
+ * Two replicas' views of the silences made one, as Alertmanager's peers
+ * merge theirs: per id, the version updated last wins.
+ */
+export function mergeSilences(ours: readonly Silence[], theirs: readonly Silence[]): Silence[] {
+  const merged = new Map<string, Silence>();
+  for (const silence of [...theirs, ...ours]) {
+    const known = merged.get(silence.id);
+    if (!known || silence.updatedAt >= known.updatedAt) merged.set(silence.id, silence);
+  }
+  return [...merged.values()];
+}

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Labels } from '../types.ts';
 import { type Matcher, MatcherError, matches, matchesValue, newMatcher } from './matchers.ts';
-import type { Silence, SilenceMatcher, SilenceStore } from './silence-store.ts';
+import { mergeSilences, type Silence, type SilenceMatcher, type SilenceStore } from './silence-store.ts';
 import { SILENCE_METRICS } from './silences-metrics.ts';
 
 export const silencesSchema = z.strictObject({
@@ -153,15 +153,7 @@ export class Silences {
         'stored silences could not be read; starting without silences',
       );
     }
-    for (const silence of loaded.silences) {
-      try {
-        silences.entries.set(silence.id, { silence, matchers: validate(silence, Number.POSITIVE_INFINITY) });
-      } catch (err) {
-        log.warn({ silence: silence.id, err: describeError(err) }, 'stored silence dropped: it is not valid');
-      }
-    }
-    silences.collect(silences.clock.now());
-    silences.countStates(silences.clock.now());
+    silences.adopt(loaded.silences);
     log.info({ store: store.describe(), silences: silences.entries.size }, 'silences restored');
     return silences;
   }
@@ -242,6 +234,33 @@ export class Silences {
     if (removed > 0) await this.changed(now);
     this.countStates(now);
     return removed;
+  }
+
+  /**
+   * Takes in what another replica wrote to a shared store (the version
+   * updated last wins); call it now and then when replicas share one.
+   */
+  async sync(): Promise<void> {
+    const loaded = await this.options.store.load();
+    const ours = [...this.entries.values()].map((e) => e.silence);
+    this.adopt(mergeSilences(ours, loaded.silences).filter((s) => this.entries.get(s.id)?.silence !== s));
+  }
+
+  /** Takes silences read from the store; one that is not valid (written by hand, or by another version) is skipped. */
+  private adopt(silences: readonly Silence[]): void {
+    for (const silence of silences) {
+      try {
+        this.entries.set(silence.id, { silence, matchers: validate(silence, Number.POSITIVE_INFINITY) });
+      } catch (err) {
+        this.options.log.warn(
+          { silence: silence.id, err: describeError(err) },
+          'stored silence ignored: it is not valid',
+        );
+      }
+    }
+    const now = this.clock.now();
+    this.collect(now);
+    this.countStates(now);
   }
 
   /** Resolves once every change made so far is written (or its write failed and was logged). */
