@@ -13,6 +13,8 @@ import { Inhibitor } from './inhibit.ts';
 import { DEFAULT_ALERT_MESSAGES } from './messages/config.ts';
 import { NotificationLog } from './notification-log.ts';
 import { RouteTree } from './route-tree.ts';
+import { FileSilenceStore } from './silence-store.ts';
+import { Silences, silencesSchema } from './silences.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -56,6 +58,12 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lookout-dispatch-'));
+  dirs.push(dir);
+  return dir;
+}
 
 function setup(
   options: {
@@ -245,15 +253,24 @@ describe('AlertDispatcher', () => {
   });
 
   it('leaves silenced alerts out and tells them at the next group interval once the silence ends', async () => {
-    let silenced = true;
-    const { fire, run, titles } = setup({
-      silences: { mutedBy: (labels) => (silenced && labels.pod === 'b' ? ['silence-1'] : []) },
+    const clock = new ManualClock(T0);
+    const silences = await Silences.open({
+      store: new FileSilenceStore(tempDir()),
+      settings: silencesSchema.parse({}),
+      log: captureLog().log,
+      clock,
     });
+    await silences.set({
+      matchers: [{ name: 'pod', value: 'b', isRegex: false, isEqual: true }],
+      startsAt: T0,
+      endsAt: T0 + 2 * MINUTE,
+      createdBy: 'on-call',
+      comment: 'b is being replaced',
+    });
+    const { fire, run, titles } = setup({ clock, silences });
     fire({ alertname: 'Down', pod: 'a' });
     fire({ alertname: 'Down', pod: 'b' });
-    await run(2 * MINUTE);
-    silenced = false;
-    await run(5 * MINUTE);
+    await run(7 * MINUTE);
     expect(titles()).toEqual([
       [30, '[FIRING:1] Down'],
       [330, '[FIRING:2] Down'],
@@ -296,8 +313,7 @@ describe('AlertDispatcher', () => {
 
   // The log is fsynced to disk, which is slow on a busy machine: hence the longer timeout.
   it('after a restart repeats nothing inside repeat_interval and still tells the resolve', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'lookout-dispatch-'));
-    dirs.push(dataDir);
+    const dataDir = tempDir();
     const first = setup({ dataDir });
     first.fire({ alertname: 'Down', pod: 'a' });
     await first.run(2 * MINUTE);
