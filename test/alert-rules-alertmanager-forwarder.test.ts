@@ -18,15 +18,15 @@ describe('forwarding alerts to Alertmanager', () => {
     });
     const run = randomUUID();
     const now = Date.now();
-    forwarder.send(
+    const alerts = (endsAt: number) =>
       ['DiskFull', 'HighLatency'].map((alertname) => ({
         labels: { alertname, run },
         annotations: { summary: `${alertname} in the forwarding test` },
         startsAt: new Date(now - 60_000).toISOString(),
-        endsAt: new Date(now + 4 * 60_000).toISOString(),
+        endsAt: new Date(endsAt).toISOString(),
         generatorURL: 'http://prometheus:9090/graph',
-      })),
-    );
+      }));
+    forwarder.send(alerts(now + 4 * 60_000));
     await forwarder.idle();
     const listed = await eventually(
       async () => {
@@ -40,6 +40,8 @@ describe('forwarding alerts to Alertmanager', () => {
     expect(listed.every((a) => a.labels.cluster === 'lookout-test' && a.status.state === 'active')).toBe(
       true,
     );
-    await forwarder.stop(AbortSignal.timeout(1_000));
+    // Resolved, so the shared Alertmanager does not keep them.
+    forwarder.send(alerts(Date.now()));
+    await forwarder.stop(AbortSignal.timeout(5_000));
   });
 });
