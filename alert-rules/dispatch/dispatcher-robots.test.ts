@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { captureLog, useRobotBed } from '../../test/robots/harness.ts';
 import { eventually } from '../../test/support/lookout-process.ts';
 import { parseAlertmanagerConfig } from './alertmanager-config.ts';
-import { AlertDispatcher } from './dispatcher.ts';
+import { AlertDispatcher, robotReceiver } from './dispatcher.ts';
 import { DEFAULT_ALERT_MESSAGES } from './messages/config.ts';
 import { NotificationLog } from './notification-log.ts';
 import { RouteTree } from './route-tree.ts';
@@ -16,13 +16,18 @@ describe('AlertDispatcher through the chat robots', () => {
       ding: bed.server.dingtalk({ name: 'ding', secret: 'SEC-dispatch-test' }),
       wc: bed.server.wecom({ name: 'wc' }),
     });
-    const tree = new RouteTree(
-      parseAlertmanagerConfig('route:\n  receiver: team\n  group_by: [alertname]\n', 'alertmanager.yml')
-        .route,
-    );
+    // Each receiver is the robot of its name; the alert goes to both with continue.
+    const config = `route:
+  receiver: ding
+  group_by: [alertname]
+  routes:
+    - receiver: wc
+      continue: true
+    - receiver: ding`;
+    const tree = new RouteTree(parseAlertmanagerConfig(config, 'alertmanager.yml').route);
     const dispatcher = new AlertDispatcher({
       routing: () => tree,
-      receiver: () => ({ robots: ['ding', 'wc'], sendResolved: true, mentions: { userIds: ['zhangsan'] } }),
+      receiver: (name) => ({ ...robotReceiver(name), mentions: { userIds: ['zhangsan'] } }),
       chat: robots.chat,
       notificationLog: new NotificationLog({ retentionMs: 3_600_000, maxEntries: 100, log }),
       messages: { ...DEFAULT_ALERT_MESSAGES, logSearchUrl: 'https://lookout.example' },

@@ -26,6 +26,14 @@ export interface ReceiverTarget {
   template?: AlertTemplate;
 }
 
+/**
+ * A receiver as Lookout's Alertmanager files name them: the chat robot of the
+ * same name, told when alerts resolve (webhook receivers' default).
+ */
+export function robotReceiver(name: string): ReceiverTarget {
+  return { robots: [name], sendResolved: true };
+}
+
 /** What keeps alerts out of a notification; each part is optional. */
 export interface AlertMutes {
   silences?: Pick<Silences, 'mutedBy'>;
