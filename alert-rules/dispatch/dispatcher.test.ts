@@ -275,6 +275,7 @@ describe('AlertDispatcher', () => {
       [30, '[FIRING:1] Down'],
       [330, '[FIRING:2] Down'],
     ]);
+    await silences.flush();
   });
 
   it('leaves out alerts inhibited by a firing alert, and tells them once it resolves', async () => {
@@ -329,6 +330,7 @@ describe('AlertDispatcher', () => {
     second.resolve({ alertname: 'Down', pod: 'a' });
     await second.run(10 * MINUTE);
     expect(second.sent.map((s) => s.n.title)).toEqual(['[RESOLVED] Down']);
+    await second.dispatcher.stop();
   }, 20_000);
 
   it('drops alerts without labels or with an end before the start, and over the cap', async () => {
