@@ -26,7 +26,7 @@ describe('AlertDispatcher through the chat robots', () => {
     - receiver: ding`;
     const tree = new RouteTree(parseAlertmanagerConfig(config, 'alertmanager.yml').route);
     const dispatcher = new AlertDispatcher({
-      routing: () => tree,
+      routing: tree,
       receiver: (name) => ({ ...robotReceiver(name), mentions: { userIds: ['zhangsan'] } }),
       chat: robots.chat,
       notificationLog: new NotificationLog({ retentionMs: 3_600_000, maxEntries: 100, log }),

@@ -86,7 +86,7 @@ function setup(
   const config = options.config ?? alertmanager();
   const tree = new RouteTree(config.route);
   const dispatcher = new AlertDispatcher({
-    routing: () => tree,
+    routing: tree,
     receiver: (name) => receivers[name],
     chat: {
       send: (robots, n) => {
@@ -169,6 +169,27 @@ describe('AlertDispatcher', () => {
       [330, '[FIRING:2] HighLatency'],
       // Nothing new: told again once repeat_interval (1h) has passed, at a group interval tick.
       [330 + 3600, '[FIRING:2] HighLatency'],
+    ]);
+  });
+
+  it('on a reload regroups: nothing told again, nothing read as resolved, a moved alert told to its new receiver', async () => {
+    const { fire, run, sent, dispatcher } = setup({
+      receivers: {
+        team: { robots: ['ops'], sendResolved: true },
+        dba: { robots: ['dba'], sendResolved: true },
+      },
+    });
+    fire({ alertname: 'Down', pod: 'a' });
+    fire({ alertname: 'Lag', cluster: 'db-1' });
+    await run(MINUTE);
+    const dba = alertmanager('', `  routes:\n    - matchers: ['cluster=~"db-.*"']\n      receiver: dba`);
+    dispatcher.reload(new RouteTree(dba.route));
+    await run(20 * MINUTE);
+    expect(sent.map((s) => [s.at / SECOND, s.robots[0], s.n.title]).sort()).toEqual([
+      [30, 'ops', '[FIRING:1] Down'],
+      [30, 'ops', '[FIRING:1] Lag'],
+      // Older than group_wait: its new group is told at once.
+      [60, 'dba', '[FIRING:1] Lag'],
     ]);
   });
 

@@ -55,8 +55,8 @@ export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
 };
 
 export interface DispatcherOptions {
-  /** The routing in force; a reload may replace it. */
-  routing: () => Pick<RouteTree, 'match'>;
+  /** The route tree at start; `reload` replaces it. */
+  routing: Pick<RouteTree, 'match'>;
   receiver(name: string): ReceiverTarget | undefined;
   chat: { send(robots: readonly string[], message: Notification): SendResult };
   notificationLog: NotificationLog;
@@ -142,9 +142,11 @@ export class AlertDispatcher implements AlertNotifier {
   private firingStale = true;
   private firingValidUntil = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  private routing: Pick<RouteTree, 'match'>;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
+    this.routing = options.routing;
     this.settings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.settings };
     this.clock = options.clock ?? systemClock;
     this.log = options.log;
@@ -180,7 +182,7 @@ export class AlertDispatcher implements AlertNotifier {
   send(alerts: readonly PostableAlert[]): void {
     if (this.stopped) return;
     const now = this.clock.now();
-    const routing = this.options.routing();
+    const { routing } = this;
     let invalid = 0;
     for (const posted of alerts) {
       const alert = this.held(posted, now);
@@ -191,6 +193,29 @@ export class AlertDispatcher implements AlertNotifier {
       for (const route of routing.match(alert.labels)) this.insert(route, alert, now);
     }
     if (invalid > 0) this.dropped('invalid', invalid, now);
+    this.firingStale = true;
+    this.updateGauges();
+  }
+
+  /**
+   * A new route tree: the groups are made again from the alerts they hold,
+   * as Alertmanager does on a reload. The notification log knows groups by
+   * Alertmanager's group key and receiver, so groups a reload left alone are
+   * not told again, and no alert reads as resolved because it moved.
+   */
+  reload(routing: Pick<RouteTree, 'match'>): void {
+    this.routing = routing;
+    const held = new Map<string, HeldAlert>();
+    for (const group of this.groups.values()) {
+      for (const alert of group.alerts.values()) held.set(alert.fingerprint, alert);
+      this.engine.forget(group.scope, '');
+    }
+    this.groups.clear();
+    this.alertCount = 0;
+    const now = this.clock.now();
+    for (const alert of held.values()) {
+      for (const route of routing.match(alert.labels)) this.insert(route, alert, now);
+    }
     this.firingStale = true;
     this.updateGauges();
   }
@@ -293,7 +318,7 @@ export class AlertDispatcher implements AlertNotifier {
     const firing = new Set(visible.filter((a) => !resolvedAt(a, now)).map((a) => a.fingerprint));
     const resolved = new Set(visible.filter((a) => resolvedAt(a, now)).map((a) => a.fingerprint));
     const log = this.options.notificationLog;
-    const entry = log.query(route.receiver, group.id, now);
+    const entry = log.query(route.receiver, group.groupKey, now);
     if (!needsUpdate(entry, firing, resolved, receiver.sendResolved, route.repeatIntervalMs, now)) return;
     const told = receiver.sendResolved ? visible : visible.filter((a) => firing.has(a.fingerprint));
     if (told.length > 0) {
@@ -307,7 +332,7 @@ export class AlertDispatcher implements AlertNotifier {
     void log.record(
       {
         receiver: route.receiver,
-        groupKey: group.id,
+        groupKey: group.groupKey,
         firing: [...firing],
         resolved: [...resolved],
         sentAt: now,
