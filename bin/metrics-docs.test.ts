@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DISPATCH_METRICS } from '../alert-rules/dispatch/metrics.ts';
 import { COLLECTOR_METRICS } from '../collector/metrics.ts';
 import { exportedName, type MetricCatalogue } from '../core/metrics.ts';
 import { SHARED_METRICS } from '../core/shared-metrics.ts';
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, MetricCatalogue> = {
   Collector: COLLECTOR_METRICS,
   'Event router': EVENT_ROUTER_METRICS,
   'Chat robots (notify)': NOTIFY_METRICS,
+  'Alert dispatch': DISPATCH_METRICS,
 };
 
 interface Row {
