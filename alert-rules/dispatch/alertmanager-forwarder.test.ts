@@ -50,7 +50,7 @@ describe('AlertmanagerForwarder', () => {
   it('posts batches to /api/v2/alerts under the path prefix, with external labels and the token', async () => {
     const am = await alertmanager();
     const f = forwarder({
-      alertmanagers: [{ url: `${am.url}/am/`, bearerToken: 'am-token-123' }],
+      alertmanagers: [{ url: `${am.url}/am/`, auth: { bearerToken: 'am-token-123' } }],
       externalLabels: { cluster: 'prod', region: 'sh' },
       maxBatchSize: 2,
     });
@@ -82,10 +82,7 @@ describe('AlertmanagerForwarder', () => {
     const down = await alertmanager(500);
     const up = await alertmanager();
     const f = forwarder({
-      alertmanagers: [
-        { url: down.url },
-        { url: up.url, basicAuth: { username: 'prom', password: 'secret' } },
-      ],
+      alertmanagers: [{ url: down.url }, { url: up.url, auth: { username: 'prom', password: 'secret' } }],
     });
     f.send([alert('A')]);
     await f.idle();
@@ -99,9 +96,7 @@ describe('AlertmanagerForwarder', () => {
 
   it('refuses two kinds of auth at once', () => {
     const result = forwardingSchema.safeParse({
-      alertmanagers: [
-        { url: 'http://am:9093', bearerToken: 't', basicAuth: { username: 'u', password: 'p' } },
-      ],
+      alertmanagers: [{ url: 'http://am:9093', auth: { bearerToken: 't', username: 'u', password: 'p' } }],
     });
     expect(result.success).toBe(false);
   });

@@ -1,37 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { z } from 'zod';
-import { duration, httpUrl } from '../../core/config-types.ts';
+import { duration } from '../../core/config-types.ts';
 import { describeError } from '../../core/errors.ts';
+import {
+  type HttpTarget,
+  httpTargetSchema,
+  openHttpTarget,
+  readBodyLimited,
+} from '../../core/http-target.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { ReportThrottle } from '../../core/report-throttle.ts';
 import type { AlertNotifier, Labels, PostableAlert } from '../types.ts';
 import { DISPATCH_METRICS } from './metrics.ts';
 
-const alertmanagerSchema = z
-  .strictObject({
-    /** The Alertmanager's address with its path prefix, if any: alerts go to `<url>/api/v2/alerts`. */
-    url: httpUrl(),
-    timeout: duration().default(10_000),
-    basicAuth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
-    bearerToken: z.string().min(1).optional(),
-    tls: z
-      .strictObject({
-        caFile: z.string().min(1).optional(),
-        certFile: z.string().min(1).optional(),
-        keyFile: z.string().min(1).optional(),
-        insecureSkipVerify: z.boolean().default(false),
-      })
-      .optional(),
-  })
-  .refine((am) => !(am.basicAuth && am.bearerToken), {
-    error: 'set basicAuth or bearerToken, not both',
-  })
-  .refine((am) => !am.tls || !!am.tls.certFile === !!am.tls.keyFile, {
-    error: 'a client certificate needs both certFile and keyFile',
-    path: ['tls'],
-  });
+const alertmanagerSchema = httpTargetSchema.extend({
+  /** One post, from connecting to the end of the answer. */
+  timeout: duration().default(10_000),
+});
 
 /** Sending alerts to Alertmanagers the way Prometheus's notifier does. */
 export const forwardingSchema = z.strictObject({
@@ -61,52 +47,36 @@ function describeAlertmanager(url: string): string {
   return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 
+/** Of an error answer, only this much is read for its message. */
+const MAX_ERROR_BYTES = 4096;
+
 class AlertmanagerClient {
   readonly name: string;
-  private readonly url: string;
   private readonly config: AlertmanagerConfig;
-  private readonly dispatcher: Agent | undefined;
+  private readonly target: HttpTarget;
 
   constructor(config: AlertmanagerConfig) {
     this.config = config;
     this.name = describeAlertmanager(config.url);
-    this.url = `${config.url.replace(/\/+$/, '')}/api/v2/alerts`;
-    const { tls } = config;
-    this.dispatcher = tls
-      ? new Agent({
-          connect: {
-            ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
-            cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
-            key: tls.keyFile ? readFileSync(tls.keyFile) : undefined,
-            rejectUnauthorized: !tls.insecureSkipVerify,
-          },
-        })
-      : undefined;
+    this.target = openHttpTarget(config, 4);
   }
 
   async post(body: string): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const { basicAuth, bearerToken, timeout } = this.config;
-    if (bearerToken) headers.authorization = `Bearer ${bearerToken}`;
-    if (basicAuth) {
-      const pair = Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64');
-      headers.authorization = `Basic ${pair}`;
-    }
-    const response = await request(this.url, {
+    const response = await request(this.target.url('api/v2/alerts'), {
       method: 'POST',
-      headers,
+      headers: { ...(await this.target.headers()), 'content-type': 'application/json' },
       body,
-      dispatcher: this.dispatcher,
-      signal: AbortSignal.timeout(timeout),
+      dispatcher: this.target.dispatcher,
+      signal: AbortSignal.timeout(this.config.timeout),
     });
-    const text = await response.body.text();
+    const answer = await readBodyLimited(response, MAX_ERROR_BYTES).catch(() => Buffer.alloc(0));
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
+      throw new Error(`HTTP ${response.statusCode}: ${answer.toString('utf8').slice(0, 200)}`);
     }
   }
 
   close(): Promise<void> {
-    return this.dispatcher?.close() ?? Promise.resolve();
+    return this.target.close();
   }
 }
 
