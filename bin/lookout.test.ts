@@ -14,11 +14,20 @@ interface Run {
   stderr: string[];
 }
 
+/** The examples take their secrets from the environment with no default. */
+const EXAMPLE_SECRETS = {
+  ES_PASSWORD: 'example',
+  LOOKOUT_VIEWER_TOKEN: 'example-viewer-token',
+  LOOKOUT_EDITOR_TOKEN: 'example-editor-token',
+  ONCALL_TOKEN: 'example',
+  ONCALL_SECRET: 'SECexample',
+  SHOP_KEY: 'example',
+};
+
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  // ES_PASSWORD: the sidecar example takes it from the environment with no default.
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ES_PASSWORD: 'example', ...env },
+    env: { ...process.env, ...EXAMPLE_SECRETS, ...env },
   });
   const run: Run = { child, stdout: [], stderr: [] };
   child.stdout?.on('data', (d: Buffer) => run.stdout.push(String(d)));
