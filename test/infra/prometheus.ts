@@ -63,6 +63,8 @@ export interface PrometheusOptions {
   /** A duration as Prometheus writes it ("1s", "500ms"); 1s unless given. */
   scrapeInterval?: string;
   evaluationInterval?: string;
+  /** `global.external_labels`: what rule templates see as `$externalLabels`. */
+  externalLabels?: Record<string, string>;
   /** Accepts remote write at /api/v1/write (for a test's own instance; the shared one stays read-only). */
   remoteWriteReceiver?: boolean;
   /** More command-line flags, after the standard ones. */
@@ -95,7 +97,7 @@ export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpSe
 
 /** The parts of prometheus.yml a test changes. */
 interface PrometheusConfig {
-  global: Record<string, string>;
+  global: Record<string, string | Record<string, string>>;
   rule_files?: string[];
   scrape_configs: object[];
 }
@@ -105,6 +107,7 @@ async function prometheusConfig(options: PrometheusOptions): Promise<PrometheusC
   const config: PrometheusConfig = parse(await readFile(path.join(CONFIG_DIR, 'prometheus.yml'), 'utf8'));
   if (options.scrapeInterval) config.global.scrape_interval = options.scrapeInterval;
   if (options.evaluationInterval) config.global.evaluation_interval = options.evaluationInterval;
+  if (options.externalLabels) config.global.external_labels = options.externalLabels;
   if (options.ruleFiles) config.rule_files = options.ruleFiles;
   for (const { job, urls } of options.scrapeTargets ?? []) {
     config.scrape_configs.push({

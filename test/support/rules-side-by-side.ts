@@ -1,0 +1,230 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { ApiAlert, ApiRuleGroup } from '../../alert-rules/rules/api-shapes.ts';
+import { MemoryRemoteWriter, RecordingNotifier } from '../../alert-rules/rules/fixtures/fakes.ts';
+import { settings } from '../../alert-rules/rules/fixtures/settings.ts';
+import { loadRuleFiles } from '../../alert-rules/rules/load.ts';
+import { PrometheusQueryClient, prometheusQuerySchema } from '../../alert-rules/rules/prometheus-client.ts';
+import { RuleManager } from '../../alert-rules/rules/rule-manager.ts';
+import { checkTemplate, expandTemplate } from '../../alert-rules/rules/template/expand.ts';
+import type { Labels } from '../../alert-rules/types.ts';
+import { systemClock } from '../../core/clock.ts';
+import { createLogger } from '../../core/log.ts';
+import { Metrics } from '../../core/metrics.ts';
+import { type HttpServer, type ScrapeJob, startPrometheus } from '../infra/prometheus.ts';
+import { POLL_MS, prometheusApi } from './prometheus-api.ts';
+
+/** What both are told: templates see the same `$externalLabels` and `$externalURL`. */
+export const EXTERNAL_LABELS: Labels = { cluster: 'eu-1', replica: 'a' };
+/** Without a path, so that Prometheus serves its API at the root as usual. */
+export const EXTERNAL_URL = 'http://prometheus.example:9090';
+/** Scrapes and evaluations, on both sides. */
+export const INTERVAL_MS = 1000;
+
+export interface SideBySideOptions {
+  /** Absolute paths: Prometheus and Lookout must see the same file name, which sets the evaluation slots. */
+  prometheusRuleFiles: string[];
+  lookoutRuleFiles: string[];
+  scrapeTargets: ScrapeJob[];
+}
+
+/**
+ * A Prometheus evaluating rule files, and Lookout's rule manager evaluating the
+ * same rules with its queries going to that Prometheus, with the same
+ * interval, external labels and URL, so that what each says about its
+ * alerts and rules can be compared. Lookout writes and sends nowhere: its
+ * series and notifications are only recorded.
+ */
+export class SideBySide {
+  readonly prometheus: HttpServer;
+  readonly lookout: RuleManager;
+  readonly notifier: RecordingNotifier;
+  private readonly client: PrometheusQueryClient;
+  private readonly dataDir: string;
+
+  private constructor(parts: {
+    prometheus: HttpServer;
+    lookout: RuleManager;
+    notifier: RecordingNotifier;
+    client: PrometheusQueryClient;
+    dataDir: string;
+  }) {
+    this.prometheus = parts.prometheus;
+    this.lookout = parts.lookout;
+    this.notifier = parts.notifier;
+    this.client = parts.client;
+    this.dataDir = parts.dataDir;
+  }
+
+  static async start(options: SideBySideOptions): Promise<SideBySide> {
+    const specs = await loadRuleFiles(options.lookoutRuleFiles, {
+      baseDir: '/',
+      remoteWrite: true,
+      checkTemplate,
+    });
+    const prometheus = await startPrometheus({
+      ruleFiles: options.prometheusRuleFiles,
+      scrapeTargets: options.scrapeTargets,
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+      externalLabels: EXTERNAL_LABELS,
+      extraFlags: [`--web.external-url=${EXTERNAL_URL}`],
+    });
+    const client = new PrometheusQueryClient(settings(prometheusQuerySchema, { url: prometheus.url }));
+    const notifier = new RecordingNotifier();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lookout-side-by-side-'));
+    const lookout = new RuleManager({
+      queryApi: client,
+      remoteWriter: new MemoryRemoteWriter(),
+      notifier,
+      render: expandTemplate,
+      clock: systemClock,
+      log: createLogger({ level: 'silent' }),
+      metrics: new Metrics({ defaults: false }),
+      dataDir,
+      settings: {
+        evaluationIntervalMs: INTERVAL_MS,
+        externalLabels: EXTERNAL_LABELS,
+        externalURL: EXTERNAL_URL,
+        generatorURLBase: `${EXTERNAL_URL}/`,
+        queryTimeoutMs: 5_000,
+      },
+    });
+    await lookout.start(specs);
+    return new SideBySide({ prometheus, lookout, notifier, client, dataDir });
+  }
+
+  /** Both sides' `/api/v1/alerts`, read one right after the other. */
+  async alerts(): Promise<Both<ApiAlert[]>> {
+    const prometheus = (await prometheusApi<{ alerts: ApiAlert[] }>(this.prometheus.url, '/api/v1/alerts'))
+      .alerts;
+    return { prometheus, lookout: this.lookout.alerts().alerts };
+  }
+
+  async rules(): Promise<Both<ApiRuleGroup[]>> {
+    const prometheus = (await prometheusApi<{ groups: ApiRuleGroup[] }>(this.prometheus.url, '/api/v1/rules'))
+      .groups;
+    return { prometheus, lookout: this.lookout.rules().groups };
+  }
+
+  /**
+   * Polls until both list the same alerts (activeAt within one interval:
+   * one may have seen a scrape one evaluation before the other) and
+   * Prometheus's satisfy `expected`; then returns Prometheus's.
+   */
+  untilAlertsAgree(
+    expected: (alerts: ComparableAlert[]) => boolean,
+    what: string,
+    timeoutMs = 8_000,
+  ): Promise<ComparableAlert[]> {
+    const read = async () => {
+      const both = await this.alerts();
+      const prometheus = comparableAlerts(both.prometheus);
+      return { prometheus, lookout: withinOneInterval(comparableAlerts(both.lookout), prometheus) };
+    };
+    return untilAgree(read, expected, `alerts: ${what}`, timeoutMs);
+  }
+
+  /** Polls until both say the same of each rule's health, state and last error, and Prometheus's satisfy `expected`. */
+  untilRulesAgree(
+    expected: (rules: RuleStatus[]) => boolean,
+    what: string,
+    timeoutMs = 8_000,
+  ): Promise<RuleStatus[]> {
+    const read = async () => {
+      const both = await this.rules();
+      return { prometheus: ruleStatuses(both.prometheus), lookout: ruleStatuses(both.lookout) };
+    };
+    return untilAgree(read, expected, `rules: ${what}`, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.lookout.stop();
+    await this.client.close();
+    await this.prometheus.close();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Fails with the difference between the two when they do not come to agree in time. */
+async function untilAgree<T>(
+  read: () => Promise<Both<T>>,
+  expected: (prometheus: T) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { prometheus, lookout } = await read();
+    if (JSON.stringify(lookout) === JSON.stringify(prometheus) && expected(prometheus)) return prometheus;
+    if (Date.now() > deadline) {
+      expect(lookout, `Lookout and Prometheus while waiting for ${what}`).toEqual(prometheus);
+      throw new Error(`timed out waiting for ${what}; Prometheus: ${JSON.stringify(prometheus)}`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+export interface Both<T> {
+  prometheus: T;
+  lookout: T;
+}
+
+/** An alert of the API with its activation time in milliseconds, for a comparison with a tolerance. */
+export interface ComparableAlert {
+  labels: Labels;
+  annotations: Labels;
+  state: string;
+  value: string;
+  activeAtMs: number;
+  keepFiringSinceMs?: number;
+}
+
+export function comparableAlerts(alerts: readonly ApiAlert[]): ComparableAlert[] {
+  return alerts
+    .map(({ labels, annotations, state, value, activeAt, keepFiringSince }) => ({
+      labels,
+      annotations,
+      state,
+      value,
+      activeAtMs: Date.parse(activeAt),
+      ...(keepFiringSince && { keepFiringSinceMs: Date.parse(keepFiringSince) }),
+    }))
+    .sort((a, b) => compareText(JSON.stringify(a.labels), JSON.stringify(b.labels)));
+}
+
+/** Lookout's alerts with Prometheus's activation time where theirs differ by at most one interval. */
+function withinOneInterval(lookout: ComparableAlert[], prometheus: ComparableAlert[]): ComparableAlert[] {
+  return lookout.map((alert, i) => {
+    const other = prometheus[i];
+    return other && Math.abs(other.activeAtMs - alert.activeAtMs) <= INTERVAL_MS
+      ? { ...alert, activeAtMs: other.activeAtMs }
+      : alert;
+  });
+}
+
+export interface RuleStatus {
+  group: string;
+  rule: string;
+  health: string;
+  state?: string;
+  lastError?: string;
+}
+
+function ruleStatuses(groups: readonly ApiRuleGroup[]): RuleStatus[] {
+  return groups.flatMap((group) =>
+    group.rules.map((rule) => ({
+      group: group.name,
+      rule: rule.name,
+      health: rule.health,
+      ...('state' in rule && { state: rule.state }),
+      ...(rule.lastError && { lastError: rule.lastError }),
+    })),
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
