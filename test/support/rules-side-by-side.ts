@@ -183,16 +183,21 @@ export interface ComparableAlert {
 }
 
 export function comparableAlerts(alerts: readonly ApiAlert[]): ComparableAlert[] {
-  return alerts
-    .map(({ labels, annotations, state, value, activeAt, keepFiringSince }) => ({
-      labels,
-      annotations,
-      state,
-      value,
-      activeAtMs: Date.parse(activeAt),
-      ...(keepFiringSince && { keepFiringSinceMs: Date.parse(keepFiringSince) }),
-    }))
-    .sort((a, b) => compareText(JSON.stringify(a.labels), JSON.stringify(b.labels)));
+  return (
+    alerts
+      .map(({ labels, annotations, state, value, activeAt, keepFiringSince }) => ({
+        labels,
+        annotations,
+        state,
+        value,
+        activeAtMs: Date.parse(activeAt),
+        ...(keepFiringSince && { keepFiringSinceMs: Date.parse(keepFiringSince) }),
+      }))
+      // Two rules may raise alerts with the same labels; Prometheus lists its groups in no fixed order.
+      .sort((a, b) =>
+        compareText(JSON.stringify([a.labels, a.annotations]), JSON.stringify([b.labels, b.annotations])),
+      )
+  );
 }
 
 /** Lookout's alerts with Prometheus's activation time where theirs differ by at most one interval. */
@@ -213,16 +218,19 @@ export interface RuleStatus {
   lastError?: string;
 }
 
+/** Sorted: a rule file given to Prometheus in another form sorts elsewhere. */
 function ruleStatuses(groups: readonly ApiRuleGroup[]): RuleStatus[] {
-  return groups.flatMap((group) =>
-    group.rules.map((rule) => ({
-      group: group.name,
-      rule: rule.name,
-      health: rule.health,
-      ...('state' in rule && { state: rule.state }),
-      ...(rule.lastError && { lastError: rule.lastError }),
-    })),
-  );
+  return groups
+    .flatMap((group) =>
+      group.rules.map((rule) => ({
+        group: group.name,
+        rule: rule.name,
+        health: rule.health,
+        ...('state' in rule && { state: rule.state }),
+        ...(rule.lastError && { lastError: rule.lastError }),
+      })),
+    )
+    .sort((a, b) => compareText(JSON.stringify(a), JSON.stringify(b)));
 }
 
 function compareText(a: string, b: string): number {
