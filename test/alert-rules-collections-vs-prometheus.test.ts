@@ -229,8 +229,7 @@ const summary = (alerts: ComparableAlert[]) => alerts.map((a) => `${a.labels.ale
 describe('rule files in the styles of public collections, in Prometheus and in Lookout', () => {
   it('load into both as the same groups and rules', async () => {
     const { prometheus, lookout } = await both.rules();
-    // The file differs for the PrometheusRule (Prometheus reads its converted spec); and Prometheus shows
-    // each query as its parser prints it, not as written.
+    // The file differs for the PrometheusRule and the multi-document file (Prometheus reads them converted).
     const definition = (groups: ApiRuleGroup[]) =>
       groups
         .map((g) => ({
@@ -239,6 +238,7 @@ describe('rule files in the styles of public collections, in Prometheus and in L
           limit: g.limit,
           rules: g.rules.map((rule) => ({
             name: rule.name,
+            query: rule.query,
             type: rule.type,
             labels: rule.labels,
             ...(rule.type === 'alerting' && {

@@ -64,7 +64,7 @@ groups:
         labels:
           worker: all
       - alert: ManyToMany
-        expr: worker_up{job="compare"} * on () group_left () worker_up{job="compare"}
+        expr: worker_up{job="compare"} * ON() group_left worker_up{job="compare"}
       - alert: RangeResult
         expr: odd_value[1m]
 `;
@@ -181,10 +181,13 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
       (rules) => rules.filter((r) => r.group === 'odd' && r.health === 'err').length === 3,
       'three failing rules',
     );
-    expect(rules.filter((r) => r.health === 'err').map((r) => r.lastError)).toEqual([
-      'vector contains metrics with the same labelset after applying alert labels',
-      expect.stringMatching(/^found duplicate series for the match group \{\} on the right hand-side/),
-      'rule result is not a vector or scalar',
+    expect(rules.filter((r) => r.health === 'err').map((r) => [r.rule, r.lastError])).toEqual([
+      [
+        'ManyToMany',
+        expect.stringMatching(/^found duplicate series for the match group \{\} on the right hand-side/),
+      ],
+      ['RangeResult', 'rule result is not a vector or scalar'],
+      ['SameLabels', 'vector contains metrics with the same labelset after applying alert labels'],
     ]);
   });
 
