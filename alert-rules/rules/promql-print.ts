@@ -1,9 +1,10 @@
-import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
 import { formatPrometheusDuration, parsePrometheusDuration } from './duration.ts';
 import { formatFloat } from './template/go-float.ts';
 import { quote } from './template/go-fmt.ts';
 import { unquoteGo } from './template/parse.ts';
+
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 /** Something Prometheus 2.42's parser has no such form for (newer syntax): the expression is shown as written. */
 class NotPrintable extends Error {}
