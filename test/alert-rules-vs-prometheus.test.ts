@@ -322,4 +322,21 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
       'two down again',
     );
   });
+
+  it('sent the same alerts to Alertmanager: each firing once, each resolve once, with the same link', async () => {
+    const sent = await both.untilSentAgree(
+      (sends) => sends.some((s) => s.labels.alertname === 'QueueStalled' && s.status === 'resolved'),
+      'everything sent so far',
+    );
+    const episodes = (alertname: string, status: string) =>
+      sent.filter((s) => s.labels.alertname === alertname && s.status === status).length;
+    expect(episodes('QueueBacklog', 'firing')).toBe(2);
+    expect(episodes('QueueBacklog', 'resolved')).toBe(2);
+    expect(episodes('WorkerDown', 'firing')).toBe(4);
+    expect(sent.find((s) => s.labels.alertname === 'QueueBacklog')).toMatchObject({
+      labels: { cluster: 'eu-1', replica: 'a' },
+      generatorURL:
+        'http://prometheus.example:9090/graph?g0.expr=queue_depth%7Bjob%3D%22compare%22%7D+%3E+100&g0.tab=1',
+    });
+  });
 });

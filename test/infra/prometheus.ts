@@ -65,6 +65,8 @@ export interface PrometheusOptions {
   evaluationInterval?: string;
   /** `global.external_labels`: what rule templates see as `$externalLabels`. */
   externalLabels?: Record<string, string>;
+  /** Where alerts are sent (`POST /api/v2/alerts`): base URLs of Alertmanagers or stand-ins. */
+  alertmanagerUrls?: string[];
   /** Accepts remote write at /api/v1/write (for a test's own instance; the shared one stays read-only). */
   remoteWriteReceiver?: boolean;
   /** More command-line flags, after the standard ones. */
@@ -100,6 +102,7 @@ interface PrometheusConfig {
   global: Record<string, string | Record<string, string>>;
   rule_files?: string[];
   scrape_configs: object[];
+  alerting?: object;
 }
 
 /** The shared configuration in test/infra/prometheus/, with a test's rule files, targets and intervals. */
@@ -109,6 +112,10 @@ async function prometheusConfig(options: PrometheusOptions): Promise<PrometheusC
   if (options.evaluationInterval) config.global.evaluation_interval = options.evaluationInterval;
   if (options.externalLabels) config.global.external_labels = options.externalLabels;
   if (options.ruleFiles) config.rule_files = options.ruleFiles;
+  if (options.alertmanagerUrls) {
+    const targets = options.alertmanagerUrls.map((u) => new URL(u).host);
+    config.alerting = { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets }] }] };
+  }
   for (const { job, urls } of options.scrapeTargets ?? []) {
     config.scrape_configs.push({
       job_name: job,

@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { ApiAlert, ApiRuleGroup } from '../../alert-rules/rules/api-shapes.ts';
-import { MemoryRemoteWriter, RecordingNotifier } from '../../alert-rules/rules/fixtures/fakes.ts';
+import { MemoryRemoteWriter } from '../../alert-rules/rules/fixtures/fakes.ts';
 import { settings } from '../../alert-rules/rules/fixtures/settings.ts';
 import { loadRuleFiles } from '../../alert-rules/rules/load.ts';
 import { PrometheusQueryClient, prometheusQuerySchema } from '../../alert-rules/rules/prometheus-client.ts';
 import { RuleManager } from '../../alert-rules/rules/rule-manager.ts';
 import { checkTemplate, expandTemplate } from '../../alert-rules/rules/template/expand.ts';
-import type { Labels } from '../../alert-rules/types.ts';
+import type { AlertNotifier, Labels, PostableAlert } from '../../alert-rules/types.ts';
 import { systemClock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import { type HttpServer, type ScrapeJob, startPrometheus } from '../infra/prometheus.ts';
+import { type AlertReceiver, type ReceivedAlert, startAlertReceiver } from './alert-receiver.ts';
 import { POLL_MS, prometheusApi } from './prometheus-api.ts';
 
 /** What both are told: templates see the same `$externalLabels` and `$externalURL`. */
@@ -30,30 +31,43 @@ export interface SideBySideOptions {
   scrapeTargets: ScrapeJob[];
 }
 
+/** What Lookout's rule manager sends, as an Alertmanager would receive it. */
+class ReceivingNotifier implements AlertNotifier {
+  readonly received: ReceivedAlert[] = [];
+
+  send(alerts: readonly PostableAlert[]): void {
+    const receivedAtMs = Date.now();
+    this.received.push(...alerts.map((alert) => ({ ...alert, receivedAtMs })));
+  }
+}
+
 /**
  * A Prometheus evaluating rule files, and Lookout's rule manager evaluating the
  * same rules with its queries going to that Prometheus, with the same
  * interval, external labels and URL, so that what each says about its
- * alerts and rules can be compared. Lookout writes and sends nowhere: its
- * series and notifications are only recorded.
+ * alerts and rules, and what each sends to Alertmanager, can be compared.
+ * Lookout writes nowhere (its series are only kept in memory).
  */
 export class SideBySide {
   readonly prometheus: HttpServer;
   readonly lookout: RuleManager;
-  readonly notifier: RecordingNotifier;
+  private readonly notifier: ReceivingNotifier;
+  private readonly alertmanager: AlertReceiver;
   private readonly client: PrometheusQueryClient;
   private readonly dataDir: string;
 
   private constructor(parts: {
     prometheus: HttpServer;
     lookout: RuleManager;
-    notifier: RecordingNotifier;
+    notifier: ReceivingNotifier;
+    alertmanager: AlertReceiver;
     client: PrometheusQueryClient;
     dataDir: string;
   }) {
     this.prometheus = parts.prometheus;
     this.lookout = parts.lookout;
     this.notifier = parts.notifier;
+    this.alertmanager = parts.alertmanager;
     this.client = parts.client;
     this.dataDir = parts.dataDir;
   }
@@ -64,8 +78,10 @@ export class SideBySide {
       remoteWrite: true,
       checkTemplate,
     });
+    const alertmanager = await startAlertReceiver();
     const prometheus = await startPrometheus({
       ruleFiles: options.prometheusRuleFiles,
+      alertmanagerUrls: [alertmanager.url],
       scrapeTargets: options.scrapeTargets,
       scrapeInterval: '1s',
       evaluationInterval: '1s',
@@ -73,7 +89,7 @@ export class SideBySide {
       extraFlags: [`--web.external-url=${EXTERNAL_URL}`],
     });
     const client = new PrometheusQueryClient(settings(prometheusQuerySchema, { url: prometheus.url }));
-    const notifier = new RecordingNotifier();
+    const notifier = new ReceivingNotifier();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'lookout-side-by-side-'));
     const lookout = new RuleManager({
       queryApi: client,
@@ -93,7 +109,7 @@ export class SideBySide {
       },
     });
     await lookout.start(specs);
-    return new SideBySide({ prometheus, lookout, notifier, client, dataDir });
+    return new SideBySide({ prometheus, lookout, notifier, alertmanager, client, dataDir });
   }
 
   /** Both sides' `/api/v1/alerts`, read one right after the other. */
@@ -122,9 +138,28 @@ export class SideBySide {
     const read = async () => {
       const both = await this.alerts();
       const prometheus = comparableAlerts(both.prometheus);
-      return { prometheus, lookout: withinOneInterval(comparableAlerts(both.lookout), prometheus) };
+      const lookout = withinOneInterval(comparableAlerts(both.lookout), prometheus, ALERT_TIMES);
+      return { prometheus, lookout };
     };
     return untilAgree(read, expected, `alerts: ${what}`, timeoutMs);
+  }
+
+  /**
+   * Polls until both have sent the same alerts to Alertmanager, each firing
+   * and each resolve once (times within one interval), and Prometheus's
+   * satisfy `expected`.
+   */
+  untilSentAgree(
+    expected: (sent: ComparableSend[]) => boolean,
+    what: string,
+    timeoutMs = 8_000,
+  ): Promise<ComparableSend[]> {
+    const read = async () => {
+      const prometheus = comparableSends(this.alertmanager.received);
+      const lookout = withinOneInterval(comparableSends(this.notifier.received), prometheus, SEND_TIMES);
+      return { prometheus, lookout };
+    };
+    return untilAgree(read, expected, `sent alerts: ${what}`, timeoutMs);
   }
 
   /** Polls until both say the same of each rule's health, state and last error, and Prometheus's satisfy `expected`. */
@@ -144,6 +179,7 @@ export class SideBySide {
     await this.lookout.stop();
     await this.client.close();
     await this.prometheus.close();
+    await this.alertmanager.close();
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }
@@ -200,13 +236,65 @@ export function comparableAlerts(alerts: readonly ApiAlert[]): ComparableAlert[]
   );
 }
 
-/** Lookout's alerts with Prometheus's activation time where theirs differ by at most one interval. */
-function withinOneInterval(lookout: ComparableAlert[], prometheus: ComparableAlert[]): ComparableAlert[] {
-  return lookout.map((alert, i) => {
+const ALERT_TIMES = ['activeAtMs', 'keepFiringSinceMs'] as const;
+
+/** An alert as sent: firing (with when it fired) or resolved (with when). */
+export interface ComparableSend {
+  labels: Labels;
+  annotations: Labels;
+  generatorURL: string;
+  status: 'firing' | 'resolved';
+  startsAtMs: number;
+  endsAtMs?: number;
+}
+
+const SEND_TIMES = ['startsAtMs', 'endsAtMs'] as const;
+
+/**
+ * Each alert as first sent firing and as sent resolved; the later
+ * repetitions of a firing alert differ only in their validity (endsAt).
+ */
+function comparableSends(received: readonly ReceivedAlert[]): ComparableSend[] {
+  const sends = new Map<string, ComparableSend>();
+  for (const alert of received) {
+    const endsAtMs = Date.parse(alert.endsAt);
+    const status = endsAtMs <= alert.receivedAtMs ? 'resolved' : 'firing';
+    const send: ComparableSend = {
+      labels: alert.labels,
+      annotations: alert.annotations,
+      generatorURL: alert.generatorURL,
+      status,
+      startsAtMs: Date.parse(alert.startsAt),
+      ...(status === 'resolved' && { endsAtMs }),
+    };
+    const key = JSON.stringify([alert.labels, alert.startsAt, status]);
+    if (!sends.has(key)) sends.set(key, send);
+  }
+  return [...sends.values()].sort((a, b) =>
+    compareText(
+      JSON.stringify([a.labels, a.startsAtMs, a.status]),
+      JSON.stringify([b.labels, b.startsAtMs, b.status]),
+    ),
+  );
+}
+
+/** Lookout's items with Prometheus's times where theirs differ by at most one interval. */
+function withinOneInterval<T extends object>(
+  lookout: T[],
+  prometheus: T[],
+  times: readonly (keyof T)[],
+): T[] {
+  return lookout.map((item, i) => {
     const other = prometheus[i];
-    return other && Math.abs(other.activeAtMs - alert.activeAtMs) <= INTERVAL_MS
-      ? { ...alert, activeAtMs: other.activeAtMs }
-      : alert;
+    if (!other) return item;
+    const aligned = { ...item };
+    for (const time of times) {
+      const ours = item[time];
+      const theirs = other[time];
+      if (typeof ours === 'number' && typeof theirs === 'number' && Math.abs(ours - theirs) <= INTERVAL_MS)
+        aligned[time] = theirs;
+    }
+    return aligned;
   });
 }
 
