@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sortedLabels } from '../alert-rules/rules/labels.ts';
 import type { Labels } from '../alert-rules/types.ts';
-import { untilQueried } from './support/prometheus-api.ts';
+import { prometheusApi, untilQueried } from './support/prometheus-api.ts';
 import {
   type ComparableAlert,
   comparableAlerts,
@@ -33,6 +34,10 @@ groups:
           labels: '{{ $labels }}'
           where: '{{ $externalLabels }} in {{ $externalLabels.cluster }}, see {{ $externalURL }}/alerts'
           queues: '{{ range query "sort_desc(queue_depth{job=\"compare\"})" }}{{ .Labels.queue }}={{ .Value }} {{ end }}'
+      - record: queue:depth:sum
+        expr: sum by (job) (queue_depth{job="compare"})
+        labels:
+          source: rules
       - alert: QueueStalled
         expr: queue_stalled{job="compare"} == 1
         keep_firing_for: 3s
@@ -53,6 +58,8 @@ groups:
         expr: odd_value{job="compare"}
         labels:
           shown: '{{ $value }}'
+          instance: 'renamed-{{ $labels.instance }}'
+          gone: '{{ $labels.nothere }}'
         annotations:
           value: '{{ $value }} | {{ humanize $value }} | {{ humanize1024 $value }} | {{ humanizeDuration $value }} | {{ humanizePercentage $value }}'
           labels: '{{ $labels.name }} | {{ $labels }} | {{ $labels.nothere }} | {{ .Labels.nothere }}'
@@ -150,13 +157,15 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
                 annotations: r.annotations,
                 type: r.type,
               }
-            : r,
+            : { name: r.name, query: r.query, labels: r.labels, type: r.type },
         ),
       }));
     expect(definition(lookout)).toEqual(definition(prometheus));
     await both.untilRulesAgree(
       (rules) =>
-        rules.filter((r) => r.group !== 'odd').every((r) => r.health === 'ok' && r.state === 'inactive'),
+        rules
+          .filter((r) => r.group !== 'odd')
+          .every((r) => r.health === 'ok' && (r.state ?? 'inactive') === 'inactive'),
       'every rule evaluated, healthy and inactive',
     );
     await both.untilAlertsAgree(
@@ -338,5 +347,30 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
       generatorURL:
         'http://prometheus.example:9090/graph?g0.expr=queue_depth%7Bjob%3D%22compare%22%7D+%3E+100&g0.tab=1',
     });
+  });
+
+  it('wrote the same series as Prometheus stored: recording rule results, ALERTS and ALERTS_FOR_STATE', async () => {
+    // Both evaluate at the same slots; nothing changes now, so the last seconds are the same in both.
+    await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
+    const until = Date.now() - INTERVAL_MS;
+    const since = until - 2 * INTERVAL_MS;
+    const sample = (labels: Labels, timeMs: number, value: number) =>
+      JSON.stringify([sortedLabels(labels), timeMs, value]);
+    const names = ['queue:depth:sum', 'ALERTS', 'ALERTS_FOR_STATE'];
+    const ours = both.written.samples
+      .filter((s) => !s.stale && s.timeMs >= since && s.timeMs <= until)
+      .map((s) => sample(s.labels, s.timeMs, s.value));
+    const range = await prometheusApi<{ result: { metric: Labels; values: [number, string][] }[] }>(
+      both.prometheus.url,
+      `/api/v1/query?${new URLSearchParams({ query: `{__name__=~"${names.join('|')}"}[10s]` })}`,
+    );
+    const theirs = range.result.flatMap(({ metric, values }) =>
+      values
+        .map(([t, v]) => ({ timeMs: Math.round(t * 1000), value: Number(v) }))
+        .filter(({ timeMs }) => timeMs >= since && timeMs <= until)
+        .map(({ timeMs, value }) => sample(metric, timeMs, value)),
+    );
+    expect(ours.length).toBeGreaterThan(20);
+    expect(ours.sort()).toEqual(theirs.sort());
   });
 });

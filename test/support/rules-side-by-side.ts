@@ -45,12 +45,14 @@ class ReceivingNotifier implements AlertNotifier {
  * A Prometheus evaluating rule files, and Lookout's rule manager evaluating the
  * same rules with its queries going to that Prometheus, with the same
  * interval, external labels and URL, so that what each says about its
- * alerts and rules, and what each sends to Alertmanager, can be compared.
- * Lookout writes nowhere (its series are only kept in memory).
+ * alerts and rules, what each sends to Alertmanager and what each writes
+ * can be compared. Lookout's series are kept in memory, not written.
  */
 export class SideBySide {
   readonly prometheus: HttpServer;
   readonly lookout: RuleManager;
+  /** What Lookout wrote: recording rules' results, ALERTS and ALERTS_FOR_STATE. */
+  readonly written: MemoryRemoteWriter;
   private readonly notifier: ReceivingNotifier;
   private readonly alertmanager: AlertReceiver;
   private readonly client: PrometheusQueryClient;
@@ -59,6 +61,7 @@ export class SideBySide {
   private constructor(parts: {
     prometheus: HttpServer;
     lookout: RuleManager;
+    written: MemoryRemoteWriter;
     notifier: ReceivingNotifier;
     alertmanager: AlertReceiver;
     client: PrometheusQueryClient;
@@ -66,6 +69,7 @@ export class SideBySide {
   }) {
     this.prometheus = parts.prometheus;
     this.lookout = parts.lookout;
+    this.written = parts.written;
     this.notifier = parts.notifier;
     this.alertmanager = parts.alertmanager;
     this.client = parts.client;
@@ -90,10 +94,11 @@ export class SideBySide {
     });
     const client = new PrometheusQueryClient(settings(prometheusQuerySchema, { url: prometheus.url }));
     const notifier = new ReceivingNotifier();
+    const written = new MemoryRemoteWriter();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'lookout-side-by-side-'));
     const lookout = new RuleManager({
       queryApi: client,
-      remoteWriter: new MemoryRemoteWriter(),
+      remoteWriter: written,
       notifier,
       render: expandTemplate,
       clock: systemClock,
@@ -109,7 +114,7 @@ export class SideBySide {
       },
     });
     await lookout.start(specs);
-    return new SideBySide({ prometheus, lookout, notifier, alertmanager, client, dataDir });
+    return new SideBySide({ prometheus, lookout, written, notifier, alertmanager, client, dataDir });
   }
 
   /** Both sides' `/api/v1/alerts`, read one right after the other. */
