@@ -91,12 +91,13 @@ const MAIL = { queue: 'mail' };
 const worker = (name: string): Labels => ({ worker: name });
 
 let dir: string;
+let file: string;
 let exporter: ScriptedExporter;
 let both: SideBySide;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'lookout-vs-prometheus-'));
-  const file = path.join(dir, 'compare.rules.yml');
+  file = path.join(dir, 'compare.rules.yml');
   await writeFile(file, RULES);
   exporter = await ScriptedExporter.start();
   exporter.set('queue_depth', ORDERS, 5);
@@ -372,5 +373,30 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
     );
     expect(ours.length).toBeGreaterThan(20);
     expect(ours.sort()).toEqual(theirs.sort());
+  });
+
+  it('agree after both reload a changed rule: its alerts keep state and time, with the new annotations', async () => {
+    const before = named(
+      await both.untilAlertsAgree(
+        (alerts) => states(alerts, 'WorkerDown') === 'a:firing b:firing',
+        'two down',
+      ),
+      'WorkerDown',
+    );
+    const summary = "summary: '{{ $labels.worker }} is down ({{ $value }})'";
+    expect(RULES).toContain(summary);
+    await writeFile(file, RULES.replace(summary, "summary: '{{ $labels.worker }} has been down'"));
+    await both.reload();
+    const after = await both.untilAlertsAgree(
+      (alerts) =>
+        states(alerts, 'WorkerDown') === 'a:firing b:firing' &&
+        named(alerts, 'WorkerDown').every((a) => a.annotations.summary?.endsWith('has been down')),
+      'the new annotations',
+    );
+    expect(named(after, 'WorkerDown').map((a) => a.activeAtMs)).toEqual(before.map((a) => a.activeAtMs));
+    await both.untilRulesAgree(
+      (rules) => rules.every((r) => r.rule !== 'WorkerDown' || r.health === 'ok'),
+      'reloaded rules',
+    );
   });
 });

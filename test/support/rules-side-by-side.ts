@@ -57,6 +57,7 @@ export class SideBySide {
   private readonly alertmanager: AlertReceiver;
   private readonly client: PrometheusQueryClient;
   private readonly dataDir: string;
+  private readonly ruleFiles: string[];
 
   private constructor(parts: {
     prometheus: HttpServer;
@@ -66,6 +67,7 @@ export class SideBySide {
     alertmanager: AlertReceiver;
     client: PrometheusQueryClient;
     dataDir: string;
+    ruleFiles: string[];
   }) {
     this.prometheus = parts.prometheus;
     this.lookout = parts.lookout;
@@ -74,14 +76,11 @@ export class SideBySide {
     this.alertmanager = parts.alertmanager;
     this.client = parts.client;
     this.dataDir = parts.dataDir;
+    this.ruleFiles = parts.ruleFiles;
   }
 
   static async start(options: SideBySideOptions): Promise<SideBySide> {
-    const specs = await loadRuleFiles(options.lookoutRuleFiles, {
-      baseDir: '/',
-      remoteWrite: true,
-      checkTemplate,
-    });
+    const specs = await loadRules(options.lookoutRuleFiles);
     const alertmanager = await startAlertReceiver();
     const prometheus = await startPrometheus({
       ruleFiles: options.prometheusRuleFiles,
@@ -114,7 +113,23 @@ export class SideBySide {
       },
     });
     await lookout.start(specs);
-    return new SideBySide({ prometheus, lookout, written, notifier, alertmanager, client, dataDir });
+    return new SideBySide({
+      prometheus,
+      lookout,
+      written,
+      notifier,
+      alertmanager,
+      client,
+      dataDir,
+      ruleFiles: options.lookoutRuleFiles,
+    });
+  }
+
+  /** Both read their rule files again: Prometheus on `POST /-/reload`, Lookout as its own reload does. */
+  async reload(): Promise<void> {
+    const response = await fetch(new URL('/-/reload', this.prometheus.url), { method: 'POST' });
+    if (!response.ok) throw new Error(`Prometheus refused the reload: HTTP ${response.status}`);
+    await this.lookout.update(await loadRules(this.ruleFiles));
   }
 
   /** Both sides' `/api/v1/alerts`, read one right after the other. */
@@ -187,6 +202,10 @@ export class SideBySide {
     await this.alertmanager.close();
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+function loadRules(files: string[]) {
+  return loadRuleFiles(files, { baseDir: '/', remoteWrite: true, checkTemplate });
 }
 
 /** Fails with the difference between the two when they do not come to agree in time. */
