@@ -291,13 +291,15 @@ describe('Lookout and Prometheus evaluating the same rule file', () => {
     );
     await set('queue_stalled', ORDERS, 0);
     const ended = Date.now();
-    // Two evaluations after the scrape, the condition has surely been seen false by both.
-    await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
-    await both.untilAlertsAgree(
+    // An evaluation after the scrape both have seen the condition false; keep_firing_for (3s) leaves
+    // them firing for about two more.
+    await new Promise((r) => setTimeout(r, 1.3 * INTERVAL_MS));
+    const kept = await both.untilAlertsAgree(
       (alerts) => states(alerts, 'QueueStalled') === 'orders:firing',
       'stalled still firing (keep_firing_for: 3s)',
-      500,
+      700,
     );
+    expect(named(kept, 'QueueStalled')[0]?.keepFiringSinceMs).toBeGreaterThanOrEqual(ended - INTERVAL_MS);
     await both.untilAlertsAgree((alerts) => states(alerts, 'QueueStalled') === '', 'stalled gone');
     expect(Date.now() - ended).toBeGreaterThanOrEqual(3 * INTERVAL_MS - INTERVAL_MS);
   });
