@@ -15,8 +15,9 @@ import { ScriptedExporter } from './support/scripted-exporter.ts';
 
 // Prometheus and Lookout evaluate the same rule file against the same data, while a scripted exporter
 // drives the alerts through their states; at each step both must say the same in /api/v1/alerts and
-// /api/v1/rules. They evaluate at the same slots (the same file path and group name), but one may see a
-// scrape an evaluation before the other, so each step is polled until both agree.
+// /api/v1/rules, and in the end have sent the same alerts to Alertmanager, written the same series and
+// reloaded a changed file alike. They evaluate at the same slots (the same file path and group name), but
+// one may see a scrape an evaluation before the other, so each step is polled until both agree.
 
 const RULES = String.raw`
 groups:
