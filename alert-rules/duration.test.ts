@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusDuration } from './duration.ts';
+import { formatPrometheusDuration, parsePrometheusDuration } from './duration.ts';
 
 describe('parsePrometheusDuration', () => {
   it.each([
@@ -28,5 +28,20 @@ describe('parsePrometheusDuration', () => {
     ['300y', 'duration out of range'],
   ])('refuses %j', (text, message) => {
     expect(() => parsePrometheusDuration(text)).toThrow(message);
+  });
+});
+
+describe('formatPrometheusDuration', () => {
+  it.each([
+    [0, '0s'],
+    [500, '500ms'],
+    [90_000, '1m30s'],
+    [7 * 86_400_000, '1w'],
+    [8 * 86_400_000, '8d'],
+    [365 * 86_400_000, '1y'],
+    [366 * 86_400_000, '366d'],
+    [7_205_010, '2h5s10ms'],
+  ])('writes %d ms as %s', (ms, text) => {
+    expect(formatPrometheusDuration(ms)).toBe(text);
   });
 });

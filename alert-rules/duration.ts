@@ -41,3 +41,23 @@ export function parsePrometheusDuration(text: string): number {
   }
   return ms;
 }
+
+/**
+ * A duration as Prometheus prints one (model.Duration): units from the
+ * largest down, years and weeks only when nothing smaller remains (90d,
+ * not 12w6d), `0s` for nothing.
+ */
+export function formatPrometheusDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of UNITS_LARGEST_FIRST) {
+    if ((unit === 'y' || unit === 'w') && rest % size !== 0) continue;
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      text += `${count}${unit}`;
+      rest -= count * size;
+    }
+  }
+  return text;
+}

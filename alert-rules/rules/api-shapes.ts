@@ -65,7 +65,7 @@ function apiAlert(alert: Alert): ApiAlert {
 function common(rule: Rule): ApiRuleCommon {
   return {
     name: rule.name,
-    query: rule.expr,
+    query: rule.query,
     health: rule.health,
     ...(rule.lastError && { lastError: rule.lastError }),
     evaluationTime: rule.evaluationDurationMs / 1000,

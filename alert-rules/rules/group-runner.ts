@@ -271,7 +271,7 @@ export class RuleGroup {
     const due = rule.takeAlertsToSend(slotMs, settings.resendDelayMs, this.intervalMs);
     if (due.length === 0) return false;
     this.deps.notifier.send(
-      postableAlerts(due, rule.expr, settings.generatorURLBase, settings.externalLabels),
+      postableAlerts(due, rule.query, settings.generatorURLBase, settings.externalLabels),
     );
     metrics.alertsSent.inc(due.length);
     return true;

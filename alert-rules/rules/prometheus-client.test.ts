@@ -87,10 +87,9 @@ describe('PrometheusQueryClient', () => {
     ];
     const prometheus = await server((_req, res) => json(res, 200, answers.shift()));
     const queries = client({ url: prometheus.url });
-    await expect(queries.query('x[5m]', 1000)).rejects.toThrow(
-      'the expression gives a matrix, not an instant vector or a scalar',
-    );
-    await expect(queries.query('"x"', 1000)).rejects.toThrow('gives a string');
+    // Prometheus's rule manager's words, so that a rule's lastError is the same in both.
+    await expect(queries.query('x[5m]', 1000)).rejects.toThrow('rule result is not a vector or scalar');
+    await expect(queries.query('"x"', 1000)).rejects.toThrow('rule result is not a vector or scalar');
     await expect(queries.query('h', 1000)).rejects.toThrow('native histogram');
   });
 
@@ -104,6 +103,15 @@ describe('PrometheusQueryClient', () => {
           error: '1:5: parse error: unexpected end of input',
         }),
       ],
+      // The HTTP API names the parameter; Prometheus's rules and templates see the engine's error alone.
+      [
+        400,
+        JSON.stringify({
+          status: 'error',
+          errorType: 'bad_data',
+          error: 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis',
+        }),
+      ],
       [502, `<html>bad gateway, you sent Bearer ${SECRET}</html>`],
       [200, 'not json'],
     ];
@@ -113,10 +121,11 @@ describe('PrometheusQueryClient', () => {
     });
     const queries = client({ url: prometheus.url, auth: { bearerToken: SECRET } });
     const failures: QueryError[] = [];
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 4; i++)
       failures.push((await queries.query('up ==', 1000).catch((e) => e)) as QueryError);
     expect(failures.map((e) => [e.errorType, e.message])).toEqual([
       ['bad_data', '1:5: parse error: unexpected end of input'],
+      ['bad_data', '1:5: parse error: unclosed left parenthesis'],
       ['http', 'Prometheus answered HTTP 502'],
       ['bad_response', 'the answer is not JSON'],
     ]);

@@ -94,19 +94,15 @@ export function parseQueryAnswer(status: number, body: Buffer): Sample[] {
     throw new QueryError('bad_response', 'the answer is not JSON');
   }
   if (answer?.status === 'error') {
-    throw new QueryError(answer.errorType ?? 'unknown', answer.error ?? `HTTP ${status}`);
+    throw new QueryError(answer.errorType ?? 'unknown', engineError(answer.error) ?? `HTTP ${status}`);
   }
   if (status !== 200 || answer?.status !== 'success') {
     throw new QueryError('http', `Prometheus answered HTTP ${status} without a result`);
   }
   const { resultType, result } = answer.data ?? {};
   if (resultType === 'scalar') return [{ labels: {}, value: sampleValue(result) }];
-  if (resultType !== 'vector') {
-    throw new QueryError(
-      'bad_data',
-      `the expression gives a ${resultType}, not an instant vector or a scalar`,
-    );
-  }
+  // Prometheus's own text for this, so a rule's lastError and a template's error read the same.
+  if (resultType !== 'vector') throw new QueryError('bad_data', 'rule result is not a vector or scalar');
   if (!Array.isArray(result)) throw new QueryError('bad_response', 'the vector is not a list');
   return result.map((element: { metric?: Record<string, string>; value?: unknown; histogram?: unknown }) => {
     if (element.histogram !== undefined) {
@@ -117,6 +113,17 @@ export function parseQueryAnswer(status: number, body: Buffer): Sample[] {
     }
     return { labels: element.metric ?? {}, value: sampleValue(element.value) };
   });
+}
+
+const QUERY_PARAMETER_ERROR = 'invalid parameter "query": ';
+
+/**
+ * The query engine's error as Prometheus's rule manager sees it: the HTTP
+ * API puts the parameter's name before a parse error, which a rule
+ * evaluated inside Prometheus never shows.
+ */
+function engineError(error: string | undefined): string | undefined {
+  return error?.startsWith(QUERY_PARAMETER_ERROR) ? error.slice(QUERY_PARAMETER_ERROR.length) : error;
 }
 
 const SPECIAL_VALUES: Record<string, number> = { NaN: Number.NaN, '+Inf': Infinity, '-Inf': -Infinity };

@@ -141,6 +141,20 @@ describe('RuleManager sending', () => {
     await manager.stop();
   });
 
+  it('shows and links the query as Prometheus prints it, and queries it as written', async () => {
+    const { manager, api, notifier } = setup();
+    const written = 'node_load1  >  1 AND ON() vector(1)';
+    api.answer(written, [loadOf('a')]);
+    await manager.start([group([highLoad({ expr: written, forMs: 0 })])]);
+    await advanceTo(first);
+    expect(api.calls.map((c) => c.expr)).toEqual([written]);
+    expect(manager.rules().groups[0]?.rules[0]?.query).toBe('node_load1 > 1 and on () vector(1)');
+    expect(notifier.take()[0]?.generatorURL).toBe(
+      'https://prometheus.example/graph?g0.expr=node_load1+%3E+1+and+on+%28%29+vector%281%29&g0.tab=1',
+    );
+    await manager.stop();
+  });
+
   it('sends nothing while pending', async () => {
     const { manager, api, notifier } = setup();
     api.answer(EXPR, [loadOf('a')]);

@@ -1,4 +1,5 @@
 import type { Labels, QueryApi, TimedSample } from '../types.ts';
+import { printPromQL } from './promql-print.ts';
 
 export type RuleHealth = 'unknown' | 'ok' | 'err';
 
@@ -25,9 +26,17 @@ export abstract class Rule {
   writtenSeries = new Map<string, Labels>();
 
   abstract readonly name: string;
+  /** As written in the rule file; this is what is queried. */
   abstract readonly expr: string;
+  private printed: string | undefined;
   /** The rule's labels, the group's included. */
   abstract readonly labels: Readonly<Record<string, string>>;
+
+  /** The expression as Prometheus prints it: its rules API's `query`, and what its alerts link to. */
+  get query(): string {
+    this.printed ??= printPromQL(this.expr);
+    return this.printed;
+  }
 
   /** Evaluates the rule; the samples it returns are written through remote write. */
   abstract evaluate(evaluation: RuleEvaluation): Promise<TimedSample[]>;

@@ -63,6 +63,10 @@ export interface PrometheusOptions {
   /** A duration as Prometheus writes it ("1s", "500ms"); 1s unless given. */
   scrapeInterval?: string;
   evaluationInterval?: string;
+  /** `global.external_labels`: what rule templates see as `$externalLabels`. */
+  externalLabels?: Record<string, string>;
+  /** Where alerts are sent (`POST /api/v2/alerts`): base URLs of Alertmanagers or stand-ins. */
+  alertmanagerUrls?: string[];
   /** Accepts remote write at /api/v1/write (for a test's own instance; the shared one stays read-only). */
   remoteWriteReceiver?: boolean;
   /** More command-line flags, after the standard ones. */
@@ -95,9 +99,10 @@ export function startPrometheus(options: PrometheusOptions = {}): Promise<HttpSe
 
 /** The parts of prometheus.yml a test changes. */
 interface PrometheusConfig {
-  global: Record<string, string>;
+  global: Record<string, string | Record<string, string>>;
   rule_files?: string[];
   scrape_configs: object[];
+  alerting?: object;
 }
 
 /** The shared configuration in test/infra/prometheus/, with a test's rule files, targets and intervals. */
@@ -105,7 +110,12 @@ async function prometheusConfig(options: PrometheusOptions): Promise<PrometheusC
   const config: PrometheusConfig = parse(await readFile(path.join(CONFIG_DIR, 'prometheus.yml'), 'utf8'));
   if (options.scrapeInterval) config.global.scrape_interval = options.scrapeInterval;
   if (options.evaluationInterval) config.global.evaluation_interval = options.evaluationInterval;
+  if (options.externalLabels) config.global.external_labels = options.externalLabels;
   if (options.ruleFiles) config.rule_files = options.ruleFiles;
+  if (options.alertmanagerUrls) {
+    const targets = options.alertmanagerUrls.map((u) => new URL(u).host);
+    config.alerting = { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets }] }] };
+  }
   for (const { job, urls } of options.scrapeTargets ?? []) {
     config.scrape_configs.push({
       job_name: job,

@@ -446,8 +446,11 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   '"': '"',
 };
 
-/** strconv.Unquote for "…", `…` and '…'; undefined when Go would reject it. */
-export function unquoteGo(quoted: string): string | undefined {
+/**
+ * strconv.Unquote for "…", `…` and '…'; undefined when Go would reject it.
+ * `singleQuotedStrings`: '…' holds a string, not one rune (PromQL's strings).
+ */
+export function unquoteGo(quoted: string, singleQuotedStrings = false): string | undefined {
   const q = quoted[0];
   const body = quoted.slice(1, -1);
   if (q === '`') return body.replaceAll('\r', '');
@@ -479,7 +482,7 @@ export function unquoteGo(quoted: string): string | undefined {
       i += 2;
     } else return undefined;
   }
-  if (q === "'" && [...out].length !== 1) return undefined;
+  if (q === "'" && !singleQuotedStrings && [...out].length !== 1) return undefined;
   return out;
 }
 
