@@ -1,20 +1,27 @@
 /**
  * Go's regexp never backtracks; JavaScript's does, and a pattern like
- * `(a+)+$` can hold the event loop for minutes. Patterns that risk that run
- * in a worker thread that is terminated when it overruns its time.
+ * `(a+)+$` can hold the event loop for minutes. Where Go would run such a
+ * pattern (templates), it runs in a worker thread that is terminated when it
+ * overruns its time.
  */
 import { Worker } from 'node:worker_threads';
-import { GoCallError } from './functions.ts';
-import { GoRegexpError, matchGoRegexp, replaceAllGoRegexp, risksSlowMatching } from './go-regexp.ts';
+import { compileGoRegexp, matchGoRegexp, replaceAllGoRegexp } from './regexp.ts';
 
 export type RegexpJob =
   | { op: 'match'; pattern: string; text: string }
   | { op: 'replace'; pattern: string; replacement: string; text: string };
 
+export class RegexpTimeoutError extends Error {
+  constructor(pattern: string, timeoutMs: number) {
+    super(`regular expression ${JSON.stringify(pattern)} ran longer than ${timeoutMs} ms`);
+    this.name = 'RegexpTimeoutError';
+  }
+}
+
 interface Reply {
   id: number;
   value?: string | boolean;
-  syntaxError?: string;
+  error?: string;
 }
 
 let worker: Worker | undefined;
@@ -24,7 +31,7 @@ let queue: Promise<unknown> = Promise.resolve();
 function runInWorker(job: RegexpJob, timeoutMs: number): Promise<string | boolean> {
   const run = (): Promise<string | boolean> =>
     new Promise((resolve, reject) => {
-      const w = worker ?? new Worker(new URL('./regexp-worker.ts', import.meta.url));
+      const w = worker ?? new Worker(new URL('./worker.ts', import.meta.url));
       worker = w;
       w.unref();
       const id = nextId++;
@@ -32,17 +39,13 @@ function runInWorker(job: RegexpJob, timeoutMs: number): Promise<string | boolea
         w.off('message', onMessage);
         worker = undefined;
         void w.terminate();
-        reject(
-          new GoCallError(
-            `regular expression ${JSON.stringify(job.pattern)} ran longer than ${timeoutMs} ms`,
-          ),
-        );
+        reject(new RegexpTimeoutError(job.pattern, timeoutMs));
       }, timeoutMs);
       const onMessage = (reply: Reply): void => {
         if (reply.id !== id) return;
         clearTimeout(timer);
         w.off('message', onMessage);
-        if (reply.syntaxError !== undefined) reject(new GoRegexpError(reply.syntaxError));
+        if (reply.error !== undefined) reject(new Error(reply.error));
         else resolve(reply.value as string | boolean);
       };
       w.on('message', onMessage);
@@ -54,9 +57,13 @@ function runInWorker(job: RegexpJob, timeoutMs: number): Promise<string | boolea
   return result;
 }
 
-/** regexp.MatchString or Regexp.ReplaceAllString; throws GoRegexpError on a syntax error. */
+/**
+ * regexp.MatchString or Regexp.ReplaceAllString; throws GoRegexpError on a
+ * syntax error (found on this thread) and RegexpTimeoutError when a pattern
+ * that risks backtracking overruns `timeoutMs`.
+ */
 export async function runGoRegexp(job: RegexpJob, timeoutMs: number): Promise<string | boolean> {
-  if (risksSlowMatching(job.pattern)) return runInWorker(job, timeoutMs);
+  if (compileGoRegexp(job.pattern).backtracking !== 'none') return runInWorker(job, timeoutMs);
   return job.op === 'match'
     ? matchGoRegexp(job.pattern, job.text)
     : replaceAllGoRegexp(job.pattern, job.replacement, job.text);

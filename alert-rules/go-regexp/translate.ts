@@ -1,0 +1,591 @@
+/**
+ * Go's regular expression syntax (RE2) written as a JavaScript pattern that
+ * matches the same strings. Where the two languages read the same text
+ * differently (`.`, `\s`, `^`/`$` under `(?m)`, `(?s)`, `(?U)`, a `(?i)` in the
+ * middle of a pattern, escaped punctuation, POSIX classes, octal escapes) the
+ * text is rewritten; what Go refuses is refused with Go's own error message.
+ * The translation also says how badly a backtracking engine could stumble on
+ * the pattern, which Go's linear-time engine never does.
+ */
+
+/** A pattern Go refuses (or Lookout refuses to run); the message is Go's `error parsing regexp: …` where Go has one. */
+export class GoRegexpError extends Error {
+  /** The message without Go's `error parsing regexp: ` prefix. */
+  readonly detail: string;
+
+  constructor(detail: string, message = `error parsing regexp: ${detail}`) {
+    super(message);
+    this.name = 'GoRegexpError';
+    this.detail = detail;
+  }
+}
+
+/**
+ * - `nested-repetition`: a repeated group that itself repeats, like `(a+)+`:
+ *   exponential time on a near miss.
+ * - `repeated-alternation`: a repeated group with alternatives, like `(a|ab)*`:
+ *   exponential when the alternatives overlap.
+ */
+export type BacktrackingRisk = 'none' | 'repeated-alternation' | 'nested-repetition';
+
+export interface GoTranslation {
+  /** JavaScript pattern source, for the `u` flag. */
+  source: string;
+  /** Group names by capture index (index 0 is the whole match); undefined for unnamed groups. */
+  captureNames: (string | undefined)[];
+  backtracking: BacktrackingRisk;
+}
+
+/** Go refuses counted repetitions above this. */
+const MAX_REPEAT = 1000;
+/** Go reads longer counts as out of range rather than as numbers. */
+const MAX_COUNT_DIGITS = 8;
+const MAX_CODE_POINT = 0x10ffff;
+
+type Ranges = readonly (readonly [number, number])[];
+
+const GO_SPACE: Ranges = [
+  [0x09, 0x0a],
+  [0x0c, 0x0d],
+  [0x20, 0x20],
+];
+
+const POSIX_CLASSES: Record<string, Ranges> = {
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  ascii: [[0x00, 0x7f]],
+  blank: [
+    [0x09, 0x09],
+    [0x20, 0x20],
+  ],
+  cntrl: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
+  digit: [[0x30, 0x39]],
+  graph: [[0x21, 0x7e]],
+  lower: [[0x61, 0x7a]],
+  print: [[0x20, 0x7e]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+  ],
+  upper: [[0x41, 0x5a]],
+  word: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
+};
+
+/** Characters with a meaning in JavaScript patterns (unicode mode), outside a class. */
+const JS_SYNTAX = new Set('^$\\.*+?()[]{}|/');
+/** Characters that need an escape inside a JavaScript class. */
+const JS_CLASS_SYNTAX = new Set('\\]-[^');
+
+const CONTROL_ESCAPES: Record<string, number> = { a: 0x07, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09, v: 0x0b };
+
+function complement(ranges: Ranges): Ranges {
+  const out: [number, number][] = [];
+  let next = 0;
+  for (const [lo, hi] of ranges) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = hi + 1;
+  }
+  if (next <= MAX_CODE_POINT) out.push([next, MAX_CODE_POINT]);
+  return out;
+}
+
+function codePointText(cp: number, inClass: boolean): string {
+  const char = String.fromCodePoint(cp);
+  if ((inClass ? JS_CLASS_SYNTAX : JS_SYNTAX).has(char)) return `\\${char}`;
+  return cp < 0x20 || cp === 0x7f || (cp >= 0xd800 && cp <= 0xdfff) ? `\\u{${cp.toString(16)}}` : char;
+}
+
+function rangesText(ranges: Ranges): string {
+  return ranges
+    .map(([lo, hi]) =>
+      lo === hi ? codePointText(lo, true) : `${codePointText(lo, true)}-${codePointText(hi, true)}`,
+    )
+    .join('');
+}
+
+/** A count in `{n,m}`: undefined where Go reads the brace as literal text (a leading zero), -1 where it is out of range. */
+function repeatCount(digits: string): number | undefined {
+  if (digits.length > 1 && digits.startsWith('0')) return undefined;
+  return digits.length > MAX_COUNT_DIGITS ? -1 : Number(digits);
+}
+
+function quantifier(min: number, max: number): string {
+  if (max === Infinity) return min === 0 ? '*' : min === 1 ? '+' : `{${min},}`;
+  if (min === 0 && max === 1) return '?';
+  return max === min ? `{${min}}` : `{${min},${max}}`;
+}
+
+function isAsciiAlnum(char: string): boolean {
+  return /^[0-9A-Za-z]$/.test(char);
+}
+
+interface Flags {
+  /** i: case-insensitive. */
+  foldCase: boolean;
+  /** m: `^` and `$` match at line breaks. */
+  multiLine: boolean;
+  /** s: `.` matches `\n`. */
+  dotNewline: boolean;
+  /** U: repetitions are lazy unless marked with `?`. */
+  ungreedy: boolean;
+}
+
+const DEFAULT_FLAGS: Flags = { foldCase: false, multiLine: false, dotNewline: false, ungreedy: false };
+
+interface Group {
+  /** Flags to restore when the group closes. */
+  outerFlags: Flags;
+  /** Modifier groups opened by a `(?i)` inside this group: closed with it, and around each `|`, as Go's flags hold across it. */
+  modifierGroups: string[];
+  /** Whether JavaScript's case folding is on where this group's text is written. */
+  jsFoldCase: boolean;
+  /** Something inside repeats more than once. */
+  repeats: boolean;
+  /** Something inside has alternatives. */
+  alternates: boolean;
+}
+
+interface Atom {
+  /** Where the atom's text starts in the output, to wrap it when JavaScript cannot repeat it as it is. */
+  start: number;
+  assertion: boolean;
+  repeats: boolean;
+  alternates: boolean;
+}
+
+class Translator {
+  private readonly chars: string[];
+  private readonly pattern: string;
+  private pos = 0;
+  private out = '';
+  private flags: Flags = DEFAULT_FLAGS;
+  private readonly groups: Group[];
+  private readonly captureNames: (string | undefined)[] = [undefined];
+  private backtracking: BacktrackingRisk = 'none';
+  /** What a repetition operator would apply to; undefined where Go sees nothing to repeat. */
+  private lastAtom: Atom | undefined;
+  /** Where the repetition operator just before starts: Go refuses to stack them. */
+  private lastRepeatStart: number | undefined;
+
+  constructor(pattern: string) {
+    this.pattern = pattern;
+    this.chars = [...pattern];
+    this.groups = [this.newGroup(false)];
+  }
+
+  translate(): GoTranslation {
+    while (this.pos < this.chars.length) {
+      const repeatStart = this.pos;
+      const repeated = this.step();
+      this.lastRepeatStart = repeated ? repeatStart : undefined;
+    }
+    if (this.groups.length > 1) this.fail('missing closing )', this.pattern);
+    this.out += ')'.repeat(this.groups[0]!.modifierGroups.length);
+    return { source: this.out, captureNames: this.captureNames, backtracking: this.backtracking };
+  }
+
+  private fail(code: string, fragment: string): never {
+    throw new GoRegexpError(`${code}: \`${fragment}\``);
+  }
+
+  private text(from: number, to = this.pos): string {
+    return this.chars.slice(from, to).join('');
+  }
+
+  private rest(): string {
+    return this.text(this.pos, this.chars.length);
+  }
+
+  private peek(offset = 0): string | undefined {
+    return this.chars[this.pos + offset];
+  }
+
+  private get group(): Group {
+    return this.groups.at(-1)!;
+  }
+
+  private newGroup(jsFoldCase: boolean): Group {
+    return { outerFlags: this.flags, modifierGroups: [], jsFoldCase, repeats: false, alternates: false };
+  }
+
+  private atom(text: string, assertion = false): void {
+    this.lastAtom = { start: this.out.length, assertion, repeats: false, alternates: false };
+    this.out += text;
+  }
+
+  /** Translates one token; says whether it was a repetition operator. */
+  private step(): boolean {
+    const start = this.pos;
+    const char = this.chars[this.pos++]!;
+    switch (char) {
+      case '\\':
+        this.escape();
+        return false;
+      case '[':
+        this.atom(this.charClass(start));
+        return false;
+      case '(':
+        this.openGroup(start);
+        return false;
+      case ')':
+        this.closeGroup();
+        return false;
+      case '|': {
+        const group = this.group;
+        group.alternates = true;
+        this.lastAtom = undefined;
+        this.out += `${')'.repeat(group.modifierGroups.length)}|${group.modifierGroups.join('')}`;
+        return false;
+      }
+      case '^':
+        this.atom(this.flags.multiLine ? '(?<![^\\n])' : '^', true);
+        return false;
+      case '$':
+        this.atom(this.flags.multiLine ? '(?![^\\n])' : '$', true);
+        return false;
+      case '.':
+        this.atom(this.flags.dotNewline ? '[\\s\\S]' : '[^\\n]');
+        return false;
+      case '*':
+        return this.repeat(start, 0, Infinity);
+      case '+':
+        return this.repeat(start, 1, Infinity);
+      case '?':
+        return this.repeat(start, 0, 1);
+      case '{':
+        return this.countedRepeat(start);
+      default:
+        this.atom(codePointText(char.codePointAt(0)!, false));
+        return false;
+    }
+  }
+
+  /** `{n}`, `{n,}`, `{n,m}`; any other `{` is a literal brace in Go. */
+  private countedRepeat(start: number): boolean {
+    const match = /^(\d+)(,(\d*))?\}/.exec(this.rest());
+    const min = match ? repeatCount(match[1]!) : undefined;
+    const max = !match || match[2] === undefined ? min : match[3] === '' ? Infinity : repeatCount(match[3]!);
+    if (min === undefined || max === undefined) {
+      this.atom('\\{');
+      return false;
+    }
+    this.pos += match![0].length;
+    if (min < 0 || max < 0 || min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT) || max < min)
+      this.fail('invalid repeat count', this.text(start));
+    return this.repeat(start, min, max);
+  }
+
+  private repeat(start: number, min: number, max: number): boolean {
+    const lazyMark = this.peek() === '?';
+    if (lazyMark) this.pos++;
+    if (this.lastRepeatStart !== undefined)
+      this.fail('invalid nested repetition operator', this.text(this.lastRepeatStart));
+    const atom = this.lastAtom;
+    if (!atom) this.fail('missing argument to repetition operator', this.text(start));
+    if (atom.assertion) {
+      // Go repeats an assertion (to no effect); JavaScript only repeats it inside a group.
+      this.out = `${this.out.slice(0, atom.start)}(?:${this.out.slice(atom.start)})`;
+    }
+    this.out += quantifier(min, max);
+    if (lazyMark !== this.flags.ungreedy) this.out += '?';
+    if (max > 1) {
+      if (atom.repeats) this.backtracking = 'nested-repetition';
+      else if (atom.alternates && this.backtracking === 'none') this.backtracking = 'repeated-alternation';
+      this.group.repeats = true;
+    }
+    this.lastAtom = undefined;
+    return true;
+  }
+
+  private openGroup(start: number): void {
+    if (this.peek() !== '?') {
+      this.captureNames.push(undefined);
+      this.pushGroup('(', this.flags);
+      return;
+    }
+    const rest = this.rest();
+    if ((rest.length > 3 && rest.startsWith('?P<')) || (rest.length > 2 && rest.startsWith('?<'))) {
+      const end = this.chars.indexOf('>', this.pos);
+      if (end < 0) this.fail('invalid named capture', this.text(start, this.chars.length));
+      const name = this.text(this.pos + (rest.startsWith('?P') ? 3 : 2), end);
+      this.pos = end + 1;
+      if (!/^[0-9A-Za-z_]+$/.test(name)) this.fail('invalid named capture', this.text(start));
+      this.captureNames.push(name);
+      this.pushGroup('(', this.flags);
+      return;
+    }
+    this.pos++;
+    const flags = { ...this.flags };
+    let negated = false;
+    let sawFlag = false;
+    while (this.pos < this.chars.length) {
+      const char = this.chars[this.pos++]!;
+      const on = !negated;
+      if (char === 'i') flags.foldCase = on;
+      else if (char === 'm') flags.multiLine = on;
+      else if (char === 's') flags.dotNewline = on;
+      else if (char === 'U') flags.ungreedy = on;
+      else if (char === '-' && !negated) {
+        negated = true;
+        sawFlag = false;
+        continue;
+      } else if ((char === ':' || char === ')') && !(negated && !sawFlag)) {
+        if (char === ':') this.pushGroup('(?:', flags);
+        else this.setFlags(flags);
+        return;
+      } else break;
+      sawFlag = true;
+    }
+    this.fail('invalid or unsupported Perl syntax', this.text(start));
+  }
+
+  /** Case folding is JavaScript's modifier group; the other flags change how the text is written. */
+  private foldCaseModifier(foldCase: boolean): string {
+    return foldCase ? '(?i:' : '(?-i:';
+  }
+
+  private pushGroup(open: string, flags: Flags): void {
+    const jsFoldCase = this.jsFoldCase();
+    const group = this.newGroup(flags.foldCase);
+    this.groups.push(group);
+    this.flags = flags;
+    this.out += open;
+    if (flags.foldCase !== jsFoldCase) {
+      this.out += this.foldCaseModifier(flags.foldCase);
+      group.modifierGroups.push(this.foldCaseModifier(flags.foldCase));
+    }
+    this.lastAtom = undefined;
+  }
+
+  private jsFoldCase(): boolean {
+    const group = this.group;
+    const modifier = group.modifierGroups.at(-1);
+    return modifier === undefined ? group.jsFoldCase : modifier === '(?i:';
+  }
+
+  /** `(?flags)`: holds to the end of the enclosing group. */
+  private setFlags(flags: Flags): void {
+    if (flags.foldCase !== this.jsFoldCase()) {
+      const modifier = this.foldCaseModifier(flags.foldCase);
+      this.out += modifier;
+      this.group.modifierGroups.push(modifier);
+    }
+    this.flags = flags;
+    this.lastAtom = undefined;
+  }
+
+  private closeGroup(): void {
+    if (this.groups.length === 1) this.fail('unexpected )', this.pattern);
+    const group = this.groups.pop()!;
+    this.out += `${')'.repeat(group.modifierGroups.length)})`;
+    this.flags = group.outerFlags;
+    this.group.repeats ||= group.repeats;
+    this.group.alternates ||= group.alternates;
+    this.lastAtom = { start: -1, assertion: false, repeats: group.repeats, alternates: group.alternates };
+  }
+
+  /** After a backslash, outside a class. */
+  private escape(): void {
+    const start = this.pos - 1;
+    switch (this.peek()) {
+      case 'A':
+        this.pos++;
+        this.atom('^', true);
+        return;
+      case 'z':
+        this.pos++;
+        this.atom('$', true);
+        return;
+      case 'b':
+      case 'B':
+        this.atom(`\\${this.chars[this.pos++]}`, true);
+        return;
+      case 'Q': {
+        this.pos++;
+        let end = this.pos;
+        while (end < this.chars.length && !(this.chars[end] === '\\' && this.chars[end + 1] === 'E')) end++;
+        for (const char of this.chars.slice(this.pos, end))
+          this.atom(codePointText(char.codePointAt(0)!, false));
+        this.pos = Math.min(end + 2, this.chars.length);
+        return;
+      }
+    }
+    const set = this.classEscape(start);
+    if (set !== undefined) this.atom(`[${set}]`);
+    else this.atom(codePointText(this.escapedChar(start), false));
+  }
+
+  /** `\d`, `\s`, `\pL`, … as the content of a JavaScript class; undefined for other escapes. */
+  private classEscape(start: number): string | undefined {
+    const char = this.peek();
+    switch (char) {
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+        this.pos++;
+        return `\\${char}`;
+      case 's':
+        this.pos++;
+        return rangesText(GO_SPACE);
+      case 'S':
+        this.pos++;
+        return rangesText(complement(GO_SPACE));
+      case 'p':
+      case 'P':
+        this.pos++;
+        return this.unicodeClass(start, char === 'P');
+    }
+    return undefined;
+  }
+
+  private unicodeClass(start: number, negated: boolean): string {
+    let name: string;
+    if (this.peek() === '{') {
+      const close = this.chars.indexOf('}', this.pos);
+      if (close < 0) this.fail('invalid character class range', this.text(start, this.chars.length));
+      name = this.text(this.pos + 1, close);
+      this.pos = close + 1;
+    } else {
+      name = this.chars[this.pos++] ?? '';
+    }
+    if (name.startsWith('^')) {
+      negated = !negated;
+      name = name.slice(1);
+    }
+    const prefix = negated ? '\\P' : '\\p';
+    if (name === 'Any') return negated ? '' : rangesText([[0, MAX_CODE_POINT]]);
+    // Go knows general categories (`L`, `Lu`) and scripts by their long names (`Greek`), nothing else JavaScript knows.
+    const property = /^[A-Z][a-z]?$/.test(name)
+      ? name
+      : /^[A-Z][A-Za-z]*(?:_[A-Z][A-Za-z]*)*$/.test(name)
+        ? `Script=${name}`
+        : undefined;
+    if (property !== undefined) {
+      try {
+        new RegExp(`${prefix}{${property}}`, 'u');
+        return `${prefix}{${property}}`;
+      } catch {
+        // Not a name JavaScript knows either: refused below.
+      }
+    }
+    return this.fail('invalid character class range', this.text(start));
+  }
+
+  /** An escape that stands for one character (`\n`, `\x41`, `\101`, `\.`): its code point. */
+  private escapedChar(start: number): number {
+    const char = this.chars[this.pos++];
+    if (char === undefined) throw new GoRegexpError('trailing backslash at end of expression: ``');
+    const invalid = (): never => this.fail('invalid escape sequence', this.text(start));
+    if (char.codePointAt(0)! < 0x80 && !isAsciiAlnum(char)) return char.codePointAt(0)!;
+    const control = CONTROL_ESCAPES[char];
+    if (control !== undefined) return control;
+    if (/^[0-7]$/.test(char)) {
+      // A lone `\1` … `\7` would be a backreference, which Go does not have.
+      if (char !== '0' && !/^[0-7]$/.test(this.peek() ?? '')) invalid();
+      let digits = char;
+      while (digits.length < 3 && /^[0-7]$/.test(this.peek() ?? '')) digits += this.chars[this.pos++];
+      return Number.parseInt(digits, 8);
+    }
+    if (char === 'x') return this.hexEscape(invalid);
+    return invalid();
+  }
+
+  private hexEscape(invalid: () => never): number {
+    const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9A-Fa-f]$/.test(c);
+    if (this.peek() !== '{') {
+      const digits = [this.chars[this.pos++], this.chars[this.pos++]];
+      if (!digits.every(isHex)) invalid();
+      return Number.parseInt(digits.join(''), 16);
+    }
+    this.pos++;
+    let value = 0;
+    let digits = 0;
+    for (;;) {
+      const c = this.chars[this.pos++];
+      if (c === '}' && digits > 0) return value;
+      if (!isHex(c)) invalid();
+      value = value * 16 + Number.parseInt(c!, 16);
+      digits++;
+      if (value > MAX_CODE_POINT) invalid();
+    }
+  }
+
+  /** After `[`: Go's class syntax (a leading `]` is literal, POSIX names, ranges checked) written as a JavaScript class. */
+  private charClass(start: number): string {
+    let out = '[';
+    if (this.peek() === '^') {
+      this.pos++;
+      out += '^';
+    }
+    for (let first = true; first || this.peek() !== ']'; first = false) {
+      if (this.pos >= this.chars.length) this.fail('missing closing ]', this.text(start, this.chars.length));
+      const posix = /^\[:(\^?)([\s\S]*?):\]/.exec(this.rest());
+      if (posix) {
+        const ranges = POSIX_CLASSES[posix[2]!];
+        if (!ranges) this.fail('invalid character class range', posix[0]);
+        this.pos += [...posix[0]].length;
+        out += rangesText(posix[1] ? complement(ranges) : ranges);
+        continue;
+      }
+      const itemStart = this.pos;
+      if (this.peek() === '\\') {
+        this.pos++;
+        const set = this.classEscape(itemStart);
+        if (set !== undefined) {
+          out += set;
+          continue;
+        }
+        this.pos = itemStart;
+      }
+      const lo = this.classChar(start);
+      let hi = lo;
+      if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== undefined) {
+        this.pos++;
+        hi = this.classChar(start);
+        if (hi < lo) this.fail('invalid character class range', this.text(itemStart));
+      }
+      out += rangesText([[lo, hi]]);
+    }
+    this.pos++;
+    return `${out}]`;
+  }
+
+  private classChar(classStart: number): number {
+    const char = this.chars[this.pos];
+    if (char === undefined) this.fail('missing closing ]', this.text(classStart, this.chars.length));
+    this.pos++;
+    return char === '\\' ? this.escapedChar(this.pos - 1) : char.codePointAt(0)!;
+  }
+}
+
+/** Translates a Go regular expression; throws GoRegexpError with Go's message for what Go refuses. */
+export function translateGoRegexp(pattern: string): GoTranslation {
+  return new Translator(pattern).translate();
+}
