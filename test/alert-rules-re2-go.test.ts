@@ -158,6 +158,13 @@ const PATTERNS = [
   'a{2,1}',
   'a{1001}',
   '{2}',
+  'a(?i)*',
+  'a*(?i)+b',
+  '(?i)a(?-i)*b',
+  '(a)(?U){2,}?',
+  'x(?i)ſ',
+  'x(?i)\u212a',
+  '(?i:\u212b)',
 ];
 
 const VALUES = [
@@ -234,6 +241,11 @@ const VALUES = [
   'abc',
   'aab',
   '_',
+  'xs',
+  'xS',
+  'xk',
+  'å',
+  'Å',
 ];
 
 interface Answers {

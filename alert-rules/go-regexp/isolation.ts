@@ -20,6 +20,7 @@ export class RegexpTimeoutError extends Error {
 
 interface Reply {
   id: number;
+  started?: boolean;
   value?: string | boolean;
   error?: string;
 }
@@ -35,20 +36,35 @@ function runInWorker(job: RegexpJob, timeoutMs: number): Promise<string | boolea
       worker = w;
       w.unref();
       const id = nextId++;
-      const timer = setTimeout(() => {
-        w.off('message', onMessage);
-        worker = undefined;
-        void w.terminate();
-        reject(new RegexpTimeoutError(job.pattern, timeoutMs));
-      }, timeoutMs);
-      const onMessage = (reply: Reply): void => {
-        if (reply.id !== id) return;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
         clearTimeout(timer);
         w.off('message', onMessage);
+        w.off('error', onError);
+      };
+      const onError = (err: Error): void => {
+        finish();
+        worker = undefined;
+        reject(err);
+      };
+      const onMessage = (reply: Reply): void => {
+        if (reply.id !== id) return;
+        if (reply.started) {
+          // The time limit is for the match: starting a worker takes long on a busy machine.
+          timer = setTimeout(() => {
+            finish();
+            worker = undefined;
+            void w.terminate();
+            reject(new RegexpTimeoutError(job.pattern, timeoutMs));
+          }, timeoutMs);
+          return;
+        }
+        finish();
         if (reply.error !== undefined) reject(new Error(reply.error));
         else resolve(reply.value as string | boolean);
       };
       w.on('message', onMessage);
+      w.on('error', onError);
       w.postMessage({ id, job });
     });
   // One job at a time: a timeout must stop only the job that overran.

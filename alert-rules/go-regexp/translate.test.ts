@@ -43,6 +43,9 @@ describe('compileAnchoredGoRegexp', () => {
     ['[[:^alpha:]]', '1', 'a'],
     ['(?m)a$\nb', 'a\nb', 'a\rb'],
     ['^*a', 'a', ''], // Go repeats an assertion
+    ['xa(?i)*', 'xaa', 'xA'], // the flag group stands between the atom and its operator
+    ['a?(?i)+b', 'aaB', 'Ab'],
+    ['x(?i)ſ\u212a', 'xsk', 'Xsk'],
     ['a{01}', 'a{01}', 'a'], // a leading zero makes the brace literal
     ['\\x{10FFFF}', '\u{10FFFF}', ''],
     ['[\\d-z]', '-', 'a'],

@@ -159,6 +159,8 @@ interface Flags {
 const DEFAULT_FLAGS: Flags = { foldCase: false, multiLine: false, dotNewline: false, ungreedy: false };
 
 interface Group {
+  /** Where the group's text starts in the output. */
+  start: number;
   /** Flags to restore when the group closes. */
   outerFlags: Flags;
   /** Modifier groups opened by a `(?i)` inside this group: closed with it, and around each `|`, as Go's flags hold across it. */
@@ -172,9 +174,11 @@ interface Group {
 }
 
 interface Atom {
-  /** Where the atom's text starts in the output, to wrap it when JavaScript cannot repeat it as it is. */
+  /** Where the atom's text is in the output: a `(?i)` after it may have added text behind it. */
   start: number;
-  assertion: boolean;
+  end: number;
+  /** JavaScript cannot repeat it as it is (an assertion, a repetition). */
+  wrap: boolean;
   repeats: boolean;
   alternates: boolean;
 }
@@ -231,12 +235,25 @@ class Translator {
   }
 
   private newGroup(jsFoldCase: boolean): Group {
-    return { outerFlags: this.flags, modifierGroups: [], jsFoldCase, repeats: false, alternates: false };
+    return {
+      start: this.out.length,
+      outerFlags: this.flags,
+      modifierGroups: [],
+      jsFoldCase,
+      repeats: false,
+      alternates: false,
+    };
   }
 
   private atom(text: string, assertion = false): void {
-    this.lastAtom = { start: this.out.length, assertion, repeats: false, alternates: false };
+    const start = this.out.length;
     this.out += text;
+    this.lastAtom = { start, end: this.out.length, wrap: assertion, repeats: false, alternates: false };
+  }
+
+  private literal(cp: number): string {
+    // Inside a (?i:…) modifier group V8 misses the case equivalents of a lone ſ, K (Kelvin) or Å (angstrom); in a class it finds them.
+    return this.flags.foldCase && cp >= 0x80 ? `[${codePointText(cp, true)}]` : codePointText(cp, false);
   }
 
   /** Translates one token; says whether it was a repetition operator. */
@@ -281,7 +298,7 @@ class Translator {
       case '{':
         return this.countedRepeat(start);
       default:
-        this.atom(codePointText(char.codePointAt(0)!, false));
+        this.atom(this.literal(char.codePointAt(0)!));
         return false;
     }
   }
@@ -308,18 +325,24 @@ class Translator {
       this.fail('invalid nested repetition operator', this.text(this.lastRepeatStart));
     const atom = this.lastAtom;
     if (!atom) this.fail('missing argument to repetition operator', this.text(start));
-    if (atom.assertion) {
-      // Go repeats an assertion (to no effect); JavaScript only repeats it inside a group.
-      this.out = `${this.out.slice(0, atom.start)}(?:${this.out.slice(atom.start)})`;
-    }
-    this.out += quantifier(min, max);
-    if (lazyMark !== this.flags.ungreedy) this.out += '?';
+    const text = this.out.slice(atom.start, atom.end);
+    let repeated = `${atom.wrap ? `(?:${text})` : text}${quantifier(min, max)}`;
+    if (lazyMark !== this.flags.ungreedy) repeated += '?';
+    // What follows the atom can only be modifier groups that a `(?i)` opened; Go repeats the atom without them.
+    this.out = `${this.out.slice(0, atom.start)}${repeated}${this.out.slice(atom.end)}`;
     if (max > 1) {
       if (atom.repeats) this.backtracking = 'nested-repetition';
       else if (atom.alternates && this.backtracking === 'none') this.backtracking = 'repeated-alternation';
       this.group.repeats = true;
     }
-    this.lastAtom = undefined;
+    // Go repeats a repetition again when a `(?flags)` stands between the operators.
+    this.lastAtom = {
+      start: atom.start,
+      end: atom.start + repeated.length,
+      wrap: true,
+      repeats: atom.repeats || max > 1,
+      alternates: atom.alternates,
+    };
     return true;
   }
 
@@ -397,7 +420,6 @@ class Translator {
       this.group.modifierGroups.push(modifier);
     }
     this.flags = flags;
-    this.lastAtom = undefined;
   }
 
   private closeGroup(): void {
@@ -407,7 +429,13 @@ class Translator {
     this.flags = group.outerFlags;
     this.group.repeats ||= group.repeats;
     this.group.alternates ||= group.alternates;
-    this.lastAtom = { start: -1, assertion: false, repeats: group.repeats, alternates: group.alternates };
+    this.lastAtom = {
+      start: group.start,
+      end: this.out.length,
+      wrap: false,
+      repeats: group.repeats,
+      alternates: group.alternates,
+    };
   }
 
   /** After a backslash, outside a class. */
@@ -430,15 +458,14 @@ class Translator {
         this.pos++;
         let end = this.pos;
         while (end < this.chars.length && !(this.chars[end] === '\\' && this.chars[end + 1] === 'E')) end++;
-        for (const char of this.chars.slice(this.pos, end))
-          this.atom(codePointText(char.codePointAt(0)!, false));
+        for (const char of this.chars.slice(this.pos, end)) this.atom(this.literal(char.codePointAt(0)!));
         this.pos = Math.min(end + 2, this.chars.length);
         return;
       }
     }
     const set = this.classEscape(start);
     if (set !== undefined) this.atom(`[${set}]`);
-    else this.atom(codePointText(this.escapedChar(start), false));
+    else this.atom(this.literal(this.escapedChar(start)));
   }
 
   /** `\d`, `\s`, `\pL`, … as the content of a JavaScript class; undefined for other escapes. */

@@ -4,6 +4,7 @@ import type { RegexpJob } from './isolation.ts';
 import { matchGoRegexp, replaceAllGoRegexp } from './regexp.ts';
 
 parentPort?.on('message', ({ id, job }: { id: number; job: RegexpJob }) => {
+  parentPort?.postMessage({ id, started: true });
   try {
     const value =
       job.op === 'match'
