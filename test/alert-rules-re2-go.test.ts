@@ -165,6 +165,14 @@ const PATTERNS = [
   'x(?i)ſ',
   'x(?i)\u212a',
   '(?i:\u212b)',
+  '(?i)\\P{Lu}',
+  '(?i)\\p{^Ll}',
+  '(?i)[[:^upper:]]',
+  '(?i)[[:^alpha:]]',
+  '(?i)[^[:lower:]]',
+  '(?i)\\W',
+  '(?i)\\S\\b',
+  '(?i)\\B.',
 ];
 
 const VALUES = [

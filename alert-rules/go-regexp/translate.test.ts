@@ -46,6 +46,8 @@ describe('compileAnchoredGoRegexp', () => {
     ['xa(?i)*', 'xaa', 'xA'], // the flag group stands between the atom and its operator
     ['a?(?i)+b', 'aaB', 'Ab'],
     ['x(?i)ſ\u212a', 'xsk', 'Xsk'],
+    ['(?i)\\P{Lu}', '1', 'b'], // Go negates after case folding
+    ['(?i)[[:^upper:]]', '1', 'a'],
     ['a{01}', 'a{01}', 'a'], // a leading zero makes the brace literal
     ['\\x{10FFFF}', '\u{10FFFF}', ''],
     ['[\\d-z]', '-', 'a'],

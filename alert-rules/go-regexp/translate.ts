@@ -115,6 +115,30 @@ function complement(ranges: Ranges): Ranges {
   return out;
 }
 
+function toRanges(codePoints: Iterable<number>): Ranges {
+  const out: [number, number][] = [];
+  for (const cp of [...codePoints].sort((a, b) => a - b)) {
+    const last = out.at(-1);
+    if (last && cp <= last[1] + 1) last[1] = Math.max(last[1], cp);
+    else out.push([cp, cp]);
+  }
+  return out;
+}
+
+/** An ASCII class with the letters of the other case, and ſ and K (Kelvin), which fold to s and k. */
+function asciiFoldClosure(ranges: Ranges): Ranges {
+  const codePoints = new Set<number>();
+  for (const [lo, hi] of ranges) {
+    for (let cp = lo; cp <= hi; cp++) {
+      const char = String.fromCodePoint(cp);
+      codePoints.add(cp).add(char.toLowerCase().codePointAt(0)!).add(char.toUpperCase().codePointAt(0)!);
+    }
+  }
+  if (codePoints.has(0x73)) codePoints.add(0x17f);
+  if (codePoints.has(0x6b)) codePoints.add(0x212a);
+  return toRanges(codePoints);
+}
+
 function codePointText(cp: number, inClass: boolean): string {
   const char = String.fromCodePoint(cp);
   if ((inClass ? JS_CLASS_SYNTAX : JS_SYNTAX).has(char)) return `\\${char}`;
@@ -451,9 +475,12 @@ class Translator {
         this.atom('$', true);
         return;
       case 'b':
-      case 'B':
-        this.atom(`\\${this.chars[this.pos++]}`, true);
+      case 'B': {
+        const boundary = `\\${this.chars[this.pos++]}`;
+        // Go's word boundary is ASCII even under (?i); JavaScript's then counts ſ and K (Kelvin) as word characters.
+        this.atom(this.flags.foldCase ? `(?-i:${boundary})` : boundary, true);
         return;
+      }
       case 'Q': {
         this.pos++;
         let end = this.pos;
@@ -462,6 +489,13 @@ class Translator {
         this.pos = Math.min(end + 2, this.chars.length);
         return;
       }
+    }
+    if (this.peek() === 'p' || this.peek() === 'P') {
+      const { property, negated } = this.unicodeClass(start, this.chars[this.pos++] === 'P');
+      const content = property === undefined ? rangesText([[0, MAX_CODE_POINT]]) : `\\p{${property}}`;
+      // Go negates after case folding, as a negated JavaScript class does (JavaScript's \P folds after negating).
+      this.atom(negated ? `[^${content}]` : `[${content}]`);
+      return;
     }
     const set = this.classEscape(start);
     if (set !== undefined) this.atom(`[${set}]`);
@@ -485,14 +519,18 @@ class Translator {
         this.pos++;
         return rangesText(complement(GO_SPACE));
       case 'p':
-      case 'P':
+      case 'P': {
         this.pos++;
-        return this.unicodeClass(start, char === 'P');
+        const { property, negated } = this.unicodeClass(start, char === 'P');
+        if (property === undefined) return negated ? '' : rangesText([[0, MAX_CODE_POINT]]);
+        return `${negated ? '\\P' : '\\p'}{${property}}`;
+      }
     }
     return undefined;
   }
 
-  private unicodeClass(start: number, negated: boolean): string {
+  /** `\pL`, `\p{Greek}`, `\P{^Lu}`: the JavaScript property (undefined for Go's `Any`) and whether it is negated. */
+  private unicodeClass(start: number, negated: boolean): { property: string | undefined; negated: boolean } {
     let name: string;
     if (this.peek() === '{') {
       const close = this.chars.indexOf('}', this.pos);
@@ -506,8 +544,7 @@ class Translator {
       negated = !negated;
       name = name.slice(1);
     }
-    const prefix = negated ? '\\P' : '\\p';
-    if (name === 'Any') return negated ? '' : rangesText([[0, MAX_CODE_POINT]]);
+    if (name === 'Any') return { property: undefined, negated };
     // Go knows general categories (`L`, `Lu`) and scripts by their long names (`Greek`), nothing else JavaScript knows.
     const property = /^[A-Z][a-z]?$/.test(name)
       ? name
@@ -516,8 +553,8 @@ class Translator {
         : undefined;
     if (property !== undefined) {
       try {
-        new RegExp(`${prefix}{${property}}`, 'u');
-        return `${prefix}{${property}}`;
+        new RegExp(`\\p{${property}}`, 'u');
+        return { property, negated };
       } catch {
         // Not a name JavaScript knows either: refused below.
       }
@@ -578,7 +615,10 @@ class Translator {
         const ranges = POSIX_CLASSES[posix[2]!];
         if (!ranges) this.fail('invalid character class range', posix[0]);
         this.pos += [...posix[0]].length;
-        out += rangesText(posix[1] ? complement(ranges) : ranges);
+        // Go negates after case folding.
+        out += rangesText(
+          posix[1] ? complement(this.flags.foldCase ? asciiFoldClosure(ranges) : ranges) : ranges,
+        );
         continue;
       }
       const itemStart = this.pos;
