@@ -128,7 +128,7 @@ mute_time_intervals: [{name: nights, time_intervals: []}]
       'route.routes[0].group_by[1]: duplicated label "a" in group_by',
       'route.routes[0].group_interval: cannot be zero',
       "route.routes[1].group_by: cannot have wildcard group_by ('...') and other labels at the same time",
-      'route.routes[1].matchers[0]: invalid matchers "x=~\\"(y\\"": matcher x=~"(y": invalid regular expression "(y": missing closing )',
+      'route.routes[1].matchers[0]: invalid matchers "x=~\\"(y\\"": matcher x=~"(y": invalid regular expression "(y": missing closing ): `^(?:(y)$`',
       'route.routes[1].repeat_interval: not a valid duration string: "soon"; expected a duration like "30s" or "1h30m"',
       'mute_time_intervals[0].name: time interval "nights" is not unique',
       'receivers[1].name: receiver "ops" is not unique',

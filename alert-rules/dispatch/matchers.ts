@@ -1,6 +1,7 @@
 import { unquoteGo } from '../../core/go-string.ts';
+import { compileAnchoredGoRegexp } from '../go-regexp/regexp.ts';
+import { GoRegexpError } from '../go-regexp/translate.ts';
 import type { Labels } from '../types.ts';
-import { compileAnchoredRe2, Re2Error } from './re2.ts';
 
 /**
  * Label matchers as Alertmanager reads them in `matchers:` lists, amtool and
@@ -36,10 +37,12 @@ export function newMatcher(name: string, type: MatchType, value: string): Matche
   const matcher: Matcher = { name, type, value };
   if (isRegexType(type)) {
     try {
-      compiled.set(matcher, compileAnchoredRe2(value));
+      compiled.set(matcher, compileAnchoredGoRegexp(value));
     } catch (err) {
-      if (err instanceof Re2Error)
-        throw new MatcherError(`matcher ${matcherToString(matcher)}: ${err.message}`);
+      if (err instanceof GoRegexpError)
+        throw new MatcherError(
+          `matcher ${matcherToString(matcher)}: invalid regular expression ${JSON.stringify(value)}: ${err.detail}`,
+        );
       throw err;
     }
   }
@@ -50,7 +53,7 @@ function regexOf(matcher: Matcher): RegExp {
   let re = compiled.get(matcher);
   if (!re) {
     // A matcher object built elsewhere (a restored silence): compiled once, on first use.
-    re = compileAnchoredRe2(matcher.value);
+    re = compileAnchoredGoRegexp(matcher.value);
     compiled.set(matcher, re);
   }
   return re;

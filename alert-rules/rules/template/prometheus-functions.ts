@@ -1,10 +1,11 @@
 /** Prometheus's alert template functions (template/template.go), with Prometheus's number formats. */
+import { type RegexpJob, RegexpTimeoutError, runGoRegexp } from '../../go-regexp/isolation.ts';
+import { GoRegexpError } from '../../go-regexp/translate.ts';
 import type { QueryApi } from '../../types.ts';
 import { queryEscape } from './builtins.ts';
 import { type FunctionMap, GoCallError, NIL_DEREFERENCE, type TemplateFunction } from './functions.ts';
 import { formatFloat } from './go-float.ts';
 import { formatValue, quote } from './go-fmt.ts';
-import { GoRegexpError } from './go-regexp.ts';
 import { formatTime, timeFromSeconds } from './go-time.ts';
 import {
   GoHTML,
@@ -18,7 +19,6 @@ import {
   stringMap,
 } from './go-values.ts';
 import { parseGoFloat } from './parse.ts';
-import { type RegexpJob, runGoRegexp } from './regexp-isolation.ts';
 
 export interface PrometheusFunctionContext {
   externalURL: string;
@@ -192,6 +192,7 @@ async function regexpCall(job: RegexpJob, timeoutMs: number, panics: boolean): P
   try {
     return await runGoRegexp(job, timeoutMs);
   } catch (e) {
+    if (e instanceof RegexpTimeoutError) throw new GoCallError(e.message);
     if (!(e instanceof GoRegexpError)) throw e;
     if (!panics) throw new GoCallError(e.message);
     // regexp.MustCompile panics with the pattern backquoted where Go can.

@@ -1,9 +1,10 @@
 /** Runs Go regular expressions off the main thread, so a runaway match can be stopped. */
 import { parentPort } from 'node:worker_threads';
-import { GoRegexpError, matchGoRegexp, replaceAllGoRegexp } from './go-regexp.ts';
-import type { RegexpJob } from './regexp-isolation.ts';
+import type { RegexpJob } from './isolation.ts';
+import { matchGoRegexp, replaceAllGoRegexp } from './regexp.ts';
 
 parentPort?.on('message', ({ id, job }: { id: number; job: RegexpJob }) => {
+  parentPort?.postMessage({ id, started: true });
   try {
     const value =
       job.op === 'match'
@@ -11,6 +12,6 @@ parentPort?.on('message', ({ id, job }: { id: number; job: RegexpJob }) => {
         : replaceAllGoRegexp(job.pattern, job.replacement, job.text);
     parentPort?.postMessage({ id, value });
   } catch (e) {
-    parentPort?.postMessage({ id, syntaxError: e instanceof GoRegexpError ? e.message : String(e) });
+    parentPort?.postMessage({ id, error: String(e) });
   }
 });
