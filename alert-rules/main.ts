@@ -320,6 +320,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.notifier.target = fanOut(targets);
     // The restored alert state says what the last process or leader sent; these dispatchers start empty.
     this.running?.rules.sendAllAgain();
+    this.running?.capacity.sendAllAgain();
   }
 
   private async unlead(): Promise<void> {
