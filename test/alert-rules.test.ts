@@ -392,6 +392,8 @@ inhibit_rules:
     await c.restart();
     const listed = await c.get<{ id: string; status: { state: string } }[]>('/api/silences');
     expect(listed).toEqual([expect.objectContaining({ id: silenceID, status: { state: 'active' } })]);
+    // Alertmanager's path, for amtool, answers the same.
+    expect(await c.get('/api/v2/silences')).toEqual(listed);
     await pause(3_000);
     expect(c.texts('oncall').join('\n')).not.toContain('Quiet');
 
