@@ -323,6 +323,9 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.sending = { dispatcher, forwarder };
     const targets = [dispatcher, forwarder].filter((t): t is NonNullable<typeof t> => t !== undefined);
     this.notifier.target = fanOut(targets);
+    // The restored alert state says what the last process or leader sent; these dispatchers start empty.
+    this.running?.rules.sendAllAgain();
+    this.running?.capacity.sendAllAgain();
   }
 
   private async unlead(): Promise<void> {

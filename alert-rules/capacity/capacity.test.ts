@@ -290,6 +290,25 @@ describe('the off-recommendation alert', () => {
     expect((await evaluate())[0]?.alert).toBe(null);
   });
 
+  it('sends every alert again at the next evaluation once told to (a new leader), not before its resend delay otherwise', async () => {
+    const { queries, evaluate, sent, recommender } = await start({
+      alert: { ...alert, for: '0s', resendDelay: '1h' },
+    });
+    queries.set(DEMAND, [CHECKOUT, 1000]);
+    queries.set(REPLICAS, [CHECKOUT, 10]);
+    await evaluate();
+    await evaluate();
+    expect(sent).toHaveLength(1);
+    await evaluate();
+    expect(sent).toHaveLength(1);
+    recommender.sendAllAgain();
+    await evaluate();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.[0]).toMatchObject({ labels, startsAt: sent[0]?.[0]?.startsAt });
+    await evaluate();
+    expect(sent).toHaveLength(2);
+  });
+
   it('never sends an alert that is back on the recommendation before `for`', async () => {
     const { queries, evaluate, sent } = await start({ alert });
     queries.set(DEMAND, [CHECKOUT, 1000]);

@@ -75,6 +75,15 @@ export class CapacityRecommender {
     await this.running;
   }
 
+  /**
+   * Every alert held goes to the notifier at its next evaluation: a new
+   * receiver (a new leader's dispatcher) holds none of those a standby's
+   * evaluations marked sent.
+   */
+  sendAllAgain(): void {
+    for (const recommendation of this.recommendations) recommendation.sendAllAgain();
+  }
+
   list(): RecommendationView[] {
     return this.recommendations.flatMap((r) =>
       r.current().map((w) => ({

@@ -40,6 +40,11 @@ export class OffRecommendationAlerts {
     this.generatorURL = generatorURL;
   }
 
+  /** Every firing and resolved alert is sent at the next evaluation, as if it never was (a new receiver). */
+  sendAllAgain(): void {
+    for (const alert of this.alerts.values()) alert.lastSentMs = undefined;
+  }
+
   stateOf(key: string): AlertState | undefined {
     return this.alerts.get(key)?.state;
   }

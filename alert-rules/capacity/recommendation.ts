@@ -65,6 +65,10 @@ export class Recommendation {
     this.alerts = config.alert && new OffRecommendationAlerts(config.alert, deps.generatorURL);
   }
 
+  sendAllAgain(): void {
+    this.alerts?.sendAllAgain();
+  }
+
   current(): WorkloadRecommendation[] {
     return [...this.workloads].map(([key, w]) => ({ ...w, alert: this.alerts?.stateOf(key) }));
   }

@@ -198,4 +198,20 @@ describe('AlertingRule state machine', () => {
     expect(send(T0 + 5 * MIN)).toEqual([]);
     expect(send(T0 + 6 * MIN)).toHaveLength(1);
   });
+
+  it('sends every alert held again, firing and resolved, once told to (a new receiver)', async () => {
+    const { rule, evaluate } = makeRule({ forMs: 0 });
+    const send = (at: number) => rule.takeAlertsToSend(at, MIN, MIN);
+    await evaluate(T0, [loadOf('a'), loadOf('b')]);
+    expect(send(T0)).toHaveLength(2);
+    await evaluate(T0 + 10_000, [loadOf('a')]);
+    expect(send(T0 + 10_000)).toMatchObject([{ labels: { instance: 'b' }, resolvedAtMs: T0 + 10_000 }]);
+    expect(send(T0 + 20_000)).toEqual([]);
+    rule.sendAllAgain();
+    expect(send(T0 + 20_000).map((a) => [a.labels.instance, a.state])).toEqual([
+      ['a', 'firing'],
+      ['b', 'inactive'],
+    ]);
+    expect(send(T0 + 30_000)).toEqual([]);
+  });
 });

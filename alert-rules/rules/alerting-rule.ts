@@ -203,6 +203,14 @@ export class AlertingRule extends Rule {
     return due;
   }
 
+  /**
+   * Every alert held is sent at the next evaluation, as if it never was: a
+   * new receiver (the dispatcher of a restart or of a new leader) holds none.
+   */
+  sendAllAgain(): void {
+    for (const alert of this.active.values()) alert.lastSentAtMs = 0;
+  }
+
   /** Firing beats pending beats inactive; unknown before the first evaluation. */
   state(): AlertState | 'unknown' {
     if (this.lastEvaluationMs === 0) return 'unknown';

@@ -141,6 +141,11 @@ export class RuleManager {
     await this.store.save(this.groups(), this.options.clock.now());
   }
 
+  /** Every alert held goes to the notifier at its group's next evaluation (see AlertingRule.sendAllAgain). */
+  sendAllAgain(): void {
+    for (const group of this.byKey.values()) for (const rule of group.alertingRules()) rule.sendAllAgain();
+  }
+
   groups(): RuleGroup[] {
     return [...this.byKey.values()];
   }
