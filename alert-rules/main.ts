@@ -64,7 +64,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
   private readonly ctx: ComponentContext;
   private readonly chatRobots: ChatRobots;
   private readonly leadership: Leadership;
-  private readonly notifier = new LeadingNotifier();
+  private readonly notifier: LeadingNotifier;
   private running: Running | undefined;
   private sending: Sending | undefined;
   private kubeConfig: KubeConfig | undefined;
@@ -73,6 +73,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.config = config;
     this.ctx = ctx;
     this.chatRobots = chatRobots;
+    this.notifier = new LeadingNotifier({ retentionMs: config.resolvedRetention });
     this.leadership = new Leadership({
       enabled: config.leaderElection.enabled,
       chatRobots,
@@ -317,11 +318,11 @@ export class AlertRules implements Service<AlertRulesConfig> {
       : undefined;
     this.sending = { dispatcher, forwarder };
     const targets = [dispatcher, forwarder].filter((t): t is NonNullable<typeof t> => t !== undefined);
-    this.notifier.target = fanOut(targets);
+    this.notifier.lead(fanOut(targets));
   }
 
   private async unlead(): Promise<void> {
-    this.notifier.target = undefined;
+    this.notifier.unlead();
     const sending = this.sending;
     this.sending = undefined;
     await Promise.all([
