@@ -65,7 +65,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
   private readonly ctx: ComponentContext;
   private readonly chatRobots: ChatRobots;
   private readonly leadership: Leadership;
-  private readonly notifier = new LeadingNotifier();
+  private readonly notifier: LeadingNotifier;
   private running: Running | undefined;
   private sending: Sending | undefined;
   private kubeConfig: KubeConfig | undefined;
@@ -74,6 +74,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.config = config;
     this.ctx = ctx;
     this.chatRobots = chatRobots;
+    this.notifier = new LeadingNotifier({ retentionMs: config.resolvedRetention });
     this.leadership = new Leadership({
       enabled: config.leaderElection.enabled,
       chatRobots,
@@ -322,14 +323,15 @@ export class AlertRules implements Service<AlertRulesConfig> {
       : undefined;
     this.sending = { dispatcher, forwarder };
     const targets = [dispatcher, forwarder].filter((t): t is NonNullable<typeof t> => t !== undefined);
-    this.notifier.target = fanOut(targets);
-    // The restored alert state says what the last process or leader sent; these dispatchers start empty.
+    this.notifier.lead(fanOut(targets));
+    // The restored alert state says what the last process or leader sent, and the rules resend only every
+    // resendDelay: a new dispatcher gets every alert held at the next evaluation.
     this.running?.rules.sendAllAgain();
     this.running?.capacity.sendAllAgain();
   }
 
   private async unlead(): Promise<void> {
-    this.notifier.target = undefined;
+    this.notifier.unlead();
     const sending = this.sending;
     this.sending = undefined;
     await Promise.all([

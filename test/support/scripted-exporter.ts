@@ -63,6 +63,11 @@ export class ScriptedExporter {
     this.series.delete(seriesKey(name, labels));
   }
 
+  /** Every series is missing from the next scrape on. */
+  clear(): void {
+    this.series.clear();
+  }
+
   /** Resolves once /metrics has been served again, with what is set now or later. */
   nextScrape(): Promise<void> {
     return new Promise((resolve) => this.scrapeWaiters.push(resolve));
