@@ -109,6 +109,7 @@ interface ApiRule {
   type: string;
   health: string;
   lastError?: string;
+  lastEvaluation?: string;
   state?: string;
   alerts?: { state: string; labels: Record<string, string>; annotations: Record<string, string> }[];
 }
@@ -390,4 +391,242 @@ describe('a Prometheus that hangs or is down', () => {
     }
     expect(prometheus.maxHanging).toBeLessThanOrEqual(2);
   }, 90_000);
+});
+
+const aliasBomb = `a: &a ["x","x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
+groups: []
+`;
+
+const goodRules = `groups:
+  - name: good
+    interval: 1s
+    rules:
+      - alert: Good
+        expr: vector(1)
+`;
+
+describe('rule files that are huge, oversized, hostile or broken', () => {
+  it('loads and evaluates 10,000 rules', async () => {
+    const many = Array.from(
+      { length: 10_000 },
+      (_, i) => `      - alert: Many${i}\n        expr: vector(${i}) > 9990\n`,
+    );
+    const started = Date.now();
+    const { api, process } = await startRules({
+      name: 'many',
+      files: { 'many.rules.yaml': `groups:\n  - name: many\n    interval: 1s\n    rules:\n${many.join('')}` },
+    });
+    const loadMs = Date.now() - started;
+    expect(process.output.join('')).toMatch(/"rules":10000.*alert rules started/);
+    expect(loadMs).toBeLessThan(15_000);
+    const all = await ruleWhen(api, 'many/Many9999', firing, 'the last of 10,000 rules to fire');
+    expect(all.health).toBe('ok');
+    const listed = await rules(api);
+    expect(listed.size).toBe(10_000);
+    expect([...listed.values()].filter(firing).length).toBe(9);
+    console.info(
+      `10,000 rules: process up in ${loadMs} ms, all evaluated once in ${Date.now() - started - loadMs} ms`,
+    );
+  }, 60_000);
+
+  it('refuses to start with every problem of every file listed', async () => {
+    const { process } = await writeRulesSetup({
+      name: 'broken',
+      extra: '  maxRuleFileBytes: 2KiB',
+      files: {
+        'good.rules.yaml': goodRules,
+        'large.rules.yaml': `${goodRules}${'#'.repeat(4096)}\n`,
+        'bomb.rules.yaml': aliasBomb,
+        'broken.rules.yaml': goodRules.replace('vector(1)', 'rate(up[5m]').replace('Good', 'Broken'),
+      },
+    });
+    await expect(process.start()).rejects.toThrow(/exit 1/);
+    const output = process.output.join('');
+    expect(output).toMatch(/large\.rules\.yaml.*more than the limit of 2048/);
+    expect(output).toMatch(/bomb\.rules\.yaml.*alias/i);
+    expect(output).toMatch(/broken\.rules\.yaml.*(unclosed|parse|expected)/i);
+    expect(output).not.toMatch(/good\.rules\.yaml/);
+  }, 30_000);
+
+  it('keeps the rules in force when a SIGHUP finds a broken file', async () => {
+    const { api, process, runDir } = await startRules({
+      name: 'reload',
+      files: { 'good.rules.yaml': goodRules },
+    });
+    await ruleWhen(api, 'good/Good', firing, 'the rule to fire');
+    await writeFile(
+      join(runDir, 'good.rules.yaml'),
+      `${goodRules}      - alert: Broken\n        expr: 'sum(('\n`,
+    );
+    process.hangup();
+    await eventually(
+      async () => process.output.join(''),
+      (out) => out.includes('rule files or routing not reloaded'),
+      'the reload refused',
+      10_000,
+    );
+    expect(process.output.join('')).toMatch(/good\.rules\.yaml.*Broken|Broken.*good\.rules\.yaml/);
+    const before = (await rules(api)).get('good/Good')!;
+    await new Promise((r) => setTimeout(r, 1_500));
+    const listed = await rules(api);
+    expect([...listed.keys()]).toEqual(['good/Good']);
+    expect(listed.get('good/Good')!.lastEvaluation).not.toBe(before.lastEvaluation);
+    expect(firing(listed.get('good/Good')!)).toBe(true);
+  }, 30_000);
+});
+
+async function send(
+  api: string,
+  method: string,
+  path: string,
+  body?: string | Uint8Array,
+  type = 'application/json',
+) {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': type },
+    body,
+  });
+  const raw = await response.text();
+  // Errors come as {"error": "..."} (Lookout) or as a JSON string (Alertmanager's paths).
+  let text = raw;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (typeof parsed === 'string') text = parsed;
+    else if (parsed && typeof parsed === 'object' && 'error' in parsed) text = String(parsed.error);
+  } catch {}
+  return { status: response.status, text, raw };
+}
+
+describe('bad requests to the silences API and the webhook bridge', () => {
+  let api: string;
+  let robot: string;
+  let shared: LookoutProcess;
+  beforeAll(async () => {
+    // One process for the tests of this block: not in `processes`, which each test's end kills.
+    const started = await writeRulesSetup({
+      name: 'requests',
+      routing: true,
+      files: { 'good.rules.yaml': goodRules },
+      extra: '  silences: { maxSilences: 3, maxSilenceBytes: 4KiB }\n  webhookBridge: { maxBodyBytes: 1MiB }',
+    });
+    shared = started.process;
+    robot = started.robot;
+    api = await shared.start();
+  });
+  afterAll(async () => {
+    await shared?.kill();
+  });
+
+  const silence = (fields: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      matchers: [{ name: 'alertname', value: 'Good', isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'test',
+      comment: 'maintenance',
+      ...fields,
+    });
+
+  it('answers a clear 4xx to every broken silence, and keeps working', async () => {
+    const post = (body: string, type?: string) => send(api, 'POST', '/api/v2/silences', body, type);
+    const broken = await post(
+      silence({ matchers: [{ name: 'job', value: '(unclosed', isRegex: true, isEqual: true }] }),
+    );
+    expect(broken.status).toBe(400);
+    expect(broken.text).toMatch(/job.*\(unclosed|\(unclosed.*job/);
+    const everything = await post(
+      silence({ matchers: [{ name: 'job', value: '', isRegex: false, isEqual: true }] }),
+    );
+    expect(everything.status).toBe(400);
+    expect(everything.text).toMatch(/match.*(every|all|empty)/i);
+    const everythingRegex = await post(
+      silence({ matchers: [{ name: 'job', value: '.*', isRegex: true, isEqual: true }] }),
+    );
+    expect(everythingRegex.status).toBe(400);
+    const backwards = await post(
+      silence({ endsAt: new Date(Date.now() - 60_000).toISOString(), startsAt: new Date().toISOString() }),
+    );
+    expect(backwards.status).toBe(400);
+    expect(backwards.text).toMatch(/start time must be before end time/);
+    const huge = await post(silence({ comment: 'x'.repeat(10_000) }));
+    expect([400, 413]).toContain(huge.status);
+    expect(huge.text).toMatch(/4096 bytes/);
+    const notJson = await post('matchers=all', 'application/x-www-form-urlencoded');
+    expect(notJson.status).toBeGreaterThanOrEqual(400);
+    expect(notJson.status).toBeLessThan(500);
+    const badJson = await post('{"matchers": [');
+    expect(badJson.status).toBe(400);
+    const unknown = await send(api, 'DELETE', '/api/v2/silence/00000000-0000-0000-0000-000000000000');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toMatch(/not found/);
+
+    for (let i = 0; i < 3; i++) expect((await post(silence({ comment: `window ${i}` }))).status).toBe(200);
+    const tooMany = await post(silence({ comment: 'one more' }));
+    expect(tooMany.status).toBeGreaterThanOrEqual(400);
+    expect(tooMany.status).toBeLessThan(500);
+    expect(tooMany.text).toMatch(/maximum number of .*silences \(3\)/);
+    const listed = JSON.parse((await send(api, 'GET', '/api/v2/silences')).raw) as unknown[];
+    expect(listed).toHaveLength(3);
+    await ruleWhen(api, 'good/Good', (r) => r.health === 'ok', 'the rules to go on');
+  }, 30_000);
+
+  it('answers a clear 4xx to every broken webhook payload, quickly, without crashing', async () => {
+    const hook = (body: string | Uint8Array, target = robot) =>
+      send(api, 'POST', `/api/alertmanager/webhook/${target}`, body);
+    const payload = {
+      version: '4',
+      groupKey: '{}:{alertname="X"}',
+      status: 'firing',
+      receiver: 'x',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'X' },
+          annotations: {},
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+        },
+      ],
+    };
+    expect((await hook('not json')).status).toBe(400);
+    const wrongVersion = await hook(JSON.stringify({ ...payload, version: '3' }));
+    expect(wrongVersion.status).toBe(400);
+    expect(wrongVersion.text).toMatch(/version "4"/);
+    const unknown = await hook(JSON.stringify(payload), 'nobody');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toMatch(/no robot named "nobody"/);
+
+    const started = Date.now();
+    const hundredMegabytes = await hook(new Uint8Array(100 * 1024 * 1024).fill(0x20));
+    expect(hundredMegabytes.status).toBe(413);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    for (const deep of [
+      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`,
+      `{"__proto__":{},"version":"4","commonLabels":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+    ]) {
+      const answer = await hook(deep);
+      expect(answer.status).toBe(400);
+    }
+    expect((await hook(JSON.stringify(payload))).status).toBe(200);
+    await eventually(
+      async () => robots.accepted(robot),
+      (a) => a.some((m) => m.text.includes('X')),
+      'the good payload told',
+      10_000,
+    );
+    expect(await metricSum(api, 'lookout_alert_rules_webhook_notifications_total', robot)).toBe(1);
+  }, 60_000);
 });
