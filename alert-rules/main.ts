@@ -23,6 +23,7 @@ import { registerSilenceApi } from './dispatch/silences-api.ts';
 import { registerWebhookBridge } from './dispatch/webhook-bridge.ts';
 import { registerRulesApi } from './http/rules-api.ts';
 import { LeadingNotifier } from './leading-notifier.ts';
+import { ALERT_RULES_METRICS } from './metrics.ts';
 import { loadRuleFiles } from './rules/load.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
@@ -121,9 +122,13 @@ export class AlertRules implements Service<AlertRulesConfig> {
       config.silences.syncInterval,
     );
     const query = new PrometheusQueryClient(config.prometheus);
+    const droppedSamples = ctx.metrics.counter(ALERT_RULES_METRICS.remoteWriteDropped);
     const remoteWriter = config.remoteWrite
       ? new RemoteWriteClient(config.remoteWrite, {
-          onDropped: (samples, reason) => ctx.log.warn({ samples, reason }, 'remote write dropped samples'),
+          onDropped: (samples, reason) => {
+            droppedSamples.inc(samples);
+            ctx.log.warn({ samples, reason }, 'remote write dropped samples');
+          },
         })
       : undefined;
     const rules = new RuleManager({

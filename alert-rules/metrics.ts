@@ -75,6 +75,11 @@ export const ALERT_RULES_METRICS = {
     name: 'alert_rules_alerts_sent_total',
     help: 'Alerts handed to the notifier (firing, resent or resolved)',
   },
+  remoteWriteDropped: {
+    type: 'counter',
+    name: 'alert_rules_remote_write_dropped_samples_total',
+    help: 'Samples of recording rules and of ALERTS not written: refused by the receiver (4xx) or still failing after the retries',
+  },
   stateSaveFailures: {
     type: 'counter',
     name: 'alert_rules_state_save_failures_total',
