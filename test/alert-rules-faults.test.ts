@@ -630,3 +630,60 @@ describe('bad requests to the silences API and the webhook bridge', () => {
     expect(await metricSum(api, 'lookout_alert_rules_webhook_notifications_total', robot)).toBe(1);
   }, 60_000);
 });
+
+/** A port nothing listens on: connections to it are refused. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('a remote-write receiver that is down', () => {
+  it('counts the dropped samples, shows the error on the rule, and keeps evaluating and firing', async () => {
+    const { api, process } = await startRules({
+      name: 'remotewrite',
+      extra: `  remoteWrite: { url: "http://127.0.0.1:${await deadPort()}", timeout: 500ms, retry: { maxAttempts: 2, initialBackoff: 100ms, maxBackoff: 200ms } }`,
+      files: {
+        'recording.rules.yaml': `groups:
+  - name: recording
+    interval: 1s
+    rules:
+      - record: lookout_faults:one
+        expr: vector(1)
+      - alert: AlsoWritten
+        expr: vector(1)
+  - name: plain
+    interval: 1s
+    rules:
+      - alert: Plain
+        expr: vector(1)
+`,
+      },
+    });
+    const recording = await ruleWhen(
+      api,
+      'recording/lookout_faults:one',
+      (r) => r.health === 'err',
+      'the write to fail',
+    );
+    expect(recording.lastError).toMatch(/remote write failed: .*(ECONNREFUSED|connect).*after 2 attempts/);
+    await ruleWhen(api, 'recording/AlsoWritten', firing, 'the alert beside it to fire');
+    await ruleWhen(api, 'plain/Plain', firing, 'the other group to fire');
+    const dropped = await eventually(
+      () => metricSum(api, 'lookout_alert_rules_remote_write_dropped_samples_total'),
+      (n) => n >= 3,
+      'dropped samples counted',
+      10_000,
+    );
+    // Evaluation goes on: more evaluations, more drops.
+    await eventually(
+      () => metricSum(api, 'lookout_alert_rules_remote_write_dropped_samples_total'),
+      (n) => n > dropped,
+      'evaluation to go on',
+      10_000,
+    );
+    expect(process.output.join('')).toContain('remote write dropped samples');
+  }, 30_000);
+});
