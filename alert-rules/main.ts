@@ -29,6 +29,7 @@ import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
 import { RuleManager, type RuleManagerSettings } from './rules/rule-manager.ts';
 import { checkTemplate, configureTemplates, expandTemplate } from './rules/template/expand.ts';
+import { reportingErrors } from './rules/template-renderer.ts';
 import type { AlertNotifier, RemoteWriter, RuleGroupSpec } from './types.ts';
 
 /** What stops with the configuration it was built from. */
@@ -122,6 +123,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       config.silences.syncInterval,
     );
     const query = new PrometheusQueryClient(config.prometheus);
+    const templateErrors = ctx.metrics.counter(ALERT_RULES_METRICS.templateErrors);
     const droppedSamples = ctx.metrics.counter(ALERT_RULES_METRICS.remoteWriteDropped);
     const remoteWriter = config.remoteWrite
       ? new RemoteWriteClient(config.remoteWrite, {
@@ -135,7 +137,10 @@ export class AlertRules implements Service<AlertRulesConfig> {
       queryApi: query,
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
-      render: expandTemplate,
+      render: reportingErrors(expandTemplate, (template, error) => {
+        templateErrors.inc();
+        ctx.log.warn({ template, err: error }, 'Expanding alert template failed');
+      }),
       clock: systemClock,
       log: ctx.log,
       metrics: ctx.metrics,

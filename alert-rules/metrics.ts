@@ -75,6 +75,11 @@ export const ALERT_RULES_METRICS = {
     name: 'alert_rules_alerts_sent_total',
     help: 'Alerts handed to the notifier (firing, resent or resolved)',
   },
+  templateErrors: {
+    type: 'counter',
+    name: 'alert_rules_template_errors_total',
+    help: "Label and annotation expansions that failed and show Prometheus's error text instead",
+  },
   remoteWriteDropped: {
     type: 'counter',
     name: 'alert_rules_remote_write_dropped_samples_total',
