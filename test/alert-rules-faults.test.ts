@@ -179,7 +179,7 @@ describe('rules whose evaluation fails', () => {
 
 describe('templates that fail or explode', () => {
   it("renders the template's error in the annotation, fires and sends the alert, and bounds huge output", async () => {
-    const { api, robot } = await startRules({
+    const { api, robot, process } = await startRules({
       name: 'templates',
       routing: true,
       extra: '  templates: { maxOutputBytes: 64KiB }',
@@ -203,6 +203,7 @@ describe('templates that fail or explode', () => {
 `,
       },
     });
+    const output = () => process.output.join('');
     const bad = await ruleWhen(api, 'templates/BadTemplates', firing, 'the alert with bad templates to fire');
     const annotations = bad.alerts![0]!.annotations;
     expect(annotations.summary).toMatch(/^<error expanding template: .*index/);
@@ -229,6 +230,8 @@ describe('templates that fail or explode', () => {
     for (const message of messages)
       expect(Buffer.byteLength(JSON.stringify(message.body))).toBeLessThanOrEqual(20_000);
     expect(messages.find((m) => m.text.includes('BadTemplates'))!.text).toContain('error expanding template');
+    expect(await metricSum(api, 'lookout_alert_rules_template_errors_total')).toBeGreaterThanOrEqual(5);
+    expect(output()).toMatch(/"template":"__alert_BadTemplates".*"msg":"Expanding alert template failed"/);
     const memory = await metricSum(api, 'process_resident_memory_bytes');
     expect(memory).toBeGreaterThan(0);
     expect(memory).toBeLessThan(500 * 1024 * 1024);
