@@ -43,6 +43,12 @@ interface Running {
   routing: Routing | undefined;
 }
 
+/** The rule files and the routing, read and checked. */
+interface LoadedFiles {
+  groups: RuleGroupSpec[];
+  routing: Routing | undefined;
+}
+
 /** What sends while this replica leads. */
 interface Sending {
   dispatcher: AlertDispatcher | undefined;
@@ -105,10 +111,12 @@ export class AlertRules implements Service<AlertRulesConfig> {
   }
 
   async start(): Promise<void> {
+    await this.startWith(await this.loadFiles(this.config));
+  }
+
+  private async startWith({ groups, routing }: LoadedFiles): Promise<void> {
     const { config, ctx } = this;
     configureTemplates(config.templates);
-    const groups = await this.loadRules(config);
-    const routing = await this.loadRouting(config);
     if (config.leaderElection.enabled || config.silences.configMap) {
       this.kubeConfig ??= loadKubeConfig(config.kubernetes);
     }
@@ -191,25 +199,35 @@ export class AlertRules implements Service<AlertRulesConfig> {
   async reload(next: AlertRulesConfig): Promise<void> {
     const inPlace = (c: AlertRulesConfig) => JSON.stringify({ ...c, ruleFiles: undefined });
     const running = this.running;
-    if (inPlace(next) !== inPlace(this.config) || !running) {
-      await this.stop();
-      this.config = next;
-      await this.start();
-      return;
-    }
-    this.config = next;
+    let files: LoadedFiles;
     try {
-      const [groups, routing] = await Promise.all([this.loadRules(next), this.loadRouting(next)]);
-      await running.rules.update(groups);
-      running.routing = routing;
-      if (routing) this.sending?.dispatcher?.reload(routing.tree);
-      this.ctx.log.info({ groups: groups.length }, 'rule files and routing reloaded');
+      // Read before anything stops: a broken file leaves what is in force running.
+      files = await this.loadFiles(next);
     } catch (err) {
+      this.ctx.metrics.counter(ALERT_RULES_METRICS.reloadFailures).inc();
       this.ctx.log.error(
         { err: describeError(err) },
         'rule files or routing not reloaded; the ones in force keep running',
       );
+      if (!running) throw err;
+      return;
     }
+    if (inPlace(next) !== inPlace(this.config) || !running) {
+      await this.stop();
+      this.config = next;
+      await this.startWith(files);
+      return;
+    }
+    this.config = next;
+    await running.rules.update(files.groups);
+    running.routing = files.routing;
+    if (files.routing) this.sending?.dispatcher?.reload(files.routing.tree);
+    this.ctx.log.info({ groups: files.groups.length }, 'rule files and routing reloaded');
+  }
+
+  private async loadFiles(config: AlertRulesConfig): Promise<LoadedFiles> {
+    const [groups, routing] = await Promise.all([this.loadRules(config), this.loadRouting(config)]);
+    return { groups, routing };
   }
 
   private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {

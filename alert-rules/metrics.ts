@@ -75,6 +75,11 @@ export const ALERT_RULES_METRICS = {
     name: 'alert_rules_alerts_sent_total',
     help: 'Alerts handed to the notifier (firing, resent or resolved)',
   },
+  reloadFailures: {
+    type: 'counter',
+    name: 'alert_rules_reload_failures_total',
+    help: 'Reloads (SIGHUP) refused because a rule file or the routing file is broken; the rules in force keep running',
+  },
   templateErrors: {
     type: 'counter',
     name: 'alert_rules_template_errors_total',
