@@ -195,6 +195,16 @@ describe('templates that fail or explode', () => {
           summary: 'index {{ index $labels 5 }}'
           description: 'undefined {{ template "nope" }}'
           query: '{{ range query "bad(" }}{{ . }}{{ end }}'
+          recursion: '{{ define "loop" }}{{ template "loop" }}{{ end }}{{ template "loop" }}'
+          endless: '{{ $all := query "prometheus_http_request_duration_seconds_bucket" }}{{ range $all }}{{ range $all }}{{ range $all }}{{ range $all }}x{{ end }}{{ end }}{{ end }}{{ end }}'
+      - alert: Backtracking
+        expr: vector(1)
+        annotations:
+          backtracking: '{{ reReplaceAll "(a+)+$" "" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" }}'
+      - alert: SlowTemplate
+        expr: vector(1)
+        annotations:
+          slow: '{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}{{ range query "up" }}x{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}'
       - alert: HugeTemplate
         expr: vector(1)
         annotations:
@@ -209,6 +219,28 @@ describe('templates that fail or explode', () => {
     expect(annotations.summary).toMatch(/^<error expanding template: .*index/);
     expect(annotations.description).toMatch(/^<error expanding template: .*template "nope" not defined/);
     expect(annotations.query).toMatch(/^<error expanding template: .*(parse|unexpected)/);
+    expect(annotations.recursion).toMatch(/^<error expanding template: .*(depth|nested|recursion)/i);
+    // Go's RE2 answers at once; JavaScript's engine backtracks, and is stopped at templates.regexpTimeoutMs.
+    const backtracking = await ruleWhen(
+      api,
+      'templates/Backtracking',
+      firing,
+      'the backtracking alert to fire',
+    );
+    expect(backtracking.alerts![0]!.annotations.backtracking).toMatch(
+      /^<error expanding template: .*ran longer than 1000 ms>$/,
+    );
+    expect(annotations.endless).toMatch(/^<error expanding template: .*exceeds 100000 steps>$/);
+    // Queries from a template share the rule's deadline, and the error says so.
+    const slow = await ruleWhen(
+      api,
+      'templates/SlowTemplate',
+      firing,
+      'the alert with a slow template to fire',
+    );
+    expect(slow.alerts![0]!.annotations.slow).toMatch(
+      /^<error expanding template: .*query timed out after 1000 ms>$/,
+    );
     const huge = await ruleWhen(
       api,
       'templates/HugeTemplate',
