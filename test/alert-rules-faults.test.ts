@@ -46,6 +46,8 @@ interface RulesOptions {
   prometheusUrl?: string;
   /** 1s unless given. */
   queryTimeout?: string;
+  /** More settings of `prometheus:`, in YAML flow style. */
+  prometheusExtra?: string;
   /** Lines added under `alertRules:` (two spaces indented). */
   extra?: string;
   /** With routing to one DingTalk robot, whose name is returned. */
@@ -94,7 +96,7 @@ alertRules:
   ruleFilesDir: "${runDir}"
   evaluationInterval: 1s
   resendDelay: 1s
-  prometheus: { url: "${options.prometheusUrl ?? SHARED_PROMETHEUS}", queryTimeout: ${options.queryTimeout ?? '1s'} }
+  prometheus: { url: "${options.prometheusUrl ?? SHARED_PROMETHEUS}", queryTimeout: ${options.queryTimeout ?? '1s'}${options.prometheusExtra ? `, ${options.prometheusExtra}` : ''} }
 ${routing}
 ${options.extra ?? ''}
 `,
@@ -322,6 +324,11 @@ class FaultyPrometheus {
       response.on('close', () => this.hanging--);
       return;
     }
+    if (body.toString().includes('lookout_garbage')) {
+      response.writeHead(502, { 'content-type': 'text/html' });
+      response.end('<html><body>Bad Gateway</body></html>');
+      return;
+    }
     const upstream = await fetch(`${SHARED_PROMETHEUS}${request.url}`, {
       method: request.method,
       headers: { 'content-type': String(request.headers['content-type'] ?? '') },
@@ -347,6 +354,7 @@ describe('a Prometheus that hangs or is down', () => {
       name: 'outage',
       prometheusUrl: prometheus.url,
       queryTimeout: '500ms',
+      prometheusExtra: 'maxResponseBytes: 2KiB',
       files: {
         'outage.rules.yaml': `groups:
   - name: steady
@@ -363,6 +371,13 @@ describe('a Prometheus that hangs or is down', () => {
         expr: absent(lookout_hang_2)
       - alert: Stuck3
         expr: absent(lookout_hang_3)
+  - name: odd
+    interval: 1s
+    rules:
+      - alert: Garbage
+        expr: absent(lookout_garbage)
+      - alert: TooLarge
+        expr: prometheus_http_request_duration_seconds_bucket > -1
 `,
       },
     });
@@ -381,6 +396,24 @@ describe('a Prometheus that hangs or is down', () => {
       'skipped slots of the stuck group',
       20_000,
     );
+    // Answers that are not Prometheus's, or too large, are errors that say so.
+    const garbage = await ruleWhen(
+      api,
+      'odd/Garbage',
+      (r) => r.health === 'err',
+      'the proxy error page seen',
+    );
+    expect(garbage.lastError).toMatch(/Prometheus answered HTTP 502/);
+    const tooLarge = await ruleWhen(
+      api,
+      'odd/TooLarge',
+      (r) => r.health === 'err',
+      'the oversized answer refused',
+    );
+    expect(tooLarge.lastError).toMatch(/2048/);
+    expect(
+      await metricSum(api, 'lookout_alert_rules_rule_evaluation_failures_total', 'odd'),
+    ).toBeGreaterThanOrEqual(2);
     expect(await metricSum(api, 'lookout_alert_rules_group_iterations_missed_total', 'steady')).toBe(0);
     expect(await metricSum(api, 'lookout_alert_rules_rule_evaluation_failures_total', 'steady')).toBe(0);
     expect(
@@ -429,7 +462,8 @@ describe('a Prometheus that hangs or is down', () => {
       );
       expect(firing(back)).toBe(true);
     }
-    expect(prometheus.maxHanging).toBeLessThanOrEqual(2);
+    // Three groups: one waiting query each at most, and one abandoned whose close is on its way.
+    expect(prometheus.maxHanging).toBeLessThanOrEqual(4);
   }, 90_000);
 });
 
