@@ -349,7 +349,7 @@ describe('a Prometheus that hangs or is down', () => {
     await prometheus?.down();
   });
 
-  it('times queries out, skips slots without piling up, keeps firing alerts, and recovers without a restart', async () => {
+  it('times queries out, skips slots without piling up, keeps firing alerts (through a restart too), recovers, and stops at once', async () => {
     const { api, process } = await startRules({
       name: 'outage',
       prometheusUrl: prometheus.url,
@@ -462,8 +462,33 @@ describe('a Prometheus that hangs or is down', () => {
       );
       expect(firing(back)).toBe(true);
     }
+    // Killed during an outage and started while it lasts: the firing alert comes back from the saved state.
+    await process.kill();
+    await prometheus.down();
+    const restartedApi = await process.start();
+    const restored = await ruleWhen(
+      restartedApi,
+      'steady/Steady',
+      (r) => r.health === 'err',
+      'the restarted rule to fail',
+    );
+    expect(firing(restored)).toBe(true);
+    await prometheus.up();
     // Three groups: one waiting query each at most, and one abandoned whose close is on its way.
     expect(prometheus.maxHanging).toBeLessThanOrEqual(4);
+    // A stop while queries hang abandons them: the process ends at once, cleanly.
+    prometheus.mode = 'hang';
+    await eventually(
+      async () => prometheus.hanging,
+      (n) => n > 0,
+      'queries hanging',
+      5_000,
+      50,
+    );
+    const stopping = Date.now();
+    expect(await process.stop()).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(3_000);
+    prometheus.mode = 'pass';
   }, 90_000);
 });
 
