@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import {
   createServer,
   request as httpRequest,
@@ -65,7 +65,6 @@ interface Started {
 async function writeRulesSetup(options: RulesOptions): Promise<Omit<Started, 'api'>> {
   const runDir = join(dir, options.name);
   await rm(runDir, { recursive: true, force: true });
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(runDir, { recursive: true });
   for (const [file, text] of Object.entries(options.files)) await writeFile(join(runDir, file), text);
   const robot = `ops-${options.name}`;
