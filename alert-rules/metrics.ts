@@ -19,7 +19,7 @@ export const ALERT_RULES_METRICS = {
   ruleEvaluationDuration: {
     type: 'histogram',
     name: 'alert_rules_rule_evaluation_duration_seconds',
-    help: 'Time one rule took to evaluate, its remote write included',
+    help: 'Time one rule took to evaluate (its samples are written afterwards, in the background)',
     buckets: DURATION_BUCKETS,
   },
   groupDuration: {
@@ -88,7 +88,7 @@ export const ALERT_RULES_METRICS = {
   remoteWriteDropped: {
     type: 'counter',
     name: 'alert_rules_remote_write_dropped_samples_total',
-    help: 'Samples of recording rules and of ALERTS not written: refused by the receiver (4xx) or still failing after the retries',
+    help: 'Samples of recording rules and of ALERTS not written: refused by the receiver (4xx), still failing after the retries, or the receiver still busy with an earlier evaluation',
   },
   stateSaveFailures: {
     type: 'counter',
