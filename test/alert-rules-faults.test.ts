@@ -847,4 +847,28 @@ describe('a remote-write receiver that is down', () => {
     );
     expect(process.output.join('')).toContain('remote write dropped samples');
   }, 30_000);
+
+  it('never holds up evaluation while the receiver hangs: alerts stay firing, not told resolved', async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const { api, robot } = await startRules({
+        name: 'remotewritehang',
+        routing: true,
+        extra: `  remoteWrite: { url: "http://127.0.0.1:${(hanging.address() as AddressInfo).port}", timeout: 3s, retry: { maxAttempts: 2, initialBackoff: 100ms, maxBackoff: 200ms } }`,
+        files: { 'good.rules.yaml': goodRules },
+      });
+      await ruleWhen(api, 'good/Good', firing, 'the rule to fire');
+      // Longer than the alert's validity (4 intervals): a stalled evaluation would let it lapse and be told resolved.
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(robots.accepted(robot).map((m) => m.text.split('\n')[0])).toEqual(['[FIRING:1] Good']);
+      expect(await metricSum(api, 'lookout_alert_rules_group_iterations_missed_total')).toBe(0);
+      expect(await metricSum(api, 'lookout_alert_rules_remote_write_dropped_samples_total')).toBeGreaterThan(
+        0,
+      );
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
+  }, 30_000);
 });
