@@ -29,6 +29,7 @@ import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
 import { RuleManager, type RuleManagerSettings } from './rules/rule-manager.ts';
 import { checkTemplate, configureTemplates, expandTemplate } from './rules/template/expand.ts';
+import { reportingErrors } from './rules/template-renderer.ts';
 import type { AlertNotifier, RemoteWriter, RuleGroupSpec } from './types.ts';
 
 /** What stops with the configuration it was built from. */
@@ -39,6 +40,12 @@ interface Running {
   capacity: CapacityRecommender;
   silences: Silences;
   silenceTimer: NodeJS.Timeout;
+  routing: Routing | undefined;
+}
+
+/** The rule files and the routing, read and checked. */
+interface LoadedFiles {
+  groups: RuleGroupSpec[];
   routing: Routing | undefined;
 }
 
@@ -105,10 +112,12 @@ export class AlertRules implements Service<AlertRulesConfig> {
   }
 
   async start(): Promise<void> {
+    await this.startWith(await this.loadFiles(this.config));
+  }
+
+  private async startWith({ groups, routing }: LoadedFiles): Promise<void> {
     const { config, ctx } = this;
     configureTemplates(config.templates);
-    const groups = await this.loadRules(config);
-    const routing = await this.loadRouting(config);
     if (config.leaderElection.enabled || config.silences.configMap) {
       this.kubeConfig ??= loadKubeConfig(config.kubernetes);
     }
@@ -123,11 +132,12 @@ export class AlertRules implements Service<AlertRulesConfig> {
       config.silences.syncInterval,
     );
     const query = new PrometheusQueryClient(config.prometheus);
-    const dropped = ctx.metrics.counter(ALERT_RULES_METRICS.remoteWriteDropped);
+    const templateErrors = ctx.metrics.counter(ALERT_RULES_METRICS.templateErrors);
+    const droppedSamples = ctx.metrics.counter(ALERT_RULES_METRICS.remoteWriteDropped);
     const remoteWriter = config.remoteWrite
       ? new RemoteWriteClient(config.remoteWrite, {
           onDropped: (samples, reason) => {
-            dropped.inc(samples);
+            droppedSamples.inc(samples);
             ctx.log.warn({ samples, reason }, 'remote write dropped samples');
           },
         })
@@ -136,7 +146,10 @@ export class AlertRules implements Service<AlertRulesConfig> {
       queryApi: query,
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
-      render: expandTemplate,
+      render: reportingErrors(expandTemplate, (template, error) => {
+        templateErrors.inc();
+        ctx.log.warn({ template, err: error }, 'Expanding alert template failed');
+      }),
       clock: systemClock,
       log: ctx.log,
       metrics: ctx.metrics,
@@ -187,25 +200,35 @@ export class AlertRules implements Service<AlertRulesConfig> {
   async reload(next: AlertRulesConfig): Promise<void> {
     const inPlace = (c: AlertRulesConfig) => JSON.stringify({ ...c, ruleFiles: undefined });
     const running = this.running;
-    if (inPlace(next) !== inPlace(this.config) || !running) {
-      await this.stop();
-      this.config = next;
-      await this.start();
-      return;
-    }
-    this.config = next;
+    let files: LoadedFiles;
     try {
-      const [groups, routing] = await Promise.all([this.loadRules(next), this.loadRouting(next)]);
-      await running.rules.update(groups);
-      running.routing = routing;
-      if (routing) this.sending?.dispatcher?.reload(routing.tree);
-      this.ctx.log.info({ groups: groups.length }, 'rule files and routing reloaded');
+      // Read before anything stops: a broken file leaves what is in force running.
+      files = await this.loadFiles(next);
     } catch (err) {
+      this.ctx.metrics.counter(ALERT_RULES_METRICS.reloadFailures).inc();
       this.ctx.log.error(
         { err: describeError(err) },
         'rule files or routing not reloaded; the ones in force keep running',
       );
+      if (!running) throw err;
+      return;
     }
+    if (inPlace(next) !== inPlace(this.config) || !running) {
+      await this.stop();
+      this.config = next;
+      await this.startWith(files);
+      return;
+    }
+    this.config = next;
+    await running.rules.update(files.groups);
+    running.routing = files.routing;
+    if (files.routing) this.sending?.dispatcher?.reload(files.routing.tree);
+    this.ctx.log.info({ groups: files.groups.length }, 'rule files and routing reloaded');
+  }
+
+  private async loadFiles(config: AlertRulesConfig): Promise<LoadedFiles> {
+    const [groups, routing] = await Promise.all([this.loadRules(config), this.loadRouting(config)]);
+    return { groups, routing };
   }
 
   private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {

@@ -19,7 +19,7 @@ export const ALERT_RULES_METRICS = {
   ruleEvaluationDuration: {
     type: 'histogram',
     name: 'alert_rules_rule_evaluation_duration_seconds',
-    help: 'Time one rule took to evaluate, its remote write included',
+    help: 'Time one rule took to evaluate (its samples are written afterwards, in the background)',
     buckets: DURATION_BUCKETS,
   },
   groupDuration: {
@@ -70,15 +70,25 @@ export const ALERT_RULES_METRICS = {
     help: 'Samples the last evaluation of the group wrote (recording rules, ALERTS and ALERTS_FOR_STATE)',
     labels: ['rule_group'],
   },
-  remoteWriteDropped: {
-    type: 'counter',
-    name: 'alert_rules_remote_write_dropped_samples_total',
-    help: 'Samples of recording rules and alert series the remote-write receiver refused (4xx) or kept failing to take after retries',
-  },
   alertsSent: {
     type: 'counter',
     name: 'alert_rules_alerts_sent_total',
     help: 'Alerts handed to the notifier (firing, resent or resolved)',
+  },
+  reloadFailures: {
+    type: 'counter',
+    name: 'alert_rules_reload_failures_total',
+    help: 'Reloads (SIGHUP) refused because a rule file or the routing file is broken; the rules in force keep running',
+  },
+  templateErrors: {
+    type: 'counter',
+    name: 'alert_rules_template_errors_total',
+    help: "Label and annotation expansions that failed and show Prometheus's error text instead",
+  },
+  remoteWriteDropped: {
+    type: 'counter',
+    name: 'alert_rules_remote_write_dropped_samples_total',
+    help: 'Samples of recording rules and of ALERTS not written: refused by the receiver (4xx), still failing after the retries, or the receiver still busy with an earlier evaluation',
   },
   stateSaveFailures: {
     type: 'counter',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../core/clock.ts';
-import { duration } from '../../core/config-types.ts';
+import { byteSize, duration } from '../../core/config-types.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -14,11 +14,9 @@ export const silencesSchema = z.strictObject({
   /** Active and pending silences at most; expired ones do not count. */
   maxSilences: z.number().int().positive().default(10_000),
   /** One silence's stored size at most (matchers and comment included). */
-  maxSilenceBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(64 * 1024),
+  maxSilenceBytes: byteSize()
+    .default(64 * 1024)
+    .refine((bytes) => bytes > 0, { error: 'expected more than 0 bytes' }),
   /** Expired silences are kept this long (Alertmanager's 5 days), then removed. */
   retention: duration().default(5 * 86_400_000),
   /** Expired silences kept at most, the oldest removed first. */

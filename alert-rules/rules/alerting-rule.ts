@@ -11,6 +11,7 @@ import {
   withLabels,
 } from './labels.ts';
 import { Rule, type RuleEvaluation } from './rule.ts';
+import { TEMPLATE_ERROR } from './template/expand.ts';
 import type { TemplateContext, TemplateRenderer } from './template-renderer.ts';
 
 export interface AlertingRuleOptions {
@@ -158,7 +159,7 @@ export class AlertingRule extends Rule {
     try {
       return await this.options.render(`__alert_${this.name}`, text, context, signal);
     } catch (err) {
-      return `<error expanding template: ${describeError(err)}>`;
+      return `${TEMPLATE_ERROR}${describeError(err)}>`;
     }
   }
 

@@ -16,6 +16,7 @@ export function createGroupMetrics(metrics: Metrics) {
     groupRules: metrics.gauge(M.groupRules),
     groupSamples: metrics.gauge(M.groupSamples),
     alertsSent: metrics.counter(M.alertsSent),
+    remoteWriteDropped: metrics.counter(M.remoteWriteDropped),
   };
 }
 

@@ -44,6 +44,13 @@ export interface GroupDependencies extends EvaluationServices {
   onEvaluated(group: RuleGroup, changed: boolean): void;
 }
 
+/** A rule's samples of one evaluation, waiting to be written. */
+interface PendingWrite {
+  rule: Rule;
+  samples: TimedSample[];
+  timeMs: number;
+}
+
 /** Prometheus's key of a group: names need only be unique within a file. */
 export function groupKey(file: string, name: string): string {
   return `${file};${name}`;
@@ -78,6 +85,8 @@ export class RuleGroup {
   lastEvaluationMs = 0;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
+  /** The samples of the last evaluation still being written, if any. */
+  private writing: Promise<void> | undefined;
   private readonly log: Logger;
   readonly spec: RuleGroupSpec;
   private readonly deps: GroupDependencies;
@@ -195,13 +204,16 @@ export class RuleGroup {
     const start = clock.now();
     let samples = 0;
     let changed = false;
+    const writes: PendingWrite[] = [];
     for (const rule of this.rules) {
       if (this.stopped) break;
       const held = rule instanceof AlertingRule ? rule.alertCount : 0;
       const outcome = await this.evaluateRule(rule, slotMs);
       samples += outcome.samples;
+      if (outcome.write) writes.push(outcome.write);
       if (rule instanceof AlertingRule) changed ||= held > 0 || rule.alertCount > 0 || outcome.sent;
     }
+    this.startWriting(writes);
     this.evaluationTimeMs = clock.now() - start;
     this.lastEvaluationMs = start;
     metrics.groupDuration.observe(this.evaluationTimeMs / 1000);
@@ -211,12 +223,15 @@ export class RuleGroup {
     this.deps.onEvaluated(this, changed);
   }
 
-  private async evaluateRule(rule: Rule, slotMs: number): Promise<{ samples: number; sent: boolean }> {
+  private async evaluateRule(
+    rule: Rule,
+    slotMs: number,
+  ): Promise<{ samples: number; sent: boolean; write?: PendingWrite }> {
     const { clock, metrics, settings } = this.deps;
     const start = clock.now();
     metrics.ruleEvaluations.inc({ rule_group: this.key });
     const timeout = this.queryDeadline();
-    let outcome = { samples: 0, sent: false };
+    let outcome: { samples: number; sent: boolean; write?: PendingWrite } = { samples: 0, sent: false };
     try {
       const series = await rule.evaluate({
         timeMs: slotMs,
@@ -229,8 +244,11 @@ export class RuleGroup {
       rule.lastError = undefined;
       const sent = rule instanceof AlertingRule && this.sendAlerts(rule, slotMs);
       const written = rule instanceof RecordingRule || settings.writeAlertSeries ? series : [];
-      outcome = { samples: written.length, sent };
-      await this.write(rule, written, slotMs - this.queryOffsetMs);
+      outcome = {
+        samples: written.length,
+        sent,
+        write: { rule, samples: written, timeMs: slotMs - this.queryOffsetMs },
+      };
     } catch (err) {
       // An abandoned query fails with a bare "aborted"; the deadline says why.
       this.failed(rule, timeout.signal.aborted ? timeout.signal.reason : err);
@@ -241,6 +259,34 @@ export class RuleGroup {
       metrics.ruleEvaluationDuration.observe(rule.evaluationDurationMs / 1000);
     }
     return outcome;
+  }
+
+  /**
+   * Writes the evaluation's samples in the background, as Prometheus's remote
+   * write does: a slow or hanging receiver never holds up evaluation (nor the
+   * alerts it keeps firing). One evaluation's samples are written at a time;
+   * while they are, the next evaluation's are dropped and counted.
+   */
+  private startWriting(writes: PendingWrite[]): void {
+    if (this.writing) {
+      for (const { rule, samples } of writes) {
+        if (samples.length === 0) continue;
+        this.deps.metrics.remoteWriteDropped.inc(samples.length);
+        this.failed(
+          rule,
+          new Error(
+            `${samples.length} samples dropped: the samples of an earlier evaluation are still being written`,
+          ),
+          'Rule sample writing failed',
+        );
+      }
+      return;
+    }
+    this.writing = (async () => {
+      for (const { rule, samples, timeMs } of writes) await this.write(rule, samples, timeMs);
+    })().finally(() => {
+      this.writing = undefined;
+    });
   }
 
   /** Writes the rule's samples, and staleness markers for the series it wrote last time and not now. */

@@ -1,5 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { formatPrometheusDuration, parsePrometheusDuration } from './duration.ts';
+import { formatPrometheusDuration, parsePrometheusDuration } from '../duration.ts';
 import { formatFloat } from './template/go-float.ts';
 import { quote } from './template/go-fmt.ts';
 import { unquoteGo } from './template/parse.ts';

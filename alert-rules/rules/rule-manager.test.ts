@@ -84,6 +84,25 @@ describe('RuleManager scheduling', () => {
     await manager.stop();
   });
 
+  it('goes on evaluating and sending while remote write hangs, dropping and counting what cannot be written', async () => {
+    const { manager, api, writer, notifier, metrics } = setup({ writeAlertSeries: true });
+    writer.hang = true;
+    api.answer(EXPR, [loadOf('a')]);
+    await manager.start([group([highLoad({ forMs: 0 })])]);
+    await advanceTo(first + 5 * MIN);
+    expect(api.calls).toHaveLength(6);
+    expect(writer.calls).toBe(1);
+    expect(notifier.take().filter((a) => a.labels.alertname === 'HighLoad').length).toBeGreaterThanOrEqual(3);
+    const text = await metrics.text();
+    expect(text).toContain(`lookout_alert_rules_group_iterations_missed_total{rule_group="${FILE};node"} 0`);
+    expect(text).toMatch(/lookout_alert_rules_remote_write_dropped_samples_total [1-9]/);
+    expect(manager.rules().groups[0]!.rules[0]).toMatchObject({
+      health: 'err',
+      lastError: expect.stringContaining('still being written'),
+    });
+    await manager.stop();
+  });
+
   it('never overlaps evaluations: a slow one skips slots and counts them as missed', async () => {
     const { manager, api, metrics } = setup({ queryTimeoutMs: 10 * MIN });
     api.delayMs = 2.5 * MIN;

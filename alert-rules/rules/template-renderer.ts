@@ -1,4 +1,4 @@
-import type { expandTemplate } from './template/expand.ts';
+import { type expandTemplate, TEMPLATE_ERROR } from './template/expand.ts';
 
 export type { TemplateContext } from './template/expand.ts';
 
@@ -8,3 +8,15 @@ export type { TemplateContext } from './template/expand.ts';
  * place ("<error expanding template: …>"), so one broken annotation never stops a rule.
  */
 export type TemplateRenderer = typeof expandTemplate;
+
+/** The renderer, telling `onError` of each expansion that failed (its output is the error text). */
+export function reportingErrors(
+  render: TemplateRenderer,
+  onError: (name: string, error: string) => void,
+): TemplateRenderer {
+  return async (name, text, context, signal) => {
+    const output = await render(name, text, context, signal);
+    if (output.startsWith(TEMPLATE_ERROR)) onError(name, output);
+    return output;
+  };
+}

@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { byteSize } from '../../../core/config-types.ts';
 
 /** Limits that keep a hostile or careless template from stalling rule evaluation. */
 export const templateSchema = z
   .strictObject({
     /** Bytes one expansion may produce (Prometheus has no limit; alerts far below this are normal). */
-    maxOutputBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .default(1024 * 1024),
+    maxOutputBytes: byteSize()
+      .default(1024 * 1024)
+      .refine((bytes) => bytes >= 1024, { error: 'expected at least 1KiB' }),
     /** Nodes visited plus range iterations in one expansion. */
     maxSteps: z.number().int().min(100).default(100_000),
     /** Nested {{template}} calls (Go allows 100,000, far more than the JavaScript stack holds). */

@@ -1,3 +1,4 @@
+import { describeError } from '../../../core/errors.ts';
 /** Executes a parsed template the way Go's text/template does (missingkey=zero), within limits. */
 import {
   type CallEnvironment,
@@ -111,7 +112,8 @@ class ExecState {
 
   private step(): void {
     if (++this.steps > this.limits.maxSteps) this.fail(`execution exceeds ${this.limits.maxSteps} steps`);
-    if (this.signal?.aborted) this.fail('execution aborted');
+    // The reason says which deadline ended it (the query timeout, a stop).
+    if (this.signal?.aborted) this.fail(`execution aborted: ${describeError(this.signal.reason)}`);
   }
 
   private fail(message: string): never {

@@ -774,9 +774,9 @@ describe('limits against hostile templates', () => {
 
   it('gives up when aborted', async () => {
     const controller = new AbortController();
-    controller.abort();
+    controller.abort(new Error('query timed out after 500 ms'));
     expect(await expandTemplate('a', '{{ 1 }}', context(1), controller.signal)).toBe(
-      '<error expanding template: error executing template a: template: a: execution aborted>',
+      '<error expanding template: error executing template a: template: a: execution aborted: query timed out after 500 ms>',
     );
   });
 });

@@ -33,6 +33,9 @@ const FUNCTION_NAMES: ReadonlySet<string> = new Set([
   ...prometheusFunctions({ externalURL: '', regexpTimeoutMs: 0, timeMs: 0, query: async () => [] }).keys(),
 ]);
 
+/** How Prometheus's text in place of a failed expansion begins. */
+export const TEMPLATE_ERROR = '<error expanding template: ';
+
 let settings = DEFAULT_TEMPLATE_SETTINGS;
 const cache = new Map<string, ParsedTemplate | TemplateParseError>();
 
@@ -72,7 +75,7 @@ export async function expandTemplate(
 ): Promise<string> {
   const parsed = parseCached(name, text);
   if (parsed instanceof TemplateParseError) {
-    return `<error expanding template: error parsing template ${name}: ${parsed.message}>`;
+    return `${TEMPLATE_ERROR}error parsing template ${name}: ${parsed.message}>`;
   }
   const data = new GoAlertData(
     stringMap(context.labels),
@@ -88,10 +91,10 @@ export async function expandTemplate(
     return await executeTemplate(parsed, name, data, functions, settings, signal);
   } catch (e) {
     if (e instanceof TemplateExecError) {
-      return `<error expanding template: error executing template ${name}: ${e.message}>`;
+      return `${TEMPLATE_ERROR}error executing template ${name}: ${e.message}>`;
     }
     // As Prometheus reports a panic inside a template.
-    return `<error expanding template: panic expanding template ${name}: ${String(e)}>`;
+    return `${TEMPLATE_ERROR}panic expanding template ${name}: ${String(e)}>`;
   }
 }
 
