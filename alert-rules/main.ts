@@ -131,8 +131,14 @@ export class AlertRules implements Service<AlertRulesConfig> {
           },
         })
       : undefined;
+    const capacity = new CapacityRecommender({
+      config: config.capacity,
+      query,
+      metrics: ctx.metrics,
+      log: ctx.log,
+    });
     const rules = new RuleManager({
-      queryApi: query,
+      queryApi: capacity.queryApi(query),
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
       render: expandTemplate,
@@ -142,17 +148,9 @@ export class AlertRules implements Service<AlertRulesConfig> {
       dataDir: ctx.dataDir,
       settings: this.ruleSettings(config, remoteWriter !== undefined),
     });
-    const capacity = new CapacityRecommender({
-      config: config.capacity,
-      query,
-      notifier: this.notifier,
-      metrics: ctx.metrics,
-      log: ctx.log,
-      externalUrl: config.externalURL,
-    });
     this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing };
-    await rules.start(groups);
     capacity.start();
+    await rules.start([...groups, ...capacity.ruleGroups()]);
     this.leadership.start(config.leaderElection, this.kubeConfig);
     ctx.log.info(
       {
@@ -195,7 +193,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.config = next;
     try {
       const [groups, routing] = await Promise.all([this.loadRules(next), this.loadRouting(next)]);
-      await running.rules.update(groups);
+      await running.rules.update([...groups, ...running.capacity.ruleGroups()]);
       running.routing = routing;
       if (routing) this.sending?.dispatcher?.reload(routing.tree);
       this.ctx.log.info({ groups: groups.length }, 'rule files and routing reloaded');

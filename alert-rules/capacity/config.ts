@@ -8,10 +8,7 @@ const offRecommendationAlertSchema = z.strictObject({
   name: z.string().regex(METRIC_NAME).default('LookoutReplicasOffRecommendation'),
   /** How long the running replicas must stay off the recommendation before the alert fires. */
   for: duration().default(1_800_000),
-  /** How often a firing (or recently resolved) alert is sent again, so the receiver does not expire it. */
-  resendDelay: duration()
-    .default(60_000)
-    .refine((ms) => ms >= 1_000, { error: 'expected at least 1s' }),
+  /** Templates, as a rule's; they see the workload labels and `recommendation` as `$labels`, the recommended count as `$value`. */
   labels: labelSet().default({}),
   annotations: labelSet().default({}),
 });
