@@ -409,6 +409,7 @@ describe('capacity configuration', () => {
     ['an interval under a second', { interval: '100ms' }],
     ['an empty expression', { expr: '' }],
     ['a bad alert label name', { alert: { labels: { 'bad-name': 'x' } } }],
+    ['a broken annotation template', { alert: { annotations: { summary: '{{ $value' } } }],
     ['an unknown field', { perReplicas: 5 }],
   ])('refuses %s', (_, change) => {
     expect(capacitySchema.safeParse([{ ...valid, ...change }]).success).toBe(false);
