@@ -142,8 +142,14 @@ export class AlertRules implements Service<AlertRulesConfig> {
           },
         })
       : undefined;
+    const capacity = new CapacityRecommender({
+      config: config.capacity,
+      query,
+      metrics: ctx.metrics,
+      log: ctx.log,
+    });
     const rules = new RuleManager({
-      queryApi: query,
+      queryApi: capacity.queryApi(query),
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
       render: reportingErrors(expandTemplate, (template, error) => {
@@ -156,17 +162,9 @@ export class AlertRules implements Service<AlertRulesConfig> {
       dataDir: ctx.dataDir,
       settings: this.ruleSettings(config, remoteWriter !== undefined),
     });
-    const capacity = new CapacityRecommender({
-      config: config.capacity,
-      query,
-      notifier: this.notifier,
-      metrics: ctx.metrics,
-      log: ctx.log,
-      externalUrl: config.externalURL,
-    });
     this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing };
-    await rules.start(groups);
     capacity.start();
+    await rules.start([...groups, ...capacity.ruleGroups()]);
     this.leadership.start(config.leaderElection, this.kubeConfig);
     ctx.log.info(
       {
@@ -220,7 +218,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       return;
     }
     this.config = next;
-    await running.rules.update(files.groups);
+    await running.rules.update([...files.groups, ...running.capacity.ruleGroups()]);
     running.routing = files.routing;
     if (files.routing) this.sending?.dispatcher?.reload(files.routing.tree);
     this.ctx.log.info({ groups: files.groups.length }, 'rule files and routing reloaded');
@@ -350,7 +348,6 @@ export class AlertRules implements Service<AlertRulesConfig> {
     // The restored alert state says what the last process or leader sent, and the rules resend only every
     // resendDelay: a new dispatcher gets every alert held at the next evaluation.
     this.running?.rules.sendAllAgain();
-    this.running?.capacity.sendAllAgain();
   }
 
   private async unlead(): Promise<void> {

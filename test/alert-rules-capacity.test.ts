@@ -1,7 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapacityRecommender, type RecommendationView } from '../alert-rules/capacity/capacity.ts';
 import { capacitySchema } from '../alert-rules/capacity/config.ts';
-import type { PostableAlert } from '../alert-rules/types.ts';
+import { MemoryRemoteWriter, RecordingNotifier } from '../alert-rules/rules/fixtures/fakes.ts';
+import { RuleManager } from '../alert-rules/rules/rule-manager.ts';
+import { expandTemplate } from '../alert-rules/rules/template/expand.ts';
+import { systemClock } from '../core/clock.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
 import { infraAddress } from './infra/control.ts';
@@ -18,24 +24,45 @@ const DEMAND = [
 ].join(' or ');
 const REPLICAS = [workload('prometheus', 'vector(10)'), workload('cart', 'vector(1)')].join(' or ');
 
+const silent = createLogger({ level: 'silent' });
 let recommender: CapacityRecommender | undefined;
+let rules: { manager: RuleManager; dataDir: string } | undefined;
 afterEach(async () => {
-  await recommender?.stop();
+  await Promise.all([recommender?.stop(), rules?.manager.stop()]);
+  if (rules) await rm(rules.dataDir, { recursive: true, force: true });
   recommender = undefined;
+  rules = undefined;
 });
 
 function start(recommendations: unknown[]) {
   const metrics = new Metrics({ defaults: false });
-  const sent: PostableAlert[][] = [];
   recommender = new CapacityRecommender({
     config: capacitySchema.parse(recommendations),
     query: prometheusQueries(infraAddress('prometheus')),
-    notifier: { send: (alerts) => sent.push([...alerts]) },
     metrics,
-    log: createLogger({ level: 'silent' }),
+    log: silent,
   });
   recommender.start();
-  return { metrics, sent, recommender };
+  return { metrics, recommender };
+}
+
+/** The recommendations' alert rules on a rule manager that reads Prometheus through the recommender. */
+async function startRules(capacity: CapacityRecommender) {
+  const notifier = new RecordingNotifier();
+  const dataDir = await mkdtemp(join(tmpdir(), 'capacity-rules-'));
+  const manager = new RuleManager({
+    queryApi: capacity.queryApi(prometheusQueries(infraAddress('prometheus'))),
+    remoteWriter: new MemoryRemoteWriter(),
+    notifier,
+    render: expandTemplate,
+    clock: systemClock,
+    log: silent,
+    metrics: new Metrics({ defaults: false }),
+    dataDir,
+  });
+  rules = { manager, dataDir };
+  await manager.start(capacity.ruleGroups());
+  return { manager, notifier };
 }
 
 const byJob = (views: RecommendationView[]) => Object.fromEntries(views.map((v) => [v.labels.job, v]));
@@ -52,7 +79,7 @@ describe('capacity recommendations against Prometheus', () => {
       15_000,
     );
     expect(views).toEqual({
-      prometheus: expect.objectContaining({ total: 520, running: 10, recommended: 10, alert: null }),
+      prometheus: expect.objectContaining({ total: 520, running: 10, recommended: 10 }),
       cart: expect.objectContaining({ total: 130, running: 1, recommended: 3 }),
     });
     const text = await metrics.text();
@@ -78,7 +105,7 @@ describe('capacity recommendations against Prometheus', () => {
   });
 
   it('fires the off-recommendation alert for a workload running too few replicas', async () => {
-    const { sent } = start([
+    const { recommender } = start([
       {
         name: 'rps',
         expr: DEMAND,
@@ -89,8 +116,9 @@ describe('capacity recommendations against Prometheus', () => {
         alert: { for: '2s', labels: { severity: 'warning' } },
       },
     ]);
+    const { notifier, manager } = await startRules(recommender);
     const [alert] = await eventually(
-      async () => sent.flat(),
+      async () => notifier.batches.flat(),
       (alerts) => alerts.length > 0,
       'an alert sent',
       15_000,
@@ -101,7 +129,14 @@ describe('capacity recommendations against Prometheus', () => {
       job: 'cart',
       severity: 'warning',
     });
-    expect(alert?.annotations).toEqual({ recommended_replicas: '3', running_replicas: '1' });
+    expect(alert?.annotations).toEqual({
+      summary: 'Replicas of job=cart: 1 running, 3 recommended (rps)',
+      recommended_replicas: '3',
+      running_replicas: '1',
+    });
     expect(Date.parse(alert?.endsAt ?? '')).toBeGreaterThan(Date.now());
+    expect(manager.rules().groups).toEqual([
+      expect.objectContaining({ file: 'lookout:capacity', name: 'rps', interval: 1 }),
+    ]);
   });
 });

@@ -1,10 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import type { Labels, PostableAlert, QueryApi, Sample } from '../types.ts';
+import { evalTimestamp } from '../rules/eval-timestamp.ts';
+import { MemoryRemoteWriter, RecordingNotifier } from '../rules/fixtures/fakes.ts';
+import { RuleManager } from '../rules/rule-manager.ts';
+import { expandTemplate } from '../rules/template/expand.ts';
+import type { Labels, QueryApi, Sample } from '../types.ts';
 import { CapacityRecommender } from './capacity.ts';
 import { capacitySchema } from './config.ts';
+import { CAPACITY_RULE_FILE, DEFAULT_ANNOTATIONS } from './off-recommendation-rule.ts';
 
 const START = Date.parse('2026-03-01T10:00:00Z');
 const MINUTE = 60_000;
@@ -57,16 +65,7 @@ async function start(recommendation: Record<string, unknown> = {}, query?: Query
   const queries = new ScriptedQueries();
   const clock = new ManualClock(START);
   const metrics = new Metrics({ defaults: false });
-  const sent: PostableAlert[][] = [];
-  running = new CapacityRecommender({
-    config,
-    query: query ?? queries,
-    notifier: { send: (alerts) => sent.push([...alerts]) },
-    metrics,
-    log: silent,
-    clock,
-    externalUrl: 'https://lookout.example.com/',
-  });
+  running = new CapacityRecommender({ config, query: query ?? queries, metrics, log: silent, clock });
   const recommender = running;
   /** The recommendations after an evaluation with these answers, `ms` after the last one. */
   const evaluate = async (ms = MINUTE) => {
@@ -82,7 +81,7 @@ async function start(recommendation: Record<string, unknown> = {}, query?: Query
     const line = (await metrics.text()).split('\n').find((l) => l.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.split(' ')[1]);
   };
-  return { queries, clock, metrics, sent, recommender, evaluate, metric };
+  return { queries, clock, metrics, recommender, evaluate, metric };
 }
 
 describe('capacity recommendations', () => {
@@ -99,7 +98,6 @@ describe('capacity recommendations', () => {
         recommended: 10,
         running: 10,
         since: '2026-03-01T10:00:00.000Z',
-        alert: null,
       },
       {
         name: 'checkout-rps',
@@ -109,7 +107,6 @@ describe('capacity recommendations', () => {
         recommended: 2,
         running: null,
         since: '2026-03-01T10:00:00.000Z',
-        alert: null,
       },
     ]);
     const text = await metrics.text();
@@ -244,109 +241,139 @@ describe('the off-recommendation alert', () => {
     labels: { severity: 'warning' },
     annotations: { summary: 'checkout runs off its recommended replica count' },
   };
-  const labels = {
-    ...CHECKOUT,
-    severity: 'warning',
-    recommendation: 'checkout-rps',
-    alertname: 'LookoutReplicasOffRecommendation',
-  };
-  const at = (minutes: number) => new Date(START + minutes * MINUTE).toISOString();
+  const OFF = 'lookout_capacity_off_recommendation{recommendation="checkout-rps"}';
+  const RUNNING = 'lookout_capacity_running_replicas';
 
-  it('is pending until off for `for`, then firing and sent every minute, then resolved and sent for 15 minutes', async () => {
-    const { queries, evaluate, sent } = await start({ alert });
+  it('is a rule group of its own per recommendation with an alert', async () => {
+    const { recommender } = await start({ alert });
+    expect(recommender.ruleGroups()).toEqual([
+      {
+        file: CAPACITY_RULE_FILE,
+        name: 'checkout-rps',
+        intervalMs: MINUTE,
+        limit: 0,
+        queryOffsetMs: 0,
+        labels: {},
+        rules: [
+          {
+            kind: 'alerting',
+            alert: 'LookoutReplicasOffRecommendation',
+            expr: OFF,
+            forMs: 5 * MINUTE,
+            keepFiringForMs: 0,
+            labels: { severity: 'warning' },
+            annotations: {
+              ...DEFAULT_ANNOTATIONS,
+              summary: 'checkout runs off its recommended replica count',
+            },
+          },
+        ],
+      },
+    ]);
+    await running?.stop();
+    expect((await start()).recommender.ruleGroups()).toEqual([]);
+  });
+
+  it('queries synthetic series of the workloads off the recommendation and of the running replicas', async () => {
+    const { queries, evaluate, recommender } = await start({ alert });
+    const ORDERS = { namespace: 'shop', deployment: 'orders' };
+    queries.set(DEMAND, [CHECKOUT, 1000], [CART, 100], [ORDERS, 100]);
+    // checkout runs too few, cart within tolerance, orders unknown.
+    queries.set(REPLICAS, [CHECKOUT, 10], [CART, 2]);
+    await evaluate();
+    const api = recommender.queryApi(queries);
+    const of = (labels: Labels, value: number) => ({
+      labels: { ...labels, recommendation: 'checkout-rps' },
+      value,
+    });
+    expect(await api.query(OFF, 0)).toEqual([of(CHECKOUT, 20)]);
+    expect(await api.query(` ${RUNNING} { recommendation = "checkout-rps" , } `, 0)).toEqual([
+      of(CHECKOUT, 10),
+      of(CART, 2),
+    ]);
+    expect(await api.query(`${RUNNING}{deployment="cart",namespace="shop"}`, 0)).toEqual([of(CART, 2)]);
+    expect(await api.query(`${RUNNING}{recommendation="other"}`, 0)).toEqual([]);
+    expect(await api.query(RUNNING, 0)).toHaveLength(2);
+    // Anything but a plain selector of a synthetic series goes on.
+    queries.set(`${RUNNING}{deployment=~"c.*"}`, [CART, 7]);
+    expect(await api.query(`${RUNNING}{deployment=~"c.*"}`, 0)).toEqual([{ labels: CART, value: 7 }]);
+    expect(await api.query(REPLICAS, 0)).toEqual([
+      { labels: CHECKOUT, value: 10 },
+      { labels: CART, value: 2 },
+    ]);
+  });
+
+  it('fails its query, so the alert holds its state, before the first answer and while queries fail', async () => {
+    const { queries, evaluate, recommender } = await start({ alert });
+    const api = recommender.queryApi(queries);
+    await expect(api.query(OFF, 0)).rejects.toThrow(
+      'the recommendation checkout-rps has no current answer: its queries failed or have not run yet',
+    );
     queries.set(DEMAND, [CHECKOUT, 1000]);
     queries.set(REPLICAS, [CHECKOUT, 10]);
-    expect((await evaluate())[0]).toMatchObject({ recommended: 20, running: 10, alert: 'pending' });
-    for (let minute = 1; minute < 5; minute++) await evaluate();
-    expect(sent).toEqual([]);
+    await evaluate();
+    expect(await api.query(OFF, 0)).toHaveLength(1);
+    queries.answers.set(REPLICAS, new Error('timeout'));
+    await evaluate();
+    await expect(api.query(OFF, 0)).rejects.toThrow('no current answer');
+  });
 
-    expect((await evaluate())[0]).toMatchObject({ alert: 'firing' });
-    expect(sent).toEqual([
-      [
+  it('goes pending, firing and resolved on the rule manager, with the counts in its annotations', async () => {
+    const { queries, clock, evaluate, recommender } = await start({ alert: { for: '5m' } });
+    const dataDir = await mkdtemp(join(tmpdir(), 'capacity-rules-'));
+    const notifier = new RecordingNotifier();
+    const rules = new RuleManager({
+      queryApi: recommender.queryApi(queries),
+      remoteWriter: new MemoryRemoteWriter(),
+      notifier,
+      render: expandTemplate,
+      clock,
+      log: silent,
+      metrics: new Metrics({ defaults: false }),
+      dataDir,
+    });
+    try {
+      queries.set(DEMAND, [CHECKOUT, 1000]);
+      queries.set(REPLICAS, [CHECKOUT, 10]);
+      await evaluate();
+      await rules.start(recommender.ruleGroups());
+      const first = evalTimestamp(CAPACITY_RULE_FILE, 'checkout-rps', MINUTE, clock.now()) + MINUTE;
+      const at = (minutes: number) => new Date(first + minutes * MINUTE).toISOString();
+      const state = () => rules.alerts().alerts.map((a) => a.state);
+      await clock.advance(first - clock.now());
+      expect(state()).toEqual(['pending']);
+      await clock.advance(4 * MINUTE);
+      expect(notifier.take()).toEqual([]);
+
+      await clock.advance(MINUTE);
+      expect(state()).toEqual(['firing']);
+      expect(notifier.take()).toEqual([
         {
-          labels,
+          labels: {
+            ...CHECKOUT,
+            alertname: 'LookoutReplicasOffRecommendation',
+            recommendation: 'checkout-rps',
+          },
           annotations: {
+            summary:
+              'Replicas of deployment=checkout namespace=shop: 10 running, 20 recommended (checkout-rps)',
             recommended_replicas: '20',
             running_replicas: '10',
-            summary: 'checkout runs off its recommended replica count',
           },
           startsAt: at(5),
           endsAt: at(9),
-          generatorURL: 'https://lookout.example.com/api/recommendations',
+          generatorURL: expect.any(String),
         },
-      ],
-    ]);
-    await evaluate();
-    expect(sent).toHaveLength(2);
-    expect(sent[1]?.[0]).toMatchObject({ startsAt: at(5), endsAt: at(10) });
+      ]);
 
-    queries.set(REPLICAS, [CHECKOUT, 20]);
-    expect((await evaluate())[0]).toMatchObject({ alert: 'resolved' });
-    expect(sent[2]?.[0]).toMatchObject({ labels, startsAt: at(5), endsAt: at(7) });
-    for (let minute = 8; minute <= 25; minute++) await evaluate();
-    // Resent at minutes 8 to 22, 15 minutes after the resolve; gone after.
-    expect(sent).toHaveLength(3 + 15);
-    expect(sent.at(-1)?.[0]?.endsAt).toBe(at(7));
-    expect((await evaluate())[0]?.alert).toBe(null);
-  });
-
-  it('sends every alert again at the next evaluation once told to (a new leader), not before its resend delay otherwise', async () => {
-    const { queries, evaluate, sent, recommender } = await start({
-      alert: { ...alert, for: '0s', resendDelay: '1h' },
-    });
-    queries.set(DEMAND, [CHECKOUT, 1000]);
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    await evaluate();
-    await evaluate();
-    expect(sent).toHaveLength(1);
-    await evaluate();
-    expect(sent).toHaveLength(1);
-    recommender.sendAllAgain();
-    await evaluate();
-    expect(sent).toHaveLength(2);
-    expect(sent[1]?.[0]).toMatchObject({ labels, startsAt: sent[0]?.[0]?.startsAt });
-    await evaluate();
-    expect(sent).toHaveLength(2);
-  });
-
-  it('never sends an alert that is back on the recommendation before `for`', async () => {
-    const { queries, evaluate, sent } = await start({ alert });
-    queries.set(DEMAND, [CHECKOUT, 1000]);
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    await evaluate();
-    await evaluate(4 * MINUTE);
-    queries.set(REPLICAS, [CHECKOUT, 20]);
-    expect((await evaluate())[0]?.alert).toBe(null);
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    expect((await evaluate())[0]?.alert).toBe('pending');
-    expect(sent).toEqual([]);
-  });
-
-  it('starts afresh when a resolved alert goes off again', async () => {
-    const { queries, evaluate, sent } = await start({ alert: { ...alert, for: '1m' } });
-    queries.set(DEMAND, [CHECKOUT, 1000]);
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    await evaluate();
-    await evaluate();
-    queries.set(REPLICAS, [CHECKOUT, 20]);
-    await evaluate();
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    expect((await evaluate())[0]?.alert).toBe('pending');
-    expect((await evaluate())[0]?.alert).toBe('firing');
-    expect(sent.map((s) => [s[0]?.startsAt, s[0]?.endsAt])).toEqual([
-      [at(1), at(5)],
-      [at(1), at(2)],
-      [at(4), at(8)],
-    ]);
-  });
-
-  it('raises no alert while the running replicas are unknown', async () => {
-    const { queries, evaluate, sent } = await start({ alert: { ...alert, for: 0 } });
-    queries.set(DEMAND, [CHECKOUT, 1000]);
-    expect((await evaluate())[0]?.alert).toBe(null);
-    queries.set(REPLICAS, [CHECKOUT, 10]);
-    expect((await evaluate())[0]?.alert).toBe('firing');
-    expect(sent).toHaveLength(1);
+      queries.set(REPLICAS, [CHECKOUT, 20]);
+      await clock.advance(MINUTE);
+      expect(state()).toEqual([]);
+      expect(notifier.take()).toEqual([expect.objectContaining({ startsAt: at(5), endsAt: at(6) })]);
+    } finally {
+      await rules.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -364,7 +391,6 @@ describe('capacity configuration', () => {
         alert: {
           name: 'LookoutReplicasOffRecommendation',
           for: 30 * MINUTE,
-          resendDelay: MINUTE,
           labels: {},
           annotations: {},
         },
@@ -383,6 +409,7 @@ describe('capacity configuration', () => {
     ['an interval under a second', { interval: '100ms' }],
     ['an empty expression', { expr: '' }],
     ['a bad alert label name', { alert: { labels: { 'bad-name': 'x' } } }],
+    ['a broken annotation template', { alert: { annotations: { summary: '{{ $value' } } }],
     ['an unknown field', { perReplicas: 5 }],
   ])('refuses %s', (_, change) => {
     expect(capacitySchema.safeParse([{ ...valid, ...change }]).success).toBe(false);

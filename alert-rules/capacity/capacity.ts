@@ -1,22 +1,25 @@
 import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
-import type { AlertNotifier, Labels, QueryApi } from '../types.ts';
+import type { Labels, QueryApi, RuleGroupSpec, Sample } from '../types.ts';
 import type { CapacityConfig } from './config.ts';
 import { CAPACITY_METRICS } from './metrics.ts';
-import type { AlertState } from './off-recommendation-alerts.ts';
-import { Recommendation } from './recommendation.ts';
+import { offRecommendationGroup } from './off-recommendation-rule.ts';
+import { Recommendation, type WorkloadRecommendation } from './recommendation.ts';
+import {
+  matchesAll,
+  parseSyntheticSelector,
+  SYNTHETIC_SERIES,
+  type SyntheticSelector,
+  type SyntheticSeriesName,
+} from './synthetic-series.ts';
 
 export interface CapacityOptions {
   config: CapacityConfig;
   query: QueryApi;
-  /** Where off-recommendation alerts go; without it they are evaluated but not sent. */
-  notifier?: AlertNotifier;
   metrics: Metrics;
   log: Logger;
   clock?: Clock;
-  /** Lookout's address as users reach it, for the alerts' generatorURL. */
-  externalUrl?: string;
 }
 
 /** One workload's recommendation, as the API lists it. */
@@ -30,13 +33,20 @@ export interface RecommendationView {
   running: number | null;
   /** RFC 3339: when the recommendation took its current value. */
   since: string;
-  /** The off-recommendation alert: null when there is none (or no alert is configured). */
-  alert: AlertState | null;
 }
+
+/** The value of a workload in a synthetic series; undefined leaves the workload out. */
+const SERIES_VALUES: Record<SyntheticSeriesName, (w: WorkloadRecommendation) => number | undefined> = {
+  [SYNTHETIC_SERIES.offRecommendation]: (w) =>
+    w.running !== undefined && w.running !== w.recommended ? w.recommended : undefined,
+  [SYNTHETIC_SERIES.runningReplicas]: (w) => w.running,
+};
 
 /**
  * Evaluates every configured recommendation on its own interval, exports the
  * recommendations as `lookout_recommended_replicas` and lists them for the API.
+ * Their alerts are rule groups (`ruleGroups()`) that the rule manager
+ * evaluates against synthetic series (`queryApi()`).
  */
 export class CapacityRecommender {
   private readonly recommendations: Recommendation[];
@@ -46,21 +56,13 @@ export class CapacityRecommender {
   private running: Promise<unknown> | undefined;
 
   constructor(options: CapacityOptions) {
-    const { config, query, notifier, metrics, log, externalUrl } = options;
+    const { config, query, metrics, log } = options;
     this.clock = options.clock ?? systemClock;
     this.log = log;
     const queryFailures = metrics.counter(CAPACITY_METRICS.queryFailures);
     const skippedValues = metrics.counter(CAPACITY_METRICS.skippedValues);
     this.recommendations = config.map(
-      (r) =>
-        new Recommendation(r, {
-          query,
-          notifier,
-          log,
-          generatorURL: externalUrl ? `${externalUrl.replace(/\/$/, '')}/api/recommendations` : '',
-          queryFailures,
-          skippedValues,
-        }),
+      (r) => new Recommendation(r, { query, log, queryFailures, skippedValues }),
     );
     metrics.seriesGauge(CAPACITY_METRICS.recommendedReplicas, () => this.series());
   }
@@ -75,15 +77,6 @@ export class CapacityRecommender {
     await this.running;
   }
 
-  /**
-   * Every alert held goes to the notifier at its next evaluation: a new
-   * receiver (a new leader's dispatcher) holds none of those a standby's
-   * evaluations marked sent.
-   */
-  sendAllAgain(): void {
-    for (const recommendation of this.recommendations) recommendation.sendAllAgain();
-  }
-
   list(): RecommendationView[] {
     return this.recommendations.flatMap((r) =>
       r.current().map((w) => ({
@@ -94,9 +87,52 @@ export class CapacityRecommender {
         recommended: w.recommended,
         running: w.running ?? null,
         since: new Date(w.sinceMs).toISOString(),
-        alert: w.alert ?? null,
       })),
     );
+  }
+
+  /** One group per recommendation with an alert, for the rule manager. */
+  ruleGroups(): RuleGroupSpec[] {
+    return this.recommendations.flatMap(({ config }) =>
+      config.alert ? [offRecommendationGroup(config, config.alert)] : [],
+    );
+  }
+
+  /**
+   * Answers the synthetic series' selectors from the current recommendations
+   * (at whatever time asked) and passes every other expression to `inner`.
+   */
+  queryApi(inner: QueryApi): QueryApi {
+    return {
+      query: async (expr, timeMs, signal) => {
+        const selector = parseSyntheticSelector(expr);
+        return selector ? this.syntheticSeries(selector) : inner.query(expr, timeMs, signal);
+      },
+    };
+  }
+
+  /**
+   * A recommendation that has no current answer fails the query instead of
+   * answering with none, so that its alerts hold their state rather than resolve.
+   */
+  private syntheticSeries({ name, matchers }: SyntheticSelector): Sample[] {
+    const value = SERIES_VALUES[name];
+    const samples: Sample[] = [];
+    for (const r of this.recommendations) {
+      const { name: recommendation } = r.config;
+      if (matchers.recommendation !== undefined && matchers.recommendation !== recommendation) continue;
+      if (!r.upToDate) {
+        throw new Error(
+          `the recommendation ${recommendation} has no current answer: its queries failed or have not run yet`,
+        );
+      }
+      for (const w of r.current()) {
+        const labels = { ...w.labels, recommendation };
+        const v = value(w);
+        if (v !== undefined && matchesAll(labels, matchers)) samples.push({ labels, value: v });
+      }
+    }
+    return samples;
   }
 
   private *series(): Iterable<GaugeSeries> {

@@ -2,18 +2,30 @@ import { z } from 'zod';
 import { duration } from '../../core/config-types.ts';
 
 import { labelSet, METRIC_NAME } from '../config-types.ts';
+import { checkTemplate } from '../rules/template/expand.ts';
+
+/** Go templates, checked when the configuration loads as the rule files' are. */
+const templates = labelSet()
+  .superRefine((texts, ctx) => {
+    for (const [name, text] of Object.entries(texts)) {
+      const error = checkTemplate('capacity', text);
+      if (error) ctx.addIssue({ code: 'custom', path: [name], message: error });
+    }
+  })
+  .default({});
 
 const offRecommendationAlertSchema = z.strictObject({
   /** The alert's `alertname`. */
   name: z.string().regex(METRIC_NAME).default('LookoutReplicasOffRecommendation'),
   /** How long the running replicas must stay off the recommendation before the alert fires. */
   for: duration().default(1_800_000),
-  /** How often a firing (or recently resolved) alert is sent again, so the receiver does not expire it. */
-  resendDelay: duration()
-    .default(60_000)
-    .refine((ms) => ms >= 1_000, { error: 'expected at least 1s' }),
-  labels: labelSet().default({}),
-  annotations: labelSet().default({}),
+  /**
+   * As a rule's, with the workload labels and `recommendation` as `$labels`
+   * and the recommended count as `$value`; the annotations are merged over
+   * the default ones.
+   */
+  labels: templates,
+  annotations: templates,
 });
 
 const recommendationSchema = z

@@ -1,8 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
-import type { AlertNotifier, Labels, QueryApi, Sample } from '../types.ts';
+import type { Labels, QueryApi, Sample } from '../types.ts';
 import type { RecommendationConfig } from './config.ts';
-import { type AlertState, OffRecommendationAlerts, type OffWorkload } from './off-recommendation-alerts.ts';
 import { recommendReplicas } from './replicas.ts';
 import { type RunningReplicas, RunningReplicasIndex } from './running-replicas.ts';
 
@@ -17,21 +16,14 @@ export interface WorkloadRecommendation {
   running: number | undefined;
   /** When the recommendation took its current value. */
   sinceMs: number;
-  /** The off-recommendation alert's state; undefined when there is no such alert. */
-  alert: AlertState | undefined;
 }
 
 export interface RecommendationDeps {
   query: QueryApi;
-  notifier: AlertNotifier | undefined;
   log: Logger;
-  /** Where an alert's receiver can see the recommendation. */
-  generatorURL: string;
   queryFailures: Counter<'recommendation' | 'query'>;
   skippedValues: Counter<'recommendation' | 'reason'>;
 }
-
-type Workload = Omit<WorkloadRecommendation, 'alert'>;
 
 /** Label sets are keyed by their sorted pairs, so the same workload has the same key whatever the order. */
 function labelsKey(labels: Labels): string {
@@ -50,35 +42,38 @@ const SKIP_REASONS: Partial<Record<RunningReplicas['kind'], string>> = {
 
 /**
  * One configured recommendation: at each evaluation it queries demand and
- * running replicas, recommends per workload and moves its alerts on. When a
- * query fails, everything stays as the last evaluation left it.
+ * running replicas and recommends per workload. When a query fails, the
+ * recommendations stay as the last evaluation left them, but are no longer
+ * current: the off-recommendation alert then holds its state, as a rule does
+ * whose query fails.
  */
 export class Recommendation {
   readonly config: RecommendationConfig;
   private readonly deps: RecommendationDeps;
-  private readonly alerts: OffRecommendationAlerts | undefined;
-  private workloads = new Map<string, Workload>();
+  private workloads = new Map<string, WorkloadRecommendation>();
+  private answered = false;
 
   constructor(config: RecommendationConfig, deps: RecommendationDeps) {
     this.config = config;
     this.deps = deps;
-    this.alerts = config.alert && new OffRecommendationAlerts(config.alert, deps.generatorURL);
   }
 
-  sendAllAgain(): void {
-    this.alerts?.sendAllAgain();
+  /** False before the first evaluation and after one whose queries failed. */
+  get upToDate(): boolean {
+    return this.answered;
   }
 
   current(): WorkloadRecommendation[] {
-    return [...this.workloads].map(([key, w]) => ({ ...w, alert: this.alerts?.stateOf(key) }));
+    return [...this.workloads.values()];
   }
 
   async evaluate(timeMs: number, signal?: AbortSignal): Promise<void> {
     const answers = await this.query(timeMs, signal);
     if (!answers) return;
+    this.answered = true;
     const [demand, replicas] = answers;
     const running = new RunningReplicasIndex(replicas);
-    const next = new Map<string, Workload>();
+    const next = new Map<string, WorkloadRecommendation>();
     for (const { labels, value } of demand) {
       const sample = { labels: workloadLabels(labels), value };
       const key = labelsKey(sample.labels);
@@ -91,7 +86,6 @@ export class Recommendation {
       next.set(key, this.recommend(sample, running.of(sample.labels), previous, timeMs));
     }
     this.workloads = next;
-    this.alert(timeMs);
   }
 
   private async query(timeMs: number, signal?: AbortSignal): Promise<[Sample[], Sample[]] | undefined> {
@@ -104,6 +98,7 @@ export class Recommendation {
       return [demand.value, replicas.value];
     // Stopping, not failing.
     if (signal?.aborted) return undefined;
+    this.answered = false;
     for (const [query, answer] of [
       ['demand', demand],
       ['replicas', replicas],
@@ -121,9 +116,9 @@ export class Recommendation {
   private recommend(
     sample: Sample,
     running: RunningReplicas,
-    previous: Workload | undefined,
+    previous: WorkloadRecommendation | undefined,
     timeMs: number,
-  ): Workload {
+  ): WorkloadRecommendation {
     const reason = SKIP_REASONS[running.kind];
     if (reason) this.skipped(reason);
     const replicas = running.kind === 'known' ? running.replicas : undefined;
@@ -139,24 +134,5 @@ export class Recommendation {
 
   private skipped(reason: string): void {
     this.deps.skippedValues.inc({ recommendation: this.config.name, reason });
-  }
-
-  private alert(timeMs: number): void {
-    const { alert: alertConfig, name, interval } = this.config;
-    if (!this.alerts || !alertConfig) return;
-    const off = new Map<string, OffWorkload>();
-    for (const [key, w] of this.workloads) {
-      if (w.running === undefined || w.running === w.recommended) continue;
-      off.set(key, {
-        labels: { ...w.labels, ...alertConfig.labels, recommendation: name, alertname: alertConfig.name },
-        annotations: {
-          recommended_replicas: String(w.recommended),
-          running_replicas: String(w.running),
-          ...alertConfig.annotations,
-        },
-      });
-    }
-    const due = this.alerts.evaluate(off, timeMs, interval);
-    if (due.length > 0) this.deps.notifier?.send(due);
   }
 }
