@@ -259,6 +259,8 @@ function groupRules(service: string, team: string, tier: number): RuleYaml[] {
 
 export interface RuleFiles {
   paths: string[];
+  /** The team label of each group's rules, which the BenchProbe rule selects on. */
+  teams: string[];
   groups: number;
   rules: number;
 }
@@ -267,10 +269,12 @@ export interface RuleFiles {
 export async function writeRuleFiles(dir: string, groups: number, files: number): Promise<RuleFiles> {
   const perFile = Math.ceil(groups / files);
   const paths: string[] = [];
+  const teams: string[] = [];
   for (let f = 0; f * perFile < groups; f++) {
     const fileGroups = [];
     for (let g = f * perFile; g < Math.min(groups, (f + 1) * perFile); g++) {
       const team = `team-${String(g).padStart(3, '0')}`;
+      teams.push(team);
       fileGroups.push({
         name: `${team}-${serviceName(g % SERVICES)}`,
         rules: groupRules(serviceName(g % SERVICES), team, Math.floor(g / SERVICES) % 5),
@@ -280,5 +284,5 @@ export async function writeRuleFiles(dir: string, groups: number, files: number)
     await writeFile(path, stringify({ groups: fileGroups }, { lineWidth: 0 }));
     paths.push(path);
   }
-  return { paths, groups, rules: groups * RULES_PER_GROUP };
+  return { paths, teams, groups, rules: groups * RULES_PER_GROUP };
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type HttpServer, startPrometheus } from '../test/infra/prometheus.ts';
+import { type RobotServer, startRobotServer } from '../test/robots/robot-server.ts';
 import { ScriptedExporter } from '../test/support/scripted-exporter.ts';
+import { ProbeSchedule, type ProbeTiming } from './alert-rules-probes.ts';
 import { type RuleFiles, ServiceFleet, writeRuleFiles } from './alert-rules-workload.ts';
 import { type BenchmarkSection, MeasuredProcess, median, percentile, table } from './measure.ts';
 
@@ -22,6 +25,15 @@ const WINDOW_MS = Number(process.env.LOOKOUT_BENCH_RULES_WINDOW_SECONDS ?? 150) 
 /** A third of the interval: every group's last-duration gauge is read at least once per evaluation. */
 const SAMPLE_MS = 5_000;
 const TARGET_CORES = 0.2;
+/** New BenchProbe alerts a round, one round an interval, each series kept two scrapes. */
+const PROBES_PER_ROUND = 12;
+const PROBE_LIFETIME_MS = 2 * INTERVAL_MS;
+/** Probes stop this long before the window ends: a probe fires within a scrape and an evaluation. */
+const PROBE_SETTLE_MS = 2 * INTERVAL_MS;
+/** The route of the probe alerts waits this long for more alerts of their group (Alertmanager's group_wait). */
+const PROBE_GROUP_WAIT = '0s';
+const PROBE_GROUP_WAIT_MS = 0;
+const TARGET_SEND_P99_MS = 1000 + PROBE_GROUP_WAIT_MS;
 
 type Side = 'lookout' | 'prometheus';
 
@@ -121,18 +133,45 @@ interface Run {
   end: Snapshot;
   lookoutPeakRssMiB: number;
   evaluations: Record<Side, number[]>;
+  probes: { sent: number; timings: ProbeTiming[]; unsent: number };
+  /** Messages of the team alerts: accepted and refused by the rate-limited robot. */
+  opsMessages: { accepted: number; rejected: number };
   version: string;
 }
 
-function lookoutConfig(dir: string, rules: RuleFiles, prometheus: HttpServer): string {
+/** Two robots: the probes' (no rate limit, so its figures are latency alone) and everyone else's. */
+interface Robots {
+  server: RobotServer;
+  probe: string;
+  ops: string;
+}
+
+function lookoutConfig(dir: string, rules: RuleFiles, prometheus: HttpServer, robots: Robots): string {
+  const probe = robots.server.dingtalk({ name: robots.probe, perMinute: 10_000 });
+  const ops = robots.server.wecom({ name: robots.ops });
   return `http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
+robots:
+  ops: { type: wecom, baseUrl: "${ops.baseUrl}", key: "${ops.key}" }
+  probe: { type: dingtalk, baseUrl: "${probe.baseUrl}", accessToken: "${probe.accessToken}", perMinute: 10000 }
 alertRules:
   ruleFiles: [${rules.paths.map((p) => JSON.stringify(p)).join(', ')}]
   prometheus: { url: "${prometheus.url}" }
   evaluationInterval: ${INTERVAL}
+  routing: { alertmanagerFile: ${JSON.stringify(join(dir, 'alertmanager.yml'))} }
 `;
 }
+
+/** Alertmanager's defaults for the team alerts; each probe alert a group of its own, sent at once. */
+const ROUTES = `route:
+  receiver: ops
+  group_by: [alertname, service]
+  routes:
+    - matchers: ['alertname="BenchProbe"']
+      receiver: probe
+      group_by: ['...']
+      group_wait: ${PROBE_GROUP_WAIT}
+`;
 
 async function snapshot(
   lookout: MeasuredProcess,
@@ -154,13 +193,14 @@ async function snapshot(
   };
 }
 
-async function measure(work: string): Promise<Run> {
+async function measure(work: string, robotServer: RobotServer): Promise<Run> {
   const exporter = await ScriptedExporter.start();
   const fleet = new ServiceFleet(exporter);
   fleet.start();
   const rulesDir = join(work, 'rules');
   await mkdir(rulesDir);
   const rules = await writeRuleFiles(rulesDir, GROUPS, RULE_FILES);
+  const probes = new ProbeSchedule(exporter, rules.teams, PROBES_PER_ROUND, PROBE_LIFETIME_MS);
   const scrape = { scrapeTargets: [{ job: 'services', urls: [exporter.url] }], scrapeInterval: INTERVAL };
   const [evaluating, queried, idle] = await Promise.all([
     startPrometheus({ ...scrape, ruleFiles: rules.paths, evaluationInterval: INTERVAL }),
@@ -168,38 +208,56 @@ async function measure(work: string): Promise<Run> {
     startPrometheus(scrape),
   ]);
   const servers = { evaluating: evaluating!, queried: queried!, idle: idle! };
+  const id = randomUUID().slice(0, 8);
+  const robots = { server: robotServer, probe: `probe-${id}`, ops: `ops-${id}` };
   const config = join(work, 'lookout.yaml');
-  await writeFile(config, lookoutConfig(work, rules, servers.queried));
+  await writeFile(config, lookoutConfig(work, rules, servers.queried, robots));
+  await writeFile(join(work, 'alertmanager.yml'), ROUTES);
   const lookout = new MeasuredProcess(process.execPath, [CLI, 'alert-rules', '--config', config]);
   const evaluations = {
     lookout: new GroupEvaluations('lookout'),
     prometheus: new GroupEvaluations('prometheus'),
   };
   let sampling = true;
+  let readFailures = 0;
   try {
     const address = await lookout.waitForOutput(/API at (http:\/\/\S+?)\/ /, 30_000);
     await lookout.waitForOutput(/alert rules started/, 60_000);
     log(`${rules.rules} rules in ${rules.groups} groups; warming up ${WARMUP_MS / 1000} s`);
     const sampler = (async () => {
-      while (sampling) {
-        const [own, theirs] = await Promise.all([
-          scrapeMetrics(address),
-          scrapeMetrics(servers.evaluating.url),
-        ]);
-        evaluations.lookout.record(own);
-        evaluations.prometheus.record(theirs);
+      while (sampling && !lookout.exited) {
+        try {
+          const [own, theirs, alerts] = await Promise.all([
+            scrapeMetrics(address),
+            scrapeMetrics(servers.evaluating.url),
+            fetch(new URL('/api/alerts', address)).then((r) => r.json() as Promise<AlertsAnswer>),
+          ]);
+          evaluations.lookout.record(own);
+          evaluations.prometheus.record(theirs);
+          probes.record(alerts.data.alerts);
+        } catch (err) {
+          // One reading missed costs nothing (the gauges hold for an interval); many make the figures thin.
+          if (readFailures++ < 3) log(`reading the evaluators failed: ${String(err)}`);
+        }
         await delay(SAMPLE_MS);
       }
     })();
     await delay(WARMUP_MS);
     const start = await snapshot(lookout, address, servers);
-    log(`steady window of ${WINDOW_MS / 1000} s`);
-    await delay(WINDOW_MS);
+    log(`steady window of ${WINDOW_MS / 1000} s, with ${PROBES_PER_ROUND} probe alerts every ${INTERVAL}`);
+    probes.start(INTERVAL_MS);
+    await delay(WINDOW_MS - PROBE_SETTLE_MS);
+    probes.stop();
+    await delay(PROBE_SETTLE_MS);
     const end = await snapshot(lookout, address, servers);
+    // The last probes' messages, after the window so that their wait is not counted as steady load.
+    await delay(PROBE_GROUP_WAIT_MS + SAMPLE_MS);
     sampling = false;
     await sampler;
     if (lookout.exited) throw lookout.failure('lookout alert-rules exited during the run');
+    if (readFailures > 0) log(`${readFailures} readings of the evaluators failed`);
     const build = [...start.prometheus.evaluating.keys()].find((k) => k.startsWith('prometheus_build_info{'));
+    const accepted = robotServer.accepted(robots.probe);
     return {
       rules,
       series: ServiceFleet.seriesCount,
@@ -210,26 +268,38 @@ async function measure(work: string): Promise<Run> {
         lookout: evaluations.lookout.within(start.atMs, end.atMs),
         prometheus: evaluations.prometheus.within(start.atMs, end.atMs),
       },
+      probes: { sent: probes.sent, timings: probes.timings(accepted), unsent: probes.unsent(accepted) },
+      opsMessages: {
+        accepted: robotServer.accepted(robots.ops).length,
+        rejected: robotServer.rejected(robots.ops).length,
+      },
       version: /[{,]version="([^"]+)"/.exec(build ?? '')?.[1] ?? 'unknown',
     };
   } finally {
     sampling = false;
+    probes.stop();
     await lookout.stop();
     fleet.stop();
     await Promise.all([...Object.values(servers).map((s) => s.close()), exporter.close()]);
   }
 }
 
+interface AlertsAnswer {
+  data: { alerts: Parameters<ProbeSchedule['record']>[0] };
+}
+
 export async function alertRulesBenchmark(): Promise<BenchmarkSection> {
   const work = await mkdtemp(join(tmpdir(), 'lookout-bench-alert-rules-'));
+  const robots = await startRobotServer();
   try {
-    const run = await measure(work);
+    const run = await measure(work, robots);
     return {
       title: ALERT_RULES_TITLE,
       machine: [`Prometheus ${run.version} (three instances on loopback)`],
       body: report(run),
     };
   } finally {
+    await robots.close();
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -271,6 +341,9 @@ function report(run: Run): string {
     ms(values, 99),
     Math.max(...values) * 1000,
   ];
+  const sendMs = run.probes.timings.map((t) => t.ms);
+  const sendP50 = percentile(sendMs, 50);
+  const sendP99 = percentile(sendMs, 99);
   const lookoutP99 = ms(run.evaluations.lookout, 99);
   const prometheusP99 = ms(run.evaluations.prometheus, 99);
   const verdict = [
@@ -279,6 +352,10 @@ function report(run: Run): string {
     `the Prometheus it queried used ${queryCost.toFixed(3)} of a core more than one that only scrapes, so the rules cost ${(lookoutCores + queryCost).toFixed(3)} of a core done this way,`,
     `against ${rulesCost.toFixed(3)} of a core for Prometheus evaluating them itself (${(lookoutCores / rulesCost).toFixed(1)}× for Lookout alone, ${((lookoutCores + queryCost) / rulesCost).toFixed(1)}× with the queries).`,
     `p99 group evaluation: Lookout ${lookoutP99.toFixed(0)} ms, Prometheus ${prometheusP99.toFixed(0)} ms (${(lookoutP99 / prometheusP99).toFixed(1)}×).`,
+    `From the evaluation that fired a probe alert to the robot accepting its message: p50 ${sendP50.toFixed(0)} ms, p99 ${sendP99.toFixed(0)} ms over ${sendMs.length} alerts with group_wait ${PROBE_GROUP_WAIT}`,
+    sendP99 < TARGET_SEND_P99_MS
+      ? `(target p99 < 1 s + group_wait met).`
+      : `(target p99 < 1 s + group_wait, not met).`,
   ].join(' ');
   return [
     `Load: ${run.rules.rules.toLocaleString('en-US')} alerting rules in ${run.rules.groups} groups (${RULE_FILES} files), evaluated every ${INTERVAL}; an exporter of the benchmark's own serves ${run.series} series of 20 services (requests by code, request durations, queue depths, memory, CPU, up), scraped every ${INTERVAL}. Each group is one team's 20 rules about one service (5xx ratios over 1m and 5m, 503 and 4xx ratios, mean latency, traffic and traffic drop, queues, memory and its prediction, CPU, down and absent, a fleet-wide sum, a probe), with \`for\` from 0 to 10m, labels, and annotations using \`$labels\`, \`humanizePercentage\`, \`humanizeDuration\`, \`humanize1024\` and \`printf\`; five teams watch each service with thresholds of their own, and five services misbehave, so ${alerts(run.end, 'firing')} alerts were firing and ${alerts(run.end, 'pending')} pending at the end.`,
@@ -306,6 +383,22 @@ function report(run: Run): string {
     ),
     '',
     `Lookout made ${queries.toLocaleString('en-US')} queries in the window (${(queries / seconds).toFixed(0)} a second), missed ${delta(missed('lookout'))} group evaluations and had ${failures.lookout} rule evaluation failures; Prometheus missed ${delta(missed('prometheus'))} and had ${failures.prometheus} failures. Lookout's peak RSS was ${run.lookoutPeakRssMiB.toFixed(0)} MiB.`,
+    '',
+    `Sending: every ${INTERVAL} of the window but its last ${PROBE_SETTLE_MS / 1000} s, ${PROBES_PER_ROUND} new \`bench_probe\` series, each of another team, make that team's BenchProbe rule (\`for: 0\`) fire at its group's next evaluation after the next scrape, and go again ${PROBE_LIFETIME_MS / 1000} s later (the alert resolves). Lookout's routing (an Alertmanager route file: team alerts grouped by alertname and service with Alertmanager's defaults to a WeCom robot at 20 messages a minute, BenchProbe alerts each a group of their own with group_wait ${PROBE_GROUP_WAIT} to a DingTalk robot without limit) sends them to the robot double (test/robots/robot-server.ts). The time runs from the alert's \`activeAt\` in Lookout's \`/api/alerts\` (read every ${SAMPLE_MS / 1000} s; with \`for: 0\` it is the timestamp of the evaluation that fired it) to the double accepting the first message that names the probe: it includes the wait for the rule's turn in its group's evaluation. ${run.probes.sent} probes were set, ${run.probes.timings.length + run.probes.unsent} seen firing, ${run.probes.unsent} of those never reached the robot; the team alerts made ${run.opsMessages.accepted} messages, and the robot refused ${run.opsMessages.rejected}.`,
+    '',
+    table(
+      ['firing → robot accepted', 'alerts', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+      [
+        [
+          `Lookout, group_wait ${PROBE_GROUP_WAIT}`,
+          sendMs.length.toLocaleString('en-US'),
+          sendP50,
+          percentile(sendMs, 90),
+          sendP99,
+          Math.max(...sendMs),
+        ],
+      ],
+    ),
   ].join('\n');
 }
 
