@@ -4,8 +4,69 @@ import { kubernetesSchema } from '../core/kube/config.ts';
 import { leaderElectionSchema } from '../notify/leader-config.ts';
 import { capacitySchema } from './capacity/config.ts';
 import { labelSet } from './config-types.ts';
+import { forwardingSchema } from './dispatch/alertmanager-forwarder.ts';
+import { alertMessagesSchema } from './dispatch/messages/config.ts';
+import { silencesSchema } from './dispatch/silences.ts';
+import { DEFAULT_MAX_RULE_FILE_BYTES } from './rules/load.ts';
 import { prometheusQuerySchema } from './rules/prometheus-client.ts';
 import { remoteWriteSchema } from './rules/remote-write.ts';
+import { templateSchema } from './rules/template/config.ts';
+
+const receiverSchema = z.strictObject({
+  /** Robots (names under `robots:`) the receiver's groups are told to. */
+  robots: z.array(z.string().min(1)).min(1),
+  /** Tell groups when their alerts resolve (Alertmanager's send_resolved). */
+  sendResolved: z.boolean().default(true),
+  /** People mentioned in this receiver's firing messages, besides those the alerts name. */
+  mentions: z
+    .strictObject({
+      mobiles: z.array(z.string().min(1)).optional(),
+      userIds: z.array(z.string().min(1)).optional(),
+      all: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+const routingSchema = z.strictObject({
+  /**
+   * An Alertmanager configuration file, read as Alertmanager reads it: its
+   * `route`, `inhibit_rules` and `time_intervals`; receivers are named there
+   * and mapped to robots below. Read again on SIGHUP.
+   */
+  alertmanagerConfigFile: z.string().min(1),
+  /** Receivers by name; a receiver not listed is the robot of the same name. */
+  receivers: z.record(z.string().min(1), receiverSchema).default({}),
+  messages: alertMessagesSchema.prefault({}),
+  /** Alerts held at most; beyond it new alerts are dropped (counted). */
+  maxAlerts: z.number().int().min(1).default(10_000),
+  /** An alert not posted again for this long (and without an end) is resolved: Alertmanager's resolve_timeout. */
+  resolveTimeout: duration().default(5 * 60_000),
+  notificationLog: z
+    .strictObject({
+      /** How long an entry outlives its repeat interval (Alertmanager keeps its log 120 h). */
+      retention: duration().default(120 * 3_600_000),
+      maxEntries: z.number().int().min(100).default(10_000),
+    })
+    .prefault({}),
+});
+
+const silencesStoreSchema = silencesSchema
+  .extend({
+    /**
+     * Where silences are kept: unset, a file in the data directory; with two
+     * replicas a ConfigMap that both read and write.
+     */
+    configMap: z
+      .strictObject({
+        namespace: z.string().min(1).optional(),
+        name: z.string().min(1).default('lookout-alert-rules-silences'),
+        maxBytes: z.number().int().min(10_000).max(1_000_000).default(900_000),
+      })
+      .optional(),
+    /** How often expired silences are removed and, with a ConfigMap, other replicas' changes read. */
+    syncInterval: duration().default(15_000),
+  })
+  .prefault({});
 
 export const alertRulesSchema = z.strictObject({
   /** Prometheus rule files (or PrometheusRule resources), as Prometheus's `rule_files`: globs allowed. */
@@ -13,7 +74,9 @@ export const alertRulesSchema = z.strictObject({
   /** Relative rule file patterns are relative to this directory; unset means the working directory. */
   ruleFilesDir: z.string().min(1).optional(),
   /** A larger rule file is refused unread. */
-  maxRuleFileBytes: byteSize().default(10 * 1024 * 1024),
+  maxRuleFileBytes: byteSize().default(DEFAULT_MAX_RULE_FILE_BYTES),
+  /** Limits on label and annotation templates, which Prometheus does not bound. */
+  templates: templateSchema,
   /** The Prometheus-compatible API the rules query. */
   prometheus: prometheusQuerySchema,
   /**
@@ -41,6 +104,20 @@ export const alertRulesSchema = z.strictObject({
   maxStateBytes: byteSize().default(16 * 1024 * 1024),
   /** Recommendations of replicas per workload. */
   capacity: capacitySchema,
+  /** Alerts routed, grouped, silenced and told to chat robots as Alertmanager would; unset: no built-in routing. */
+  routing: routingSchema.optional(),
+  /** Alertmanagers the alerts are posted to, as Prometheus posts them. */
+  forward: forwardingSchema.omit({ externalLabels: true }).optional(),
+  silences: silencesStoreSchema,
+  /** `POST /api/alertmanager/webhook/<robot>`: an Alertmanager's webhook receiver, told to one robot. */
+  webhookBridge: z
+    .strictObject({
+      /** The messages' settings; unset: those of `routing`, else the defaults. */
+      messages: alertMessagesSchema.optional(),
+      /** Largest payload taken; Alertmanager's `max_alerts` keeps payloads small. */
+      maxBodyBytes: byteSize().default(4 * 1024 * 1024),
+    })
+    .prefault({}),
   /** The API server, for leader election. */
   kubernetes: kubernetesSchema,
   leaderElection: leaderElectionSchema('lookout-alert-rules'),

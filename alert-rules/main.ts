@@ -1,21 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpError } from '../core/auth.ts';
 import { systemClock } from '../core/clock.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
-import { Leadership } from '../notify/leadership.ts';
+import { Leadership, ownNamespace } from '../notify/leadership.ts';
 import { CapacityRecommender } from './capacity/capacity.ts';
 import type { AlertRulesConfig } from './config.ts';
+import { AlertmanagerForwarder } from './dispatch/alertmanager-forwarder.ts';
+import { ConfigMapSilenceStore } from './dispatch/config-map-silence-store.ts';
+import { AlertDispatcher } from './dispatch/dispatcher.ts';
+import { DEFAULT_ALERT_MESSAGES } from './dispatch/messages/config.ts';
+import { NotificationLog } from './dispatch/notification-log.ts';
+import { loadRouting, type Routing } from './dispatch/routing-setup.ts';
+import { FileSilenceStore, type SilenceStore } from './dispatch/silence-store.ts';
+import { Silences } from './dispatch/silences.ts';
+import { registerSilenceApi } from './dispatch/silences-api.ts';
+import { registerWebhookBridge } from './dispatch/webhook-bridge.ts';
 import { registerRulesApi } from './http/rules-api.ts';
 import { LeadingNotifier } from './leading-notifier.ts';
+import { ALERT_RULES_METRICS } from './metrics.ts';
 import { loadRuleFiles } from './rules/load.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
 import { RuleManager, type RuleManagerSettings } from './rules/rule-manager.ts';
-import { checkTemplate, expandTemplate } from './rules/template/expand.ts';
-import type { RemoteWriter, RuleGroupSpec } from './types.ts';
+import { checkTemplate, configureTemplates, expandTemplate } from './rules/template/expand.ts';
+import type { AlertNotifier, RemoteWriter, RuleGroupSpec } from './types.ts';
 
 /** What stops with the configuration it was built from. */
 interface Running {
@@ -23,28 +37,43 @@ interface Running {
   remoteWriter: RemoteWriteClient | undefined;
   rules: RuleManager;
   capacity: CapacityRecommender;
+  silences: Silences;
+  silenceTimer: NodeJS.Timeout;
+  routing: Routing | undefined;
+}
+
+/** What sends while this replica leads. */
+interface Sending {
+  dispatcher: AlertDispatcher | undefined;
+  forwarder: AlertmanagerForwarder | undefined;
 }
 
 /** Without a remote-write target nothing is written: recording rules are refused when the files load. */
 const NO_REMOTE_WRITE: RemoteWriter = { write: async () => {} };
+/** A last chance for forwarders to post what waits when leadership ends. */
+const FORWARD_DRAIN_MS = 5_000;
 
 /**
  * Prometheus rules evaluated as Prometheus evaluates them, capacity
- * recommendations, and the alerts they raise sent on. Every replica
- * evaluates (so a new leader knows the state); only the leader sends.
+ * recommendations, and the alerts they raise sent on: to Alertmanagers, and
+ * through Alertmanager-style routing to chat robots. Every replica evaluates
+ * (so a new leader knows the state); only the leader sends.
  */
 export class AlertRules implements Service<AlertRulesConfig> {
   readonly name = 'alert-rules';
   private config: AlertRulesConfig;
   private readonly ctx: ComponentContext;
+  private readonly chatRobots: ChatRobots;
   private readonly leadership: Leadership;
   private readonly notifier = new LeadingNotifier();
   private running: Running | undefined;
+  private sending: Sending | undefined;
   private kubeConfig: KubeConfig | undefined;
 
   constructor(config: AlertRulesConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
     this.config = config;
     this.ctx = ctx;
+    this.chatRobots = chatRobots;
     this.leadership = new Leadership({
       enabled: config.leaderElection.enabled,
       chatRobots,
@@ -52,22 +81,54 @@ export class AlertRules implements Service<AlertRulesConfig> {
       metrics: ctx.metrics,
       noun: 'alert-rules',
       lead: async () => this.lead(),
-      unlead: async () => this.unlead(),
+      unlead: () => this.unlead(),
     });
     registerRulesApi(ctx.http.app, {
       alerts: () => this.running?.rules.alerts(),
       rules: () => this.running?.rules.rules(),
       recommendations: () => this.running?.capacity.list() ?? [],
+      mutedBy: (labels) => this.mutedBy(labels),
+    });
+    registerSilenceApi(ctx.http, () => {
+      if (!this.running) throw new HttpError(503, 'silences are not loaded yet; try again');
+      return this.running.silences;
+    });
+    registerWebhookBridge(ctx.http.app, {
+      chat: chatRobots,
+      messages: () =>
+        this.config.webhookBridge.messages ?? this.config.routing?.messages ?? DEFAULT_ALERT_MESSAGES,
+      maxBodyBytes: config.webhookBridge.maxBodyBytes,
+      log: ctx.log,
+      metrics: ctx.metrics,
     });
   }
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    configureTemplates(config.templates);
     const groups = await this.loadRules(config);
+    const routing = await this.loadRouting(config);
+    if (config.leaderElection.enabled || config.silences.configMap) {
+      this.kubeConfig ??= loadKubeConfig(config.kubernetes);
+    }
+    const silences = await Silences.open({
+      store: this.silenceStore(config),
+      settings: config.silences,
+      log: ctx.log,
+      metrics: ctx.metrics,
+    });
+    const silenceTimer = setInterval(
+      () => void this.maintainSilences(silences),
+      config.silences.syncInterval,
+    );
     const query = new PrometheusQueryClient(config.prometheus);
+    const dropped = ctx.metrics.counter(ALERT_RULES_METRICS.remoteWriteDropped);
     const remoteWriter = config.remoteWrite
       ? new RemoteWriteClient(config.remoteWrite, {
-          onDropped: (samples, reason) => ctx.log.warn({ samples, reason }, 'remote write dropped samples'),
+          onDropped: (samples, reason) => {
+            dropped.inc(samples);
+            ctx.log.warn({ samples, reason }, 'remote write dropped samples');
+          },
         })
       : undefined;
     const rules = new RuleManager({
@@ -81,7 +142,6 @@ export class AlertRules implements Service<AlertRulesConfig> {
       dataDir: ctx.dataDir,
       settings: this.ruleSettings(config, remoteWriter !== undefined),
     });
-    await rules.start(groups);
     const capacity = new CapacityRecommender({
       config: config.capacity,
       query,
@@ -90,9 +150,9 @@ export class AlertRules implements Service<AlertRulesConfig> {
       log: ctx.log,
       externalUrl: config.externalURL,
     });
+    this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing };
+    await rules.start(groups);
     capacity.start();
-    this.running = { query, remoteWriter, rules, capacity };
-    if (config.leaderElection.enabled) this.kubeConfig ??= loadKubeConfig(config.kubernetes);
     this.leadership.start(config.leaderElection, this.kubeConfig);
     ctx.log.info(
       {
@@ -100,6 +160,8 @@ export class AlertRules implements Service<AlertRulesConfig> {
         rules: groups.reduce((n, g) => n + g.rules.length, 0),
         recommendations: config.capacity.length,
         prometheus: new URL(config.prometheus.url).origin,
+        routing: config.routing?.alertmanagerConfigFile ?? null,
+        alertmanagers: config.forward?.alertmanagers.length ?? 0,
         leaderElection: config.leaderElection.enabled,
       },
       'alert rules started',
@@ -111,37 +173,38 @@ export class AlertRules implements Service<AlertRulesConfig> {
     const running = this.running;
     this.running = undefined;
     if (!running) return;
-    await Promise.all([running.rules.stop(), running.capacity.stop()]);
+    clearInterval(running.silenceTimer);
+    await Promise.all([running.rules.stop(), running.capacity.stop(), running.silences.flush()]);
     await Promise.all([running.query.close(), running.remoteWriter?.close()]);
   }
 
   /**
-   * Rule files are read again on every reload (SIGHUP): a broken file is
-   * reported with every problem and the rules in force keep running. Other
-   * changes restart the component; its alert state is on disk.
+   * SIGHUP reads the rule files and the Alertmanager file again: a broken
+   * file is reported with every problem and what is in force keeps running.
+   * Other changes restart the component; its state is on disk.
    */
-  async reload(next: AlertRulesConfig, deadline: AbortSignal): Promise<void> {
-    const rulesOnly = (c: AlertRulesConfig) => JSON.stringify({ ...c, ruleFiles: undefined });
-    if (rulesOnly(next) !== rulesOnly(this.config) || !this.running) {
+  async reload(next: AlertRulesConfig): Promise<void> {
+    const inPlace = (c: AlertRulesConfig) => JSON.stringify({ ...c, ruleFiles: undefined });
+    const running = this.running;
+    if (inPlace(next) !== inPlace(this.config) || !running) {
       await this.stop();
       this.config = next;
       await this.start();
       return;
     }
-    void deadline;
-    let groups: RuleGroupSpec[];
+    this.config = next;
     try {
-      groups = await this.loadRules(next);
+      const [groups, routing] = await Promise.all([this.loadRules(next), this.loadRouting(next)]);
+      await running.rules.update(groups);
+      running.routing = routing;
+      if (routing) this.sending?.dispatcher?.reload(routing.tree);
+      this.ctx.log.info({ groups: groups.length }, 'rule files and routing reloaded');
     } catch (err) {
       this.ctx.log.error(
         { err: describeError(err) },
-        'rule files not reloaded; the rules in force keep running',
+        'rule files or routing not reloaded; the ones in force keep running',
       );
-      return;
     }
-    this.config = next;
-    await this.running.rules.update(groups);
-    this.ctx.log.info({ groups: groups.length }, 'rule files reloaded');
   }
 
   private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {
@@ -151,6 +214,55 @@ export class AlertRules implements Service<AlertRulesConfig> {
       remoteWrite: config.remoteWrite !== undefined,
       checkTemplate,
     });
+  }
+
+  private async loadRouting(config: AlertRulesConfig): Promise<Routing | undefined> {
+    if (!config.routing) return undefined;
+    const routing = await loadRouting(
+      config.routing.alertmanagerConfigFile,
+      config.routing.receivers,
+      this.chatRobots.names(),
+    );
+    for (const warning of routing.warnings) {
+      this.ctx.log.warn({ file: config.routing.alertmanagerConfigFile }, warning);
+    }
+    return routing;
+  }
+
+  private silenceStore(config: AlertRulesConfig): SilenceStore {
+    const { configMap } = config.silences;
+    if (configMap) {
+      return new ConfigMapSilenceStore({
+        kubeConfig: this.kubeConfig!,
+        namespace: configMap.namespace ?? ownNamespace(),
+        name: configMap.name,
+        retentionMs: config.silences.retention,
+        maxBytes: configMap.maxBytes,
+      });
+    }
+    const dir = join(this.ctx.dataDir, 'alert-rules');
+    mkdirSync(dir, { recursive: true });
+    return new FileSilenceStore(dir);
+  }
+
+  /** Expired silences go; with a shared ConfigMap, what other replicas changed comes in. */
+  private async maintainSilences(silences: Silences): Promise<void> {
+    try {
+      await silences.gc();
+      if (this.config.silences.configMap) await silences.sync();
+    } catch (err) {
+      this.ctx.log.warn({ err: describeError(err) }, 'cannot maintain silences; will try again');
+    }
+  }
+
+  /** The silences and inhibiting alerts that keep an alert from chat, for the API. */
+  private mutedBy(labels: Record<string, string>): { silencedBy: string[]; inhibitedBy: string[] } {
+    const running = this.running;
+    if (!running) return { silencedBy: [], inhibitedBy: [] };
+    return {
+      silencedBy: running.silences.mutedBy(labels),
+      inhibitedBy: running.routing?.inhibitor.inhibitedBy(labels) ?? [],
+    };
   }
 
   private ruleSettings(config: AlertRulesConfig, remoteWrite: boolean): Partial<RuleManagerSettings> {
@@ -168,11 +280,66 @@ export class AlertRules implements Service<AlertRulesConfig> {
     };
   }
 
+  /** Starts sending: the dispatcher with the notification log the leader keeps, and the forwarders. */
   private lead(): void {
-    // Filled in with the dispatcher and the Alertmanager forwarders.
+    const { config, ctx } = this;
+    const routing = this.running?.routing;
+    const routingConfig = config.routing;
+    let dispatcher: AlertDispatcher | undefined;
+    if (routing && routingConfig) {
+      const notificationLog = new NotificationLog({
+        document: this.chatRobots.document('alert-notifications', 'alert notification log'),
+        retentionMs: routingConfig.notificationLog.retention,
+        maxEntries: routingConfig.notificationLog.maxEntries,
+        log: ctx.log,
+      });
+      dispatcher = new AlertDispatcher({
+        routing: routing.tree,
+        receiver: (name) => this.running?.routing?.receiver(name),
+        chat: this.chatRobots,
+        notificationLog,
+        messages: routingConfig.messages,
+        externalURL: config.externalURL ?? '',
+        mutes: {
+          silences: { mutedBy: (labels, now) => this.running?.silences.mutedBy(labels, now) ?? [] },
+          inhibitor: {
+            setAlerts: (alerts) => this.running?.routing?.inhibitor.setAlerts(alerts),
+            inhibitedBy: (labels) => this.running?.routing?.inhibitor.inhibitedBy(labels) ?? [],
+          },
+          timeIntervals: () => this.running?.routing?.timeIntervals ?? new Map(),
+        },
+        settings: { maxAlerts: routingConfig.maxAlerts, resolveTimeoutMs: routingConfig.resolveTimeout },
+        log: ctx.log,
+        metrics: ctx.metrics,
+      });
+    }
+    const forwarder = config.forward
+      ? new AlertmanagerForwarder({
+          config: { ...config.forward, externalLabels: config.externalLabels },
+          log: ctx.log,
+          metrics: ctx.metrics,
+        })
+      : undefined;
+    this.sending = { dispatcher, forwarder };
+    const targets = [dispatcher, forwarder].filter((t): t is NonNullable<typeof t> => t !== undefined);
+    this.notifier.target = fanOut(targets);
   }
 
-  private unlead(): void {
+  private async unlead(): Promise<void> {
     this.notifier.target = undefined;
+    const sending = this.sending;
+    this.sending = undefined;
+    await Promise.all([
+      sending?.dispatcher?.stop(),
+      sending?.forwarder?.stop(AbortSignal.timeout(FORWARD_DRAIN_MS)),
+    ]);
   }
+}
+
+function fanOut(targets: readonly AlertNotifier[]): AlertNotifier {
+  return {
+    send(alerts) {
+      for (const target of targets) target.send(alerts);
+    },
+  };
 }

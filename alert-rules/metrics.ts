@@ -70,6 +70,11 @@ export const ALERT_RULES_METRICS = {
     help: 'Samples the last evaluation of the group wrote (recording rules, ALERTS and ALERTS_FOR_STATE)',
     labels: ['rule_group'],
   },
+  remoteWriteDropped: {
+    type: 'counter',
+    name: 'alert_rules_remote_write_dropped_samples_total',
+    help: 'Samples of recording rules and alert series the remote-write receiver refused (4xx) or kept failing to take after retries',
+  },
   alertsSent: {
     type: 'counter',
     name: 'alert_rules_alerts_sent_total',
@@ -78,7 +83,7 @@ export const ALERT_RULES_METRICS = {
   stateSaveFailures: {
     type: 'counter',
     name: 'alert_rules_state_save_failures_total',
-    help: 'Alert state saves that failed: write (retried after the next evaluation) or too_large (over alertRules.state.maxBytes)',
+    help: 'Alert state saves that failed: write (retried after the next evaluation) or too_large (over alertRules.maxStateBytes)',
     labels: ['reason'],
   },
   stateRestoreFailures: {

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CAPACITY_METRICS } from '../alert-rules/capacity/metrics.ts';
+import { DISPATCH_METRICS } from '../alert-rules/dispatch/metrics.ts';
+import { SILENCE_METRICS } from '../alert-rules/dispatch/silences-metrics.ts';
+import { ALERT_RULES_METRICS } from '../alert-rules/metrics.ts';
 import { COLLECTOR_METRICS } from '../collector/metrics.ts';
 import { exportedName, type MetricCatalogue } from '../core/metrics.ts';
 import { SHARED_METRICS } from '../core/shared-metrics.ts';
@@ -15,6 +19,10 @@ const SECTIONS: Record<string, MetricCatalogue> = {
   Collector: COLLECTOR_METRICS,
   'Event router': EVENT_ROUTER_METRICS,
   'Chat robots (notify)': NOTIFY_METRICS,
+  'Alert rules': ALERT_RULES_METRICS,
+  Silences: SILENCE_METRICS,
+  'Capacity recommendations': CAPACITY_METRICS,
+  'Alert dispatch': DISPATCH_METRICS,
 };
 
 interface Row {

@@ -162,16 +162,21 @@ export function yamlDocumentValue(doc: YAML.Document.Parsed): ConfigResult<unkno
   }
 }
 
+/** Parses YAML text with duplicate keys refused and aliases bounded; the first syntax error is the one reported. */
+export function parseYaml(text: string): ConfigResult<unknown> {
+  return yamlDocumentValue(YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true }));
+}
+
 /** Parses YAML text, interpolates the environment and validates. */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
   text: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigResult<z.output<S>> {
-  const parsed = yamlDocumentValue(YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true }));
-  if (!parsed.ok) return parsed;
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
   const errors: ConfigError[] = [];
-  const data = interpolate(parsed.value ?? {}, env, errors);
+  const data = interpolate(yaml.value ?? {}, env, errors);
   const result = validate(schema, data);
   if (!result.ok) {
     // A value whose variable was missing already has its error; do not add the schema's complaint about the blank.

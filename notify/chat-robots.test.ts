@@ -200,6 +200,14 @@ describe('ChatRobots', () => {
     }
   });
 
+  it("keeps a process's own document beside the outboxes, for the next process", async () => {
+    const robots = { r: bed.server.wecom({ name: 'r' }) };
+    const first = await bed.chat(robots);
+    await first.chat.document('alert-notifications', 'notification log')?.save('{"entries":[]}');
+    const next = await bed.chat(robots, { dataDir: first.dataDir });
+    expect(next.chat.document('alert-notifications', 'notification log')?.load()).toBe('{"entries":[]}');
+  });
+
   it('moves a corrupt outbox aside, says so loudly, counts it and starts empty', async () => {
     const ops = bed.server.dingtalk({ name: 'ops' });
     const first = await bed.chat({ ops });

@@ -7,6 +7,7 @@ import type { Metrics } from '../core/metrics.ts';
 import type { RobotConfig, RobotsConfig } from './config.ts';
 import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
+import type { StoredDocument } from './outbox/document.ts';
 import { FileOutboxStore, type OutboxStore } from './outbox/store.ts';
 import { Robot } from './robot.ts';
 
@@ -123,6 +124,15 @@ export class ChatRobots implements Service<RobotsConfig> {
     await Promise.all(robots.map((robot) => robot.stop(AbortSignal.abort())));
     this.store = undefined;
     await store.close();
+  }
+
+  /**
+   * A document of the process's own kept where the robots keep their outboxes
+   * (the data directory, or the leader's ConfigMap), so that it survives with
+   * them; undefined while a leader-only process does not lead.
+   */
+  document(name: string, what: string): StoredDocument | undefined {
+    return this.store?.document(name, what, this.log);
   }
 
   /** Resolves once every message queued so far is kept where the next process or leader finds it. */

@@ -26,6 +26,20 @@ describe('Composer', () => {
     ]);
   });
 
+  it("sends text already written for the robot's format instead of its templates, fitted like any", () => {
+    const formatted = {
+      'wecom-markdown': { title: 'wecom title', text: `**wecom** ${'字'.repeat(2_000)}` },
+      markdown: { title: 'dingtalk title', text: '### dingtalk' },
+    };
+    const n = { title: 'plain', text: 'plain text', formatted };
+    const { entries } = composer({ type: 'wecom', key: 'k' }).compose(n, 0);
+    expect(entries[0]!.outgoing.title).toBe('wecom title');
+    expect(entries[0]!.outgoing.text).toMatch(/^\*\*wecom\*\* 字+/);
+    expect(Buffer.byteLength(entries[0]!.outgoing.text)).toBeLessThanOrEqual(4096);
+    const text = composer({ type: 'wecom', key: 'k', msgtype: 'text' }).compose(n, 0);
+    expect(text.entries[0]!.outgoing.text).toContain('plain text');
+  });
+
   it('clips a long title to 256 bytes on a character boundary', () => {
     const { entries } = composer(wecom).compose({ title: '标'.repeat(200) }, 0);
     const title = entries[0]!.outgoing.title;

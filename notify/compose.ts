@@ -7,9 +7,10 @@ import {
   type Notification,
   type Outgoing,
   type ResolvedMentions,
+  type TemplateKind,
 } from './message.ts';
 import { type RobotApi, roomForText } from './robot-api.ts';
-import { type TemplateKind, Templates } from './template.ts';
+import { type RenderedText, Templates } from './template.ts';
 
 /** A title is a notification preview and a digest line, not a place for a stack trace. */
 const TITLE_LIMIT = 256;
@@ -50,12 +51,14 @@ export class Composer {
   private readonly config: RobotConfig;
   private readonly api: RobotApi;
   private readonly templates: Templates;
+  private readonly kind: TemplateKind;
 
   constructor(config: RobotConfig, api: RobotApi) {
     this.config = config;
     this.api = api;
+    this.kind = templateKind(config);
     this.templates = new Templates({
-      kind: templateKind(config),
+      kind: this.kind,
       locale: config.locale,
       timeZone: config.timeZone,
       ...config.template,
@@ -73,7 +76,7 @@ export class Composer {
   }
 
   compose(n: Notification, now: number): Composed {
-    const rendered = this.templates.render(n, now);
+    const rendered: RenderedText = n.formatted?.[this.kind] ?? this.templates.render(n, now);
     const outgoing: Outgoing = {
       title: clip(rendered.title, TITLE_LIMIT),
       text: rendered.text,

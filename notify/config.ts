@@ -11,7 +11,7 @@ export const templateSource = () =>
     if (error) ctx.addIssue({ code: 'custom', message: `template does not compile: ${error}` });
   });
 
-const timeZone = () =>
+export const timeZone = () =>
   z.string().refine(
     (zone) => {
       try {

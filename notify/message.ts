@@ -1,6 +1,15 @@
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** How a robot writes its messages: DingTalk markdown, WeCom markdown, or plain text (either robot). */
+export type TemplateKind = 'text' | 'markdown' | 'wecom-markdown';
+
+/** A message already written for one format. */
+export interface FormattedText {
+  title: string;
+  text: string;
+}
+
 export interface Mentions {
   /** Phone numbers of group members. */
   mobiles?: readonly string[];
@@ -27,6 +36,12 @@ export interface Notification {
   mentions?: Mentions;
   /** Stable identity (alert fingerprint, event uid), written to the log if the message is ever dropped. */
   key?: string;
+  /**
+   * The message already written for some formats (alerts with their own
+   * layout): a robot writing one of them sends it instead of applying its
+   * templates; mentions, byte limits and digests apply as to any message.
+   */
+  formatted?: Partial<Record<TemplateKind, FormattedText>>;
 }
 
 export interface ResolvedMentions {

@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import { type Locale, STRINGS, type Strings } from './locale.ts';
-import type { Notification, Severity } from './message.ts';
+import type { Notification, Severity, TemplateKind } from './message.ts';
 
 // Handlebars without HTML escaping: the output is chat text and markdown, and
 // JSON escaping happens later, when the payload object is serialised.
@@ -44,7 +44,8 @@ const ICONS: Record<Severity | 'resolved', string> = {
   resolved: '✅',
 };
 
-function formatTime(time: number, timeZone: string): string {
+/** "2024-05-01 20:00:00 GMT+8" in `timeZone`; "… UTC" for UTC. */
+export function formatTime(time: number, timeZone: string): string {
   const text = new Intl.DateTimeFormat('sv-SE', {
     timeZone,
     year: 'numeric',
@@ -85,7 +86,7 @@ export function templateContext(
   };
 }
 
-export type TemplateKind = 'text' | 'markdown' | 'wecom-markdown';
+export type { TemplateKind } from './message.ts';
 
 export interface TemplateSources {
   title: string;

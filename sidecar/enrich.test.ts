@@ -10,7 +10,6 @@ import {
   parseLabels,
   readLabels,
   sidecarSourceFields,
-  unquoteGo,
   withFileService,
 } from './enrich.ts';
 
@@ -39,14 +38,6 @@ describe('labels file', () => {
       bytes: '中é🚀A',
       'pod-template-hash': '7d9f8b6c5',
     });
-  });
-
-  it('refuses malformed quoting', () => {
-    expect(unquoteGo('"unterminated')).toBeUndefined();
-    expect(unquoteGo('"bad \\q escape"')).toBeUndefined();
-    expect(unquoteGo('"trailing \\"')).toBeUndefined();
-    expect(unquoteGo('"\\x4"')).toBeUndefined();
-    expect(unquoteGo('""')).toBe('');
   });
 
   it('reads no labels when the file is missing', async () => {

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { RecommendationView } from '../capacity/capacity.ts';
 import type { alertsData, rulesData } from '../rules/api-shapes.ts';
+import type { Labels } from '../types.ts';
 
 export interface RulesApiSources {
   /** undefined until the rules are loaded. */
   alerts(): ReturnType<typeof alertsData> | undefined;
   rules(): ReturnType<typeof rulesData> | undefined;
   recommendations(): RecommendationView[];
+  /** What keeps an alert with these labels from chat (silences, inhibiting alerts). */
+  mutedBy(labels: Labels): { silencedBy: string[]; inhibitedBy: string[] };
 }
 
 /**
@@ -18,7 +21,15 @@ export function registerRulesApi(app: FastifyInstance, sources: RulesApiSources)
   app.get(
     '/api/alerts',
     { config: { role: 'viewer', summary: 'active alerts, as Prometheus /api/v1/alerts' } },
-    async () => ({ status: 'success', data: sources.alerts() ?? { alerts: [] } }),
+    async () => {
+      const alerts = (sources.alerts()?.alerts ?? []).map((alert) => {
+        const { silencedBy, inhibitedBy } = sources.mutedBy(alert.labels);
+        // Alertmanager's status, beside Prometheus's fields: a silenced alert stays listed with what mutes it.
+        const state = silencedBy.length + inhibitedBy.length > 0 ? 'suppressed' : 'active';
+        return { ...alert, status: { state, silencedBy, inhibitedBy } };
+      });
+      return { status: 'success', data: { alerts } };
+    },
   );
   app.get(
     '/api/rules',

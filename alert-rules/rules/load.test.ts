@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { settings } from './fixtures/settings.ts';
-import { loadRuleFiles, RuleFilesInvalidError, ruleFilesSchema } from './load.ts';
+import { loadRuleFiles, RuleFilesInvalidError } from './load.ts';
 
 const GOOD = 'groups:\n- name: %s\n  rules:\n  - alert: Down\n    expr: up == 0\n';
 
@@ -69,14 +68,6 @@ describe('loadRuleFiles', () => {
     await symlink('..data/app.yaml', path.join(dir, 'rules', 'app.yaml'));
     const groups = await loadRuleFiles(['rules/*'], { baseDir: dir, remoteWrite: true });
     expect(groups.map((g) => [g.file, g.name])).toEqual([['rules/app.yaml', 'mounted']]);
-  });
-
-  it('has settings with a 10 MiB default limit', () => {
-    expect(settings(ruleFilesSchema, { files: ['rules/*.yaml'] })).toEqual({
-      files: ['rules/*.yaml'],
-      maxFileBytes: 10 * 1024 * 1024,
-    });
-    expect(settings(ruleFilesSchema, { maxFileBytes: '1MiB' }).maxFileBytes).toBe(1024 * 1024);
   });
 
   it('takes absolute patterns as they are', async () => {

@@ -1,7 +1,5 @@
 import { glob, open } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { byteSize } from '../../core/config-types.ts';
 import type { RuleGroupSpec } from '../types.ts';
 import {
   formatRuleFileProblem,
@@ -11,15 +9,6 @@ import {
 } from './rule-file.ts';
 
 export const DEFAULT_MAX_RULE_FILE_BYTES = 10 * 1024 * 1024;
-
-/** The settings of rule loading, for the component's configuration. */
-export const ruleFilesSchema = z.strictObject({
-  /** Glob patterns like Prometheus's `rule_files`, relative to the configuration file's directory. */
-  files: z.array(z.string().min(1)).default([]),
-  /** A larger rule file is refused unread. */
-  maxFileBytes: byteSize().default(DEFAULT_MAX_RULE_FILE_BYTES),
-});
-export type RuleFilesConfig = z.output<typeof ruleFilesSchema>;
 
 export interface LoadRuleFilesOptions extends RuleFileOptions {
   /** Relative patterns are relative to this directory (the configuration file's). */

@@ -1,8 +1,13 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { byteSize, duration, redactUrl } from '../../core/config-types.ts';
+import {
+  type HttpTarget,
+  httpTargetSchema,
+  openHttpTarget,
+  readBodyLimited,
+} from '../../core/http-target.ts';
 import type { QueryApi, Sample } from '../types.ts';
-import { type HttpTarget, httpTargetSchema, openHttpTarget, readBodyLimited } from './http-target.ts';
 
 export const prometheusQuerySchema = httpTargetSchema.extend({
   /** A query still running after this is abandoned, and Prometheus is told the same limit. */

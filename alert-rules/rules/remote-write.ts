@@ -2,8 +2,13 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { backoffDelay, sleep } from '../../core/backoff.ts';
 import { byteSize, duration, redactUrl } from '../../core/config-types.ts';
+import {
+  type HttpTarget,
+  httpTargetSchema,
+  openHttpTarget,
+  readBodyLimited,
+} from '../../core/http-target.ts';
 import type { RemoteWriter, TimedSample } from '../types.ts';
-import { type HttpTarget, httpTargetSchema, openHttpTarget, readBodyLimited } from './http-target.ts';
 import { snappyCompress } from './snappy.ts';
 import { encodeWriteRequest, type SeriesSamples } from './write-request.ts';
 

@@ -1,7 +1,7 @@
 import YAML, { LineCounter } from 'yaml';
 import { describeValue as describe, yamlDocumentValue } from '../../core/config.ts';
+import { parsePrometheusDuration } from '../duration.ts';
 import type { Labels, RuleGroupSpec, RuleSpec } from '../types.ts';
-import { parsePrometheusDuration } from './duration.ts';
 import { isLabelName, isMetricName, METRIC_NAME_LABEL } from './names.ts';
 import { promqlError } from './promql-check.ts';
 

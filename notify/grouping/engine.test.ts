@@ -190,4 +190,32 @@ describe('GroupingEngine', () => {
     expect(told).toHaveLength(2);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it("uses a scope's own group and repeat intervals over the engine's", async () => {
+    const { clock, told, engine } = setup({ groupIntervalMs: 5 * MINUTE });
+    const fast: GroupScope = {
+      id: 'fast',
+      groupWaitMs: 0,
+      groupIntervalMs: MINUTE,
+      repeatIntervalMs: MINUTE,
+    };
+    engine.add(fast, 'g', { create: () => ({ firing: new Map(), resolved: [] }), update: () => {} });
+    await clock.advance(3 * MINUTE);
+    expect(told.map((t) => [t.at, t.repeat])).toEqual([
+      [0, false],
+      [MINUTE, true],
+      [2 * MINUTE, true],
+      [3 * MINUTE, true],
+    ]);
+  });
+
+  it('forgets a group its caller says is empty, with its timer', async () => {
+    const { clock, told, engine, alert } = setup({ repeatIntervalMs: MINUTE });
+    alert({ alertname: 'A', cluster: 'a' });
+    await clock.advance(30 * SECOND);
+    engine.forget(route, '{alertname="A",cluster="a"}');
+    await clock.advance(10 * MINUTE);
+    expect(told).toHaveLength(1);
+    expect(engine.size).toBe(0);
+  });
 });

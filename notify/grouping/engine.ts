@@ -11,6 +11,10 @@ export interface GroupScope {
   /** Stable while the configuration does not change; also the first part of every group key. */
   readonly id: string;
   readonly groupWaitMs: number;
+  /** Overrides the engine's group interval for this scope's groups (an Alertmanager route's own). */
+  readonly groupIntervalMs?: number;
+  /** Overrides the engine's repeat interval for this scope's groups. */
+  readonly repeatIntervalMs?: number;
 }
 
 export interface GroupingSettings {
@@ -179,6 +183,14 @@ export class GroupingEngine<Scope extends GroupScope, S> {
     this.options.metrics?.groups.set(this.groups.size);
   }
 
+  /** Forgets the group `key` of `scope` (its caller found nothing left in it), told or not. */
+  forget(scope: Scope, key: string): void {
+    const group = this.groups.get(`${scope.id} ${key}`);
+    if (!group) return;
+    this.remove(group);
+    this.options.metrics?.groups.set(this.groups.size);
+  }
+
   /** Tells every group's news now, due or not (on shutdown), and cancels the timers. */
   flush(): void {
     const now = this.clock.now();
@@ -210,10 +222,18 @@ export class GroupingEngine<Scope extends GroupScope, S> {
 
   /** News goes out when its window ends, and not before an interval after the last message; a repeat at its interval. */
   private dueAt(group: Group<Scope, S>): number {
-    const { groupIntervalMs, repeatIntervalMs } = this.settings;
+    const { groupIntervalMs, repeatIntervalMs } = this.intervals(group);
     if (!group.news) return (group.sentAt ?? 0) + (repeatIntervalMs ?? Number.POSITIVE_INFINITY);
     const interval = group.sentAt === undefined ? 0 : group.sentAt + groupIntervalMs;
     return Math.max(group.windowEnd, interval);
+  }
+
+  private intervals(group: Group<Scope, S>): { groupIntervalMs: number; repeatIntervalMs?: number } {
+    const { scope } = group.scope;
+    return {
+      groupIntervalMs: scope.groupIntervalMs ?? this.settings.groupIntervalMs,
+      repeatIntervalMs: scope.repeatIntervalMs ?? this.settings.repeatIntervalMs,
+    };
   }
 
   private schedule(scope: ScopeState<Scope, S>, at: number): void {
@@ -272,14 +292,14 @@ export class GroupingEngine<Scope extends GroupScope, S> {
   private told(group: Group<Scope, S>, now: number): void {
     group.sentAt = now;
     group.news = false;
-    if (group.resolved) this.forget(group);
-    else if (this.settings.repeatIntervalMs === undefined) group.scope.waiting.delete(group);
+    if (group.resolved) this.remove(group);
+    else if (this.intervals(group).repeatIntervalMs === undefined) group.scope.waiting.delete(group);
   }
 
   private evictOldest(): void {
     const oldest = this.groups.values().next();
     if (oldest.done) return;
-    this.forget(oldest.value);
+    this.remove(oldest.value);
     if (!oldest.value.news) return;
     this.options.metrics?.evicted.inc();
     // At the cap every new group evicts one: one line a minute says it, with how many, instead of a flood.
@@ -294,7 +314,7 @@ export class GroupingEngine<Scope extends GroupScope, S> {
     this.evictionLoggedAt = now;
   }
 
-  private forget(group: Group<Scope, S>): void {
+  private remove(group: Group<Scope, S>): void {
     this.groups.delete(group.key);
     group.scope.waiting.delete(group);
   }
@@ -305,11 +325,10 @@ export class GroupingEngine<Scope extends GroupScope, S> {
    */
   private sweep(now: number): void {
     this.lastSweep = now;
-    const idle = 2 * this.settings.groupIntervalMs;
-    if (this.settings.repeatIntervalMs === undefined) {
-      for (const group of this.groups.values()) {
-        if (!group.news && group.sentAt !== undefined && now - group.sentAt > idle) this.forget(group);
-      }
+    for (const group of this.groups.values()) {
+      const { groupIntervalMs, repeatIntervalMs } = this.intervals(group);
+      if (repeatIntervalMs !== undefined || group.news || group.sentAt === undefined) continue;
+      if (now - group.sentAt > 2 * groupIntervalMs) this.remove(group);
     }
     const used = new Set<ScopeState<Scope, S>>();
     for (const group of this.groups.values()) used.add(group.scope);

@@ -102,6 +102,17 @@ describe('ConfigMapOutboxStore', () => {
     expect(next.sendLog('ops').load('another robot')).toBeUndefined();
   });
 
+  it("keeps a process's own document beside the robots' data for the next leader", async () => {
+    const { configMap, claim } = await cluster();
+    const first = await claim('a');
+    first.openOutbox('ops').outbox.add([entry('one')!], 0);
+    await first.document('alert-notifications').save('{"entries":[]}');
+    expect(configMap.object?.data?.['_alert-notifications.json']).toBe('{"entries":[]}');
+    const next = await claim('b');
+    expect(next.document('alert-notifications').load()).toBe('{"entries":[]}');
+    expect(next.openOutbox('ops').entries).toHaveLength(1);
+  });
+
   it('a deposed leader cannot overwrite the new leader: its write conflicts and it writes no more', async () => {
     const { configMap, claim, lines } = await cluster();
     const old = await claim('a');

@@ -5,7 +5,8 @@ import { describeApiError, responseStatus } from '../../core/kube/api-requests.t
 import type { Logger } from '../../core/log.ts';
 import type { Entry } from '../compose.ts';
 import type { WindowState } from '../rate-window.ts';
-import type { OpenedOutbox, OutboxLog, OutboxStore, SendLog } from './store.ts';
+import type { StoredDocument } from './document.ts';
+import { documentName, type OpenedOutbox, type OutboxLog, type OutboxStore, type SendLog } from './store.ts';
 
 /** Names the replica that owns the object; a write that finds another name there comes from a deposed leader. */
 export const OWNER_ANNOTATION = 'lookout/outbox-owner';
@@ -66,6 +67,7 @@ export class ConfigMapOutboxStore implements OutboxStore {
   /** What other keys hold (robots no longer configured, or moved-aside data): written back unchanged. */
   private readonly others: Record<string, string>;
   private readonly robots = new Map<string, RobotState>();
+  private readonly documents = new Map<string, ConfigMapDocument>();
   private readonly streak: RetryStreak;
   private changes = 0;
   private written = 0;
@@ -122,6 +124,17 @@ export class ConfigMapOutboxStore implements OutboxStore {
 
   sendLog(robot: string): SendLog {
     return this.robot(robot);
+  }
+
+  document(name: string): StoredDocument {
+    const key = `${documentName(name)}.json`;
+    let document = this.documents.get(key);
+    if (!document) {
+      document = new ConfigMapDocument(this, this.others[key]);
+      delete this.others[key];
+      this.documents.set(key, document);
+    }
+    return document;
   }
 
   flush(): Promise<void> {
@@ -197,6 +210,9 @@ export class ConfigMapOutboxStore implements OutboxStore {
     const changes = this.changes;
     const data = { ...this.others };
     for (const [name, state] of this.robots) data[dataKey(name)] = state.serialize();
+    for (const [key, document] of this.documents) {
+      if (document.text !== undefined) data[key] = document.text;
+    }
     try {
       await this.replace(data);
     } catch (err) {
@@ -249,6 +265,28 @@ function parseRobotData(text: string): RobotData {
   const data = JSON.parse(text) as Partial<RobotData>;
   if (!Array.isArray(data.entries)) throw new Error('no list of entries');
   return { entries: data.entries, sends: data.sends };
+}
+
+/** A process's own document in the object, written with the robots' data. */
+class ConfigMapDocument implements StoredDocument {
+  text: string | undefined;
+  private readonly store: ConfigMapOutboxStore;
+
+  constructor(store: ConfigMapOutboxStore, text: string | undefined) {
+    this.store = store;
+    this.text = text;
+  }
+
+  load(): string | undefined {
+    return this.text;
+  }
+
+  async save(text: string): Promise<void> {
+    this.text = text;
+    this.store.changed();
+    // A failure is logged by the background writer; sending goes on without waiting for it.
+    await this.store.flush().catch(() => {});
+  }
 }
 
 /** One robot's part of the object: its waiting messages in order and its send log. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../core/log.ts';
 import type { Entry } from '../compose.ts';
 import type { WindowState } from '../rate-window.ts';
+import { DocumentFile, type StoredDocument } from './document.ts';
 import { type FsyncPolicy, Outbox } from './outbox.ts';
 import { SendLogFile } from './send-log-file.ts';
 
@@ -41,6 +42,12 @@ export interface OutboxStore {
   describe(): string;
   openOutbox(robot: string, policy: FsyncPolicy, now: number): OpenedOutbox;
   sendLog(robot: string, log: Logger): SendLog;
+  /**
+   * A document of the process's own kept in the same place, so that what it
+   * says about the messages survives with them: `name` is letters, digits,
+   * "-" and "_"; `what` names it in log lines.
+   */
+  document(name: string, what: string, log: Logger): StoredDocument;
   /** Resolves once every change made before the call is kept; rejects when it cannot be. */
   flush(): Promise<void>;
   /** After the robots stopped: keeps their last changes, then writes no more. */
@@ -67,7 +74,19 @@ export class FileOutboxStore implements OutboxStore {
     return new SendLogFile(join(this.dir, `${robot}.sends.json`), robot, log);
   }
 
+  document(name: string, what: string, log: Logger): StoredDocument {
+    return new DocumentFile(join(this.dir, `${documentName(name)}.json`), what, log);
+  }
+
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+const DOCUMENT_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Document names start with "_", which no robot name does, so a document never takes a robot's file or key. */
+export function documentName(name: string): string {
+  if (!DOCUMENT_NAME.test(name)) throw new Error(`invalid document name ${JSON.stringify(name)}`);
+  return `_${name}`;
 }

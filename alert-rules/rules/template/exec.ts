@@ -102,8 +102,8 @@ class ExecState {
   }
 
   private write(s: string): void {
-    this.outputLength += s.length;
-    if (this.outputLength > this.limits.maxOutputBytes || utf8Length(s) > this.limits.maxOutputBytes) {
+    this.outputLength += utf8Length(s);
+    if (this.outputLength > this.limits.maxOutputBytes) {
       this.fail(`output exceeds ${this.limits.maxOutputBytes} bytes`);
     }
     this.chunks.push(s);

@@ -362,6 +362,271 @@ const PROMTOOL_OBSERVED: [string, string, string][] = [
     '<error expanding template: error executing template __alert_X: template: __alert_X:1:123: executing "__alert_X" at <1600000000>: can\'t evaluate field Nope in type *time.Time>',
   ],
   ['t5', '{{ toTime 1600000000 | printf "%v|%s" }}', '2020-09-13 12:26:40 +0000 UTC|%!s(MISSING)'],
+  [
+    'x1',
+    '{{ $x = 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:120: executing "__alert_X" at <1>: undefined variable: $x>',
+  ],
+  [
+    'x2',
+    '{{ range 3 }}x{{ end }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:121: executing "__alert_X" at <3>: range can\'t iterate over 3>',
+  ],
+  [
+    'x3',
+    'é{{ index $labels 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:117: executing "__alert_X" at <index $labels 1>: error calling index: value has type int; should be string>',
+  ],
+  [
+    'x4',
+    '{{ define "t" }}\n  {{ index . 5 }}{{ end }}{{ template "t" "ab" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:2:5: executing "t" at <index . 5>: error calling index: index out of range: 5>',
+  ],
+  [
+    'x5',
+    '{{ nil }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <nil>: nil is not a command>',
+  ],
+  [
+    'x6',
+    '{{ .Labels 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <.Labels>: Labels has arguments but cannot be invoked as function>',
+  ],
+  [
+    'x7',
+    '{{ $labels.job 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:122: executing "__alert_X" at <$labels.job>: job is not a method but has arguments>',
+  ],
+  ['x8', '{{ . }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  ['x9', '{{ .Value | printf "%.1f" }}', '1234567.0'],
+  ['x10', '{{ $ }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  [
+    'x11',
+    '{{ range $i, $v := query "up" }}{{ $i }}{{ $v }}|{{ end }}',
+    '0{map[__name__:up instance:h2:80 job:b] 1}|1{map[__name__:up instance:h1:80 job:a] 0}|',
+  ],
+  ['x12', '{{ with $v := 0 }}x{{ else }}{{ $v }}{{ end }}', '0'],
+  ['x14', '{{ index (query "up") 0 | value }}', '1'],
+  ['x15', '{{ (first (query "up")).Labels.job }}', 'b'],
+  ['x16', '{{ template "t" }}{{ block "t" . }}in{{ end }}', 'inin'],
+  [
+    'x17',
+    '{{ len 3 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <len 3>: error calling len: len of type int>',
+  ],
+  [
+    'x18',
+    '{{ index 3 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <index 3 1>: error calling index: can\'t index item of type int>',
+  ],
+  [
+    'x19',
+    '{{ slice "abc" 2 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <slice "abc" 2 1>: error calling slice: invalid slice index: 2 > 1>',
+  ],
+  [
+    'x20',
+    '{{ eq $labels $labels }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <eq $labels $labels>: error calling eq: non-comparable type map[__name__:m instance:i:9100 job:j]: map[string]string>',
+  ],
+  [
+    'x21',
+    '{{ humanize nil }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <humanize nil>: error calling humanize: can\'t convert <nil> to float>',
+  ],
+  [
+    'x22',
+    '{{ printf }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <printf>: wrong number of args for printf: want at least 1 got 0>',
+  ],
+  [
+    'x23',
+    '{{ printf 1 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:122: executing "__alert_X" at <1>: expected string; found 1>',
+  ],
+  [
+    'x24',
+    '{{ humanize1024 "2048" }} {{ humanize -1500 }} {{ humanize 0.5 }} {{ humanizeDuration 86400.5 }} {{ humanizeDuration 0.0000012 }}',
+    '2ki -1.5k 500m 1d 0h 0m 0s 1.2us',
+  ],
+  ['x25', '{{ with query "nothing" }}has{{ else }}none{{ end }}', 'none'],
+  ['x26', '{{ range query "nothing" }}x{{ else }}none{{ end }}', 'none'],
+  ['x27', '{{ $externalLabels }} {{ $externalURL }}|{{ .ExternalURL }}', 'map[] |'],
+  ['x28', '{{ title "" }}{{ stripPort "" }}{{ stripDomain "" }}', ''],
+  ['x29', '{{ urlquery "x y" 3 }} {{ html 1 2 }} {{ js 3 }}', 'x+y3 1 2 3'],
+  [
+    'x30',
+    '{{ ne 1 2 }} {{ le 2 2 }} {{ gt "b" "a" }} {{ eq 1 2 3 1 }} {{ lt 1 2.0 }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:175: executing "__alert_X" at <lt 1 2.0>: error calling lt: incompatible types for comparison>',
+  ],
+  ['r1', '{{ reReplaceAll "a(?i)b" "X" "aB AB ab" }}', 'X AB X'],
+  ['r2', '{{ reReplaceAll "\\\\pL+" "X" "héllo 12 wörld" }}', 'X 12 X'],
+  ['r3', '{{ reReplaceAll "\\\\Qa.b\\\\E" "X" "a.b axb" }}', 'X axb'],
+  ['r4', '{{ reReplaceAll "^" ">" "a\\nb" }}|{{ reReplaceAll "(?m)^" ">" "a\\nb" }}', '>a\nb|>a\n>b'],
+  ['r5', '{{ reReplaceAll "x*" "-" "abc" }}', '-a-b-c-'],
+  ['r6', '{{ reReplaceAll "" "-" "héé" }}', '-h-é-é-'],
+  ['r7', '{{ reReplaceAll "[^a]" "_" "a€b" }}', 'a__'],
+  [
+    'r8',
+    '{{ reReplaceAll "(?P<first>\\\\w+)\\\\.(?P<second>\\\\w+)" "${second}.${first}" "foo.bar" }}',
+    'bar.foo',
+  ],
+  [
+    'r9',
+    '{{ match "a**" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a**" "a">: error calling match: error parsing regexp: invalid nested repetition operator: `**`>',
+  ],
+  [
+    'r10',
+    '{{ match "*a" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "*a" "a">: error calling match: error parsing regexp: missing argument to repetition operator: `*`>',
+  ],
+  [
+    'r11',
+    '{{ match "[a" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "[a" "a">: error calling match: error parsing regexp: missing closing ]: `[a`>',
+  ],
+  [
+    'r12',
+    '{{ match "a)" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a)" "a">: error calling match: error parsing regexp: unexpected ): `a)`>',
+  ],
+  [
+    'r13',
+    '{{ match "\\\\1" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "\\\\1" "a">: error calling match: error parsing regexp: invalid escape sequence: `\\1`>',
+  ],
+  [
+    'r14',
+    '{{ match "(?=a)" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "(?=a)" "a">: error calling match: error parsing regexp: invalid or unsupported Perl syntax: `(?=`>',
+  ],
+  [
+    'r15',
+    '{{ match "a{1001}" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a{1001}" "a">: error calling match: error parsing regexp: invalid repeat count: `{1001}`>',
+  ],
+  [
+    'r16',
+    '{{ match "\\\\" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "\\\\" "a">: error calling match: error parsing regexp: trailing backslash at end of expression: ``>',
+  ],
+  [
+    'r17',
+    '{{ reReplaceAll "(a" "" "" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <reReplaceAll "(a" "" "">: error calling reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing closing ): `(a`>',
+  ],
+  [
+    'r18',
+    '{{ match "[[:alpha:]]+" "abc" }} {{ match "\\\\z" "" }} {{ match "^\\\\s$" "\\u000b" }} {{ match "^.$" "\\r" }}',
+    'true true false true',
+  ],
+  ['r19', '{{ reReplaceAll "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)" "$10|$1x|${1}x" "abcdefghij" }}', 'j||ax'],
+  [
+    'r20',
+    '{{ match "a{2,1}" "a" }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing "__alert_X" at <match "a{2,1}" "a">: error calling match: error parsing regexp: invalid repeat count: `{2,1}`>',
+  ],
+  ['r21', '{{ reReplaceAll "a+?" "X" "aaa" }} {{ reReplaceAll "(?U)a+" "X" "aaa" }}', 'XXX XXX'],
+  ['r22', '{{ match "x{0}" "" }} {{ match "[]a]" "]" }} {{ match "[a-]" "-" }}', 'true true true'],
+  [
+    'u1',
+    '{{ reReplaceAll "(?U)a+?" "X" "aaa" }} {{ reReplaceAll "(?U:a+)a" "X" "aaa" }} {{ reReplaceAll "((?U)a+)(a*)" "[$1|$2]" "aaa" }} {{ reReplaceAll "(?U)a{1,2}" "X" "aaa" }}',
+    'X Xa [a|aa] XXX',
+  ],
+  [
+    'f1',
+    '{{ printf "%#v|%#v|%#v" $labels "s" 1.5 }}',
+    'map[string]string{"__name__":"m", "instance":"i:9100", "job":"j"}|"s"|1.5',
+  ],
+  [
+    'f2',
+    '{{ printf "%08.3f|%6.2f%%|%-6d|%3c|%.0f|%.0f|%.1f|%e|%g|%G|%E" -3.14159 12.345 42 65 2.5 3.5 0.05 0.0 0.00001 1e-10 123456.789 }}',
+    '-003.142| 12.35%|42    |  A|2|4|0.1|0.000000e+00|1e-05|1E-10|1.234568E+05',
+  ],
+  [
+    'f3',
+    '{{ printf "%.3s|%5q|%x|% x|%#x|%+q|%t|%v|%X" "héllo" "a" "hé" "hé" 255 "é" 1 true "hi" }}',
+    'hél|  "a"|68c3a9|68 c3 a9|0xff|"\\u00e9"|%!t(int=1)|true|6869',
+  ],
+  [
+    'f4',
+    '{{ humanize 999.95 }} {{ humanize 999950 }} {{ humanize 1e-30 }} {{ humanize -1234 }} {{ humanize 1e27 }} {{ humanize1024 -2048 }} {{ humanize1024 1e30 }}',
+    '1000 1000k 1e-06y -1.234k 1000Y -2ki 8.272e+05Yi',
+  ],
+  [
+    'f5',
+    '{{ humanizeDuration 3599.9999 }} {{ humanizeDuration 1.23456 }} {{ humanizeDuration -0.5 }} {{ humanizeDuration 0.000000001 }} {{ humanizePercentage 0.123456 }} {{ humanizePercentage "0.5" }}',
+    '59m 59s 1.235s -500ms 1ns 12.35% 50%',
+  ],
+  [
+    'f6',
+    '{{ humanizeTimestamp -1.5 }} {{ humanizeTimestamp 1e9 }} {{ humanizeTimestamp 1234567890.000001 }} {{ toTime -1 }}',
+    '1969-12-31 23:59:58.5 +0000 UTC 2001-09-09 01:46:40 +0000 UTC 2009-02-13 23:31:30 +0000 UTC 1969-12-31 23:59:59 +0000 UTC',
+  ],
+  [
+    'f7',
+    '{{ printf "%v %v %v %v" 1e20 1e21 123456789.0 0.000012345 }}',
+    '1e+20 1e+21 1.23456789e+08 1.2345e-05',
+  ],
+  [
+    'f8',
+    '{{ printf "%5.2v|%.3v|%10.4e|%-10.1f|" 3.14159 3.14159 1234.5678 2.25 }}',
+    '  3.1|3.14|1.2346e+03|2.2       |',
+  ],
+  [
+    'f9',
+    '{{ printf "%d|%5d|%-5d|%05d|%+05d|%x|%o|%b|%.3d" -7 -7 -7 -7 7 -255 8 5 7 }}',
+    '-7|   -7|-7   |-0007|+0007|-ff|10|101|007',
+  ],
+  [
+    'f10',
+    '{{ printf "%s" (toTime 0) }}|{{ printf "%v" (safeHtml "<x>") }}|{{ printf "%d" (index "a" 0) }}|{{ index "a" 0 }}',
+    '1970-01-01 00:00:00 +0000 UTC|<x>|97|97',
+  ],
+  [
+    'f11',
+    '{{ printf "%6.3v|%v|%.2v" "abcdef" (args 1 "x" 2.5 true) "héllo" }}',
+    '   abc|map[arg0:1 arg1:x arg2:2.5 arg3:true]|hé',
+  ],
+  [
+    'f12',
+    '{{ print 1.0 2.5 "x" nil true }}|{{ print (query "up" | first) }}',
+    '1 2.5x<nil> true|&{map[__name__:up instance:h2:80 job:b] 1}',
+  ],
+  [
+    'g1',
+    '{{ printf "%#v|%#v|%#v|%#v|%#v|%#v|%#v|%#v" 1.0 1e6 1e20 1e21 3 true (args 1 "x" nil) 0.00001 }}',
+    '1|1e+06|1e+20|1e+21|3|true|map[string]interface {}{"arg0":1, "arg1":"x", "arg2":interface {}(nil)}|1e-05',
+  ],
+  [
+    'g3',
+    '{{ printf "%#v" (first (query "up")) }}',
+    '&template.sample{Labels:map[string]string{"__name__":"up", "instance":"h2:80", "job":"b"}, Value:1}',
+  ],
+  [
+    'g4',
+    '{{ printf "%#v|%#v" (safeHtml "x") (toTime 0) }}',
+    '"x"|time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)',
+  ],
+  [
+    'w3',
+    '{{ range . }}x{{ end }}',
+    '<error expanding template: error executing template __alert_X: template: __alert_X:1:121: executing "__alert_X" at <.>: range can\'t iterate over {map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}>',
+  ],
+  ['w4', '{{ . }}', '{map[__name__:m instance:i:9100 job:j] map[]  1.234567e+06}'],
+  ['w5', '  a  \n{{- 1 }}\n  {{ 2 -}}\n\n  b', '  a1\n  2b'],
+  ['w6', '{{- "x" -}}', 'x'],
+  ['w7', 'a\r\n{{- 1 -}}\r\nb', 'a1b'],
+  ['w8', '{{ if and $labels.job (eq $labels.job "j") }}ok{{ end }}', 'ok'],
+  [
+    'w9',
+    '{{ range $i, $e := query "up" }}{{ if $i }}, {{ end }}{{ $e.Labels.instance }}{{ end }}',
+    'h2:80, h1:80',
+  ],
+  ['w10', '{{ $n := 0 }}{{ range $labels }}{{ $n = 1 }}{{ end }}{{ $n }}', '1'],
+  ['w11', '{{ with $labels }}{{ .job }}{{ end }}', 'j'],
+  ['w14', '{{ (query "up" | first).Labels.job }}', 'b'],
 ];
 
 describe('expandTemplate renders as Prometheus 2.42 does', () => {
@@ -391,6 +656,42 @@ describe('expandTemplate renders as Prometheus 2.42 does', () => {
     ['{{ foo }}', 'template: __alert_X:1: function "foo" not defined'],
     ['{{ $nope }}', 'template: __alert_X:1: undefined variable "$nope"'],
     ['{{ tmpl "x" . }}', 'template: __alert_X:1: function "tmpl" not defined'],
+    ['{{ 1', 'template: __alert_X:1: unclosed action'],
+    ['{{ if 1 }}x', 'template: __alert_X:1: unexpected EOF'],
+    ['{{ $x := }}', 'template: __alert_X:1: missing value for command'],
+    ['{{ | x }}', 'template: __alert_X:1: unexpected "|" in command'],
+    ['{{ .a | 1 }}', 'template: __alert_X:1: non executable command in pipeline stage 2'],
+    ['{{ (1 }}', 'template: __alert_X:1: unclosed left paren'],
+    ['{{ 1) }}', 'template: __alert_X:1: unexpected ")" in command'],
+    ['{{ template x }}', 'template: __alert_X:1: unexpected "x" in template clause'],
+    ['{{ range $a, $b, $c := . }}{{ end }}', 'template: __alert_X:1: too many declarations in range'],
+    ["{{ 'ab' }}", "template: __alert_X:1: malformed character constant: 'ab'"],
+    ['{{ "\\q" }}', 'template: __alert_X:1: invalid syntax'],
+    ['{{ end }}', 'template: __alert_X:1: unexpected {{end}}'],
+    ['{{ 1.2.3 }}', 'template: __alert_X:1: unexpected ".3" in operand'],
+    ['{{ .a.1 }}', 'template: __alert_X:1: unexpected ".1" in operand'],
+    ['{{ x := 1 }}', 'template: __alert_X:1: function "x" not defined'],
+    ['{{ @ }}', 'template: __alert_X:1: unexpected "@" in command'],
+    ['{{ if 1 }}{{ else }}{{ else }}{{ end }}', 'template: __alert_X:1: expected end; found {{else}}'],
+    ['{{ with 1 }}{{ else if 2 }}{{ end }}', 'template: __alert_X:1: unexpected <if> in input'],
+    ['{{ true.x }}', 'template: __alert_X:1: unexpected . after term "true"'],
+    ['{{ 99999999999999999999 }}', 'template: __alert_X:1: integer overflow: "99999999999999999999"'],
+    ['{{ /* c */ }}', 'template: __alert_X:1: unexpected "/" in command'],
+    ['{{ else }}', 'template: __alert_X:1: unexpected {{else}}'],
+    ['{{ 1x }}', 'template: __alert_X:1: bad number syntax: "1x"'],
+    ['{{ "abc }}', 'template: __alert_X:1: unterminated quoted string'],
+    ['{{/* x }}', 'template: __alert_X:1: unclosed comment'],
+    ['{{ break }}', 'template: __alert_X:1: {{break}} outside {{range}}'],
+    ['{{ define "a" }}x', 'template: __alert_X:1: unexpected EOF'],
+    ['line\n{{ if 1 }}\n{{ range }}', 'template: __alert_X:3: missing value for range'],
+    ['{{ if 0 }}a{{ else with 2 }}b{{ end }}', 'template: __alert_X:1: unexpected <with> in else'],
+    ['{{ with 0 }}a{{ else with 2 }}b{{ end }}', 'template: __alert_X:1: unexpected <with> in else'],
+    [
+      '{{ template "x" . }}{{ define "x" }}{{ .Labels.job }}/{{ $value }}{{ end }}',
+      'template: __alert_X:1: undefined variable "$value"',
+    ],
+    ['{{ define "x" }}{{ $labels }}{{ end }}', 'template: __alert_X:1: undefined variable "$labels"'],
+    ['{{ if 1 }}{{ else }}{{ else if 2 }}{{ end }}', 'template: __alert_X:1: expected end; found {{else}}'],
   ])('rejects %s when rules load, and renders the error', async (template, error) => {
     expect(checkTemplate('__alert_X', template)).toBe(error);
     expect(await expandTemplate('__alert_X', template, context(1))).toBe(
@@ -433,10 +734,10 @@ describe('limits against hostile templates', () => {
   afterEach(() => configureTemplates(DEFAULT_TEMPLATE_SETTINGS));
 
   it('stops output beyond the limit', async () => {
-    configureTemplates({ maxOutputBytes: 1000 });
+    configureTemplates({ maxOutputBytes: 2000 });
     const text = '{{ range $labels }}{{ range $labels }}{{ printf "%0500d" 1 }}{{ end }}{{ end }}';
     expect(await expandTemplate('big', text, context(1))).toBe(
-      '<error expanding template: error executing template big: template: big: output exceeds 1000 bytes>',
+      '<error expanding template: error executing template big: template: big: output exceeds 2000 bytes>',
     );
   });
 
@@ -458,11 +759,44 @@ describe('limits against hostile templates', () => {
     ).toBe(true);
   });
 
+  it('refuses nesting deeper than the stack allows, and recursion through nested blocks stops at the depth limit', async () => {
+    const deep = 20_000;
+    expect(checkTemplate('n', `{{ ${'('.repeat(deep)}1${')'.repeat(deep)} }}`)).toBe(
+      'template: n:1: max expression depth exceeded',
+    );
+    expect(checkTemplate('n', `${'{{ if 1 }}'.repeat(deep)}${'{{ end }}'.repeat(deep)}`)).toBe(
+      'template: n:1: max expression depth exceeded',
+    );
+    const blocks = 400;
+    const text = `{{ define "t" }}${'{{ if 1 }}'.repeat(blocks)}{{ template "t" }}${'{{ end }}'.repeat(blocks)}{{ end }}{{ template "t" }}`;
+    expect(await expandTemplate('n', text, context(1))).toContain('exceeded maximum template depth (100)');
+  });
+
   it('gives up when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
     expect(await expandTemplate('a', '{{ 1 }}', context(1), controller.signal)).toBe(
       '<error expanding template: error executing template a: template: a: execution aborted>',
     );
+  });
+});
+
+describe('regular expressions that make JavaScript backtrack', () => {
+  afterEach(() => configureTemplates(DEFAULT_TEMPLATE_SETTINGS));
+
+  it('still match as Go matches', async () => {
+    const text = '{{ reReplaceAll "(a|b)+c" "[$1]" "xababc" }} {{ match "^(\\\\w+\\\\s?)*$" "foo bar" }}';
+    expect(await expandTemplate('re', text, context(1))).toBe('x[b] true');
+  });
+
+  it('stop after the configured time', async () => {
+    configureTemplates({ regexpTimeoutMs: 200 });
+    const started = Date.now();
+    const result = await expandTemplate('re', `{{ match "(a+)+$" "${'a'.repeat(40)}!" }}`, context(1));
+    expect(result).toBe(
+      '<error expanding template: error executing template re: template: re:1:115: executing "re" at <match "(a+)+$" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!">: error calling match: regular expression "(a+)+$" ran longer than 200 ms>',
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await expandTemplate('re', '{{ reReplaceAll "(x+)+" "y" "xx" }}', context(1))).toBe('y');
   });
 });

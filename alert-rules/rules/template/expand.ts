@@ -5,7 +5,8 @@
  */
 import type { Labels, QueryApi } from '../../types.ts';
 import { BUILTINS } from './builtins.ts';
-import { type ExecutionLimits, executeTemplate, TemplateExecError } from './exec.ts';
+import { type TemplateSettings, templateSchema } from './config.ts';
+import { executeTemplate, TemplateExecError } from './exec.ts';
 import { GoAlertData, stringMap } from './go-values.ts';
 import { type ParsedTemplate, parseTemplate, TemplateParseError } from './parse.ts';
 import { prometheusFunctions } from './prometheus-functions.ts';
@@ -22,24 +23,14 @@ export interface TemplateContext {
   query: QueryApi['query'];
 }
 
-export interface TemplateSettings extends ExecutionLimits {
-  /** Parsed templates kept, by name and text. */
-  cacheSize: number;
-}
-
-export const DEFAULT_TEMPLATE_SETTINGS: TemplateSettings = {
-  maxOutputBytes: 1024 * 1024,
-  maxSteps: 100_000,
-  maxTemplateDepth: 100,
-  cacheSize: 5000,
-};
+export const DEFAULT_TEMPLATE_SETTINGS: TemplateSettings = templateSchema.parse(undefined);
 
 const PRELUDE =
   '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
 
 const FUNCTION_NAMES: ReadonlySet<string> = new Set([
   ...BUILTINS.keys(),
-  ...prometheusFunctions({ externalURL: '', timeMs: 0, query: async () => [] }).keys(),
+  ...prometheusFunctions({ externalURL: '', regexpTimeoutMs: 0, timeMs: 0, query: async () => [] }).keys(),
 ]);
 
 let settings = DEFAULT_TEMPLATE_SETTINGS;
@@ -47,7 +38,7 @@ const cache = new Map<string, ParsedTemplate | TemplateParseError>();
 
 /** Replaces the limits (and empties the cache); for configuration and tests. */
 export function configureTemplates(next: Partial<TemplateSettings>): void {
-  settings = { ...DEFAULT_TEMPLATE_SETTINGS, ...next };
+  settings = templateSchema.parse(next);
   cache.clear();
 }
 
@@ -64,8 +55,8 @@ function parseCached(name: string, text: string): ParsedTemplate | TemplateParse
   try {
     parsed = parseTemplate(name, PRELUDE + text, FUNCTION_NAMES);
   } catch (e) {
-    if (!(e instanceof TemplateParseError)) throw e;
-    parsed = e;
+    // Anything but Go's own parse errors (a bug, an exhausted stack) still must not escape.
+    parsed = e instanceof TemplateParseError ? e : new TemplateParseError(`template: ${name}: ${String(e)}`);
   }
   if (cache.size >= settings.cacheSize) cache.delete(cache.keys().next().value as string);
   cache.set(key, parsed);
@@ -90,12 +81,17 @@ export async function expandTemplate(
     context.value,
   );
   try {
-    const functions = new Map([...BUILTINS, ...prometheusFunctions(context)]);
+    const functions = new Map([
+      ...BUILTINS,
+      ...prometheusFunctions({ ...context, regexpTimeoutMs: settings.regexpTimeoutMs }),
+    ]);
     return await executeTemplate(parsed, name, data, functions, settings, signal);
   } catch (e) {
-    const message =
-      e instanceof TemplateExecError ? e.message : `panic expanding template ${name}: ${String(e)}`;
-    return `<error expanding template: error executing template ${name}: ${message}>`;
+    if (e instanceof TemplateExecError) {
+      return `<error expanding template: error executing template ${name}: ${e.message}>`;
+    }
+    // As Prometheus reports a panic inside a template.
+    return `<error expanding template: panic expanding template ${name}: ${String(e)}>`;
   }
 }
 

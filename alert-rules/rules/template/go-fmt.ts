@@ -1,8 +1,8 @@
 /** Go's fmt package for the values templates handle: Sprint, Sprintln, Sprintf and strconv.Quote. */
 import { formatFloat } from './go-float.ts';
-import { formatTime } from './go-time.ts';
+import { formatTime, monthName, timeParts } from './go-time.ts';
 import {
-  type GoAlertData,
+  GoAlertData,
   GoHTML,
   GoInt,
   GoMap,
@@ -45,6 +45,32 @@ export function formatValue(v: GoValue, depth = 0, index = 0): string {
 function formatStruct(v: GoAlertData, depth: number): string {
   const fields = [v.labels, v.externalLabels, v.externalURL, v.value].map((f) => formatValue(f, depth + 1));
   return `{${fields.join(' ')}}`;
+}
+
+/** fmt's %#v: values as Go source. */
+export function goSyntax(v: GoValue, inInterface = false): string {
+  if (v === undefined || v === null) return inInterface ? 'interface {}(nil)' : '<nil>';
+  if (typeof v === 'string') return quote(v);
+  if (v instanceof GoHTML) return quote(v.text);
+  if (v instanceof GoInt && v.type === 'uint8') return `0x${v.value.toString(16)}`;
+  if (v instanceof GoMap) {
+    const entries = sortedKeys(v).map((k) => `${quote(k)}:${goSyntax(v.entries.get(k), true)}`);
+    return `${v.type}{${entries.join(', ')}}`;
+  }
+  if (v instanceof GoSlice) {
+    return `${v.type}{${v.items.map((item, i) => (item instanceof GoSample ? `(*template.sample)(${fakeAddress(i)})` : goSyntax(item, true))).join(', ')}}`;
+  }
+  if (v instanceof GoSample)
+    return `&template.sample{Labels:${goSyntax(v.labels)}, Value:${formatValue(v.value)}}`;
+  if (v instanceof GoTime) {
+    const p = timeParts(v);
+    return `time.Date(${p.year}, time.${monthName(p)}, ${p.day}, ${p.hour}, ${p.minute}, ${p.second}, ${p.nanosecond}, time.UTC)`;
+  }
+  if (v instanceof GoAlertData) {
+    const fields = `Labels:${goSyntax(v.labels)}, ExternalLabels:${goSyntax(v.externalLabels)}, ExternalURL:${quote(v.externalURL)}, Value:${formatValue(v.value)}`;
+    return `${goTypeName(v)}{${fields}}`;
+  }
+  return formatValue(v);
 }
 
 function isStringKind(v: GoValue): boolean {
@@ -216,6 +242,7 @@ function fmtStringVerb(s: string, spec: Spec, arg: GoValue): string {
 }
 
 function formatArg(arg: GoValue, spec: Spec): string {
+  if (spec.verb === 'v' && spec.sharp) return pad(goSyntax(arg), spec);
   if (arg === undefined || arg === null) {
     return spec.verb === 'v' || spec.verb === 'T' ? pad('<nil>', spec) : badVerb(spec, arg);
   }

@@ -46,6 +46,8 @@ function translate(pattern: string): Translated {
   let dotAll = false;
   /** Per open group: how many extra ')' close inline-flag groups opened inside it. */
   const groups: number[] = [0];
+  /** Per open group: whether (?U) made repetition lazy by default. */
+  const ungreedy: boolean[] = [false];
   let i = 0;
   let canRepeat = false;
   let lastWasRepeat = false;
@@ -124,7 +126,7 @@ function translate(pattern: string): Translated {
           cls += ranges;
           i += m[0].length;
         } else {
-          cls += d === '[' || d === '/' ? `\\${d}` : d;
+          cls += d === '[' || d === ']' || d === '/' ? `\\${d}` : d;
           i += d.length;
         }
       }
@@ -140,11 +142,13 @@ function translate(pattern: string): Translated {
         if (m[2] !== undefined) {
           out += `(?<${m[2]}>`;
           groups.push(0);
+          ungreedy.push(ungreedy.at(-1) ?? false);
           canRepeat = false;
           continue;
         }
-        const groupFlags = (m[3] ?? '').replace('U', '');
-        const [on = '', off = ''] = groupFlags.split('-');
+        const [onAll = '', offAll = ''] = (m[3] ?? '').split('-');
+        const lazy = onAll.includes('U') ? true : offAll.includes('U') ? false : (ungreedy.at(-1) ?? false);
+        const [on, off] = [onAll.replace('U', ''), offAll.replace('U', '')];
         if (on.includes('s')) dotAll = true;
         const jsOn = on.replace('s', '');
         const jsOff = off.replace('s', '');
@@ -152,17 +156,21 @@ function translate(pattern: string): Translated {
         if (m[4] === ':') {
           out += `(${modifiers}`;
           groups.push(0);
-        } else if (out === '' && groups.length === 1 && !jsOff) {
-          flags += jsOn;
+          ungreedy.push(lazy);
         } else {
-          out += `(${modifiers}`;
-          groups[groups.length - 1] = (groups.at(-1) ?? 0) + 1;
+          ungreedy[ungreedy.length - 1] = lazy;
+          if (out === '' && groups.length === 1 && !jsOff) flags += jsOn;
+          else {
+            out += `(${modifiers}`;
+            groups[groups.length - 1] = (groups.at(-1) ?? 0) + 1;
+          }
         }
         canRepeat = false;
         continue;
       }
       out += '(';
       groups.push(0);
+      ungreedy.push(ungreedy.at(-1) ?? false);
       i++;
       canRepeat = false;
       continue;
@@ -170,6 +178,7 @@ function translate(pattern: string): Translated {
     if (c === ')') {
       if (groups.length === 1) syntaxError('unexpected )', pattern);
       out += ')'.repeat((groups.pop() ?? 0) + 1);
+      ungreedy.pop();
       i++;
       continue;
     }
@@ -186,10 +195,20 @@ function translate(pattern: string): Translated {
       if (wasRepeat && !(c === '?' && pattern[i - 1] !== '?'))
         syntaxError('invalid nested repetition operator', pattern.slice(i - 1, i + op.length));
       if (!repeatable) syntaxError('missing argument to repetition operator', op);
-      const counts = op.match(/\d+/g) ?? [];
-      if (counts.some((n) => Number(n) > 1000)) syntaxError('invalid repeat count', op);
-      out += op;
+      const counts = (op.match(/\d+/g) ?? []).map(Number);
+      const [min = 0, max = min] = counts;
+      if (counts.some((n) => n > 1000) || (/,\d/.test(op) && max < min))
+        syntaxError('invalid repeat count', op);
       i += op.length;
+      // (?U) swaps greedy and lazy.
+      const lazyMark = pattern[i] === '?' && !wasRepeat;
+      if (ungreedy[ungreedy.length - 1]) {
+        if (lazyMark) i++;
+        out += lazyMark ? op : `${op}?`;
+        lastWasRepeat = true;
+        continue;
+      }
+      out += op;
       lastWasRepeat = !(c === '?' && wasRepeat);
       if (c === '?' && wasRepeat) lastWasRepeat = true;
       continue;
@@ -278,4 +297,36 @@ export function replaceAllGoRegexp(pattern: string, replacement: string, text: s
     else searchPos = end;
   }
   return out + text.slice(lastMatchEnd);
+}
+
+/**
+ * Whether JavaScript's backtracking engine may take exponential time on
+ * this pattern (RE2 never does): a repeated group that itself holds an
+ * unbounded repetition or an alternation, like `(a+)+` or `(a|ab)*`.
+ */
+export function risksSlowMatching(pattern: string): boolean {
+  /** Per open group: whether its body repeats without bound or alternates. */
+  const open: boolean[] = [];
+  let lastGroupRisky = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const unbounded = c === '*' || c === '+' || (c === '{' && /^\{\d+,\d*\}/.test(pattern.slice(i)));
+    if (c === '\\') i++;
+    else if (c === '[') {
+      i++;
+      while (i < pattern.length && (pattern[i] !== ']' || pattern[i - 1] === '['))
+        i += pattern[i] === '\\' ? 2 : 1;
+    } else if (c === '(') open.push(false);
+    else if (c === ')') {
+      lastGroupRisky = open.pop() ?? false;
+      if (open.length > 0 && lastGroupRisky) open[open.length - 1] = true;
+      continue;
+    } else if (c === '|' && open.length > 0) open[open.length - 1] = true;
+    else if (unbounded) {
+      if (pattern[i - 1] === ')' && lastGroupRisky) return true;
+      if (open.length > 0) open[open.length - 1] = true;
+    }
+    lastGroupRisky = false;
+  }
+  return false;
 }

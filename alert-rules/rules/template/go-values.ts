@@ -130,8 +130,17 @@ export function truth(v: GoValue): boolean {
 }
 
 const encoder = new TextEncoder();
+/** UTF-8 length without encoding (called for every piece of template output). */
 export function utf8Length(s: string): number {
-  return encoder.encode(s).length;
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair is two units and four bytes.
+    if (c >= 0xd800 && c < 0xe000) bytes += 1;
+    else if (c >= 0x800) bytes += 2;
+    else if (c >= 0x80) bytes += 1;
+  }
+  return bytes;
 }
 export function utf8Bytes(s: string): Uint8Array {
   return encoder.encode(s);

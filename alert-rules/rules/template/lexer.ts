@@ -215,8 +215,8 @@ export function lex(text: string): Token[] {
         parenDepth++;
       } else if (c === ')') {
         parenDepth--;
-        if (parenDepth < 0) return fail('unexpected right paren');
         emit('rightParen');
+        if (parenDepth < 0) return fail('unexpected right paren');
       } else if (c.charCodeAt(0) < 0x7f && c >= ' ') emit('char');
       else return fail(`unrecognized character in action: ${describeRune(c)}`);
     }

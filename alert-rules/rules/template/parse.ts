@@ -66,6 +66,8 @@ export interface ParsedTemplate {
 
 export class TemplateParseError extends Error {}
 
+const MAX_NESTING = 500;
+
 /** Go's `%q`-ish rendering of a token in "unexpected ..." messages. */
 function describeToken(t: Token): string {
   if (t.type === 'EOF') return 'EOF';
@@ -83,6 +85,16 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
   let current: Token = tokens[0] as Token;
   let vars: string[] = ['$'];
   let rangeDepth = 0;
+  // Go stops at 10,000 nested parentheses; the JavaScript stack needs a lower bound, covering blocks too.
+  let nesting = 0;
+  const nested = <T>(parse: () => T): T => {
+    if (++nesting > MAX_NESTING) errorf('max expression depth exceeded');
+    try {
+      return parse();
+    } finally {
+      nesting--;
+    }
+  };
 
   const errorf = (message: string): never => {
     throw new TemplateParseError(`template: ${name}:${current.line}: ${message}`);
@@ -166,7 +178,7 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
         case 'if':
         case 'range':
         case 'with':
-          return control(t.value);
+          return nested(() => control(t.value as 'if' | 'range' | 'with'));
         case 'template':
           return templateControl();
       }
@@ -185,7 +197,8 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
 
   function elseControl(): Terminator {
     const p = peekNonSpace();
-    if (isKeyword(p, 'if') || isKeyword(p, 'with')) return { kind: 'else', pos: p.pos };
+    // Prometheus 2.x's Go has "else if" chains but not yet "else with".
+    if (isKeyword(p, 'if')) return { kind: 'else', pos: p.pos };
     return { kind: 'else', pos: expect('rightDelim', 'else').pos };
   }
 
@@ -198,10 +211,10 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
     let elseList: ListNode | undefined;
     if (terminator.kind === 'else') {
       const p = peek();
-      if (kind !== 'range' && isKeyword(p, kind)) {
-        // "else if" / "else with" chain: the nested control consumes the only {{end}}.
+      if (kind === 'if' && isKeyword(p, 'if')) {
+        // An "else if" chain: the nested if consumes the only {{end}}.
         next();
-        elseList = { kind: 'list', pos: terminator.pos, nodes: [control(kind)] };
+        elseList = { kind: 'list', pos: terminator.pos, nodes: [control('if')] };
       } else {
         const [list2, end] = itemList();
         if (end.kind !== 'end') errorf('expected end; found {{else}}');
@@ -381,7 +394,7 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
       case 'number':
         return { kind: 'number', pos: t.pos, number: parseNumber(t) };
       case 'leftParen':
-        return pipeline('parenthesized pipeline', 'rightParen');
+        return nested(() => pipeline('parenthesized pipeline', 'rightParen'));
       case 'string':
       case 'rawString':
         return { kind: 'string', pos: t.pos, quoted: t.value, text: unquote(t) };
@@ -487,7 +500,13 @@ function parseGoInt(text: string): number | undefined {
 function parseNumberLiteral(text: string, isChar: boolean): NumberLiteral | string {
   if (isChar) {
     const rune = unquoteGo(text);
-    if (rune === undefined) return 'invalid syntax';
+    if (rune === undefined) {
+      const oneRune =
+        /^'(\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|[abfnrtv\\'"])|[^\\'])/u.exec(text);
+      return oneRune && text.slice(oneRune[0].length) !== "'"
+        ? `malformed character constant: ${text}`
+        : 'invalid syntax';
+    }
     const cp = rune.codePointAt(0) ?? 0;
     return { text, isInt: true, isFloat: true, int: cp, float: cp };
   }

@@ -4,7 +4,7 @@ import { queryEscape } from './builtins.ts';
 import { type FunctionMap, GoCallError, NIL_DEREFERENCE, type TemplateFunction } from './functions.ts';
 import { formatFloat } from './go-float.ts';
 import { formatValue, quote } from './go-fmt.ts';
-import { GoRegexpError, matchGoRegexp, replaceAllGoRegexp } from './go-regexp.ts';
+import { GoRegexpError } from './go-regexp.ts';
 import { formatTime, timeFromSeconds } from './go-time.ts';
 import {
   GoHTML,
@@ -18,9 +18,12 @@ import {
   stringMap,
 } from './go-values.ts';
 import { parseGoFloat } from './parse.ts';
+import { type RegexpJob, runGoRegexp } from './regexp-isolation.ts';
 
 export interface PrometheusFunctionContext {
   externalURL: string;
+  /** How long a regular expression that risks backtracking may run. */
+  regexpTimeoutMs: number;
   timeMs: number;
   query: QueryApi['query'];
 }
@@ -185,13 +188,14 @@ function pathOf(externalURL: string): string {
   }
 }
 
-function regexpCall<T>(f: () => T, panicPattern?: string): T {
+async function regexpCall(job: RegexpJob, timeoutMs: number, panics: boolean): Promise<string | boolean> {
   try {
-    return f();
+    return await runGoRegexp(job, timeoutMs);
   } catch (e) {
     if (!(e instanceof GoRegexpError)) throw e;
-    if (panicPattern === undefined) throw new GoCallError(e.message);
-    const shown = /^[^`\p{Cc}]*$/u.test(panicPattern) ? `\`${panicPattern}\`` : quote(panicPattern);
+    if (!panics) throw new GoCallError(e.message);
+    // regexp.MustCompile panics with the pattern backquoted where Go can.
+    const shown = /^[^`\p{Cc}]*$/u.test(job.pattern) ? `\`${job.pattern}\`` : quote(job.pattern);
     throw new GoCallError(`regexp: Compile(${shown}): ${e.message}`);
   }
 }
@@ -261,14 +265,23 @@ export function prometheusFunctions(context: PrometheusFunctionContext): Functio
       {
         params: ['string', 'string', 'string'],
         call: ([p, r, t]) =>
-          regexpCall(() => replaceAllGoRegexp(p as string, r as string, t as string), p as string),
+          regexpCall(
+            { op: 'replace', pattern: p as string, replacement: r as string, text: t as string },
+            context.regexpTimeoutMs,
+            true,
+          ),
       },
     ],
     [
       'match',
       {
         params: ['string', 'string'],
-        call: ([p, t]) => regexpCall(() => matchGoRegexp(p as string, t as string)),
+        call: ([p, t]) =>
+          regexpCall(
+            { op: 'match', pattern: p as string, text: t as string },
+            context.regexpTimeoutMs,
+            false,
+          ),
       },
     ],
     ['safeHtml', { params: ['string'], call: ([t]) => new GoHTML(t as string) }],

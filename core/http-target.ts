@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { httpUrl } from '../../core/config-types.ts';
-import { tlsOptions, tlsSchema } from '../../core/tls-config.ts';
+import { httpUrl } from './config-types.ts';
+import { tlsOptions, tlsSchema } from './tls-config.ts';
 
-/** A Prometheus-compatible HTTP endpoint (query API or remote-write receiver) and how to authenticate to it. */
+/** An HTTP endpoint of another system (Prometheus, a remote-write receiver, Alertmanager) and how to authenticate to it. */
 export const httpTargetSchema = z.strictObject({
   /** Base URL; a path prefix (`https://host/prometheus`) is kept. */
   url: httpUrl().refine((value) => !new URL(value).username, {
