@@ -30,9 +30,9 @@ const PROBES_PER_ROUND = 12;
 const PROBE_LIFETIME_MS = 2 * INTERVAL_MS;
 /** Probes stop this long before the window ends: a probe fires within a scrape and an evaluation. */
 const PROBE_SETTLE_MS = 2 * INTERVAL_MS;
-/** The route of the probe alerts waits this long for more alerts of their group (Alertmanager's group_wait). */
-const PROBE_GROUP_WAIT = '0s';
-const PROBE_GROUP_WAIT_MS = 0;
+/** A paging route's wait for more alerts of a group (Alertmanager's group_wait; its default is 30s). */
+const PROBE_GROUP_WAIT = '10s';
+const PROBE_GROUP_WAIT_MS = 10_000;
 const TARGET_SEND_P99_MS = 1000 + PROBE_GROUP_WAIT_MS;
 
 type Side = 'lookout' | 'prometheus';
@@ -158,11 +158,11 @@ alertRules:
   ruleFiles: [${rules.paths.map((p) => JSON.stringify(p)).join(', ')}]
   prometheus: { url: "${prometheus.url}" }
   evaluationInterval: ${INTERVAL}
-  routing: { alertmanagerFile: ${JSON.stringify(join(dir, 'alertmanager.yml'))} }
+  routing: { alertmanagerConfigFile: ${JSON.stringify(join(dir, 'alertmanager.yml'))} }
 `;
 }
 
-/** Alertmanager's defaults for the team alerts; each probe alert a group of its own, sent at once. */
+/** Alertmanager's defaults for the team alerts; each probe alert a group of its own on a paging route. */
 const ROUTES = `route:
   receiver: ops
   group_by: [alertname, service]
@@ -352,7 +352,7 @@ function report(run: Run): string {
     `the Prometheus it queried used ${queryCost.toFixed(3)} of a core more than one that only scrapes, so the rules cost ${(lookoutCores + queryCost).toFixed(3)} of a core done this way,`,
     `against ${rulesCost.toFixed(3)} of a core for Prometheus evaluating them itself (${(lookoutCores / rulesCost).toFixed(1)}× for Lookout alone, ${((lookoutCores + queryCost) / rulesCost).toFixed(1)}× with the queries).`,
     `p99 group evaluation: Lookout ${lookoutP99.toFixed(0)} ms, Prometheus ${prometheusP99.toFixed(0)} ms (${(lookoutP99 / prometheusP99).toFixed(1)}×).`,
-    `From the evaluation that fired a probe alert to the robot accepting its message: p50 ${sendP50.toFixed(0)} ms, p99 ${sendP99.toFixed(0)} ms over ${sendMs.length} alerts with group_wait ${PROBE_GROUP_WAIT}`,
+    `From the evaluation that fired a probe alert to the robot accepting its message: p50 ${sendP50.toFixed(0)} ms, p99 ${sendP99.toFixed(0)} ms over ${sendMs.length} alerts with group_wait ${PROBE_GROUP_WAIT}, so ${(sendP99 - PROBE_GROUP_WAIT_MS).toFixed(0)} ms beyond group_wait at p99`,
     sendP99 < TARGET_SEND_P99_MS
       ? `(target p99 < 1 s + group_wait met).`
       : `(target p99 < 1 s + group_wait, not met).`,
@@ -384,10 +384,18 @@ function report(run: Run): string {
     '',
     `Lookout made ${queries.toLocaleString('en-US')} queries in the window (${(queries / seconds).toFixed(0)} a second), missed ${delta(missed('lookout'))} group evaluations and had ${failures.lookout} rule evaluation failures; Prometheus missed ${delta(missed('prometheus'))} and had ${failures.prometheus} failures. Lookout's peak RSS was ${run.lookoutPeakRssMiB.toFixed(0)} MiB.`,
     '',
-    `Sending: every ${INTERVAL} of the window but its last ${PROBE_SETTLE_MS / 1000} s, ${PROBES_PER_ROUND} new \`bench_probe\` series, each of another team, make that team's BenchProbe rule (\`for: 0\`) fire at its group's next evaluation after the next scrape, and go again ${PROBE_LIFETIME_MS / 1000} s later (the alert resolves). Lookout's routing (an Alertmanager route file: team alerts grouped by alertname and service with Alertmanager's defaults to a WeCom robot at 20 messages a minute, BenchProbe alerts each a group of their own with group_wait ${PROBE_GROUP_WAIT} to a DingTalk robot without limit) sends them to the robot double (test/robots/robot-server.ts). The time runs from the alert's \`activeAt\` in Lookout's \`/api/alerts\` (read every ${SAMPLE_MS / 1000} s; with \`for: 0\` it is the timestamp of the evaluation that fired it) to the double accepting the first message that names the probe: it includes the wait for the rule's turn in its group's evaluation. ${run.probes.sent} probes were set, ${run.probes.timings.length + run.probes.unsent} seen firing, ${run.probes.unsent} of those never reached the robot; the team alerts made ${run.opsMessages.accepted} messages, and the robot refused ${run.opsMessages.rejected}.`,
+    `Sending: every ${INTERVAL} of the window but its last ${PROBE_SETTLE_MS / 1000} s, ${PROBES_PER_ROUND} new \`bench_probe\` series, each of another team, make that team's BenchProbe rule (\`for: 0\`) fire at its group's next evaluation after the next scrape, and go again ${PROBE_LIFETIME_MS / 1000} s later (the alert resolves). Lookout's routing (an Alertmanager route file: team alerts grouped by alertname and service with Alertmanager's defaults to a WeCom robot at 20 messages a minute, BenchProbe alerts each a group of their own with group_wait ${PROBE_GROUP_WAIT} to a DingTalk robot without limit) sends them to the robot double (test/robots/robot-server.ts). The time runs from the alert's \`activeAt\` in Lookout's \`/api/alerts\` (read every ${SAMPLE_MS / 1000} s; with \`for: 0\` it is the timestamp of the evaluation that fired it) to the double accepting the first message that names the probe: it includes the wait for the rule's turn in its group's evaluation. ${run.probes.sent} probes were set, ${run.probes.timings.length + run.probes.unsent} seen firing, and the robot accepted a message for ${run.probes.timings.length} of those; the team alerts made ${run.opsMessages.accepted} messages, and the robot refused ${run.opsMessages.rejected}.`,
     '',
     table(
-      ['firing → robot accepted', 'alerts', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+      [
+        'firing → robot accepted',
+        'alerts',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'max ms',
+        'p99 beyond group_wait ms',
+      ],
       [
         [
           `Lookout, group_wait ${PROBE_GROUP_WAIT}`,
@@ -396,6 +404,7 @@ function report(run: Run): string {
           percentile(sendMs, 90),
           sendP99,
           Math.max(...sendMs),
+          sendP99 - PROBE_GROUP_WAIT_MS,
         ],
       ],
     ),
