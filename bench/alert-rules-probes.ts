@@ -4,8 +4,10 @@ import type { ScriptedExporter } from '../test/support/scripted-exporter.ts';
 /** One alert of the BenchProbe rule, from the series appearing to the robot accepting its message. */
 export interface ProbeTiming {
   probe: string;
+  team: string;
   /** The evaluation that fired it (`activeAt`: with `for: 0` the alert fires in the evaluation that finds it). */
   firedAtMs: number;
+  acceptedAtMs: number;
   /** From that evaluation's timestamp until the robot double accepted the first message naming the probe. */
   ms: number;
 }
@@ -29,8 +31,8 @@ export class ProbeSchedule {
   private timer: NodeJS.Timeout | undefined;
   private readonly live: { labels: Record<string, string>; removeAtMs: number }[] = [];
   private next = 0;
-  /** Probe → when the evaluator's API first showed it firing, and with which activeAt. */
-  private readonly fired = new Map<string, number>();
+  /** Probe → its team and activeAt, from the first reading of the evaluator's API that showed it firing. */
+  private readonly fired = new Map<string, { team: string; firedAtMs: number }>();
 
   constructor(exporter: ScriptedExporter, teams: string[], perRound: number, lifetimeMs: number) {
     this.exporter = exporter;
@@ -72,9 +74,10 @@ export class ProbeSchedule {
   /** Reads the firing probe alerts of an `/api/alerts` (Prometheus `/api/v1/alerts`) answer. */
   record(alerts: ApiAlert[]): void {
     for (const alert of alerts) {
-      const { probe, alertname } = alert.labels;
-      if (alertname !== 'BenchProbe' || !probe || alert.state !== 'firing' || this.fired.has(probe)) continue;
-      this.fired.set(probe, Date.parse(alert.activeAt));
+      const { probe, alertname, team } = alert.labels;
+      if (alertname !== 'BenchProbe' || !probe || !team || alert.state !== 'firing' || this.fired.has(probe))
+        continue;
+      this.fired.set(probe, { team, firedAtMs: Date.parse(alert.activeAt) });
     }
   }
 
@@ -86,9 +89,9 @@ export class ProbeSchedule {
         if (!firstMessage.has(probe)) firstMessage.set(probe, message.at);
       }
     }
-    return [...this.fired].flatMap(([probe, firedAtMs]) => {
+    return [...this.fired].flatMap(([probe, { team, firedAtMs }]) => {
       const at = firstMessage.get(probe);
-      return at === undefined ? [] : [{ probe, firedAtMs, ms: at - firedAtMs }];
+      return at === undefined ? [] : [{ probe, team, firedAtMs, acceptedAtMs: at, ms: at - firedAtMs }];
     });
   }
 
