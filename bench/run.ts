@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../test/infra/exec.ts';
+import { ALERT_RULES_TITLE, alertRulesBenchmark } from './alert-rules.ts';
 import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
 import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
 import type { BenchmarkSection } from './measure.ts';
@@ -19,6 +20,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'sidecar', title: SIDECAR_TITLE, run: sidecarBenchmark },
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
+  { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },
 ];
 
 // LOOKOUT_BENCH_ONLY=collector runs only the benchmarks named (comma-separated); the others keep the
