@@ -15,7 +15,8 @@ import { labelsKey } from './labels.ts';
 const FORMAT_VERSION = 1;
 
 const labelsSchema = z.record(z.string(), z.string());
-const alertSchema = z.object({
+/** An alert as the state files keep it. */
+export const alertSchema = z.object({
   state: z.enum(['pending', 'firing', 'inactive']),
   labels: labelsSchema,
   annotations: labelsSchema,

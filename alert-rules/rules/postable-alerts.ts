@@ -20,11 +20,16 @@ export function postableAlerts(
   externalLabels: Labels,
 ): PostableAlert[] {
   const link = generatorURL(generatorURLBase, expr);
-  return alerts.map((alert) => ({
+  return alerts.map((alert) => postableAlert(alert, link, externalLabels));
+}
+
+/** One alert as Prometheus posts it (see postableAlerts), linking to `link`. */
+export function postableAlert(alert: Alert, link: string, externalLabels: Labels): PostableAlert {
+  return {
     labels: sortedLabels({ ...externalLabels, ...alert.labels }),
     annotations: sortedLabels(alert.annotations),
     startsAt: new Date(alert.firedAtMs).toISOString(),
     endsAt: new Date(alert.resolvedAtMs !== 0 ? alert.resolvedAtMs : alert.validUntilMs).toISOString(),
     generatorURL: link,
-  }));
+  };
 }
