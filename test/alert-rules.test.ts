@@ -374,7 +374,8 @@ inhibit_rules:
     const broken = await post(silence('batch(', true));
     expect(broken.status).toBe(400);
     expect(await broken.json()).toEqual({
-      error: 'matcher 0: matcher team=~"batch(": invalid regular expression "batch(": missing closing ): `^(?:batch()$`',
+      error:
+        'matcher 0: matcher team=~"batch(": invalid regular expression "batch(": missing closing ): `^(?:batch()$`',
     });
 
     await c.told('oncall', 1, 'Loud');
