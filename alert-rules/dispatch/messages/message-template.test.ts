@@ -242,6 +242,23 @@ describe("receivers' message templates", () => {
     await expect(template(GROUP)).rejects.toThrow('the text template wrote nothing');
   });
 
+  it('fails after templates.messageTimeoutMs', async () => {
+    // Ten thousand calls of a pattern that risks backtracking, each run in a worker thread.
+    const ten = `(stringSlice${' "a"'.repeat(10)})`;
+    const text = `{{ range ${ten} }}{{ range ${ten} }}{{ range ${ten} }}{{ range ${ten} }}{{ match "(a+)+b" "aaaa" }}{{ end }}{{ end }}{{ end }}{{ end }}`;
+    const [template] = compileMessageTemplates(
+      await loadTemplateFiles([], { baseDir: FIXTURES }),
+      { team: { text } },
+      'r',
+      {
+        settings: { ...DEFAULT_TEMPLATE_SETTINGS, messageTimeoutMs: 100 },
+      },
+    ).values();
+    await expect(template!(GROUP)).rejects.toThrow(
+      'template: : execution aborted: The operation was aborted due to timeout',
+    );
+  });
+
   it('fails within the output limit', async () => {
     const set = await loadTemplateFiles([], { baseDir: FIXTURES });
     const [template] = compileMessageTemplates(

@@ -80,7 +80,7 @@ export async function loadTemplateFiles(
 }
 
 export interface MessageTemplateOptions {
-  /** Output, step, nesting and regular expression limits (alertRules.templates). */
+  /** Output, step, nesting, time and regular expression limits (alertRules.templates). */
   settings: TemplateSettings;
   /** Where `since` counts from; the system clock unless set. */
   now?: () => number;
@@ -140,7 +140,8 @@ function messageTemplate(
   ]);
   return async (group) => {
     const data = templateData(group);
-    const run = (set: ParsedTemplate) => executeTemplate(set, MESSAGE, data, functions, settings, undefined);
+    const deadline = AbortSignal.timeout(settings.messageTimeoutMs);
+    const run = (set: ParsedTemplate) => executeTemplate(set, MESSAGE, data, functions, settings, deadline);
     const written = await run(text);
     if (written.trim() === '') throw new Error('the text template wrote nothing');
     const heading = title ? titleLine(await run(title)) : '';
