@@ -260,7 +260,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     const templates = await this.loadMessageTemplates(
       config,
       config.routing.templateFiles,
-      Object.fromEntries(Object.entries(receivers).map(([name, r]) => [name, r.message])),
+      receivers,
       'alertRules.routing.receivers',
     );
     const targets = Object.fromEntries(
@@ -295,7 +295,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     return this.loadMessageTemplates(
       config,
       templateFiles ?? config.routing?.templateFiles ?? [],
-      Object.fromEntries(Object.entries(robots).map(([name, r]) => [name, r.message])),
+      robots,
       'alertRules.webhookBridge.robots',
     );
   }
@@ -303,14 +303,14 @@ export class AlertRules implements Service<AlertRulesConfig> {
   private async loadMessageTemplates(
     config: AlertRulesConfig,
     templateFiles: readonly string[],
-    messages: Record<string, MessageTemplateConfig | undefined>,
+    owners: Record<string, { message?: MessageTemplateConfig }>,
     where: string,
   ): Promise<Map<string, AlertTemplate>> {
     const files = await loadTemplateFiles(templateFiles, {
       baseDir: config.ruleFilesDir ?? process.cwd(),
       maxFileBytes: config.maxRuleFileBytes,
     });
-    return compileMessageTemplates(files, messages, where, { settings: config.templates });
+    return compileMessageTemplates(files, owners, where, { settings: config.templates });
   }
 
   private silenceStore(config: AlertRulesConfig): SilenceStore {

@@ -59,8 +59,10 @@ beforeAll(async () => {
     await loadTemplateFiles(['dingtalk.tmpl'], { baseDir: TEMPLATE_FIXTURES }),
     {
       'pay-dingtalk': {
-        title: '{{ template "ding.link.title" . }}',
-        text: '{{ template "ding.link.content" . }}',
+        message: {
+          title: '{{ template "ding.link.title" . }}',
+          text: '{{ template "ding.link.content" . }}',
+        },
       },
     },
     'alertRules.webhookBridge.robots',

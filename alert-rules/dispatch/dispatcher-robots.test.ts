@@ -102,9 +102,14 @@ describe("AlertDispatcher with receivers' own message templates", () => {
     const templates = compileMessageTemplates(
       files,
       {
-        sre: { title: '{{ template "ding.link.title" . }}', text: '{{ template "ding.link.content" . }}' },
+        sre: {
+          message: {
+            title: '{{ template "ding.link.title" . }}',
+            text: '{{ template "ding.link.content" . }}',
+          },
+        },
         // Alertmanager's data has no .Labels: this one fails at every send.
-        broken: { text: '{{ .Labels.alertname }}' },
+        broken: { message: { text: '{{ .Labels.alertname }}' } },
       },
       'alertRules.routing.receivers',
       { settings: DEFAULT_TEMPLATE_SETTINGS },

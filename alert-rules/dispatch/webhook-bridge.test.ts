@@ -121,9 +121,14 @@ describe('Alertmanager webhook bridge', () => {
       title: '{{ template "ding.link.title" . }}',
       text: '{{ template "ding.link.content" . }}',
     };
-    const templates = compileMessageTemplates(files, { ops: message }, 'alertRules.webhookBridge.robots', {
-      settings: DEFAULT_TEMPLATE_SETTINGS,
-    });
+    const templates = compileMessageTemplates(
+      files,
+      { ops: { message } },
+      'alertRules.webhookBridge.robots',
+      {
+        settings: DEFAULT_TEMPLATE_SETTINGS,
+      },
+    );
     const { sent, post, metrics, records } = bridge({ templates });
     expect((await post('ops', { version: '4', ...GROUP })).statusCode).toBe(200);
     expect(sent[0]!.n.formatted?.markdown).toEqual({ title: DING_TITLE, text: DING_CONTENT });

@@ -58,9 +58,9 @@ export const WEBHOOK_PATH = '/api/alertmanager/webhook/:robot';
 
 /**
  * `POST /api/alertmanager/webhook/<robot>`: an Alertmanager webhook receiver
- * that tells the group to one chat robot with the robot's own message
- * template, or the default alert message of the robot's kind, through the robots' outbox (rate limit, byte limit,
- * digests). It stands in for prometheus-webhook-dingtalk: moving to it is
+ * that tells the group to one chat robot, written by the robot's own message
+ * template or else as the default alert message of the robot's kind, through
+ * the robots' outbox (rate limit, byte limit, digests). It stands in for prometheus-webhook-dingtalk: moving to it is
  * changing the receiver's URL (and giving it a token with
  * `http_config.authorization`).
  */

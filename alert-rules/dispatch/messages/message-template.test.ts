@@ -145,7 +145,7 @@ const NOW = Date.parse('2026-03-01T09:02:03.5Z');
 
 async function compile(message: MessageTemplateConfig, files: string[] = ['dingtalk.tmpl']) {
   const set = await loadTemplateFiles(files, { baseDir: FIXTURES });
-  const templates = compileMessageTemplates(set, { team: message }, 'alertRules.routing.receivers', {
+  const templates = compileMessageTemplates(set, { team: { message } }, 'alertRules.routing.receivers', {
     settings: DEFAULT_TEMPLATE_SETTINGS,
     now: () => NOW,
   });
@@ -248,7 +248,7 @@ describe("receivers' message templates", () => {
     const text = `{{ range ${ten} }}{{ range ${ten} }}{{ range ${ten} }}{{ range ${ten} }}{{ match "(a+)+b" "aaaa" }}{{ end }}{{ end }}{{ end }}{{ end }}`;
     const [template] = compileMessageTemplates(
       await loadTemplateFiles([], { baseDir: FIXTURES }),
-      { team: { text } },
+      { team: { message: { text } } },
       'r',
       {
         settings: { ...DEFAULT_TEMPLATE_SETTINGS, messageTimeoutMs: 100 },
@@ -263,7 +263,7 @@ describe("receivers' message templates", () => {
     const set = await loadTemplateFiles([], { baseDir: FIXTURES });
     const [template] = compileMessageTemplates(
       set,
-      { team: { text: '{{ range .Alerts }}{{ printf "%2000s" "x" }}{{ end }}' } },
+      { team: { message: { text: '{{ range .Alerts }}{{ printf "%2000s" "x" }}{{ end }}' } } },
       'r',
       {
         settings: { ...DEFAULT_TEMPLATE_SETTINGS, maxOutputBytes: 3000 },

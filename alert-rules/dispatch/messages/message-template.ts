@@ -93,13 +93,14 @@ function titleLine(text: string): string {
 }
 
 /**
- * Compiles each named message with the template files: a text or title
- * that does not parse, or that calls a template no file defines, is refused
- * with its path under `where` (say `alertRules.routing.receivers`) and the reason.
+ * Compiles the message of each receiver (or robot) that has one, with the
+ * template files: a text or title that does not parse, or that calls a
+ * template no file defines, is refused with its path under `where` (say
+ * `alertRules.routing.receivers`) and the reason.
  */
 export function compileMessageTemplates(
   files: ParsedTemplate,
-  messages: Readonly<Record<string, MessageTemplateConfig | undefined>>,
+  owners: Readonly<Record<string, { message?: MessageTemplateConfig }>>,
   where: string,
   options: MessageTemplateOptions,
 ): Map<string, AlertTemplate> {
@@ -117,7 +118,7 @@ export function compileMessageTemplates(
     }
     return set;
   };
-  for (const [name, message] of Object.entries(messages)) {
+  for (const [name, { message }] of Object.entries(owners)) {
     if (!message) continue;
     const at = `${where}.${name}.message`;
     const text = compile(message.text, `${at}.text`);
