@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATE_SETTINGS } from '../../rules/template/expand.ts';
 import { DING_CONTENT, DING_TITLE, TEMPLATE_FIXTURES as FIXTURES, GROUP } from './fixtures/templates.ts';
+import { quoteMeta } from './group-data.ts';
 import {
   compileMessageTemplates,
   loadTemplateFiles,
@@ -173,6 +174,12 @@ describe("receivers' message templates", () => {
       expect(await render(text)).toBe(expected);
     },
   );
+
+  it("gets the receiver's name as Alertmanager writes it in its data, regexp-quoted", () => {
+    expect(quoteMeta('team.sre (a|b) [x]{1}^$*+?\\')).toBe(
+      'team\\.sre \\(a\\|b\\) \\[x\\]\\{1\\}\\^\\$\\*\\+\\?\\\\',
+    );
+  });
 
   it('writes a prometheus-webhook-dingtalk style message, its title the first line unless set', async () => {
     const own = await compile({ text: '{{ template "ding.link.content" . }}' });
