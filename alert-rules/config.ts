@@ -6,6 +6,7 @@ import { capacitySchema } from './capacity/config.ts';
 import { labelSet } from './config-types.ts';
 import { forwardingSchema } from './dispatch/alertmanager-forwarder.ts';
 import { alertMessagesSchema } from './dispatch/messages/config.ts';
+import { messageTemplateSchema } from './dispatch/messages/message-template.ts';
 import { silencesSchema } from './dispatch/silences.ts';
 import { DEFAULT_MAX_RULE_FILE_BYTES } from './rules/load.ts';
 import { prometheusQuerySchema } from './rules/prometheus-client.ts';
@@ -25,7 +26,15 @@ const receiverSchema = z.strictObject({
       all: z.boolean().optional(),
     })
     .optional(),
+  /** The receiver's own message: Go templates of Alertmanager's data, which may call `templateFiles`' definitions. */
+  message: messageTemplateSchema.optional(),
 });
+
+/**
+ * Go template files of `{{define}}` blocks (Alertmanager's `templates`),
+ * globs allowed, relative to `ruleFilesDir`; read again on SIGHUP.
+ */
+const templateFiles = () => z.array(z.string().min(1));
 
 const routingSchema = z.strictObject({
   /**
@@ -36,6 +45,7 @@ const routingSchema = z.strictObject({
   alertmanagerConfigFile: z.string().min(1),
   /** Receivers by name; a receiver not listed is the robot of the same name. */
   receivers: z.record(z.string().min(1), receiverSchema).default({}),
+  templateFiles: templateFiles().default([]),
   messages: alertMessagesSchema.prefault({}),
   /** Alerts held at most; beyond it new alerts are dropped (counted). */
   maxAlerts: z.number().int().min(1).default(10_000),
@@ -114,6 +124,10 @@ export const alertRulesSchema = z.strictObject({
     .strictObject({
       /** The messages' settings; unset: those of `routing`, else the defaults. */
       messages: alertMessagesSchema.optional(),
+      /** Template files for the robots' messages; unset: those of `routing`. */
+      templateFiles: templateFiles().optional(),
+      /** Robots' own messages, by robot name: `{ message: { title, text } }` as a receiver's. */
+      robots: z.record(z.string().min(1), z.strictObject({ message: messageTemplateSchema })).default({}),
       /** Largest payload taken; Alertmanager's `max_alerts` keeps payloads small. */
       maxBodyBytes: byteSize().default(4 * 1024 * 1024),
     })

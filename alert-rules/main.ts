@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpError } from '../core/auth.ts';
 import { systemClock } from '../core/clock.ts';
 import type { ComponentContext } from '../core/component.ts';
+import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
@@ -15,6 +16,12 @@ import { AlertmanagerForwarder } from './dispatch/alertmanager-forwarder.ts';
 import { ConfigMapSilenceStore } from './dispatch/config-map-silence-store.ts';
 import { AlertDispatcher } from './dispatch/dispatcher.ts';
 import { DEFAULT_ALERT_MESSAGES } from './dispatch/messages/config.ts';
+import {
+  compileMessageTemplates,
+  loadTemplateFiles,
+  type MessageTemplateConfig,
+} from './dispatch/messages/message-template.ts';
+import type { AlertTemplate } from './dispatch/messages/notification.ts';
 import { NotificationLog } from './dispatch/notification-log.ts';
 import { loadRouting, type Routing } from './dispatch/routing-setup.ts';
 import { FileSilenceStore, type SilenceStore } from './dispatch/silence-store.ts';
@@ -41,12 +48,15 @@ interface Running {
   silences: Silences;
   silenceTimer: NodeJS.Timeout;
   routing: Routing | undefined;
+  robotTemplates: ReadonlyMap<string, AlertTemplate>;
 }
 
-/** The rule files and the routing, read and checked. */
+/** The rule files, the routing and the message templates, read and checked. */
 interface LoadedFiles {
   groups: RuleGroupSpec[];
   routing: Routing | undefined;
+  /** The webhook bridge's messages, by robot. */
+  robotTemplates: ReadonlyMap<string, AlertTemplate>;
 }
 
 /** What sends while this replica leads. */
@@ -105,6 +115,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       chat: chatRobots,
       messages: () =>
         this.config.webhookBridge.messages ?? this.config.routing?.messages ?? DEFAULT_ALERT_MESSAGES,
+      template: (robot) => this.running?.robotTemplates.get(robot),
       maxBodyBytes: config.webhookBridge.maxBodyBytes,
       log: ctx.log,
       metrics: ctx.metrics,
@@ -115,7 +126,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     await this.startWith(await this.loadFiles(this.config));
   }
 
-  private async startWith({ groups, routing }: LoadedFiles): Promise<void> {
+  private async startWith({ groups, routing, robotTemplates }: LoadedFiles): Promise<void> {
     const { config, ctx } = this;
     configureTemplates(config.templates);
     if (config.leaderElection.enabled || config.silences.configMap) {
@@ -162,7 +173,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       dataDir: ctx.dataDir,
       settings: this.ruleSettings(config, remoteWriter !== undefined),
     });
-    this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing };
+    this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing, robotTemplates };
     capacity.start();
     await rules.start([...groups, ...capacity.ruleGroups()]);
     this.leadership.start(config.leaderElection, this.kubeConfig);
@@ -220,13 +231,18 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.config = next;
     await running.rules.update([...files.groups, ...running.capacity.ruleGroups()]);
     running.routing = files.routing;
+    running.robotTemplates = files.robotTemplates;
     if (files.routing) this.sending?.dispatcher?.reload(files.routing.tree);
     this.ctx.log.info({ groups: files.groups.length }, 'rule files and routing reloaded');
   }
 
   private async loadFiles(config: AlertRulesConfig): Promise<LoadedFiles> {
-    const [groups, routing] = await Promise.all([this.loadRules(config), this.loadRouting(config)]);
-    return { groups, routing };
+    const [groups, routing, robotTemplates] = await Promise.all([
+      this.loadRules(config),
+      this.loadRouting(config),
+      this.loadRobotTemplates(config),
+    ]);
+    return { groups, routing, robotTemplates };
   }
 
   private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {
@@ -240,15 +256,61 @@ export class AlertRules implements Service<AlertRulesConfig> {
 
   private async loadRouting(config: AlertRulesConfig): Promise<Routing | undefined> {
     if (!config.routing) return undefined;
+    const { receivers } = config.routing;
+    const templates = await this.loadMessageTemplates(
+      config,
+      config.routing.templateFiles,
+      receivers,
+      'alertRules.routing.receivers',
+    );
+    const targets = Object.fromEntries(
+      Object.entries(receivers).map(([name, r]) => [name, { ...r, template: templates.get(name) }]),
+    );
     const routing = await loadRouting(
       config.routing.alertmanagerConfigFile,
-      config.routing.receivers,
+      targets,
       this.chatRobots.names(),
     );
     for (const warning of routing.warnings) {
       this.ctx.log.warn({ file: config.routing.alertmanagerConfigFile }, warning);
     }
     return routing;
+  }
+
+  /** The webhook bridge's messages: template files of its own, else those of the routing. */
+  private async loadRobotTemplates(config: AlertRulesConfig): Promise<ReadonlyMap<string, AlertTemplate>> {
+    const { robots, templateFiles } = config.webhookBridge;
+    const known = new Set(this.chatRobots.names());
+    const unknown = Object.keys(robots).filter((robot) => !known.has(robot));
+    if (unknown.length > 0) {
+      throw new ConfigInvalidError(
+        'webhook bridge',
+        unknown.map((robot) => ({
+          path: `alertRules.webhookBridge.robots.${robot}`,
+          message: 'no robot has this name',
+        })),
+      );
+    }
+    if (Object.keys(robots).length === 0) return new Map();
+    return this.loadMessageTemplates(
+      config,
+      templateFiles ?? config.routing?.templateFiles ?? [],
+      robots,
+      'alertRules.webhookBridge.robots',
+    );
+  }
+
+  private async loadMessageTemplates(
+    config: AlertRulesConfig,
+    templateFiles: readonly string[],
+    owners: Record<string, { message?: MessageTemplateConfig }>,
+    where: string,
+  ): Promise<Map<string, AlertTemplate>> {
+    const files = await loadTemplateFiles(templateFiles, {
+      baseDir: config.ruleFilesDir ?? process.cwd(),
+      maxFileBytes: config.maxRuleFileBytes,
+    });
+    return compileMessageTemplates(files, owners, where, { settings: config.templates });
   }
 
   private silenceStore(config: AlertRulesConfig): SilenceStore {

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ALERT_MESSAGES } from '../alert-rules/dispatch/messages/config.ts';
+import { TEMPLATE_FIXTURES } from '../alert-rules/dispatch/messages/fixtures/templates.ts';
+import {
+  compileMessageTemplates,
+  loadTemplateFiles,
+} from '../alert-rules/dispatch/messages/message-template.ts';
 import { registerWebhookBridge } from '../alert-rules/dispatch/webhook-bridge.ts';
+import { DEFAULT_TEMPLATE_SETTINGS } from '../alert-rules/rules/template/expand.ts';
 import { createHttpApp, type HttpApp, httpSchema } from '../core/http.ts';
 import { type HttpServer, startAlertmanager } from './infra/prometheus.ts';
 import { captureLog, startChatRobots } from './robots/harness.ts';
@@ -13,7 +19,8 @@ import { eventually } from './support/lookout-process.ts';
 /**
  * A real Alertmanager whose webhook receivers point at the bridge: alerts
  * posted to Alertmanager arrive at the DingTalk and WeCom robot doubles as
- * the default alert messages, firing and then resolved.
+ * the default alert messages, firing and then resolved, or as a robot's own
+ * prometheus-webhook-dingtalk style template writes them.
  */
 
 const TOKEN = 'bridge-token-for-alertmanager-0123';
@@ -44,8 +51,22 @@ beforeAll(async () => {
     {
       'ops-dingtalk': robots.dingtalk({ name: 'ops-dingtalk', secret: 'SEC-bridge-secret' }),
       'ops-wecom': robots.wecom({ name: 'ops-wecom' }),
+      'pay-dingtalk': robots.dingtalk({ name: 'pay-dingtalk' }),
     },
     dir,
+  );
+  const templates = compileMessageTemplates(
+    await loadTemplateFiles(['dingtalk.tmpl'], { baseDir: TEMPLATE_FIXTURES }),
+    {
+      'pay-dingtalk': {
+        message: {
+          title: '{{ template "ding.link.title" . }}',
+          text: '{{ template "ding.link.content" . }}',
+        },
+      },
+    },
+    'alertRules.webhookBridge.robots',
+    { settings: DEFAULT_TEMPLATE_SETTINGS },
   );
   http = createHttpApp({
     log,
@@ -58,6 +79,7 @@ beforeAll(async () => {
   registerWebhookBridge(http.app, {
     chat: chat.chat,
     messages: () => ({ ...DEFAULT_ALERT_MESSAGES, timeZone: 'Asia/Shanghai' }),
+    template: (robot) => templates.get(robot),
     maxBodyBytes: 1024 * 1024,
     log,
   });
@@ -74,8 +96,10 @@ beforeAll(async () => {
   routes:
     - matchers: ['team="db"']
       receiver: wecom
+    - matchers: ['team="pay"']
+      receiver: pay
 receivers:
-${receiver('dingtalk', bridge, 'ops-dingtalk')}${receiver('wecom', bridge, 'ops-wecom')}`,
+${receiver('dingtalk', bridge, 'ops-dingtalk')}${receiver('wecom', bridge, 'ops-wecom')}${receiver('pay', bridge, 'pay-dingtalk')}`,
   );
   alertmanager = await startAlertmanager({ configFile: config });
 }, 120_000);
@@ -142,5 +166,38 @@ describe("Alertmanager's webhook to the chat robots", () => {
       'the resolved message at the DingTalk robot',
     );
     expect(texts('ops-wecom')).toHaveLength(1);
+  }, 90_000);
+
+  it("writes the group with the robot's own prometheus-webhook-dingtalk style template", async () => {
+    const startsAt = '2026-03-01T08:00:00.25Z';
+    await postAlerts([
+      {
+        labels: { alertname: 'PaymentsSlow', severity: 'warning', team: 'pay', instance: 'pay-1' },
+        annotations: { summary: 'p99 above 2 s', description: 'pay-1 answers slowly' },
+        startsAt,
+      },
+    ]);
+    const [message] = await eventually(
+      async () => robots.accepted('pay-dingtalk'),
+      (accepted) => accepted.length >= 1,
+      'the templated message at the DingTalk robot',
+    );
+    const { title, text } = message!.body.markdown as { title: string; text: string };
+    expect(title).toBe('[FIRING:1] PaymentsSlow');
+    // Alertmanager's external URL names this host, whatever it is called.
+    expect(text.replace(/\]\(http:\/\/[^/]+/, '](http://alertmanager')).toBe(
+      `#### [FIRING:1] [PaymentsSlow](http://alertmanager/#/alerts?receiver=pay)
+### Firing
+
+**p99 above 2 s** (WARNING)
+
+pay-1 answers slowly
+
+> - instance: pay-1
+> - team: pay
+Started: 2026-03-01 08:00:00
+
+`,
+    );
   }, 90_000);
 });

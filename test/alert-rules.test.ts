@@ -82,6 +82,10 @@ interface CaseOptions {
   alertmanager?: string;
   /** The shared Prometheus unless given. */
   prometheusUrl?: string;
+  /** More of the `routing` section (YAML, indented for it). */
+  routing?: string;
+  /** More files in the case's directory, by name. */
+  files?: Record<string, string>;
 }
 
 /** One Lookout with robots `oncall` (DingTalk, signed) and `shop` (WeCom) of its own. */
@@ -105,6 +109,7 @@ class RulesCase {
     const shop = robots.wecom({ name: names.shop });
     await writeFile(join(dir, 'rules.yaml'), options.rules);
     await writeFile(join(dir, 'am.yml'), options.alertmanager ?? ROUTE);
+    for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(join(dir, name), text);
     const configFile = join(dir, 'lookout.yaml');
     await writeFile(
       configFile,
@@ -122,7 +127,7 @@ alertRules:
   routing:
     alertmanagerConfigFile: ${join(dir, 'am.yml')}
     messages: { logSearchUrl: "https://lookout.example", timeZone: Asia/Shanghai }
-`,
+${options.routing ?? ''}`,
     );
     const running = new RulesCase(dir, new LookoutProcess('alert-rules', configFile), names);
     test.onTestFinished(async () => {
@@ -275,6 +280,39 @@ describe.concurrent('alert rules, routed to chat robots', () => {
     expect(ding.body.at).toMatchObject({ atMobiles: ['13800000000'] });
     expect(ding.text).toContain('@13800000000');
     expect(c.texts('oncall').some((text) => text.includes('[FIRING:1] DiskFull'))).toBe(true);
+  });
+
+  it("writes a receiver's messages with its template files, and keeps them when SIGHUP brings a broken file", async (test) => {
+    const template = (
+      title: string,
+    ) => `{{ define "ops.title" }}${title} {{ .CommonLabels.alertname }}{{ end }}
+{{ define "ops.text" }}#### {{ template "ops.title" . }}
+{{ range .Alerts }}- {{ .Labels.instance }} since {{ (.StartsAt | tz "Asia/Shanghai").Format "15:04" }}
+{{ end }}{{ end }}`;
+    const c = await RulesCase.start(test, {
+      rules: ruleFile(alertRule('DiskFull', withLabels({ instance: 'db-1' }), { severity: 'critical' })),
+      files: { 'ops.tmpl': template('Disk alarm:') },
+      routing: `    templateFiles: ["*.tmpl"]
+    receivers:
+      oncall:
+        robots: [oncall]
+        message: { title: '{{ template "ops.title" . }}', text: '{{ template "ops.text" . }}' }`,
+    });
+    await c.told('oncall', 1, 'the templated message');
+    const { title, text } = c.accepted('oncall')[0]!.body.markdown as { title: string; text: string };
+    expect(title).toBe('Disk alarm: DiskFull');
+    expect(text).toMatch(/^#### Disk alarm: DiskFull\n- db-1 since \d\d:\d\d\n$/);
+
+    await writeFile(join(c.dir, 'ops.tmpl'), '{{ define "ops.text" }}{{ if }}{{ end }}');
+    c.process.hangup();
+    const notReloaded = 'rule files or routing not reloaded';
+    const out = await c.untilLogged(notReloaded, 'the broken template file to be reported');
+    const report = JSON.parse(out.split('\n').find((line) => line.includes(notReloaded))!);
+    expect(report.err).toContain('ops.tmpl: template: ops.tmpl:1: missing value for if');
+
+    await writeFile(join(c.dir, 'ops.tmpl'), template('Disk alarm again:'));
+    c.process.hangup();
+    await c.untilLogged('rule files and routing reloaded', 'the fixed template file to load');
   });
 
   it('tells a firing group again after repeat_interval, not before', async (test) => {

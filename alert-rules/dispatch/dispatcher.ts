@@ -9,8 +9,8 @@ import type { AlertNotifier, Labels, PostableAlert } from '../types.ts';
 import { labelsFingerprint } from './fingerprint.ts';
 import type { FiringAlert, Inhibitor } from './inhibit.ts';
 import type { AlertMessagesConfig } from './messages/config.ts';
-import { type AlertData, alertGroupData, ZERO_TIME } from './messages/group-data.ts';
-import { type AlertTemplate, alertNotification } from './messages/notification.ts';
+import { type AlertData, alertGroupData, quoteMeta, ZERO_TIME } from './messages/group-data.ts';
+import { type AlertTemplate, alertNotification, templatedNotification } from './messages/notification.ts';
 import { DISPATCH_METRICS } from './metrics.ts';
 import type { NotificationLog, NotificationLogEntry } from './notification-log.ts';
 import { groupKey, groupLabels, type MatchedRoute, type RouteTree } from './route-tree.ts';
@@ -23,6 +23,7 @@ export interface ReceiverTarget {
   /** Tell when alerts resolve (Alertmanager's send_resolved). */
   sendResolved: boolean;
   mentions?: Mentions;
+  /** The receiver's own message; the default one when unset or when it fails. */
   template?: AlertTemplate;
 }
 
@@ -137,6 +138,8 @@ export class AlertDispatcher implements AlertNotifier {
   private readonly groups = new Map<string, AggregationGroup>();
   private readonly metrics;
   private readonly dropThrottle = new ReportThrottle(LOG_INTERVAL_MS);
+  /** Groups whose receiver's template is being written: stop waits for them. */
+  private readonly writing = new Set<Promise<void>>();
   private alertCount = 0;
   /** The firing alerts handed to the inhibitor are stale once alerts change or one of them ends. */
   private firingStale = true;
@@ -158,6 +161,7 @@ export class AlertDispatcher implements AlertNotifier {
       muted: m.counter(DISPATCH_METRICS.muted),
       notifications: m.counter(DISPATCH_METRICS.notifications),
       failed: m.counter(DISPATCH_METRICS.notificationsFailed),
+      templateFailures: m.counter(DISPATCH_METRICS.messageTemplateFailures),
     };
     this.engine = new GroupingEngine<GroupScope, AggregationGroup>({
       // Alerts are capped, and every group holds one at least: the engine's own cap is never reached.
@@ -224,6 +228,7 @@ export class AlertDispatcher implements AlertNotifier {
   async stop(): Promise<void> {
     this.stopped = true;
     this.engine.stop();
+    await Promise.all(this.writing);
     await this.options.notificationLog.saved();
   }
 
@@ -321,51 +326,63 @@ export class AlertDispatcher implements AlertNotifier {
     const entry = log.query(route.receiver, group.groupKey, now);
     if (!needsUpdate(entry, firing, resolved, receiver.sendResolved, route.repeatIntervalMs, now)) return;
     const told = receiver.sendResolved ? visible : visible.filter((a) => firing.has(a.fingerprint));
-    if (told.length > 0) {
-      const result = this.options.chat.send(receiver.robots, this.notification(group, told, receiver, now));
+    const record = () =>
+      void log.record(
+        {
+          receiver: route.receiver,
+          groupKey: group.groupKey,
+          firing: [...firing],
+          resolved: [...resolved],
+          sentAt: now,
+        },
+        route.repeatIntervalMs,
+      );
+    if (told.length === 0) {
+      record();
+      return;
+    }
+    const send = (notification: Notification) => {
+      const result = this.options.chat.send(receiver.robots, notification);
       if (result.queued.length === 0) {
         this.failed(route.receiver, 'not_queued', group);
         return;
       }
       this.metrics?.notifications.inc({ receiver: route.receiver });
+      record();
+    };
+    const data = this.groupData(group, told, now);
+    const options = { config: this.options.messages, mentions: receiver.mentions };
+    const { template } = receiver;
+    if (!template) {
+      send(alertNotification(data, options));
+      return;
     }
-    void log.record(
-      {
-        receiver: route.receiver,
-        groupKey: group.groupKey,
-        firing: [...firing],
-        resolved: [...resolved],
-        sentAt: now,
-      },
-      route.repeatIntervalMs,
-    );
+    // Templates run asynchronously (regular expressions in a worker): the group is told once written.
+    const writing = templatedNotification(data, options, template, (error) =>
+      this.templateFailed(route.receiver, error),
+    ).then(send);
+    this.writing.add(writing);
+    void writing.finally(() => this.writing.delete(writing));
   }
 
-  private notification(
-    group: AggregationGroup,
-    alerts: readonly HeldAlert[],
-    receiver: ReceiverTarget,
-    now: number,
-  ): Notification {
-    const data = alertGroupData(
+  private groupData(group: AggregationGroup, alerts: readonly HeldAlert[], now: number) {
+    return alertGroupData(
       {
-        receiver: group.route.receiver,
+        receiver: quoteMeta(group.route.receiver),
         groupKey: group.groupKey,
         groupLabels: group.groupLabels,
         externalURL: this.options.externalURL,
       },
       [...alerts].sort((a, b) => a.startsAt - b.startsAt).map((a) => alertData(a, now)),
     );
-    return alertNotification(data, {
-      config: this.options.messages,
-      mentions: receiver.mentions,
-      template: receiver.template,
-      onTemplateError: (error) =>
-        this.log.warn(
-          { receiver: group.route.receiver, error: error.message },
-          "receiver's template failed; sent the default message",
-        ),
-    });
+  }
+
+  private templateFailed(receiver: string, error: Error): void {
+    this.metrics?.templateFailures.inc({ source: 'routing', name: receiver });
+    this.log.warn(
+      { receiver, error: error.message },
+      "receiver's message template failed; sent the default message",
+    );
   }
 
   private timeMuted(route: MatchedRoute, now: number): boolean {

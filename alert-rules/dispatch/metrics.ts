@@ -36,6 +36,12 @@ export const DISPATCH_METRICS = {
     help: "Alert groups from Alertmanager's webhook handed to a chat robot, by robot",
     labels: ['robot'],
   },
+  messageTemplateFailures: {
+    type: 'counter',
+    name: 'alert_rules_message_template_failures_total',
+    help: "Messages whose own template failed (a receiver's, or a robot's on the webhook bridge); the default message was sent instead",
+    labels: ['source', 'name'],
+  },
   notificationsFailed: {
     type: 'counter',
     name: 'alert_rules_notifications_failed_total',

@@ -3,7 +3,11 @@ import { createHttpApp, type HttpApp, httpSchema } from '../../core/http.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { Notification } from '../../notify/message.ts';
 import { captureLog } from '../../test/robots/harness.ts';
+import { DEFAULT_TEMPLATE_SETTINGS } from '../rules/template/expand.ts';
 import { DEFAULT_ALERT_MESSAGES } from './messages/config.ts';
+import { DING_CONTENT, DING_TITLE, GROUP, TEMPLATE_FIXTURES } from './messages/fixtures/templates.ts';
+import { compileMessageTemplates, loadTemplateFiles } from './messages/message-template.ts';
+import type { AlertTemplate } from './messages/notification.ts';
 import { registerWebhookBridge } from './webhook-bridge.ts';
 
 const TOKEN = 'alertmanager-token-0123456789';
@@ -39,9 +43,9 @@ afterEach(async () => {
   await http?.close();
 });
 
-function bridge(options: { sending?: boolean } = {}) {
+function bridge(options: { sending?: boolean; templates?: ReadonlyMap<string, AlertTemplate> } = {}) {
   const sent: { robots: readonly string[]; n: Notification }[] = [];
-  const { log } = captureLog();
+  const { log, records } = captureLog();
   const metrics = new Metrics({ defaults: false });
   http = createHttpApp({
     log,
@@ -62,6 +66,7 @@ function bridge(options: { sending?: boolean } = {}) {
       },
     },
     messages: () => DEFAULT_ALERT_MESSAGES,
+    template: (robot) => options.templates?.get(robot),
     maxBodyBytes: 64 * 1024,
     log,
     metrics,
@@ -73,7 +78,7 @@ function bridge(options: { sending?: boolean } = {}) {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  return { sent, post };
+  return { sent, post, metrics, records };
 }
 
 describe('Alertmanager webhook bridge', () => {
@@ -108,5 +113,40 @@ describe('Alertmanager webhook bridge', () => {
     const response = await post('ops', webhookPayload());
     expect(response.statusCode).toBe(503);
     expect(response.json().error).toContain('send again later');
+  });
+
+  it("writes a robot's message with its prometheus-webhook-dingtalk style template, else the default one", async () => {
+    const files = await loadTemplateFiles(['dingtalk.tmpl'], { baseDir: TEMPLATE_FIXTURES });
+    const message = {
+      title: '{{ template "ding.link.title" . }}',
+      text: '{{ template "ding.link.content" . }}',
+    };
+    const templates = compileMessageTemplates(
+      files,
+      { ops: { message } },
+      'alertRules.webhookBridge.robots',
+      {
+        settings: DEFAULT_TEMPLATE_SETTINGS,
+      },
+    );
+    const { sent, post, metrics, records } = bridge({ templates });
+    expect((await post('ops', { version: '4', ...GROUP })).statusCode).toBe(200);
+    expect(sent[0]!.n.formatted?.markdown).toEqual({ title: DING_TITLE, text: DING_CONTENT });
+    expect(sent[0]!.n.formatted?.['wecom-markdown']).toEqual({ title: DING_TITLE, text: DING_CONTENT });
+
+    // A time Go's JSON decoding refuses fails the template: the default message goes, the failure is counted.
+    const [first] = GROUP.alerts;
+    const odd = { version: '4', ...GROUP, alerts: [{ ...first, startsAt: '2026-03-01 08:00' }] };
+    expect((await post('ops', odd)).statusCode).toBe(200);
+    expect(sent[1]!.n.formatted?.markdown?.text).toMatch(/^### 🔴 \[FIRING:1\] HighErrorRate/);
+    expect(await metrics.text()).toContain(
+      'lookout_alert_rules_message_template_failures_total{source="webhook",name="ops"} 1',
+    );
+    expect(records()).toContainEqual(
+      expect.objectContaining({
+        robot: 'ops',
+        error: 'alert 1: startsAt "2026-03-01 08:00" is not an RFC 3339 time',
+      }),
+    );
   });
 });

@@ -7,7 +7,7 @@ import type { SendResult } from '../../notify/chat-robots.ts';
 import type { Notification } from '../../notify/message.ts';
 import type { AlertMessagesConfig } from './messages/config.ts';
 import type { AlertGroupData } from './messages/group-data.ts';
-import { alertNotification } from './messages/notification.ts';
+import { type AlertTemplate, alertNotification, templatedNotification } from './messages/notification.ts';
 import { DISPATCH_METRICS } from './metrics.ts';
 
 const labels = z.record(z.string(), z.string());
@@ -46,6 +46,8 @@ export interface WebhookBridgeOptions {
   };
   /** The message settings in force; a reload may change them. */
   messages: () => AlertMessagesConfig;
+  /** The robot's own message template in force, if it has one. */
+  template?: (robot: string) => AlertTemplate | undefined;
   /** Largest payload taken; Alertmanager's `max_alerts` keeps payloads small when set. */
   maxBodyBytes: number;
   log: Logger;
@@ -56,14 +58,27 @@ export const WEBHOOK_PATH = '/api/alertmanager/webhook/:robot';
 
 /**
  * `POST /api/alertmanager/webhook/<robot>`: an Alertmanager webhook receiver
- * that tells the group to one chat robot with the default alert message of
- * the robot's kind, through the robots' outbox (rate limit, byte limit,
- * digests). It stands in for prometheus-webhook-dingtalk: moving to it is
+ * that tells the group to one chat robot, written by the robot's own message
+ * template or else as the default alert message of the robot's kind, through
+ * the robots' outbox (rate limit, byte limit, digests). It stands in for prometheus-webhook-dingtalk: moving to it is
  * changing the receiver's URL (and giving it a token with
  * `http_config.authorization`).
  */
 export function registerWebhookBridge(app: FastifyInstance, options: WebhookBridgeOptions): void {
   const notifications = options.metrics?.counter(DISPATCH_METRICS.webhookNotifications);
+  const templateFailures = options.metrics?.counter(DISPATCH_METRICS.messageTemplateFailures);
+  const notification = (robot: string, data: AlertGroupData): Promise<Notification> | Notification => {
+    const messageOptions = { config: options.messages() };
+    const template = options.template?.(robot);
+    if (!template) return alertNotification(data, messageOptions);
+    return templatedNotification(data, messageOptions, template, (error) => {
+      templateFailures?.inc({ source: 'webhook', name: robot });
+      options.log.warn(
+        { robot, error: error.message },
+        "robot's message template failed; sent the default message",
+      );
+    });
+  };
   app.post(
     WEBHOOK_PATH,
     {
@@ -82,7 +97,7 @@ export function registerWebhookBridge(app: FastifyInstance, options: WebhookBrid
         throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
       }
       const data: AlertGroupData = parsed.data;
-      const result = options.chat.send([robot], alertNotification(data, { config: options.messages() }));
+      const result = options.chat.send([robot], await notification(robot, data));
       if (result.queued.length === 0) {
         // Alertmanager sends again after a 5xx: a standby replica or a stopping process loses nothing.
         return reply.code(503).send({ error: `robot "${robot}" is not sending now; send again later` });

@@ -10,12 +10,15 @@ import {
 
 export const DEFAULT_MAX_RULE_FILE_BYTES = 10 * 1024 * 1024;
 
-export interface LoadRuleFilesOptions extends RuleFileOptions {
-  /** Relative patterns are relative to this directory (the configuration file's). */
+/** Where file patterns start and how large a matched file may be. */
+export interface ReadFilesOptions {
+  /** Relative patterns are relative to this directory. */
   baseDir: string;
-  /** A larger rule file is refused unread. */
+  /** A larger file is refused unread. */
   maxFileBytes?: number;
 }
+
+export interface LoadRuleFilesOptions extends RuleFileOptions, ReadFilesOptions {}
 
 /** Everything wrong with a set of rule files, one problem per line. */
 export class RuleFilesInvalidError extends Error {
@@ -29,6 +32,40 @@ export class RuleFilesInvalidError extends Error {
 
 const GLOB_CHARS = /[*?[]/;
 
+export interface MatchedFile {
+  file: string;
+  text: string;
+}
+
+/**
+ * The files that glob `patterns` match, in pattern order and sorted within
+ * a pattern, read as UTF-8: a named file that is missing, too large or not
+ * UTF-8 is a problem, a glob matching nothing is not.
+ */
+export async function readMatchingFiles(
+  patterns: readonly string[],
+  options: ReadFilesOptions,
+): Promise<{ files: MatchedFile[]; problems: RuleFileProblem[] }> {
+  const problems: RuleFileProblem[] = [];
+  const names = new Set<string>();
+  for (const pattern of patterns) {
+    const matches: string[] = [];
+    for await (const match of glob(pattern, { cwd: options.baseDir })) matches.push(match);
+    matches.sort();
+    // A glob matching nothing is fine, as in Prometheus (say, an empty ConfigMap), but a named file must exist.
+    if (matches.length === 0 && !GLOB_CHARS.test(pattern)) {
+      problems.push({ file: pattern, message: 'no such file' });
+    }
+    for (const file of matches) names.add(file);
+  }
+  const files: MatchedFile[] = [];
+  for (const file of names) {
+    const text = await readFile(file, options, problems);
+    if (text !== undefined) files.push({ file, text });
+  }
+  return { files, problems };
+}
+
 /**
  * Reads the rule files that `patterns` (like Prometheus's `rule_files`)
  * match. All or nothing, and nothing else changes: on any problem it throws
@@ -39,22 +76,9 @@ export async function loadRuleFiles(
   patterns: readonly string[],
   options: LoadRuleFilesOptions,
 ): Promise<RuleGroupSpec[]> {
-  const problems: RuleFileProblem[] = [];
-  const files = new Set<string>();
-  for (const pattern of patterns) {
-    const matches: string[] = [];
-    for await (const match of glob(pattern, { cwd: options.baseDir })) matches.push(match);
-    matches.sort();
-    // A glob matching nothing is fine, as in Prometheus (say, an empty ConfigMap), but a named file must exist.
-    if (matches.length === 0 && !GLOB_CHARS.test(pattern)) {
-      problems.push({ file: pattern, message: 'no such file' });
-    }
-    for (const file of matches) files.add(file);
-  }
+  const { files, problems } = await readMatchingFiles(patterns, options);
   const groups: RuleGroupSpec[] = [];
-  for (const file of files) {
-    const text = await readRuleFile(file, options, problems);
-    if (text === undefined) continue;
+  for (const { file, text } of files) {
     const parsed = parseRuleFile(file, text, options);
     problems.push(...parsed.problems);
     groups.push(...parsed.groups);
@@ -65,9 +89,9 @@ export async function loadRuleFiles(
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function readRuleFile(
+async function readFile(
   file: string,
-  options: LoadRuleFilesOptions,
+  options: ReadFilesOptions,
   problems: RuleFileProblem[],
 ): Promise<string | undefined> {
   const limit = options.maxFileBytes ?? DEFAULT_MAX_RULE_FILE_BYTES;

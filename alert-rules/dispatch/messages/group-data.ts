@@ -36,6 +36,11 @@ export interface AlertGroupData {
 /** How Alertmanager writes the end of an alert that has none yet. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** regexp.QuoteMeta: how Alertmanager writes a receiver's name in its template data and webhook. */
+export function quoteMeta(name: string): string {
+  return name.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
 /** The name/value pairs every map has in common. */
 export function commonPairs(maps: readonly Labels[]): Labels {
   const [first, ...rest] = maps;

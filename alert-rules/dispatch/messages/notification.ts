@@ -7,35 +7,31 @@ import { groupSeverity, renderAlertGroup } from './render.ts';
 const KINDS: readonly TemplateKind[] = ['markdown', 'wecom-markdown', 'text'];
 
 /**
- * A receiver's own message for a group in one robot format, from Alertmanager's
- * template data (a Go template of the receiver's, once the template engine
- * exists). It may throw: the default message is sent instead.
+ * A receiver's own message for a group, from Alertmanager's template data:
+ * one text for every robot format, as Alertmanager's templates write one.
+ * It may reject: the default message is sent instead.
  */
-export type AlertTemplate = (data: AlertGroupData, kind: TemplateKind) => FormattedText;
+export type AlertTemplate = (data: AlertGroupData) => Promise<FormattedText>;
 
 export interface AlertMessageOptions {
   config: AlertMessagesConfig;
   /** The receiver's own mentions, added on firing messages. */
   mentions?: Mentions;
-  template?: AlertTemplate;
-  /** Told when the receiver's template failed and the default was used. */
-  onTemplateError?: (error: Error) => void;
 }
 
-/** What `ChatRobots.send` takes for one group: written for every robot format, with its mentions. */
-export function alertNotification(data: AlertGroupData, options: AlertMessageOptions): Notification {
-  const { config, template } = options;
-  const write = (kind: TemplateKind): FormattedText => {
-    if (template) {
-      try {
-        return template(data, kind);
-      } catch (err) {
-        options.onTemplateError?.(err as Error);
-      }
-    }
-    return renderAlertGroup(data, kind, config);
-  };
-  const formatted = Object.fromEntries(KINDS.map((kind) => [kind, write(kind)]));
+/**
+ * What `ChatRobots.send` takes for one group: written for every robot format
+ * (the receiver's own message when given), with its mentions.
+ */
+export function alertNotification(
+  data: AlertGroupData,
+  options: AlertMessageOptions,
+  own?: FormattedText,
+): Notification {
+  const { config } = options;
+  const formatted = Object.fromEntries(
+    KINDS.map((kind) => [kind, own ?? renderAlertGroup(data, kind, config)]),
+  );
   const plain = formatted.text as FormattedText;
   return {
     title: plain.title,
@@ -48,4 +44,21 @@ export function alertNotification(data: AlertGroupData, options: AlertMessageOpt
     key: data.groupKey,
     formatted,
   };
+}
+
+/** The group's message written by `template`, or the default one (after telling `onError`) when it fails. */
+export async function templatedNotification(
+  data: AlertGroupData,
+  options: AlertMessageOptions,
+  template: AlertTemplate,
+  onError: (error: Error) => void,
+): Promise<Notification> {
+  let own: FormattedText;
+  try {
+    own = await template(data);
+  } catch (err) {
+    onError(err instanceof Error ? err : new Error(String(err)));
+    return alertNotification(data, options);
+  }
+  return alertNotification(data, options, own);
 }

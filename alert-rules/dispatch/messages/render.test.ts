@@ -7,7 +7,7 @@ import { WecomApi } from '../../../notify/wecom.ts';
 import { robotsConfig } from '../../../test/robots/harness.ts';
 import { DEFAULT_ALERT_MESSAGES } from './config.ts';
 import { type AlertData, alertGroupData, ZERO_TIME } from './group-data.ts';
-import { alertNotification } from './notification.ts';
+import { alertNotification, templatedNotification } from './notification.ts';
 
 const config = {
   ...DEFAULT_ALERT_MESSAGES,
@@ -128,20 +128,32 @@ describe('alert messages', () => {
     );
   });
 
-  it("uses a receiver's template, and the default one when it fails", () => {
+  it("uses a receiver's template for every format, and the default message when it fails", async () => {
     const data = group([alert('a')]);
-    const own = alertNotification(data, { config, template: (d, kind) => ({ title: d.status, text: kind }) });
-    expect(own.formatted?.['wecom-markdown']).toEqual({ title: 'firing', text: 'wecom-markdown' });
+    const never = () => expect.unreachable();
+    const own = await templatedNotification(
+      data,
+      { config },
+      async (d) => ({ title: d.status, text: 'own' }),
+      never,
+    );
+    expect(own.formatted?.['wecom-markdown']).toEqual({ title: 'firing', text: 'own' });
+    expect(own.formatted?.markdown).toEqual({ title: 'firing', text: 'own' });
     const errors: string[] = [];
-    const fallback = alertNotification(data, {
-      config,
-      template: () => {
-        throw new Error('no such function "humanize"');
+    const fallback = await templatedNotification(
+      data,
+      { config },
+      async () => {
+        throw new Error(
+          'template: :1:3: executing "" at <.Nope>: can\'t evaluate field Nope in type template.Data',
+        );
       },
-      onTemplateError: (err) => errors.push(err.message),
-    });
+      (err) => errors.push(err.message),
+    );
     expect(fallback.formatted?.markdown?.title).toBe('[FIRING:1] HighErrorRate');
-    expect(errors[0]).toBe('no such function "humanize"');
+    expect(errors).toEqual([
+      'template: :1:3: executing "" at <.Nope>: can\'t evaluate field Nope in type template.Data',
+    ]);
   });
 
   it('links no logs without a namespace and a pod or container', () => {

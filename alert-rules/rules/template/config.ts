@@ -14,6 +14,8 @@ export const templateSchema = z
     maxTemplateDepth: z.number().int().min(1).max(1000).default(100),
     /** How long `match` or `reReplaceAll` may run a pattern that risks backtracking, like `(a+)+` (milliseconds). */
     regexpTimeoutMs: z.number().int().min(10).default(1000),
+    /** How long a receiver's message template may run before the default message is sent instead (milliseconds). */
+    messageTimeoutMs: z.number().int().min(100).default(5000),
     /** Parsed templates kept in memory, by name and text. */
     cacheSize: z.number().int().min(1).default(5000),
   })

@@ -10,13 +10,15 @@ import {
 } from './functions.ts';
 import { formatValue } from './go-fmt.ts';
 import {
-  GoAlertData,
   GoInt,
   GoMap,
   GoSample,
   GoSlice,
+  GoStruct,
+  GoTime,
   type GoValue,
   goTypeName,
+  ownMethod,
   QUERY_RESULT_TYPE,
   sortedKeys,
   truth,
@@ -31,6 +33,7 @@ import {
   nodeString,
   type ParsedTemplate,
   type PipeNode,
+  type TemplateTree,
 } from './parse.ts';
 import { timeMethod } from './time-methods.ts';
 
@@ -58,12 +61,12 @@ export async function executeTemplate(
   limits: ExecutionLimits,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const root = parsed.trees.get(name);
-  if (root === undefined)
+  const tree = parsed.trees.get(name);
+  if (tree === undefined)
     throw new TemplateExecError(`template: ${name}: "${name}" is an incomplete or empty template`);
-  const state = new ExecState(parsed, name, functions, limits, signal);
+  const state = new ExecState(parsed, tree, name, functions, limits, signal);
   state.vars.push({ name: '$', value: data });
-  await state.walk(data, root);
+  await state.walk(data, tree.root);
   return state.output();
 }
 
@@ -77,6 +80,8 @@ class ExecState {
   private readonly env: CallEnvironment;
   private readonly parseName: string;
   private templateName: string;
+  /** The tree being walked: error positions point into its text. */
+  private tree: TemplateTree;
   private readonly parsed: ParsedTemplate;
   private readonly functions: FunctionMap;
   private readonly limits: ExecutionLimits;
@@ -84,13 +89,15 @@ class ExecState {
 
   constructor(
     parsed: ParsedTemplate,
+    tree: TemplateTree,
     name: string,
     functions: FunctionMap,
     limits: ExecutionLimits,
     signal: AbortSignal | undefined,
   ) {
     this.parsed = parsed;
-    this.parseName = name;
+    this.tree = tree;
+    this.parseName = tree.parseName;
     this.templateName = name;
     this.functions = functions;
     this.limits = limits;
@@ -126,13 +133,13 @@ class ExecState {
 
   private errorf(message: string): never {
     if (this.node === undefined) throw new TemplateExecError(`template: ${this.templateName}: ${message}`);
-    const before = this.parsed.text.slice(0, this.node.pos);
+    const before = this.tree.text.slice(0, this.node.pos);
     const lineStart = before.lastIndexOf('\n') + 1;
     const line = 1 + (before.match(/\n/g)?.length ?? 0);
     const column = utf8Length(before.slice(lineStart));
     const context = nodeString(this.node);
     throw new TemplateExecError(
-      `template: ${this.parseName}:${line}:${column}: executing ${JSON.stringify(this.templateName)} at <${context}>: ${message}`,
+      `template: ${this.tree.parseName}:${line}:${column}: executing ${JSON.stringify(this.templateName)} at <${context}>: ${message}`,
     );
   }
 
@@ -226,16 +233,18 @@ class ExecState {
       this.errorf(`exceeded maximum template depth (${this.limits.maxTemplateDepth})`);
     }
     const newDot = node.pipe ? await this.evalPipeline(dot, node.pipe) : undefined;
-    const saved = { vars: this.vars, name: this.templateName };
+    const saved = { vars: this.vars, name: this.templateName, tree: this.tree };
     this.vars = [{ name: '$', value: newDot }];
     this.templateName = node.name;
+    this.tree = tree as TemplateTree;
     this.depth++;
     try {
-      await this.walk(newDot, tree as ListNode);
+      await this.walk(newDot, this.tree.root);
     } finally {
       this.depth--;
       this.vars = saved.vars;
       this.templateName = saved.name;
+      this.tree = saved.tree;
     }
   }
 
@@ -387,7 +396,7 @@ class ExecState {
     receiver: GoValue,
   ): Promise<GoValue> {
     if (receiver === undefined) return undefined;
-    const method = timeMethod(receiver, name);
+    const method = timeMethod(receiver, name) ?? ownMethod(receiver, name);
     if (method) return this.evalCall(dot, method, node, name, args, final);
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${name}`);
     const hasArgs = args.length > 1 || final !== MISSING;
@@ -485,8 +494,9 @@ class ExecState {
           ? n.number.float
           : this.errorf(`expected float; found ${argString(n)}`);
       case 'int':
+      case 'duration':
         return n.kind === 'number' && n.number.isInt
-          ? new GoInt(n.number.int)
+          ? new GoInt(n.number.int, type === 'int' ? 'int' : 'time.Duration')
           : this.errorf(`expected integer; found ${argString(n)}`);
       case 'string':
         return n.kind === 'string' ? n.text : this.errorf(`expected string; found ${argString(n)}`);
@@ -525,6 +535,13 @@ function matchesType(value: GoValue, type: ParamType): boolean {
       return typeof value === 'number';
     case 'int':
       return value instanceof GoInt && value.type === 'int';
+    case 'duration':
+      return value instanceof GoInt && value.type === 'time.Duration';
+    case 'strings':
+      return value instanceof GoSlice && value.type === '[]string';
+    case 'time':
+      // Go passes the time a *time.Time points to.
+      return value instanceof GoTime;
     case 'bool':
       return typeof value === 'boolean';
     case 'sample':
@@ -537,12 +554,7 @@ function matchesType(value: GoValue, type: ParamType): boolean {
 const NO_FIELD = Symbol('no field');
 
 function structField(receiver: GoValue, name: string): GoValue | typeof NO_FIELD {
-  if (receiver instanceof GoAlertData) {
-    if (name === 'Labels') return receiver.labels;
-    if (name === 'ExternalLabels') return receiver.externalLabels;
-    if (name === 'ExternalURL') return receiver.externalURL;
-    if (name === 'Value') return receiver.value;
-  }
+  if (receiver instanceof GoStruct && receiver.fields.has(name)) return receiver.fields.get(name);
   if (receiver instanceof GoSample) {
     if (name === 'Labels') return receiver.labels;
     if (name === 'Value') return receiver.value;

@@ -7,7 +7,7 @@ import type { Labels, QueryApi } from '../../types.ts';
 import { BUILTINS } from './builtins.ts';
 import { type TemplateSettings, templateSchema } from './config.ts';
 import { executeTemplate, TemplateExecError } from './exec.ts';
-import { GoAlertData, stringMap } from './go-values.ts';
+import { ALERT_DATA_TYPE, goStruct, stringMap } from './go-values.ts';
 import { type ParsedTemplate, parseTemplate, TemplateParseError } from './parse.ts';
 import { prometheusFunctions } from './prometheus-functions.ts';
 
@@ -77,12 +77,12 @@ export async function expandTemplate(
   if (parsed instanceof TemplateParseError) {
     return `${TEMPLATE_ERROR}error parsing template ${name}: ${parsed.message}>`;
   }
-  const data = new GoAlertData(
-    stringMap(context.labels),
-    stringMap(context.externalLabels),
-    context.externalURL,
-    context.value,
-  );
+  const data = goStruct(ALERT_DATA_TYPE, {
+    Labels: stringMap(context.labels),
+    ExternalLabels: stringMap(context.externalLabels),
+    ExternalURL: context.externalURL,
+    Value: context.value,
+  });
   try {
     const functions = new Map([
       ...BUILTINS,

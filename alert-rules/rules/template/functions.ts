@@ -2,7 +2,18 @@
 import type { GoValue } from './go-values.ts';
 
 /** 'value' is Go's reflect.Value (builtins that take anything, even an invalid value). */
-export type ParamType = 'any' | 'value' | 'string' | 'float64' | 'int' | 'bool' | 'sample' | 'queryResult';
+export type ParamType =
+  | 'any'
+  | 'value'
+  | 'string'
+  | 'float64'
+  | 'int'
+  | 'bool'
+  | 'sample'
+  | 'queryResult'
+  | 'strings'
+  | 'time'
+  | 'duration';
 
 export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   any: 'interface {}',
@@ -13,6 +24,9 @@ export const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   bool: 'bool',
   sample: '*template.sample',
   queryResult: 'template.queryResult',
+  strings: '[]string',
+  time: 'time.Time',
+  duration: 'time.Duration',
 };
 
 export interface CallEnvironment {

@@ -1,13 +1,13 @@
 /** Go's fmt package for the values templates handle: Sprint, Sprintln, Sprintf and strconv.Quote. */
 import { formatFloat } from './go-float.ts';
-import { formatTime, monthName, timeParts } from './go-time.ts';
+import { formatDuration, formatTime, monthName, timeParts } from './go-time.ts';
 import {
-  GoAlertData,
   GoHTML,
   GoInt,
   GoMap,
   GoSample,
   GoSlice,
+  GoStruct,
   GoTime,
   type GoValue,
   goTypeName,
@@ -26,7 +26,7 @@ export function formatValue(v: GoValue, depth = 0, index = 0): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return formatFloat(v, 'g', -1);
-  if (v instanceof GoInt) return String(v.value);
+  if (v instanceof GoInt) return v.type === 'time.Duration' ? duration(v) : String(v.value);
   if (v instanceof GoHTML) return v.text;
   if (v instanceof GoTime) return formatTime(v);
   if (v instanceof GoMap) {
@@ -39,12 +39,15 @@ export function formatValue(v: GoValue, depth = 0, index = 0): string {
     if (depth > 0) return fakeAddress(index);
     return `&{${formatValue(v.labels, 1)} ${formatFloat(v.value, 'g', -1)}}`;
   }
-  return formatStruct(v, depth);
+  return `{${[...v.fields.values()].map((f) => formatValue(f, depth + 1)).join(' ')}}`;
 }
 
-function formatStruct(v: GoAlertData, depth: number): string {
-  const fields = [v.labels, v.externalLabels, v.externalURL, v.value].map((f) => formatValue(f, depth + 1));
-  return `{${fields.join(' ')}}`;
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Go's Sub and since saturate at the int64 bounds instead of overflowing. */
+function duration(d: GoInt): string {
+  const nanos = BigInt(Math.trunc(d.value));
+  return formatDuration(nanos > INT64_MAX ? INT64_MAX : nanos < -INT64_MAX - 1n ? -INT64_MAX - 1n : nanos);
 }
 
 /** fmt's %#v: values as Go source. */
@@ -64,12 +67,14 @@ export function goSyntax(v: GoValue, inInterface = false): string {
     return `&template.sample{Labels:${goSyntax(v.labels)}, Value:${formatValue(v.value)}}`;
   if (v instanceof GoTime) {
     const p = timeParts(v);
-    return `time.Date(${p.year}, time.${monthName(p)}, ${p.day}, ${p.hour}, ${p.minute}, ${p.second}, ${p.nanosecond}, time.UTC)`;
+    const location = v.location.name === 'UTC' ? 'time.UTC' : `time.Location(${quote(v.location.name)})`;
+    return `time.Date(${p.year}, time.${monthName(p)}, ${p.day}, ${p.hour}, ${p.minute}, ${p.second}, ${p.nanosecond}, ${location})`;
   }
-  if (v instanceof GoAlertData) {
-    const fields = `Labels:${goSyntax(v.labels)}, ExternalLabels:${goSyntax(v.externalLabels)}, ExternalURL:${quote(v.externalURL)}, Value:${formatValue(v.value)}`;
-    return `${goTypeName(v)}{${fields}}`;
+  if (v instanceof GoStruct) {
+    const fields = [...v.fields].map(([name, value]) => `${name}:${goSyntax(value)}`);
+    return `${v.type}{${fields.join(', ')}}`;
   }
+  if (v instanceof GoInt) return String(v.value);
   return formatValue(v);
 }
 
@@ -255,6 +260,12 @@ function formatArg(arg: GoValue, spec: Spec): string {
   }
   if (arg instanceof GoSlice && spec.verb !== 'T') {
     return `[${arg.items.map((item, i) => (item instanceof GoSample ? fakeAddress(i) : formatArg(item, spec))).join(' ')}]`;
+  }
+  if (arg instanceof GoStruct && spec.verb !== 'T') {
+    return `{${[...arg.fields.values()].map((field) => formatArg(field, spec)).join(' ')}}`;
+  }
+  if (arg instanceof GoInt && arg.type === 'time.Duration' && 'vsq'.includes(spec.verb)) {
+    return fmtStringVerb(duration(arg), spec, arg);
   }
   if (typeof arg === 'string') return fmtStringVerb(arg, spec, arg);
   if (arg instanceof GoHTML) return fmtStringVerb(arg.text, spec, arg);

@@ -1,4 +1,5 @@
-/** time.Time's String() for the UTC times templates produce. */
+/** time.Time's String(), Format and parts, time.Duration's String(), and RFC 3339 parsing. */
+import { fixedZone, type GoZone, UTC } from './go-location.ts';
 import { GoTime } from './go-values.ts';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -19,11 +20,7 @@ export function unixSeconds(t: GoTime): number {
 
 /** Layout "2006-01-02 15:04:05.999999999 -0700 MST": the fraction loses its trailing zeros. */
 export function formatTime(t: GoTime): string {
-  const { seconds, nanos } = splitSeconds(t);
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  const [date, rest = ''] = iso.split('T');
-  const fraction = nanos === 0n ? '' : `.${nanos.toString().padStart(9, '0').replace(/0+$/, '')}`;
-  return `${date} ${rest.slice(0, 8)}${fraction} +0000 UTC`;
+  return formatLayout(t, '2006-01-02 15:04:05.999999999 -0700 MST');
 }
 
 /** model.TimeFromUnixNano(int64(seconds*1e9)).Time(): Prometheus keeps milliseconds only. */
@@ -60,10 +57,17 @@ export interface TimeParts {
   yearDay: number;
 }
 
+export function timeZone(t: GoTime): GoZone {
+  return t.location.zone(unixSeconds(t));
+}
+
+/** The date and clock in the time's location. */
 export function timeParts(t: GoTime): TimeParts {
   const { seconds, nanos } = splitSeconds(t);
-  const d = new Date(Number(seconds) * 1000);
-  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const d = new Date((Number(seconds) + timeZone(t).offsetSeconds) * 1000);
+  // Date.UTC reads years below 100 as 19xx.
+  const yearStart = new Date(0);
+  yearStart.setUTCFullYear(d.getUTCFullYear(), 0, 1);
   return {
     year: d.getUTCFullYear(),
     month: d.getUTCMonth() + 1,
@@ -73,7 +77,7 @@ export function timeParts(t: GoTime): TimeParts {
     second: d.getUTCSeconds(),
     nanosecond: Number(nanos),
     weekday: d.getUTCDay(),
-    yearDay: Math.floor((d.getTime() - yearStart) / 86_400_000) + 1,
+    yearDay: Math.floor((d.getTime() - yearStart.getTime()) / 86_400_000) + 1,
   };
 }
 
@@ -85,16 +89,26 @@ const LAYOUT_ELEMENT =
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
-/** time.Time.Format for a UTC time. */
+/** The offset as Go's layouts write it: "-0700", "-07:00", "-07", with seconds for "-070000" and "-07:00:00". */
+function formatOffset(element: string, offsetSeconds: number): string {
+  if (element.startsWith('Z') && offsetSeconds === 0) return 'Z';
+  const abs = Math.abs(offsetSeconds);
+  const parts = [Math.floor(abs / 3600), Math.floor((abs % 3600) / 60), abs % 60].map(two);
+  const count = element.slice(1).replaceAll(':', '').length / 2;
+  return (offsetSeconds < 0 ? '-' : '+') + parts.slice(0, count).join(element.includes(':') ? ':' : '');
+}
+
+/** time.Time.Format. */
 export function formatLayout(t: GoTime, layout: string): string {
   const p = timeParts(t);
+  const zone = timeZone(t);
   const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12;
   const elements: Record<string, string> = {
     January: monthName(p),
     Jan: monthName(p).slice(0, 3),
     Monday: weekdayName(p),
     Mon: weekdayName(p).slice(0, 3),
-    MST: 'UTC',
+    MST: zone.abbreviation || formatOffset('-0700', zone.offsetSeconds),
     '2006': String(p.year).padStart(4, '0'),
     '002': String(p.yearDay).padStart(3, '0'),
     '01': two(p.month),
@@ -117,8 +131,7 @@ export function formatLayout(t: GoTime, layout: string): string {
   return layout.replace(LAYOUT_ELEMENT, (element) => {
     const known = elements[element];
     if (known !== undefined) return known;
-    if (element.startsWith('Z')) return 'Z';
-    if (element.startsWith('-')) return element.replace(/\d/g, '0').replace('-', '+');
+    if (element.startsWith('Z') || element.startsWith('-')) return formatOffset(element, zone.offsetSeconds);
     const digits = String(p.nanosecond)
       .padStart(9, '0')
       .slice(0, element.length - 1);
@@ -126,4 +139,56 @@ export function formatLayout(t: GoTime, layout: string): string {
     const trimmed = digits.replace(/0+$/, '');
     return trimmed === '' ? '' : element[0] + trimmed;
   });
+}
+
+const NANOS_PER_MINUTE = 60n * NANOS_PER_SECOND;
+
+/** `whole.fraction` of value/scale, the fraction without trailing zeros. */
+function decimal(value: bigint, scale: bigint): string {
+  const digits = scale.toString().length - 1;
+  const fraction = (value % scale).toString().padStart(digits, '0').replace(/0+$/, '');
+  return `${value / scale}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** time.Duration's String(): "1h2m3.5s", "1.5ms", "0s". */
+export function formatDuration(nanos: bigint): string {
+  const sign = nanos < 0n ? '-' : '';
+  const abs = nanos < 0n ? -nanos : nanos;
+  if (abs === 0n) return '0s';
+  if (abs < 1000n) return `${sign}${abs}ns`;
+  if (abs < 1_000_000n) return `${sign}${decimal(abs, 1000n)}µs`;
+  if (abs < NANOS_PER_SECOND) return `${sign}${decimal(abs, 1_000_000n)}ms`;
+  const seconds = `${decimal(abs % NANOS_PER_MINUTE, NANOS_PER_SECOND)}s`;
+  const minutes = abs / NANOS_PER_MINUTE;
+  if (minutes === 0n) return sign + seconds;
+  if (minutes < 60n) return `${sign}${minutes}m${seconds}`;
+  return `${sign}${minutes / 60n}h${minutes % 60n}m${seconds}`;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * A time as Go's JSON decoding reads it (RFC 3339): a "Z" time is UTC, one
+ * with an offset keeps it as an unnamed zone. Undefined when it is not one.
+ */
+export function parseRfc3339(text: string): GoTime | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const date = new Date(0);
+  date.setUTCFullYear(year as number, (month as number) - 1, day);
+  date.setUTCHours(hour as number, minute, second);
+  if (
+    date.getUTCDate() !== day ||
+    (hour as number) > 23 ||
+    (minute as number) > 59 ||
+    (second as number) > 59
+  ) {
+    return undefined;
+  }
+  const offset = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 3600 + Number(m[10]) * 60) : 0;
+  const nanos = BigInt((m[7] ?? '').padEnd(9, '0'));
+  const seconds = BigInt(date.getTime() / 1000 - offset);
+  return new GoTime(seconds * NANOS_PER_SECOND + nanos, m[8] ? fixedZone(offset) : UTC, 'time.Time');
 }

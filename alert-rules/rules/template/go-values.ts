@@ -1,36 +1,65 @@
 /**
- * JavaScript stand-ins for the Go values a Prometheus alert template handles,
- * carrying the Go type names that Go puts into its error messages.
+ * JavaScript stand-ins for the Go values Prometheus's alert templates and
+ * Alertmanager's notification templates handle, carrying the Go type names
+ * that Go puts into its error messages.
  */
+import type { TemplateFunction } from './functions.ts';
+import { type GoLocation, UTC } from './go-location.ts';
 
-/** A Go `int` (template number literals, `len`), `int64` (time methods) or `uint8` (a byte of a string). */
+/** Methods of a value of a named Go type, bound to it: `.Labels.SortedPairs`. */
+export type GoMethods = ReadonlyMap<string, TemplateFunction>;
+
+const NO_METHODS: GoMethods = new Map();
+
+/**
+ * A Go `int` (template number literals, `len`), `int64` (time methods),
+ * `uint8` (a byte of a string) or `time.Duration` (nanoseconds, printed as "1h2m3s").
+ */
 export class GoInt {
   readonly value: number;
-  readonly type: 'int' | 'int64' | 'uint8';
-  constructor(value: number, type: 'int' | 'int64' | 'uint8' = 'int') {
+  readonly type: GoIntType;
+  constructor(value: number, type: GoIntType = 'int') {
     this.value = value;
     this.type = type;
   }
 }
+
+export type GoIntType = 'int' | 'int64' | 'uint8' | 'time.Duration';
 
 export class GoMap {
   readonly entries: ReadonlyMap<string, GoValue>;
   readonly type: string;
   /** What a missing key yields (templates run with missingkey=zero). */
   readonly zero: GoValue;
-  constructor(entries: ReadonlyMap<string, GoValue>, type: string, zero: GoValue) {
+  readonly methods: GoMethods;
+  constructor(entries: ReadonlyMap<string, GoValue>, type: string, zero: GoValue, methods = NO_METHODS) {
     this.entries = entries;
     this.type = type;
     this.zero = zero;
+    this.methods = methods;
   }
 }
 
 export class GoSlice {
   readonly items: GoValue[];
   readonly type: string;
-  constructor(items: GoValue[], type: string) {
+  readonly methods: GoMethods;
+  constructor(items: GoValue[], type: string, methods = NO_METHODS) {
     this.items = items;
     this.type = type;
+    this.methods = methods;
+  }
+}
+
+/** A Go struct: its exported fields in declaration order (fmt prints them in that order). */
+export class GoStruct {
+  readonly type: string;
+  readonly fields: ReadonlyMap<string, GoValue>;
+  readonly methods: GoMethods;
+  constructor(type: string, fields: ReadonlyMap<string, GoValue>, methods = NO_METHODS) {
+    this.type = type;
+    this.fields = fields;
+    this.methods = methods;
   }
 }
 
@@ -44,25 +73,18 @@ export class GoSample {
   }
 }
 
-/** The struct Prometheus hands to alert templates. */
-export class GoAlertData {
-  readonly labels: GoMap;
-  readonly externalLabels: GoMap;
-  readonly externalURL: string;
-  readonly value: number;
-  constructor(labels: GoMap, externalLabels: GoMap, externalURL: string, value: number) {
-    this.labels = labels;
-    this.externalLabels = externalLabels;
-    this.externalURL = externalURL;
-    this.value = value;
-  }
-}
-
-/** A `*time.Time` (from `toTime`), as nanoseconds since the Unix epoch, always UTC. */
+/**
+ * A `time.Time` (Alertmanager's alert times, `tz`) or a `*time.Time` (from
+ * Prometheus's `toTime`): nanoseconds since the Unix epoch, shown in its location.
+ */
 export class GoTime {
   readonly unixNanos: bigint;
-  constructor(unixNanos: bigint) {
+  readonly location: GoLocation;
+  readonly type: 'time.Time' | '*time.Time';
+  constructor(unixNanos: bigint, location = UTC, type: 'time.Time' | '*time.Time' = '*time.Time') {
     this.unixNanos = unixNanos;
+    this.location = location;
+    this.type = type;
   }
 }
 
@@ -85,7 +107,7 @@ export type GoValue =
   | GoMap
   | GoSlice
   | GoSample
-  | GoAlertData
+  | GoStruct
   | GoTime
   | GoHTML;
 
@@ -94,6 +116,15 @@ export const SAMPLE_TYPE = '*template.sample';
 export const STRING_MAP_TYPE = 'map[string]string';
 export const ALERT_DATA_TYPE =
   'struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }';
+
+/** A struct from its fields in declaration order. */
+export function goStruct(
+  type: string,
+  fields: Readonly<Record<string, GoValue>>,
+  methods?: GoMethods,
+): GoStruct {
+  return new GoStruct(type, new Map(Object.entries(fields)), methods);
+}
 
 export function stringMap(labels: Readonly<Record<string, string>>): GoMap {
   return new GoMap(new Map(Object.entries(labels)), STRING_MAP_TYPE, '');
@@ -105,11 +136,18 @@ export function goTypeName(v: GoValue): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return 'float64';
   if (v instanceof GoInt) return v.type;
-  if (v instanceof GoMap || v instanceof GoSlice) return v.type;
+  if (v instanceof GoMap || v instanceof GoSlice || v instanceof GoStruct || v instanceof GoTime)
+    return v.type;
   if (v instanceof GoSample) return SAMPLE_TYPE;
-  if (v instanceof GoAlertData) return ALERT_DATA_TYPE;
-  if (v instanceof GoTime) return '*time.Time';
   return 'template.HTML';
+}
+
+/** The method `name` a map, slice or struct of a named type has, bound to it. */
+export function ownMethod(receiver: GoValue, name: string): TemplateFunction | undefined {
+  if (receiver instanceof GoMap || receiver instanceof GoSlice || receiver instanceof GoStruct) {
+    return receiver.methods.get(name);
+  }
+  return undefined;
 }
 
 export function sortedKeys(m: GoMap): string[] {

@@ -57,11 +57,17 @@ export interface ListNode {
 
 type Terminator = { kind: 'end' | 'else'; pos: number };
 
-export interface ParsedTemplate {
-  /** The text every position points into. */
+/** One named template: its nodes, and the text their positions point into (for error messages). */
+export interface TemplateTree {
+  root: ListNode;
+  /** The name it was parsed under (a file's name for Alertmanager's template files). */
+  parseName: string;
   text: string;
+}
+
+export interface ParsedTemplate {
   /** The top-level template under its own name, plus every {{define}} and {{block}}. */
-  trees: Map<string, ListNode>;
+  trees: ReadonlyMap<string, TemplateTree>;
 }
 
 export class TemplateParseError extends Error {}
@@ -80,7 +86,7 @@ function describeToken(t: Token): string {
 /** Parses `text` as template `name` with the given function names defined; throws TemplateParseError. */
 export function parseTemplate(name: string, text: string, functions: ReadonlySet<string>): ParsedTemplate {
   const tokens = lex(text);
-  const trees = new Map<string, ListNode>();
+  const trees = new Map<string, TemplateTree>();
   let index = 0;
   let current: Token = tokens[0] as Token;
   let vars: string[] = ['$'];
@@ -135,7 +141,8 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
 
   const addTree = (treeName: string, root: ListNode): void => {
     const existing = trees.get(treeName);
-    if (existing === undefined || isEmpty(existing)) trees.set(treeName, root);
+    if (existing === undefined || isEmpty(existing.root))
+      trees.set(treeName, { root, parseName: name, text });
     else if (!isEmpty(root)) errorf(`template: multiple definition of template ${JSON.stringify(treeName)}`);
   };
 
@@ -426,11 +433,47 @@ export function parseTemplate(name: string, text: string, functions: ReadonlySet
     else root.nodes.push(n as Node);
   }
   addTree(name, root);
-  return { text, trees };
+  return { trees };
 }
 
 function isEmpty(list: ListNode): boolean {
   return list.nodes.every((n) => n.kind === 'text' && n.text.trim() === '');
+}
+
+/**
+ * Templates parsed one after another into one set, as Go's Template.Parse
+ * adds them: a later definition replaces an earlier one, unless it is empty.
+ */
+export function mergeTemplates(...sets: readonly ParsedTemplate[]): ParsedTemplate {
+  const trees = new Map<string, TemplateTree>();
+  for (const set of sets) {
+    for (const [name, tree] of set.trees) {
+      const existing = trees.get(name);
+      if (existing === undefined || !isEmpty(tree.root) || isEmpty(existing.root)) trees.set(name, tree);
+    }
+  }
+  return { trees };
+}
+
+/** The names `{{template}}` and `{{block}}` call in a template and in those it calls, and which of them are missing. */
+export function missingTemplates(set: ParsedTemplate, name: string): string[] {
+  const seen = new Set<string>();
+  const missing: string[] = [];
+  const visit = (node: Node): void => {
+    if (node.kind === 'list') node.nodes.forEach(visit);
+    else if (node.kind === 'if' || node.kind === 'with' || node.kind === 'range') {
+      visit(node.list);
+      if (node.elseList) visit(node.elseList);
+    } else if (node.kind === 'template' && !seen.has(node.name)) {
+      seen.add(node.name);
+      const tree = set.trees.get(node.name);
+      if (tree) visit(tree.root);
+      else missing.push(node.name);
+    }
+  };
+  const root = set.trees.get(name);
+  if (root) visit(root.root);
+  return missing;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {

@@ -28,10 +28,11 @@ export interface PrometheusFunctionContext {
   query: QueryApi['query'];
 }
 
-/** convertToFloat: numbers, and strings through strconv.ParseFloat. */
+/** convertToFloat: numbers, strings through strconv.ParseFloat, and durations in seconds. */
 function toFloat(v: GoValue): number {
   if (typeof v === 'number') return v;
-  if (v instanceof GoInt && v.type === 'int') return v.value;
+  if (v instanceof GoInt && (v.type === 'int' || v.type === 'int64')) return v.value;
+  if (v instanceof GoInt && v.type === 'time.Duration') return v.value / 1e9;
   if (typeof v === 'string') {
     const parsed = parseGoFloat(v);
     if (parsed === undefined)
@@ -215,8 +216,40 @@ const floatFunction = (f: (v: number) => string): TemplateFunction => ({
   call: ([v]) => f(toFloat(v)),
 });
 
+/** The functions Alertmanager's notification templates share with Prometheus's alert templates. */
+export function sharedFunctions(regexpTimeoutMs: number): Map<string, TemplateFunction> {
+  return new Map<string, TemplateFunction>([
+    [
+      'reReplaceAll',
+      {
+        params: ['string', 'string', 'string'],
+        call: ([p, r, t]) =>
+          regexpCall(
+            { op: 'replace', pattern: p as string, replacement: r as string, text: t as string },
+            regexpTimeoutMs,
+            true,
+          ),
+      },
+    ],
+    [
+      'match',
+      {
+        params: ['string', 'string'],
+        call: ([p, t]) =>
+          regexpCall({ op: 'match', pattern: p as string, text: t as string }, regexpTimeoutMs, false),
+      },
+    ],
+    ['safeHtml', { params: ['string'], call: ([t]) => new GoHTML(t as string) }],
+    ['toUpper', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toUpperCase(), false) }],
+    ['toLower', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toLowerCase(), true) }],
+    ['humanizeDuration', floatFunction(humanizeDuration)],
+  ]);
+}
+
 export function prometheusFunctions(context: PrometheusFunctionContext): FunctionMap {
   return new Map<string, TemplateFunction>([
+    ...sharedFunctions(context.regexpTimeoutMs),
+    ['title', { params: ['string'], call: ([s]) => title(s as string) }],
     [
       'query',
       {
@@ -262,34 +295,6 @@ export function prometheusFunctions(context: PrometheusFunctionContext): Functio
       },
     ],
     [
-      'reReplaceAll',
-      {
-        params: ['string', 'string', 'string'],
-        call: ([p, r, t]) =>
-          regexpCall(
-            { op: 'replace', pattern: p as string, replacement: r as string, text: t as string },
-            context.regexpTimeoutMs,
-            true,
-          ),
-      },
-    ],
-    [
-      'match',
-      {
-        params: ['string', 'string'],
-        call: ([p, t]) =>
-          regexpCall(
-            { op: 'match', pattern: p as string, text: t as string },
-            context.regexpTimeoutMs,
-            false,
-          ),
-      },
-    ],
-    ['safeHtml', { params: ['string'], call: ([t]) => new GoHTML(t as string) }],
-    ['title', { params: ['string'], call: ([s]) => title(s as string) }],
-    ['toUpper', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toUpperCase(), false) }],
-    ['toLower', { params: ['string'], call: ([s]) => mapRunes(s as string, (c) => c.toLowerCase(), true) }],
-    [
       'graphLink',
       { params: ['string'], call: ([e]) => `/graph?g0.expr=${queryEscape(e as string)}&g0.tab=0` },
     ],
@@ -311,7 +316,6 @@ export function prometheusFunctions(context: PrometheusFunctionContext): Functio
     ],
     ['humanize', floatFunction(humanize)],
     ['humanize1024', floatFunction(humanize1024)],
-    ['humanizeDuration', floatFunction(humanizeDuration)],
     ['humanizePercentage', floatFunction((v) => `${g4(v * 100)}%`)],
     [
       'humanizeTimestamp',
