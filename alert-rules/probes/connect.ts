@@ -63,3 +63,12 @@ export async function startTls(
   await untilEvent(secure, 'secureConnect', signal);
   return secure;
 }
+
+/**
+ * Closes sockets opened in order (a TLS socket after the one it wraps),
+ * outermost first: Node 24 crashes when a socket is destroyed under the
+ * TLS socket that wraps it after the peer has ended.
+ */
+export function closeAll(sockets: readonly Socket[]): void {
+  for (const socket of [...sockets].reverse()) socket.destroy();
+}

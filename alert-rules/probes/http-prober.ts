@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import type { Clock } from '../../core/clock.ts';
 import { RegexpTimeoutError } from '../go-regexp/isolation.ts';
+import { closeAll } from './connect.ts';
 import { authorizationHeader } from './http-auth.ts';
 import { type Body, readBody } from './http-body.ts';
 import {
@@ -179,7 +180,7 @@ async function probeHttp(
   } catch (err) {
     failure ??= steps.failure(err);
   } finally {
-    for (const socket of hops.sockets) socket.destroy();
+    closeAll(hops.sockets);
   }
   const final = hops.final;
   const samples = [
