@@ -49,6 +49,14 @@ export function ipAddressHash({ address, family }: ResolvedAddress): number {
 /** A URL's host without the brackets of an IPv6 literal. */
 export const bareHost = (host: string): string => host.replace(/^\[(.*)\]$/, '$1');
 
+/** `host:port` as Go's net.SplitHostPort takes it (`[::1]:53` for IPv6). */
+export function splitHostPort(target: string): { host: string; port: number } | undefined {
+  const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(target);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) return undefined;
+  return { host: bareHost(match[1]!), port };
+}
+
 export async function resolveTarget(
   guard: AddressGuard,
   host: string,

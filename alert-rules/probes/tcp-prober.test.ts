@@ -9,7 +9,8 @@ import {
   sampleValue,
   selfSignedCertificate,
 } from './fixtures/probe-fixtures.ts';
-import { createTcpProber, splitHostPort } from './tcp-prober.ts';
+import { splitHostPort } from './resolve-target.ts';
+import { createTcpProber } from './tcp-prober.ts';
 
 const prober = createTcpProber({ guard: loopbackGuard });
 const tcp = (extra: Record<string, unknown> = {}) => ({

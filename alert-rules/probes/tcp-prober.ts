@@ -11,7 +11,7 @@ import { closeAll, connectTcp, startTls } from './connect.ts';
 import { LineReader } from './line-reader.ts';
 import { probeSection } from './module-config.ts';
 import { type ProbeOutcome, type ProbeSteps, runProbe } from './probe-run.ts';
-import { bareHost, resolveTarget } from './resolve-target.ts';
+import { resolveTarget, splitHostPort } from './resolve-target.ts';
 import { sample } from './samples.ts';
 import { type QueryResponse, type TcpProbeConfig, tcpProbeSchema } from './tcp-config.ts';
 import { nodeTlsOptions } from './tls-config.ts';
@@ -30,14 +30,6 @@ export interface TcpProberOptions {
 export const TCP_PROBER_DEFAULTS = { maxLineBytes: 64 * 1024, regexpTimeoutMs: 1_000 };
 
 type Settings = Required<Omit<TcpProberOptions, 'clock'>>;
-
-/** `host:port` as Go's net.SplitHostPort takes it (`[::1]:53` for IPv6). */
-export function splitHostPort(target: string): { host: string; port: number } | undefined {
-  const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(target);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) return undefined;
-  return { host: bareHost(match[1]!), port };
-}
 
 /** The line to send, with `${1}`-style references to the groups of the line `expect` matched. */
 function expandSend(send: string, pattern: string | undefined, line: string | undefined): string {
