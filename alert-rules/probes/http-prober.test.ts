@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeTargets } from './fixtures/http-targets.ts';
 import {
   type Certificate,
   listen,
@@ -21,64 +21,10 @@ const http = (extra: Record<string, unknown> = {}, module: Record<string, unknow
   http: { preferred_ip_protocol: 'ip4', ...extra },
 });
 
-function route(req: IncomingMessage, res: ServerResponse): void {
-  const url = req.url ?? '/';
-  if (url === '/ok') {
-    res.setHeader('content-length', 5);
-    res.end('hello');
-  } else if (url === '/503') {
-    res.statusCode = 503;
-    res.end('busy');
-  } else if (url === '/404') {
-    res.statusCode = 404;
-    res.end('nope');
-  } else if (url === '/aaa') {
-    res.end(`${'a'.repeat(40)}!`);
-  } else if (url === '/error') {
-    res.end('all fine, no wait: ERROR 42');
-  } else if (url === '/redirect') {
-    res.writeHead(302, { location: '/ok' }).end();
-  } else if (url.startsWith('/loop')) {
-    res.writeHead(302, { location: `/loop${Math.random()}` }).end();
-  } else if (url === '/post-only') {
-    res.writeHead(req.method === 'POST' ? 200 : 405).end(req.method);
-  } else if (url === '/echo-auth') {
-    res.end(req.headers.authorization ?? 'none');
-  } else if (url === '/gzip') {
-    const body = gzipSync('hello hello hello');
-    res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': body.length }).end(body);
-  } else if (url === '/slow') {
-    setTimeout(() => res.end('late'), 300);
-  } else if (url === '/hang') {
-    // Never answers.
-  } else if (url === '/huge') {
-    streamHuge(res);
-  } else if (url === '/modified') {
-    res.writeHead(200, { 'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT', 'x-app': 'v1' }).end('x');
-  } else {
-    res.writeHead(404).end();
-  }
-}
-
-/** 1 GB announced, written as fast as the client takes it, stopped when the client goes. */
-function streamHuge(res: ServerResponse): void {
-  const chunk = Buffer.alloc(64 * 1024, 97);
-  let sent = 0;
-  res.writeHead(200, { 'content-length': 1024 ** 3 });
-  const pump = (): void => {
-    while (sent < 1024 ** 3 && !res.destroyed) {
-      sent += chunk.length;
-      if (!res.write(chunk)) return void res.once('drain', pump);
-    }
-    res.end();
-  };
-  pump();
-}
-
 let base: string;
 let close: () => Promise<void>;
 beforeAll(async () => {
-  const server = await listen(createServer(route));
+  const server = await listen(createServer(probeTargets));
   base = `http://127.0.0.1:${server.port}`;
   close = server.close;
 });
