@@ -53,6 +53,7 @@ async function probeDns(request: ProbeRequest, settings: Settings, steps: ProbeS
   const phases = { resolve: 0, connect: 0, request: 0 };
   let response: DnsMessage | undefined;
   let failure: string | undefined;
+  steps.current = 'resolve';
   const resolution = await resolveTarget(settings.guard, server.host, config, request.signal);
   phases.resolve = resolution.lookupSeconds;
   if (resolution.address) {

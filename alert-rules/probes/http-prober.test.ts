@@ -197,6 +197,12 @@ describe('http prober', () => {
     expect(sampleValue(result, 'probe_http_status_code')).toBe(0);
   });
 
+  it('fails with the reason when a module built by hand is not valid', async () => {
+    const module = { prober: 'http' as const, timeoutMs: 1_000, http: { method: 'NO SPACES' } };
+    const result = await prober({ target: `${base}/ok`, module, signal: AbortSignal.timeout(1_000) });
+    expect(result.failure).toBe('module configuration: method: expected an HTTP method such as GET or POST');
+  });
+
   it('resolves every redirect hop through the guard', async () => {
     const asked: string[] = [];
     const guarded = createHttpProber({

@@ -13,6 +13,7 @@
  * A target can override both (see `withTargetChecks`).
  */
 import { z } from 'zod';
+import { formatConfigErrors, validate } from '../../core/config.ts';
 import { goDuration } from './config-fields.ts';
 import { dnsProbeSchema } from './dns-config.ts';
 import { httpProbeSchema } from './http-config.ts';
@@ -98,7 +99,7 @@ export function withTargetChecks(module: LookoutProbeModule, checks: LookoutChec
 /**
  * The prober's part of a module, validated: the object `probeModuleSchema`
  * produced is taken as it is; one built by hand is checked once (and throws
- * the schema's error when it is wrong).
+ * the configuration errors when it is wrong).
  */
 export function probeSection<S extends z.ZodType<object>>(
   section: Record<string, unknown> | undefined,
@@ -107,7 +108,9 @@ export function probeSection<S extends z.ZodType<object>>(
   const raw = section ?? {};
   const cached = parsedSections.get(raw);
   if (cached) return cached as z.output<S>;
-  const parsed = schema.parse(raw);
+  const result = validate(schema, raw);
+  if (!result.ok) throw new Error(formatConfigErrors(result.errors).replaceAll('\n', '; '));
+  const parsed = result.value;
   parsedSections.set(raw, parsed);
   parsedSections.set(parsed, parsed);
   return parsed;

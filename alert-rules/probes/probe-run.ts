@@ -18,7 +18,7 @@ export interface ProbeOutcome {
 
 /** The step a probe is in, so that a timeout or an error says where it happened. */
 export class ProbeSteps {
-  current = 'resolve';
+  current = 'module configuration';
   private readonly signal: AbortSignal;
   private readonly timeoutMs: number;
   constructor(signal: AbortSignal, timeoutMs: number) {

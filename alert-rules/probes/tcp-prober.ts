@@ -104,6 +104,7 @@ async function probeTcp(request: ProbeRequest, settings: Settings, steps: ProbeS
   if (!target)
     return { failure: `target must be host:port, got ${JSON.stringify(request.target)}`, samples: [] };
   const { signal } = request;
+  steps.current = 'resolve';
   const resolution = await resolveTarget(settings.guard, target.host, config, signal);
   const regexSample = (dialogue?: Dialogue) =>
     sample('probe_failed_due_to_regex', dialogue?.failedDueToRegex ?? 0);
