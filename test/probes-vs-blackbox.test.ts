@@ -210,6 +210,7 @@ describe('probes side by side with blackbox_exporter', () => {
     ['http_2xx', '/503', 'status 503'],
     ['http_2xx', '/404', 'status 404'],
     ['http_2xx', '/redirect', undefined],
+    ['http_2xx', '/login', undefined],
     ['http_2xx', '/loop', 'status 302 (stopped after 10 redirects)'],
     ['http_2xx', '/modified', undefined],
     ['http_no_redirect', '/redirect', 'status 302 (redirect not followed: follow_redirects is false)'],

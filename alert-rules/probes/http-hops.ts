@@ -2,7 +2,8 @@
  * The requests of one HTTP probe: the target, then each redirect as Go's
  * client follows it (301/302/303 become GET without a body, 307/308 keep
  * both; at most `maxRedirects`), every hop resolved through the address
- * guard and connected to exactly the address it returned.
+ * guard and connected to exactly the address it returned. Cookies set on
+ * the way are sent on, as Go's cookie jar does.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { connectTcp, startTls } from './connect.ts';
 import { headerValues } from './http-checks.ts';
 import type { HttpProbeConfig } from './http-config.ts';
+import { CookieJar } from './http-cookies.ts';
 import { sendRequest } from './http-request.ts';
 import type { ProbeSteps } from './probe-run.ts';
 import { type Resolution, resolveTarget } from './resolve-target.ts';
@@ -63,7 +65,13 @@ interface Hop {
   host: string;
 }
 
-function requestHeaders(hop: Hop, first: URL, config: HttpProbeConfig, settings: HopSettings) {
+function requestHeaders(
+  hop: Hop,
+  first: URL,
+  config: HttpProbeConfig,
+  settings: HopSettings,
+  jar: CookieJar,
+) {
   const sameOrigin = hop.url.origin === first.origin;
   const headers = new Map<string, [string, string]>([
     ['host', ['Host', hop.host]],
@@ -77,6 +85,9 @@ function requestHeaders(hop: Hop, first: URL, config: HttpProbeConfig, settings:
   }
   if (sameOrigin && settings.authorization)
     headers.set('authorization', ['Authorization', settings.authorization]);
+  const configuredCookie = headers.get('cookie');
+  const cookie = jar.header(hop.url.hostname, configuredCookie?.[1]);
+  if (cookie) headers.set('cookie', [configuredCookie?.[0] ?? 'Cookie', cookie]);
   return Object.fromEntries(headers.values());
 }
 
@@ -116,6 +127,7 @@ export async function runHops(
   hops: Hops,
 ): Promise<void> {
   const hostOverride = configuredHost(config);
+  const jar = new CookieJar();
   let hop: Hop = { url: target, method: config.method, body: config.body, host: hostOverride ?? target.host };
   for (;;) {
     const { url } = hop;
@@ -146,10 +158,11 @@ export async function runHops(
     trace.gotConn = performance.now();
 
     steps.current = 'waiting for the response';
-    const headers = requestHeaders(hop, target, config, settings);
+    const headers = requestHeaders(hop, target, config, settings, jar);
     const path = `${url.pathname}${url.search}`;
     const response = await sendRequest(socket, { method: hop.method, path, headers, body: hop.body }, signal);
     trace.responseStart = performance.now();
+    jar.remember(url.hostname, response);
     const status = response.statusCode ?? 0;
     const location = headerValues(response, 'location')[0];
     if (!REDIRECT_STATUSES.has(status) || location === undefined) {

@@ -125,6 +125,11 @@ describe('http prober', () => {
     expect(sampleValue(notFollowed, 'probe_http_redirects')).toBe(1);
   });
 
+  it('keeps cookies across redirects', async () => {
+    const result = await prober(probeRequest(`${base}/login`, http()));
+    expect(result.failure).toBeUndefined();
+  });
+
   it('stops a redirect loop after 10 redirects, as Go does', async () => {
     const result = await prober(probeRequest(`${base}/loop`, http()));
     expect(result.failure).toBe('status 302 (stopped after 10 redirects)');
