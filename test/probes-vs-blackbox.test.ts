@@ -15,7 +15,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsProber } from '../alert-rules/probes/dns-prober.ts';
 import { type DnsServer, nameBytes, startDnsServer } from '../alert-rules/probes/fixtures/dns-server.ts';
-import { probeTargets } from '../alert-rules/probes/fixtures/http-targets.ts';
+import { http2Targets, probeTargets } from '../alert-rules/probes/fixtures/http-targets.ts';
 import {
   type Certificate,
   listen,
@@ -87,6 +87,7 @@ beforeAll(async () => {
   certificate = selfSignedCertificate(7);
   await serve('http', createServer(probeTargets));
   await serve('https', createHttpsServer({ key: certificate.key, cert: certificate.cert }, probeTargets));
+  await serve('h2', http2Targets(certificate));
   await serve(
     'tcp',
     createNetServer((socket) => socket.end('220 ready\r\n')),
@@ -132,6 +133,7 @@ modules:
       preferred_ip_protocol: ip4
       fail_if_header_not_matches: [{header: X-App, regexp: "^v2$"}]
   https_ca: {prober: http, timeout: 5s, http: {preferred_ip_protocol: ip4, tls_config: {ca_file: ${ca}}}}
+  https_http1: {prober: http, timeout: 5s, http: {preferred_ip_protocol: ip4, enable_http2: false, tls_config: {ca_file: ${ca}}}}
   https_insecure: {prober: http, timeout: 5s, http: {preferred_ip_protocol: ip4, tls_config: {insecure_skip_verify: true}}}
   tcp_connect: {prober: tcp, timeout: 5s, tcp: {preferred_ip_protocol: ip4}}
   tcp_banner: {prober: tcp, timeout: 5s, tcp: {preferred_ip_protocol: ip4, query_response: [{expect: "^220"}, {send: QUIT}]}}
@@ -250,6 +252,14 @@ describe('probes side by side with blackbox_exporter', () => {
     expect(expectAgreement(await sideBySide('http_2xx', `https://localhost:${ports.https}/ok`))).toBe(
       'tls handshake: certificate signed by unknown authority (self-signed)',
     );
+  });
+
+  it('agrees over HTTP/2, which TLS negotiates unless enable_http2 is false', async () => {
+    const h2 = (p: string) => `https://localhost:${ports.h2}${p}`;
+    expect(expectAgreement(await sideBySide('https_ca', h2('/ok')))).toBeUndefined();
+    expect(expectAgreement(await sideBySide('https_ca', h2('/redirect')))).toBeUndefined();
+    expect(expectAgreement(await sideBySide('https_ca', h2('/503')))).toBe('status 503');
+    expect(expectAgreement(await sideBySide('https_http1', h2('/chunked')))).toBeUndefined();
   });
 
   it('agrees on tcp: connect, a banner dialogue, TLS, and a closed port', async () => {

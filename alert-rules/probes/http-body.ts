@@ -4,7 +4,7 @@
  * counted after decompression, and stopped at the size limit so a 1 GB body
  * or a compression bomb costs at most the limit.
  */
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflateRaw } from 'node:zlib';
 import { describeError } from './failure-words.ts';
@@ -28,7 +28,7 @@ export interface Body {
   error?: string;
 }
 
-export async function readBody(response: IncomingMessage, options: BodyOptions): Promise<Body> {
+export async function readBody(body: Readable, options: BodyOptions): Promise<Body> {
   const chunks: Buffer[] = [];
   let length = 0;
   let overLimit = false;
@@ -47,8 +47,8 @@ export async function readBody(response: IncomingMessage, options: BodyOptions):
   };
   let error: string | undefined;
   try {
-    if (decompressor) await pipeline(response, decompressor(), count, { signal: options.signal });
-    else await pipeline(response, count, { signal: options.signal });
+    if (decompressor) await pipeline(body, decompressor(), count, { signal: options.signal });
+    else await pipeline(body, count, { signal: options.signal });
   } catch (err) {
     if (options.signal.aborted) throw err;
     error = describeError(err);

@@ -1,7 +1,7 @@
 /** The checks of blackbox's http prober on a response, each failing with words. */
-import type { IncomingMessage } from 'node:http';
 import { runGoRegexp } from '../go-regexp/isolation.ts';
 import type { HeaderMatch, HttpProbeConfig } from './http-config.ts';
+import type { ProbeResponse } from './http-request.ts';
 
 export function statusFailure(status: number, valid: readonly number[]): string | undefined {
   if (valid.length === 0) return status >= 200 && status < 300 ? undefined : `status ${status}`;
@@ -9,7 +9,7 @@ export function statusFailure(status: number, valid: readonly number[]): string 
 }
 
 /** Every value a header was sent with, one per header line, as Go's http.Header keeps them. */
-export function headerValues(response: IncomingMessage, name: string): string[] {
+export function headerValues(response: ProbeResponse, name: string): string[] {
   const values: string[] = [];
   const raw = response.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -24,7 +24,7 @@ async function matches(pattern: string, text: string, timeoutMs: number): Promis
 
 /** Throws RegexpTimeoutError when a pattern runs out of time. */
 export async function headerFailure(
-  response: IncomingMessage,
+  response: ProbeResponse,
   config: HttpProbeConfig,
   timeoutMs: number,
 ): Promise<string | undefined> {
@@ -70,7 +70,7 @@ const HTTP_DATE =
   /^(?:\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT|\w+, \d{2}-\w{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|\w{3} \w{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
 
 /** Unix seconds of a Last-Modified header Go would parse. */
-export function lastModifiedSeconds(response: IncomingMessage): number | undefined {
+export function lastModifiedSeconds(response: ProbeResponse): number | undefined {
   const value = headerValues(response, 'last-modified')[0];
   if (value === undefined || !HTTP_DATE.test(value)) return undefined;
   const ms = Date.parse(/GMT$/.test(value) ? value : `${value} GMT`);
@@ -78,8 +78,8 @@ export function lastModifiedSeconds(response: IncomingMessage): number | undefin
 }
 
 /** probe_http_content_length: Go's Response.ContentLength, -1 when the length is not known ahead. */
-export function contentLength(response: IncomingMessage, method: string): number {
-  const status = response.statusCode ?? 0;
+export function contentLength(response: ProbeResponse, method: string): number {
+  const { status } = response;
   const header = headerValues(response, 'content-length')[0];
   const declared = header !== undefined && /^\d+$/.test(header.trim()) ? Number(header.trim()) : -1;
   if (method === 'HEAD') return declared;

@@ -75,7 +75,7 @@ export const httpProbeSchema = z
       .optional(),
     bearer_token: z.string().optional(),
     bearer_token_file: z.string().min(1).optional(),
-    /** Accepted for compatibility; Lookout speaks HTTP/1.1 only. */
+    /** Offer HTTP/2 over TLS (ALPN); without TLS it is HTTP/1.1, as in Go. */
     enable_http2: z.boolean().default(true),
     ...ipProtocolFields,
     oauth2: unsupported('oauth2'),

@@ -4,13 +4,13 @@
  * Kept per host, for this probe only; paths, domains and expiry dates are
  * not considered, a `Max-Age=0` or empty value removes the cookie.
  */
-import type { IncomingMessage } from 'node:http';
 import { headerValues } from './http-checks.ts';
+import type { ProbeResponse } from './http-request.ts';
 
 export class CookieJar {
   private readonly byHost = new Map<string, Map<string, string>>();
 
-  remember(host: string, response: IncomingMessage): void {
+  remember(host: string, response: ProbeResponse): void {
     for (const header of headerValues(response, 'set-cookie')) {
       const [pair = '', ...attributes] = header.split(';');
       const at = pair.indexOf('=');

@@ -5,14 +5,13 @@
  * guard and connected to exactly the address it returned. Cookies set on
  * the way are sent on, as Go's cookie jar does.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connectTcp, startTls } from './connect.ts';
 import { headerValues } from './http-checks.ts';
 import type { HttpProbeConfig } from './http-config.ts';
 import { CookieJar } from './http-cookies.ts';
-import { sendRequest } from './http-request.ts';
+import { alpnProtocols, type ProbeResponse, sendRequest } from './http-request.ts';
 import type { ProbeSteps } from './probe-run.ts';
 import { type Resolution, resolveTarget } from './resolve-target.ts';
 import { nodeTlsOptions } from './tls-config.ts';
@@ -48,7 +47,7 @@ export interface Hops {
   traces: HopTrace[];
   resolveSeconds: number;
   redirects: number;
-  final?: { response: IncomingMessage; socket: Socket; method: string };
+  final?: { response: ProbeResponse; socket: Socket; method: string };
   /** Why the final response, a redirect, was not followed. */
   stopped?: string;
   /** Every socket opened, to be closed when the probe is done with them. */
@@ -76,7 +75,6 @@ function requestHeaders(
   const headers = new Map<string, [string, string]>([
     ['host', ['Host', hop.host]],
     ['user-agent', ['User-Agent', settings.userAgent]],
-    ['connection', ['Connection', 'close']],
   ]);
   for (const [name, value] of Object.entries(config.headers)) {
     const key = name.toLowerCase();
@@ -151,7 +149,11 @@ export async function runHops(
       const tlsConfig = firstHost ? config.tls_config : { ...config.tls_config, server_name: undefined };
       const name = firstHost ? (hostOverride ?? url.hostname) : url.hostname;
       const options = await nodeTlsOptions(tlsConfig, name.replace(/^\[(.*)\]$/, '$1'));
-      socket = await startTls(socket, { ...options, ALPNProtocols: ['http/1.1'] }, signal);
+      socket = await startTls(
+        socket,
+        { ...options, ALPNProtocols: alpnProtocols(config.enable_http2) },
+        signal,
+      );
       hops.sockets.push(socket);
       trace.tlsDone = performance.now();
     }
@@ -163,7 +165,7 @@ export async function runHops(
     const response = await sendRequest(socket, { method: hop.method, path, headers, body: hop.body }, signal);
     trace.responseStart = performance.now();
     jar.remember(url.hostname, response);
-    const status = response.statusCode ?? 0;
+    const { status } = response;
     const location = headerValues(response, 'location')[0];
     if (!REDIRECT_STATUSES.has(status) || location === undefined) {
       hops.final = { response, socket, method: hop.method };
@@ -177,6 +179,7 @@ export async function runHops(
         : 'redirect not followed: follow_redirects is false';
       return;
     }
+    response.close();
     socket.destroy();
     hop = redirected(hop, status, location);
   }

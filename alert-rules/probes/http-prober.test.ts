@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeTargets } from './fixtures/http-targets.ts';
+import { http2Targets, probeTargets } from './fixtures/http-targets.ts';
 import {
   type Certificate,
   listen,
@@ -291,6 +291,26 @@ describe('http prober over TLS', () => {
       probeRequest(`${tlsBase}/`, http({ fail_if_ssl: true, tls_config: { insecure_skip_verify: true } })),
     );
     expect(secure.failure).toBe('the final response came over TLS (fail_if_ssl)');
+  });
+
+  it('speaks HTTP/2 when TLS negotiates it, and HTTP/1.1 when enable_http2 is false', async () => {
+    const server = await listen(http2Targets(certificate));
+    const target = `https://localhost:${server.port}`;
+    const tls = { tls_config: { ca_file: certificate.certFile } };
+    const h2 = await prober(
+      probeRequest(`${target}/redirect`, http({ ...tls, valid_http_versions: ['HTTP/2.0'] })),
+    );
+    expect(h2.failure).toBeUndefined();
+    expect(sampleValue(h2, 'probe_http_version')).toBe(2);
+    expect(sampleValue(h2, 'probe_http_redirects')).toBe(1);
+    expect(sampleValue(h2, 'probe_http_content_length')).toBe(5);
+    const h1 = await prober(probeRequest(`${target}/ok`, http({ ...tls, enable_http2: false })));
+    expect(sampleValue(h1, 'probe_http_version')).toBe(1.1);
+    const posted = await prober(
+      probeRequest(`${target}/post-only`, http({ ...tls, method: 'POST', body: '{}' })),
+    );
+    expect(posted.failure).toBeUndefined();
+    await server.close();
   });
 
   it('gives up on a TLS handshake that never completes', async () => {

@@ -2,12 +2,11 @@
  * blackbox_exporter's http prober on node:http: the same checks, the same
  * series, and a reason in words for every failure.
  *
- * Built on node:http over sockets it opens itself (not undici): each
+ * Built on node:http and node:http2 over sockets it opens itself (not undici): each
  * connection must go to the one address the guard returned, and the
  * resolve, connect, TLS and first-byte times are read straight off those
  * sockets, as Go's httptrace reads them for blackbox.
  */
-import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import type { Clock } from '../../core/clock.ts';
@@ -24,6 +23,7 @@ import {
 } from './http-checks.ts';
 import { type HttpProbeConfig, httpProbeSchema } from './http-config.ts';
 import { type Hops, newHops, runHops } from './http-hops.ts';
+import type { ProbeResponse } from './http-request.ts';
 import { probeSection } from './module-config.ts';
 import { type ProbeOutcome, type ProbeSteps, runProbe } from './probe-run.ts';
 import { sample, secondsBetween } from './samples.ts';
@@ -80,14 +80,14 @@ interface Checked {
 
 /** Blackbox's checks in blackbox's order; the first that fails gives the reason. */
 async function checkResponse(
-  response: IncomingMessage,
+  response: ProbeResponse,
   hops: Hops,
   config: HttpProbeConfig,
   settings: Settings,
   signal: AbortSignal,
   steps: ProbeSteps,
 ): Promise<Checked> {
-  const status = response.statusCode ?? 0;
+  const { status } = response;
   const stoppedNote = hops.stopped ? ` (${hops.stopped})` : '';
   const statusWords = statusFailure(status, config.valid_status_codes);
   let failure = statusWords && `${statusWords}${stoppedNote}`;
@@ -110,7 +110,7 @@ async function checkResponse(
     steps.current = 'reading the body';
     const limitBytes = config.body_size_limit || settings.maxBodyBytes;
     const keep = !failure && bodyRegexps > 0;
-    const body = await readBody(response, { compression: config.compression, limitBytes, keep, signal });
+    const body = await readBody(response.body, { compression: config.compression, limitBytes, keep, signal });
     if (body.overLimit) {
       const limit = config.body_size_limit
         ? 'body_size_limit'
@@ -161,8 +161,8 @@ async function probeHttp(
     checked = await checkResponse(final.response, hops, config, settings, request.signal, steps);
     failure = checked.failure;
     hops.traces.at(-1)!.end = performance.now();
-    version = Number(final.response.httpVersion) || 0;
-    const proto = `HTTP/${final.response.httpVersion}`;
+    version = Number(final.response.version) || 0;
+    const proto = `HTTP/${final.response.version}`;
     if (!failure && config.valid_http_versions.length > 0 && !config.valid_http_versions.includes(proto)) {
       failure = `${proto} is not one of valid_http_versions (${config.valid_http_versions.join(', ')})`;
     }
@@ -180,6 +180,7 @@ async function probeHttp(
   } catch (err) {
     failure ??= steps.failure(err);
   } finally {
+    hops.final?.response.close();
     closeAll(hops.sockets);
   }
   const final = hops.final;
@@ -191,7 +192,7 @@ async function probeHttp(
     ...phaseSamples(hops),
     sample('probe_http_redirects', hops.redirects),
     sample('probe_http_ssl', final?.socket instanceof TLSSocket ? 1 : 0),
-    sample('probe_http_status_code', final?.response.statusCode ?? 0),
+    sample('probe_http_status_code', final?.response.status ?? 0),
     sample('probe_http_version', version),
     ...extra,
   ];
