@@ -68,7 +68,11 @@ function groupIndex(name: string, captureNames: (string | undefined)[]): number 
 }
 
 /** Regexp.Expand: `$1`, `${1}`, `$name`, `${name}`, `$$`; a `$` that starts none of these is kept. */
-function expand(replacement: string, match: RegExpExecArray, captureNames: (string | undefined)[]): string {
+export function expand(
+  replacement: string,
+  match: RegExpExecArray,
+  captureNames: (string | undefined)[],
+): string {
   return replacement.replace(/\$(?:\$|\{([\p{L}\p{Nd}_]+)\}|([\p{L}\p{Nd}_]+))?/gu, (whole, braced, bare) => {
     if (whole === '$$') return '$';
     const name = (braced ?? bare) as string | undefined;
