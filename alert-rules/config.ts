@@ -8,6 +8,7 @@ import { forwardingSchema } from './dispatch/alertmanager-forwarder.ts';
 import { alertMessagesSchema } from './dispatch/messages/config.ts';
 import { messageTemplateSchema } from './dispatch/messages/message-template.ts';
 import { silencesSchema } from './dispatch/silences.ts';
+import { probesSchema } from './probes/probes-config.ts';
 import { DEFAULT_MAX_RULE_FILE_BYTES } from './rules/load.ts';
 import { prometheusQuerySchema } from './rules/prometheus-client.ts';
 import { remoteWriteSchema } from './rules/remote-write.ts';
@@ -114,6 +115,8 @@ export const alertRulesSchema = z.strictObject({
   maxStateBytes: byteSize().default(16 * 1024 * 1024),
   /** Recommendations of replicas per workload. */
   capacity: capacitySchema,
+  /** Site probes: blackbox_exporter modules and the targets probed with them. */
+  probes: probesSchema,
   /** Alerts routed, grouped, silenced and told to chat robots as Alertmanager would; unset: no built-in routing. */
   routing: routingSchema.optional(),
   /** Alertmanagers the alerts are posted to, as Prometheus posts them. */

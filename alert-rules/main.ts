@@ -28,9 +28,15 @@ import { FileSilenceStore, type SilenceStore } from './dispatch/silence-store.ts
 import { Silences } from './dispatch/silences.ts';
 import { registerSilenceApi } from './dispatch/silences-api.ts';
 import { registerWebhookBridge } from './dispatch/webhook-bridge.ts';
+import { registerProbesApi } from './http/probes-api.ts';
 import { registerRulesApi } from './http/rules-api.ts';
 import { LeadingNotifier } from './leading-notifier.ts';
 import { ALERT_RULES_METRICS } from './metrics.ts';
+import { createAddressGuard } from './probes/address-guard.ts';
+import { loadProbeModules } from './probes/probe-modules.ts';
+import { createProber } from './probes/probers.ts';
+import { Probes } from './probes/probes.ts';
+import type { ProbeModule } from './probes/types.ts';
 import { loadRuleFiles } from './rules/load.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
@@ -49,6 +55,7 @@ interface Running {
   silenceTimer: NodeJS.Timeout;
   routing: Routing | undefined;
   robotTemplates: ReadonlyMap<string, AlertTemplate>;
+  probes: Probes;
 }
 
 /** The rule files, the routing and the message templates, read and checked. */
@@ -57,6 +64,7 @@ interface LoadedFiles {
   routing: Routing | undefined;
   /** The webhook bridge's messages, by robot. */
   robotTemplates: ReadonlyMap<string, AlertTemplate>;
+  probeModules: Map<string, ProbeModule>;
 }
 
 /** What sends while this replica leads. */
@@ -111,6 +119,14 @@ export class AlertRules implements Service<AlertRulesConfig> {
       if (!this.running) throw new HttpError(503, 'silences are not loaded yet; try again');
       return this.running.silences;
     });
+    registerProbesApi(
+      ctx.http.app,
+      () => {
+        if (!this.running) throw new HttpError(503, 'probes are not loaded yet; try again');
+        return this.running.probes;
+      },
+      config.probes.maxTargetBytes,
+    );
     registerWebhookBridge(ctx.http.app, {
       chat: chatRobots,
       messages: () =>
@@ -126,7 +142,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     await this.startWith(await this.loadFiles(this.config));
   }
 
-  private async startWith({ groups, routing, robotTemplates }: LoadedFiles): Promise<void> {
+  private async startWith({ groups, routing, robotTemplates, probeModules }: LoadedFiles): Promise<void> {
     const { config, ctx } = this;
     configureTemplates(config.templates);
     if (config.leaderElection.enabled || config.silences.configMap) {
@@ -173,15 +189,27 @@ export class AlertRules implements Service<AlertRulesConfig> {
       dataDir: ctx.dataDir,
       settings: this.ruleSettings(config, remoteWriter !== undefined),
     });
-    this.running = { query, remoteWriter, rules, capacity, silences, silenceTimer, routing, robotTemplates };
+    const probes = this.newProbes(config, probeModules);
+    this.running = {
+      query,
+      remoteWriter,
+      rules,
+      capacity,
+      silences,
+      silenceTimer,
+      routing,
+      robotTemplates,
+      probes,
+    };
     capacity.start();
-    await rules.start([...groups, ...capacity.ruleGroups()]);
+    await Promise.all([rules.start([...groups, ...capacity.ruleGroups()]), probes.start()]);
     this.leadership.start(config.leaderElection, this.kubeConfig);
     ctx.log.info(
       {
         groups: groups.length,
         rules: groups.reduce((n, g) => n + g.rules.length, 0),
         recommendations: config.capacity.length,
+        probes: probes.list().length,
         prometheus: new URL(config.prometheus.url).origin,
         routing: config.routing?.alertmanagerConfigFile ?? null,
         alertmanagers: config.forward?.alertmanagers.length ?? 0,
@@ -197,7 +225,12 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.running = undefined;
     if (!running) return;
     clearInterval(running.silenceTimer);
-    await Promise.all([running.rules.stop(), running.capacity.stop(), running.silences.flush()]);
+    await Promise.all([
+      running.rules.stop(),
+      running.capacity.stop(),
+      running.probes.stop(),
+      running.silences.flush(),
+    ]);
     await Promise.all([running.query.close(), running.remoteWriter?.close()]);
   }
 
@@ -232,17 +265,44 @@ export class AlertRules implements Service<AlertRulesConfig> {
     await running.rules.update([...files.groups, ...running.capacity.ruleGroups()]);
     running.routing = files.routing;
     running.robotTemplates = files.robotTemplates;
+    // Modules changed in their file: the probes start again with them, from their saved state.
+    await running.probes.stop();
+    running.probes = this.newProbes(next, files.probeModules);
+    await running.probes.start();
     if (files.routing) this.sending?.dispatcher?.reload(files.routing.tree);
     this.ctx.log.info({ groups: files.groups.length }, 'rule files and routing reloaded');
   }
 
   private async loadFiles(config: AlertRulesConfig): Promise<LoadedFiles> {
-    const [groups, routing, robotTemplates] = await Promise.all([
+    const [groups, routing, robotTemplates, probeModules] = await Promise.all([
       this.loadRules(config),
       this.loadRouting(config),
       this.loadRobotTemplates(config),
+      loadProbeModules(config.probes),
     ]);
-    return { groups, routing, robotTemplates };
+    return { groups, routing, robotTemplates, probeModules };
+  }
+
+  private newProbes(config: AlertRulesConfig, modules: Map<string, ProbeModule>): Probes {
+    const { ctx } = this;
+    const guard = createAddressGuard(config.probes);
+    return new Probes({
+      config: config.probes,
+      modules,
+      guard,
+      prober: createProber({ guard }),
+      clock: systemClock,
+      notifier: this.notifier,
+      dataDir: ctx.dataDir,
+      alerts: {
+        resendDelay: config.resendDelay,
+        resolvedRetention: config.resolvedRetention,
+        externalLabels: config.externalLabels,
+        externalURL: config.externalURL ?? '',
+      },
+      metrics: ctx.metrics,
+      log: ctx.log,
+    });
   }
 
   private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {
@@ -410,6 +470,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     // The restored alert state says what the last process or leader sent, and the rules resend only every
     // resendDelay: a new dispatcher gets every alert held at the next evaluation.
     this.running?.rules.sendAllAgain();
+    this.running?.probes.sendAllAgain();
   }
 
   private async unlead(): Promise<void> {

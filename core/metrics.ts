@@ -69,6 +69,7 @@ export function exportedName(definition: MetricDefinition): string {
  */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly expositions = new Map<string, () => string>();
 
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults !== false) collectDefaultMetrics({ register: this.registry });
@@ -132,7 +133,17 @@ export class Metrics {
     );
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * Series in another exporter's names and text format, added after Lookout's
+   * own (probes show blackbox_exporter's `probe_*`, so its dashboards work);
+   * the same key again replaces the source (a reload's).
+   */
+  exposition(key: string, source: () => string): void {
+    this.expositions.set(key, source);
+  }
+
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return [own, ...Array.from(this.expositions.values(), (source) => source())].join('');
   }
 }

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type HttpServer, startPrometheus } from './infra/prometheus.ts';
 import { type Accepted, type RobotServer, startRobotServer } from './robots/robot-server.ts';
-import { eventually, LookoutProcess } from './support/lookout-process.ts';
+import { eventually, type LookoutProcess, testProcess } from './support/lookout-process.ts';
 import { untilQueried } from './support/prometheus-api.ts';
 import { ScriptedExporter } from './support/scripted-exporter.ts';
 
@@ -129,12 +129,7 @@ alertRules:
     messages: { logSearchUrl: "https://lookout.example", timeZone: Asia/Shanghai }
 ${options.routing ?? ''}`,
     );
-    const running = new RulesCase(dir, new LookoutProcess('alert-rules', configFile), names);
-    test.onTestFinished(async () => {
-      if (test.task.result?.state === 'fail') console.log(running.process.tail(60));
-      await running.process.kill();
-      await rm(dir, { recursive: true, force: true });
-    });
+    const running = new RulesCase(dir, testProcess(test, dir, 'alert-rules', configFile), names);
     await running.restart();
     return running;
   }

@@ -96,6 +96,8 @@ interface Entry {
   running: AbortController | undefined;
   waiting: boolean;
   removed: boolean;
+  /** What `/metrics` shows for the target, in blackbox_exporter's names. */
+  latest: ProbeResult | undefined;
 }
 
 interface Queued {
@@ -208,6 +210,7 @@ export class ProbeScheduler {
         running: undefined,
         waiting: false,
         removed: false,
+        latest: undefined,
       };
       this.entries.set(target.id, fresh);
       if (this.started) this.schedule(fresh);
@@ -219,6 +222,7 @@ export class ProbeScheduler {
     if (before.target !== target.target || before.moduleName !== target.moduleName) {
       this.dropProbe(entry, 'the target changed');
       entry.state = initialState();
+      entry.latest = undefined;
       this.history.remove(target.id);
       this.historyChanged = true;
     }
@@ -254,6 +258,11 @@ export class ProbeScheduler {
 
   states(): ProbeStatus[] {
     return [...this.entries.values()].map((entry) => this.status(entry));
+  }
+
+  /** The last result of every target probed since the start. */
+  *latestResults(): Generator<{ target: ProbeTarget; result: ProbeResult }> {
+    for (const { target, latest } of this.entries.values()) if (latest) yield { target, result: latest };
   }
 
   /** What `GET /api/probes/:id/results` answers; undefined for an unknown id. */
@@ -441,6 +450,7 @@ export class ProbeScheduler {
     const now = this.options.clock.now();
     this.metrics.probes.inc({ outcome: result.success ? 'success' : 'failure' });
     this.history.record(target.id, result);
+    entry.latest = result;
     const change = applyResult(state, result, target, now);
     if (change) {
       this.log.info(

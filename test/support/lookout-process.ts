@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestContext } from 'vitest';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lookout.ts');
 
@@ -68,6 +69,25 @@ export class LookoutProcess {
   tail(lines = 40): string {
     return this.output.join('').split('\n').slice(-lines).join('\n');
   }
+}
+
+/**
+ * A process the test owns: killed, and its directory removed, when the test
+ * ends; its last log lines printed when the test failed.
+ */
+export function testProcess(
+  test: TestContext,
+  dir: string,
+  command: string,
+  configFile: string,
+): LookoutProcess {
+  const process = new LookoutProcess(command, configFile);
+  test.onTestFinished(async () => {
+    if (test.task.result?.state === 'fail') console.log(process.tail(60));
+    await process.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return process;
 }
 
 export async function writeConfig(dir: string, text: string): Promise<string> {

@@ -1,23 +1,13 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seriesLine } from '../../alert-rules/probes/exposition.ts';
 import type { Labels } from '../../alert-rules/types.ts';
 
 interface Series {
   name: string;
   labels: Labels;
   value: number;
-}
-
-function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(value);
 }
 
 function seriesKey(name: string, labels: Labels): string {
@@ -76,12 +66,7 @@ export class ScriptedExporter {
   /** All series, each metric's lines together as the text format requires. */
   text(): string {
     const byName = [...this.series.values()].sort((a, b) => a.name.localeCompare(b.name));
-    return byName
-      .map(({ name, labels, value }) => {
-        const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-        return `${name}${pairs.length > 0 ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}\n`;
-      })
-      .join('');
+    return byName.map(({ name, labels, value }) => seriesLine(name, labels, value)).join('');
   }
 
   async close(): Promise<void> {
