@@ -274,6 +274,8 @@ describe('scheduling', () => {
     await scheduler.start([target]);
     await advanceTo(first(target) + 2_000);
     expect(prober.calls[0]?.signal.aborted).toBe(true);
+    // The prober is told the bounded timeout (the module's is 5s), so its reason says how long it had.
+    expect(prober.calls[0]?.timeoutMs).toBe(2_000);
     expect(scheduler.results('slow')?.results[0]).toMatchObject({ success: false, durationSeconds: 2 });
     expect(prober.overlapped).toBe(false);
     await scheduler.stop();

@@ -419,8 +419,10 @@ export class ProbeScheduler {
       durationMs: clock.now() - startedAtMs,
       samples: [],
     });
+    // The module's timeout as this target bounds it, so that a timeout says how long the probe really had.
+    const module = { ...target.module, timeoutMs };
     const probing = Promise.resolve()
-      .then(() => prober({ target: target.target, module: target.module, signal: controller.signal }))
+      .then(() => prober({ target: target.target, module, signal: controller.signal }))
       .catch((err: unknown) =>
         failed(describeError(controller.signal.aborted ? controller.signal.reason : err)),
       );
