@@ -202,6 +202,15 @@ describe('http prober', () => {
     expect(sampleValue(result, 'probe_http_status_code')).toBe(0);
   });
 
+  it('refuses other schemes and credentials in the URL, without quoting the credentials', async () => {
+    const file = await prober(probeRequest('file:///etc/passwd', http()));
+    expect(file.failure).toBe('invalid target: the http prober takes http:// and https:// URLs, not file:');
+    const credentials = await prober(probeRequest(`http://admin:s3cret@${base.slice(7)}/ok`, http()));
+    expect(credentials.success).toBe(false);
+    expect(credentials.failure).toContain('credentials in the target are not accepted');
+    expect(credentials.failure).not.toContain('s3cret');
+  });
+
   it('fails with the reason when a module built by hand is not valid', async () => {
     const module = { prober: 'http' as const, timeoutMs: 1_000, http: { method: 'NO SPACES' } };
     const result = await prober({ target: `${base}/ok`, module, signal: AbortSignal.timeout(1_000) });

@@ -26,6 +26,7 @@ import { type Hops, newHops, runHops } from './http-hops.ts';
 import type { ProbeResponse } from './http-request.ts';
 import { probeSection } from './module-config.ts';
 import { type ProbeOutcome, type ProbeSteps, runProbe } from './probe-run.ts';
+import { httpTargetUrl } from './probe-target.ts';
 import { sample, secondsBetween } from './samples.ts';
 import { tlsFacts } from './tls-facts.ts';
 import type { AddressGuard, ProbeRequest, Prober, ProbeSample } from './types.ts';
@@ -130,24 +131,18 @@ async function checkResponse(
   }
 }
 
-/** A target without a scheme is http, as blackbox takes it. */
-function targetUrl(target: string): URL | undefined {
-  try {
-    const url = new URL(/^https?:\/\//i.test(target) ? target : `http://${target}`);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function probeHttp(
   request: ProbeRequest,
   settings: Settings,
   steps: ProbeSteps,
 ): Promise<ProbeOutcome> {
   const config = probeSection(request.module.http, httpProbeSchema);
-  const url = targetUrl(request.target);
-  if (!url) return { failure: `invalid target URL ${JSON.stringify(request.target)}`, samples: [] };
+  let url: URL;
+  try {
+    url = httpTargetUrl(request.target);
+  } catch (err) {
+    return { failure: `invalid target: ${(err as Error).message}`, samples: [] };
+  }
   const hops = newHops();
   let failure: string | undefined;
   let checked: Checked = { failedDueToRegex: 0 };

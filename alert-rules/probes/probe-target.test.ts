@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAddressGuard, type HostResolver } from './address-guard.ts';
 import { addressGuardSchema } from './guard-config.ts';
-import { checkTargetAtCreation, targetAddress } from './probe-target.ts';
+import { checkTargetAtCreation, hasCredentials, targetAddress } from './probe-target.ts';
 
 describe('targetAddress', () => {
   it.each([
@@ -9,6 +9,8 @@ describe('targetAddress', () => {
     ['http', 'status.example.com:8080/health', { host: 'status.example.com', port: 8080 }],
     ['http', 'HTTP://0x7f.1/', { host: '127.0.0.1', port: 80 }],
     ['http', 'http://[::ffff:127.0.0.1]:81/', { host: '::ffff:7f00:1', port: 81 }],
+    ['http', 'localhost:8080', { host: 'localhost', port: 8080 }],
+    ['http', 'https://example.com/login?next=a@b', { host: 'example.com', port: 443 }],
     ['tcp', 'smtp.example.com:25', { host: 'smtp.example.com', port: 25 }],
     ['tcp', '[2001:db8::1]:443', { host: '2001:db8::1', port: 443 }],
     ['tcp', '0x7f.1:22', { host: '0x7f.1', port: 22 }],
@@ -22,6 +24,13 @@ describe('targetAddress', () => {
 
   it.each([
     ['http', 'http://', '"http://" is not a valid URL'],
+    ['http', 'file:///etc/passwd', 'the http prober takes http:// and https:// URLs, not file:'],
+    ['http', 'gopher://127.0.0.1:70/_x', 'not gopher:'],
+    ['http', 'FTP://example.com/', 'not ftp:'],
+    ['http', 'javascript:alert(1)', 'not javascript:'],
+    ['http', 'https://user:s3cret@example.com/', 'credentials in the target are not accepted'],
+    ['http', 'user:s3cret@example.com/x', 'credentials in the target are not accepted'],
+    ['http', 'http://user:s3cret@[::1/', 'credentials in the target are not accepted'],
     ['tcp', 'smtp.example.com', '"smtp.example.com" is not host:port: missing port'],
     ['tcp', '::1:25', 'too many colons (write IPv6 addresses in brackets: [::1]:53)'],
     ['tcp', '[::1:25', 'missing "]"'],
@@ -30,6 +39,21 @@ describe('targetAddress', () => {
     ['tcp', ':25', 'missing host'],
   ] as const)('refuses a %s target %s', (prober, target, message) => {
     expect(() => targetAddress(target, prober)).toThrow(message);
+    expect(() => targetAddress(target, prober)).not.toThrow(/s3cret/);
+  });
+});
+
+describe('hasCredentials', () => {
+  it.each([
+    ['https://user:password@example.com/', true],
+    ['https://token@example.com/', true],
+    ['user:password@example.com:22', true],
+    ['https://example.com/a@b', false],
+    ['https://example.com?to=a@b', false],
+    ['https://example.com#a@b', false],
+    ['example.com:22', false],
+  ])('%s: %s', (target, expected) => {
+    expect(hasCredentials(target)).toBe(expected);
   });
 });
 

@@ -6,21 +6,31 @@ export interface TargetAddress {
   port: number | undefined;
 }
 
-/**
- * The host and port of a target as blackbox_exporter reads them: http takes
- * a URL (`http://` is added when the scheme is missing), tcp `host:port`,
- * dns the server as `host:port` or a bare host. Throws an Error saying what
- * is wrong with it.
- */
-export function targetAddress(target: string, prober: ProbeModule['prober']): TargetAddress {
-  if (prober === 'http') return urlAddress(/^https?:\/\//i.test(target) ? target : `http://${target}`);
-  const split = splitHostPort(target);
-  if (typeof split !== 'string') return split;
-  if (prober === 'dns') return { host: unbracketed(target), port: undefined };
-  throw new Error(`${JSON.stringify(target)} is not host:port: ${split}`);
+/** A scheme at the start of a target, unless the colon is a port's (`example.com:8080`). */
+const SCHEME = /^([a-z][a-z0-9+.-]*):(?!\d)/i;
+/** An `@` before the end of the authority (the first `/`, `?`, `#` or `\` after an optional `scheme://`). */
+const USER_INFO = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/?#\\]*@/i;
+
+export const CREDENTIALS_IN_TARGET =
+  'credentials in the target are not accepted: they would show in alerts, logs and /metrics; give them to the module (basic_auth or authorization)';
+
+/** Whether a target carries credentials (`https://user:password@host/`), which must never be shown. */
+export function hasCredentials(target: string): boolean {
+  return USER_INFO.test(target);
 }
 
-function urlAddress(text: string): TargetAddress {
+/**
+ * The URL an http target probes, as blackbox_exporter reads it (`http://` is
+ * added when the scheme is missing). Throws an Error saying what is wrong,
+ * never quoting credentials: other schemes (`file:`, `gopher:`) and
+ * credentials in the URL are refused.
+ */
+export function httpTargetUrl(target: string): URL {
+  if (hasCredentials(target)) throw new Error(CREDENTIALS_IN_TARGET);
+  const scheme = SCHEME.exec(target)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https')
+    throw new Error(`the http prober takes http:// and https:// URLs, not ${scheme}:`);
+  const text = scheme === undefined ? `http://${target}` : target;
   let url: URL;
   try {
     url = new URL(text);
@@ -28,8 +38,24 @@ function urlAddress(text: string): TargetAddress {
     throw new Error(`${JSON.stringify(text)} is not a valid URL`);
   }
   if (url.hostname === '') throw new Error(`${JSON.stringify(text)} has no host`);
-  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { host: unbracketed(url.hostname), port };
+  return url;
+}
+
+/**
+ * The host and port of a target as blackbox_exporter reads them: http takes
+ * a URL (see `httpTargetUrl`), tcp `host:port`, dns the server as
+ * `host:port` or a bare host. Throws an Error saying what is wrong with it.
+ */
+export function targetAddress(target: string, prober: ProbeModule['prober']): TargetAddress {
+  if (prober === 'http') {
+    const url = httpTargetUrl(target);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { host: unbracketed(url.hostname), port };
+  }
+  const split = splitHostPort(target);
+  if (typeof split !== 'string') return split;
+  if (prober === 'dns') return { host: unbracketed(target), port: undefined };
+  throw new Error(`${JSON.stringify(target)} is not host:port: ${split}`);
 }
 
 function unbracketed(host: string): string {

@@ -48,10 +48,12 @@ describe('probe targets', () => {
     [{ labels: { 'bad-name': 'x' } }, 'expected a label name'],
     [{ failuresBeforeDown: 0 }, '>=1'],
     [{ certificateExpiryDays: [0] }, '>=1'],
+    [{ target: 'https://admin:s3cret@shop.example/' }, 'credentials in the target are not accepted'],
   ])('refuses %j', (input, message) => {
     const parsed = probeTargetSchema().safeParse({ target: 'db:5432', module: 'tcp_connect', ...input });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.message).toContain(message);
+    expect(parsed.error?.message).not.toContain('s3cret');
   });
 
   it('bounds labels and receivers by the limits', () => {

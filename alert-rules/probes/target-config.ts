@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { byteSize, duration } from '../../core/config-types.ts';
 import { labelSet } from '../config-types.ts';
 import type { Labels } from '../types.ts';
+import { CREDENTIALS_IN_TARGET, hasCredentials } from './probe-target.ts';
 import type { ProbeModule } from './types.ts';
 
 /**
@@ -49,7 +50,11 @@ export function probeTargetSchema(limits: TargetLimits = DEFAULT_TARGET_LIMITS) 
       })
       .optional(),
     /** What the module probes: a URL for http, `host:port` for tcp, the DNS server for dns. */
-    target: z.string().min(1).max(limits.maxTargetLength),
+    target: z
+      .string()
+      .min(1)
+      .max(limits.maxTargetLength)
+      .refine((target) => !hasCredentials(target), { error: CREDENTIALS_IN_TARGET }),
     /** A module of the probe modules file, by name. */
     module: z.string().min(1),
     interval: duration()
