@@ -18,12 +18,16 @@ const targetsFileSchema = z.object({
  * validation), in the data directory: they are validated again at start
  * against the modules then in force. Every change is written before the API
  * answers (a failed write is logged, counted and done again with the next
- * change).
+ * change); changes made while a write is under way share the next one, so
+ * ten thousand targets posted at once are not ten thousand writes of the
+ * whole file.
  */
 export class ApiTargets {
   private readonly specs = new Map<string, ProbeTargetInput>();
   private readonly file: SavedFile<z.infer<typeof targetsFileSchema>>;
   private writing: Promise<void> = Promise.resolve();
+  /** The write not yet begun, which every change made meanwhile waits for. */
+  private next: Promise<void> | undefined;
 
   constructor(options: { dataDir: string; maxBytes: number; log: Logger; metrics: Metrics }) {
     this.file = new SavedFile({
@@ -60,17 +64,19 @@ export class ApiTargets {
     await this.save();
   }
 
-  /** Saves run one after another, each writing the whole set as it then is. */
+  /** Writes run one after another, each of the whole set as it is when the write begins. */
   private save(): Promise<void> {
-    this.writing = this.writing.then(() =>
-      this.file.save([
+    this.next ??= this.writing.then(() => {
+      this.next = undefined;
+      return this.file.save([
         () => ({
           version: 1,
           savedAtMs: Date.now(),
           targets: Array.from(this.specs, ([id, spec]) => ({ id, spec })),
         }),
-      ]),
-    );
-    return this.writing;
+      ]);
+    });
+    this.writing = this.next;
+    return this.next;
   }
 }

@@ -8,7 +8,7 @@ import { ApiTargets } from './api-targets.ts';
 import { latestExposition, probeExposition } from './exposition.ts';
 import { checkTargetAtCreation } from './probe-target.ts';
 import type { ProbesConfig } from './probes-config.ts';
-import { type ProbeResultsJson, ProbeScheduler, type ProbeStatus } from './scheduler.ts';
+import { ProbeLimitError, type ProbeResultsJson, ProbeScheduler, type ProbeStatus } from './scheduler.ts';
 import {
   newTargetId,
   type ProbeTarget,
@@ -109,7 +109,7 @@ export class Probes {
   }
 
   get(id: string): ProbeView {
-    const status = this.scheduler.states().find((s) => s.id === id);
+    const status = this.scheduler.stateOf(id);
     if (!status) throw new HttpError(404, `probe ${id} not found`);
     return this.view(status);
   }
@@ -183,7 +183,10 @@ export class Probes {
     try {
       this.scheduler.upsert(target);
     } catch (err) {
-      throw new HttpError(409, (err as Error).message);
+      // Not 409, which this API answers for a target that exists: a client creating targets idempotently must not
+      // take "no room" for "already there". Kubernetes answers a full quota with 403 too.
+      if (err instanceof ProbeLimitError) throw new HttpError(403, `${err.message}; delete some first`);
+      throw err;
     }
     await this.apiTargets.set(id, input);
     return this.get(id);

@@ -337,6 +337,8 @@ describe('scheduling', () => {
     const withinASecond = await metric(metrics, 'probes_start_delay_seconds_bucket', { le: '1' });
     expect(withinASecond / started).toBeGreaterThanOrEqual(0.99);
     expect(await metric(metrics, 'probes_targets', { state: 'up' })).toBeGreaterThan(9_900);
+    expect(scheduler.stateOf('target-9999')).toMatchObject({ id: 'target-9999', state: 'up' });
+    expect(scheduler.stateOf('one-too-many')).toBeUndefined();
     // Removing them all mid-interval leaves nothing running or scheduled.
     await clock.advance(MIN / 2);
     for (const target of targets) scheduler.remove(target.id);

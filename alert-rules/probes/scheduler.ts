@@ -260,6 +260,12 @@ export class ProbeScheduler {
     return [...this.entries.values()].map((entry) => this.status(entry));
   }
 
+  /** One target's status; undefined for an unknown id. */
+  stateOf(id: string): ProbeStatus | undefined {
+    const entry = this.entries.get(id);
+    return entry && this.status(entry);
+  }
+
   /** The last result of every target probed since the start. */
   *latestResults(): Generator<{ target: ProbeTarget; result: ProbeResult }> {
     for (const { target, latest } of this.entries.values()) if (latest) yield { target, result: latest };
