@@ -110,7 +110,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       unlead: () => this.unlead(),
     });
     registerRulesApi(ctx.http.app, {
-      alerts: () => this.running?.rules.alerts(),
+      alerts: () => this.alerts(),
       rules: () => this.running?.rules.rules(),
       recommendations: () => this.running?.capacity.list() ?? [],
       mutedBy: (labels) => this.mutedBy(labels),
@@ -397,6 +397,13 @@ export class AlertRules implements Service<AlertRulesConfig> {
     } catch (err) {
       this.ctx.log.warn({ err: describeError(err) }, 'cannot maintain silences; will try again');
     }
+  }
+
+  /** The rules' and the probes' alerts, for the API. */
+  private alerts(): ReturnType<RuleManager['alerts']> | undefined {
+    const running = this.running;
+    if (!running) return undefined;
+    return { alerts: [...running.rules.alerts().alerts, ...running.probes.alerts()] };
   }
 
   /** The silences and inhibiting alerts that keep an alert from chat, for the API. */

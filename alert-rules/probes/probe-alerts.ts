@@ -181,6 +181,13 @@ export class ProbeAlerts {
     this.send(due);
   }
 
+  /** Every firing alert (copies), for the alerts API. */
+  firing(): Alert[] {
+    return [...this.held.values()].flatMap(({ alerts }) =>
+      [...alerts.values()].filter((alert) => alert.resolvedAtMs === 0).map((alert) => ({ ...alert })),
+    );
+  }
+
   /** The target's alerts, resolved ones still retained included (copies). */
   alertsOf(id: string): Alert[] {
     return [...(this.held.get(id)?.alerts.values() ?? [])].map((alert) => ({ ...alert }));

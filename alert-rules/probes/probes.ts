@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { formatConfigErrors, validate } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import { type ApiAlert, apiAlert } from '../rules/api-shapes.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
 import { ApiTargets } from './api-targets.ts';
 import { latestExposition, probeExposition } from './exposition.ts';
@@ -112,6 +113,11 @@ export class Probes {
     const status = this.scheduler.stateOf(id);
     if (!status) throw new HttpError(404, `probe ${id} not found`);
     return this.view(status);
+  }
+
+  /** The probes' firing alerts in the shape of `/api/alerts`. */
+  alerts(): ApiAlert[] {
+    return this.scheduler.firingAlerts().map(apiAlert);
   }
 
   results(id: string): ProbeResultsJson {

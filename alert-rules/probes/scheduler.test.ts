@@ -96,6 +96,10 @@ describe('retries, recovery and resend', () => {
       },
     ]);
 
+    expect(scheduler.firingAlerts().map((alert) => [alert.labels.alertname, alert.state])).toEqual([
+      ['ProbeDown', 'firing'],
+    ]);
+
     // Sent again when the last send is more than resendDelay old, as Prometheus does.
     await toSlot(target, 4);
     expect(notifier.take()).toEqual([]);
@@ -109,6 +113,7 @@ describe('retries, recovery and resend', () => {
       ['ProbeDown', new Date(downAt).toISOString(), new Date(clock.now()).toISOString()],
     ]);
     expect(scheduler.results('shop')?.state).toBe('up');
+    expect(scheduler.firingAlerts()).toEqual([]);
 
     // The resolved alert is sent again for the resolved retention, then forgotten.
     await toSlot(target, 14);

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
+import type { Alert } from '../rules/alert.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
 import { DueQueue } from './due-queue.ts';
 import { type HistoryJson, ProbeHistory } from './history.ts';
@@ -264,6 +265,11 @@ export class ProbeScheduler {
   stateOf(id: string): ProbeStatus | undefined {
     const entry = this.entries.get(id);
     return entry && this.status(entry);
+  }
+
+  /** The probes' firing alerts, as the rules' are listed by `/api/alerts`. */
+  firingAlerts(): Alert[] {
+    return this.alerts.firing();
   }
 
   /** The last result of every target probed since the start. */

@@ -51,7 +51,8 @@ export interface ApiRuleGroup {
   lastEvaluation: string;
 }
 
-function apiAlert(alert: Alert): ApiAlert {
+/** One alert as `/api/v1/alerts` lists it. */
+export function apiAlert(alert: Alert): ApiAlert {
   return {
     labels: sortedLabels(alert.labels),
     annotations: sortedLabels(alert.annotations),
