@@ -38,6 +38,16 @@ describe('wantedAlerts', () => {
     ]);
   });
 
+  it('says "1 failed probe" and "once" rather than "1 failed probes" and "1 times"', () => {
+    const target = testTarget('shop', { failuresBeforeDown: 1 });
+    const [down] = wantedAlerts(target, { ...downState(), consecutiveFailures: 1 }, T0);
+    expect(down?.annotations.description).toContain('since 2026-01-01T00:00:00.000Z (1 failed probe). Last');
+    const [flapping] = wantedAlerts(target, { ...downState(), flappingSinceMs: T0, changes: [9] }, T0);
+    expect(flapping?.annotations.description).toContain(
+      'went down or came back up once in its last 20 probes',
+    );
+  });
+
   it('wants nothing for a pending target, and the flapping alert alone for a flapping one', () => {
     const target = testTarget('shop');
     expect(wantedAlerts(target, { ...downState(), health: 'pending' }, T0)).toEqual([]);

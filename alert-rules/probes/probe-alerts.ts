@@ -36,8 +36,9 @@ interface WantedAlert {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function downAlert(target: ProbeTarget, state: TargetState): Omit<WantedAlert, 'labels'> {
+  const failures = state.consecutiveFailures;
   const inARow =
-    state.consecutiveFailures > 0 ? ` (${state.consecutiveFailures} failed probes in a row)` : '';
+    failures > 1 ? ` (${failures} failed probes in a row)` : failures === 1 ? ' (1 failed probe)' : '';
   return {
     activeAtMs: state.healthSinceMs,
     annotations: {
@@ -54,7 +55,7 @@ function flappingAlert(target: ProbeTarget, state: TargetState): Omit<WantedAler
     activeAtMs: state.flappingSinceMs,
     annotations: {
       summary: `${target.target} is flapping between up and down`,
-      description: `${target.target} went down or came back up ${state.changes.length} times in its last ${probes} probes (flapping since ${iso(state.flappingSinceMs)}); ups and downs are not told one by one until ${probes} probes in a row show none. It is ${state.health} now.${lastFailure}`,
+      description: `${target.target} went down or came back up ${state.changes.length === 1 ? 'once' : `${state.changes.length} times`} in its last ${probes} probes (flapping since ${iso(state.flappingSinceMs)}); ups and downs are not told one by one until ${probes} probes in a row show none. It is ${state.health} now.${lastFailure}`,
     },
   };
 }
