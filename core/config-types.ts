@@ -66,7 +66,11 @@ export const httpUrl = () =>
         return false;
       }
     },
-    { error: (issue) => `expected an http(s) URL, got ${JSON.stringify(redactUrl(String(issue.input)))}` },
+    {
+      error: (issue) => `expected an http(s) URL, got ${JSON.stringify(redactUrl(String(issue.input)))}`,
+      // Checks chained after this one parse the URL; they must not run on one that does not parse.
+      abort: true,
+    },
   );
 
 /** A regular expression written as a string; checked at load time so a typo is a config error, not a crash. */

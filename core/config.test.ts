@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigInvalidError, loadConfig, parseConfig } from './config.ts';
 import { byteSize, duration, hostPort, regex } from './config-types.ts';
+import { httpTargetSchema } from './http-target.ts';
 
 const schema = z.strictObject({
   name: z.string(),
@@ -145,6 +146,13 @@ describe('config', () => {
     const result = parseConfig(union, 'es:\n  auth: { username: elastic }\n');
     expect(result.ok ? [] : result.errors).toEqual([
       { path: 'es.auth.password', message: 'expected string, got nothing' },
+    ]);
+  });
+
+  it('reports an invalid URL as an error, not a crash, where more checks follow it', () => {
+    const result = parseConfig(z.strictObject({ prometheus: httpTargetSchema }), 'prometheus: { url: "" }\n');
+    expect(result.ok ? [] : result.errors).toEqual([
+      { path: 'prometheus.url', message: 'expected an http(s) URL, got ""' },
     ]);
   });
 
