@@ -1,8 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import {
   type Certificate,
@@ -11,7 +8,8 @@ import {
 } from '../alert-rules/probes/fixtures/probe-fixtures.ts';
 import { startPrometheus } from './infra/prometheus.ts';
 import { type RobotServer, startRobotServer } from './robots/robot-server.ts';
-import { eventually, type LookoutProcess, testProcess, writeConfig } from './support/lookout-process.ts';
+import { eventually } from './support/lookout-process.ts';
+import { ProbesCase, target } from './support/probes-case.ts';
 import { untilQueried } from './support/prometheus-api.ts';
 
 /**
@@ -58,15 +56,6 @@ afterAll(async () => {
   await robots?.close();
 });
 
-const ROUTE = `
-route:
-  receiver: oncall
-  group_by: [alertname, probe]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 1h
-`;
-
 const MODULES = (caFile: string) => `
 modules:
   http_2xx:
@@ -85,91 +74,13 @@ modules:
       tls_config: { ca_file: ${caFile} }
 `;
 
-class ProbesCase {
-  readonly dir: string;
-  readonly process: LookoutProcess;
-  readonly robot: string;
-  url = '';
-
-  private constructor(test: TestContext, configFile: string, robot: string) {
-    this.robot = robot;
-    this.dir = dirname(configFile);
-    this.process = testProcess(test, this.dir, 'alert-rules', configFile);
-  }
-
-  static async start(test: TestContext, targets: string): Promise<ProbesCase> {
-    const dir = await mkdtemp(join(tmpdir(), 'lookout-probes-'));
-    const id = Math.random().toString(36).slice(2, 8);
-    const robot = `oncall-${id}`;
-    const oncall = robots.dingtalk({ name: robot, secret: `SEC${id}signing` });
-    await writeFile(join(dir, 'am.yml'), ROUTE);
-    await writeFile(join(dir, 'blackbox.yml'), MODULES(certificate.certFile));
-    const { baseUrl, accessToken, secret } = oncall;
-    const configFile = await writeConfig(
-      dir,
-      `
-dataDir: ${join(dir, 'data')}
-http: { listen: "127.0.0.1:0", auth: { enabled: false } }
-robots: ${JSON.stringify({ oncall: { type: 'dingtalk', baseUrl, accessToken, secret } })}
-alertRules:
-  prometheus: { url: "${process.env.LOOKOUT_TEST_PROMETHEUS_URL}" }
-  resendDelay: 2s
-  routing:
-    alertmanagerConfigFile: ${join(dir, 'am.yml')}
-  probes:
-    modulesFile: ${join(dir, 'blackbox.yml')}
-    allow: [127.0.0.0/8, localhost]
-    stateSaveInterval: 200ms
-    targets:
-${targets}
-`,
-    );
-    const running = new ProbesCase(test, configFile, robot);
-    running.url = await running.process.start(60_000);
-    return running;
-  }
-
-  texts(): string[] {
-    return robots.accepted(this.robot).map((a) => a.text);
-  }
-
-  told(count: number, what: string): Promise<string[]> {
-    return eventually(
-      async () => this.texts(),
-      (texts) => texts.length >= count,
-      `${what} (${count} message(s))`,
-      20_000,
-    );
-  }
-
-  request(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.url}${path}`, {
-      method,
-      ...(body !== undefined && {
-        body: JSON.stringify(body),
-        headers: { 'content-type': 'application/json' },
-      }),
-    });
-  }
-
-  async get<T>(path: string): Promise<T> {
-    const response = await this.request('GET', path);
-    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  }
-
-  state(id: string): Promise<string> {
-    return this.get<{ state: string }>(`/api/probes/${id}`).then((p) => p.state);
-  }
-}
-
-const target = (name: string, url: string, module: string, extra = '') =>
-  `      - { name: ${name}, target: "${url}", module: ${module}, interval: 1s${extra} }`;
+const start = (test: TestContext, targets: string[]) =>
+  ProbesCase.start(test, robots, { modules: MODULES(certificate.certFile), targets });
 
 describe.concurrent('site probes', () => {
   it('tells a target down once after its retries, with the reason, and resolved when it is back', async (test) => {
     const site = await startSite();
-    const c = await ProbesCase.start(test, target('shop', site.url, 'shop_page', ', failuresBeforeDown: 2'));
+    const c = await start(test, [target('shop', site.url, 'shop_page', ', failuresBeforeDown: 2')]);
     await eventually(
       () => c.state('shop'),
       (s) => s === 'up',
@@ -194,11 +105,11 @@ describe.concurrent('site probes', () => {
   it('keeps a down target down over kill -9 without telling it again, and tells its recovery once', async (test) => {
     const site = await startSite();
     site.status = 500;
-    const c = await ProbesCase.start(test, target('cart', site.url, 'http_2xx', ', failuresBeforeDown: 1'));
+    const c = await start(test, [target('cart', site.url, 'http_2xx', ', failuresBeforeDown: 1')]);
     await c.told(1, 'cart down');
     await new Promise((r) => setTimeout(r, 1_000));
     await c.process.kill();
-    c.url = await c.process.start(60_000);
+    await c.start();
     await new Promise((r) => setTimeout(r, 5_000));
     expect(c.texts()).toHaveLength(1);
     expect(await c.state('cart')).toBe('down');
@@ -211,7 +122,7 @@ describe.concurrent('site probes', () => {
 
   it('takes targets through the API, refuses internal addresses and file targets, and forgets deleted ones', async (test) => {
     const site = await startSite();
-    const c = await ProbesCase.start(test, target('home', site.url, 'http_2xx'));
+    const c = await start(test, [target('home', site.url, 'http_2xx')]);
     const created = await c.request('POST', '/api/probes', {
       target: site.url,
       module: 'http_2xx',
@@ -256,7 +167,7 @@ describe.concurrent('site probes', () => {
 
     // An API target outlives a restart; a deleted one does not come back.
     await c.process.kill();
-    c.url = await c.process.start(60_000);
+    await c.start();
     const listed = await c.get<{ probes: { id: string; source: string; spec: { labels?: object } }[] }>(
       '/api/probes',
     );
@@ -270,17 +181,14 @@ describe.concurrent('site probes', () => {
     expect((await c.request('DELETE', `/api/probes/${id}`)).status).toBe(204);
     expect((await c.request('GET', `/api/probes/${id}`)).status).toBe(404);
     await c.process.kill();
-    c.url = await c.process.start(60_000);
+    await c.start();
     expect((await c.get<{ probes: unknown[] }>('/api/probes')).probes).toHaveLength(1);
   });
 
   it('answers /probe as blackbox_exporter does and shows its series, which a real Prometheus scrapes', async (test) => {
     const site = await startSite();
     const tlsUrl = `https://localhost:${tlsSite.port}/`;
-    const c = await ProbesCase.start(
-      test,
-      [target('shop', site.url, 'http_2xx'), target('secure', tlsUrl, 'https_ca')].join('\n'),
-    );
+    const c = await start(test, [target('shop', site.url, 'http_2xx'), target('secure', tlsUrl, 'https_ca')]);
     const probe = await (
       await c.request('GET', `/probe?module=http_2xx&target=${encodeURIComponent(site.url)}`)
     ).text();
