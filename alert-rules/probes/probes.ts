@@ -155,6 +155,12 @@ export class Probes {
    * target is checked against the address guard as every probe is.
    */
   async probeOnce(target: string, moduleName: string, signal: AbortSignal): Promise<string> {
+    const { maxTargetLength } = this.options.config.targetLimits;
+    if (target.length > maxTargetLength)
+      throw new HttpError(
+        400,
+        `the target is longer than ${maxTargetLength} characters (targetLimits.maxTargetLength)`,
+      );
     const module = this.options.modules.get(moduleName);
     if (!module) throw new HttpError(400, `Unknown module "${moduleName}"`);
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(module.timeoutMs)]);
