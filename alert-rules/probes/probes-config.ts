@@ -30,6 +30,10 @@ export const probesSchema = z
     error: 'two targets have the same name',
     path: ['targets'],
   })
+  .refine((probes) => probes.targets.length <= probes.maxTargets, {
+    error: 'more targets than maxTargets allows',
+    path: ['targets'],
+  })
   .prefault({});
 
 export type ProbesConfig = z.output<typeof probesSchema>;

@@ -82,8 +82,14 @@ export class Probes {
       this.configSpecs.set(id, spec);
       targets.push(this.resolve(spec, id));
     }
+    let overLimit = 0;
     for (const [id, input] of await this.apiTargets.load()) {
       if (this.configSpecs.has(id)) continue;
+      // maxTargets lowered since they were created: the process starts with those that fit.
+      if (targets.length >= config.maxTargets) {
+        overLimit++;
+        continue;
+      }
       try {
         targets.push(this.resolve(this.validate(input), id));
       } catch (err) {
@@ -94,6 +100,11 @@ export class Probes {
         );
       }
     }
+    if (overLimit > 0)
+      log.error(
+        { targets: overLimit, maxTargets: config.maxTargets },
+        'Saved probe targets beyond maxTargets are not probed; raise maxTargets or delete targets',
+      );
     await this.scheduler.start(targets);
   }
 
