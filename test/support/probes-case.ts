@@ -112,6 +112,18 @@ ${options.settings ?? ''}
     return writeFile(join(this.dir, 'blackbox.yml'), text);
   }
 
+  /** Sends SIGHUP; resolves with what the process logged since, once `logged` is among it. */
+  async hangup(logged: string): Promise<string> {
+    const from = this.process.output.length;
+    this.process.hangup();
+    return eventually(
+      async () => this.process.output.slice(from).join(''),
+      (text) => text.includes(logged),
+      `"${logged}" after SIGHUP`,
+      10_000,
+    );
+  }
+
   /** What the receiver's robot was told, one text per message. */
   texts(receiver = 'oncall'): string[] {
     return this.robots.accepted(this.robotNames.get(receiver)!).map((a) => a.text);
