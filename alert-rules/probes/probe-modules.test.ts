@@ -42,7 +42,7 @@ describe('loadProbeModules', () => {
       errors: [
         {
           path: 'alertRules.probes.targets[0].module',
-          message: 'unknown probe module (known: http_2xx, smtp)',
+          message: 'unknown probe module "icmp" (known: http_2xx, smtp)',
         },
         {
           path: 'alertRules.probes.targets[1].target',

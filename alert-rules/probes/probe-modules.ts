@@ -3,6 +3,7 @@ import { type ConfigError, ConfigInvalidError, parseYaml, validate } from '../..
 import { blackboxConfigSchema } from './module-config.ts';
 import { targetAddress } from './probe-target.ts';
 import type { ProbesConfig } from './probes-config.ts';
+import { unknownModule } from './target-config.ts';
 import type { ProbeModule } from './types.ts';
 
 async function readBounded(file: string, maxBytes: number): Promise<string> {
@@ -29,8 +30,7 @@ function checkConfigTargets(config: ProbesConfig, modules: ReadonlyMap<string, P
     const path = `alertRules.probes.targets[${index}]`;
     const module = modules.get(spec.module);
     if (!module) {
-      const known = [...modules.keys()].sort().join(', ') || 'none';
-      errors.push({ path: `${path}.module`, message: `unknown probe module (known: ${known})` });
+      errors.push({ path: `${path}.module`, message: unknownModule(spec.module, modules) });
       return;
     }
     try {

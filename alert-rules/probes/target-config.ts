@@ -129,6 +129,12 @@ export function newTargetId(): string {
   return `probe-${randomBytes(8).toString('hex')}`;
 }
 
+/** Why a module name is not one of the modules, naming the known ones. */
+export function unknownModule(name: string, modules: ReadonlyMap<string, ProbeModule>): string {
+  const known = [...modules.keys()].sort().join(', ') || 'none';
+  return `unknown probe module ${JSON.stringify(name)} (known: ${known})`;
+}
+
 /** Resolves a validated target against the probe modules; an unknown module is refused naming the known ones. */
 export function resolveProbeTarget(
   spec: ProbeTargetSpec,
@@ -136,10 +142,7 @@ export function resolveProbeTarget(
   id: string = spec.name ?? newTargetId(),
 ): ProbeTarget {
   const module = modules.get(spec.module);
-  if (!module) {
-    const known = [...modules.keys()].sort().join(', ') || 'none';
-    throw new ProbeTargetError(`unknown probe module ${JSON.stringify(spec.module)} (known: ${known})`);
-  }
+  if (!module) throw new ProbeTargetError(unknownModule(spec.module, modules));
   return {
     id,
     target: spec.target,
