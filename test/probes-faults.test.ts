@@ -416,8 +416,9 @@ describe.concurrent('site probes under faults', () => {
 
     // A valid file without the module a target of the configuration uses is refused too.
     await c.writeModules(MODULES.replace('http_2xx:', 'renamed_2xx:'));
+    // The log line is JSON: the module's name is in escaped quotes.
     expect(await c.hangup(NOT_RELOADED)).toContain(
-      'alertRules.probes.targets[0].module: unknown probe module "http_2xx" (known: https_any, renamed_2xx)',
+      'alertRules.probes.targets[0].module: unknown probe module \\"http_2xx\\" (known: https_any, renamed_2xx)',
     );
     const stillAt = Date.now();
     await eventually(
