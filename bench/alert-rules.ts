@@ -9,6 +9,7 @@ import { ScriptedExporter } from '../test/support/scripted-exporter.ts';
 import { ProbeSchedule, type ProbeTiming } from './alert-rules-probes.ts';
 import { type RuleFiles, ServiceFleet, writeRuleFiles } from './alert-rules-workload.ts';
 import { type BenchmarkSection, MeasuredProcess, median, percentile, table } from './measure.ts';
+import { type MetricValues, scrapeMetrics, sumOf } from './scrape.ts';
 
 export const ALERT_RULES_TITLE = 'alert-rules: 2,000 rules against Prometheus';
 
@@ -42,33 +43,6 @@ const GROUP_METRIC_PREFIX: Record<Side, string> = {
   lookout: 'lookout_alert_rules_group',
   prometheus: 'prometheus_rule_group',
 };
-
-/** The exposition format's samples, by name and label set as written. */
-type MetricValues = Map<string, number>;
-
-async function scrapeMetrics(baseUrl: string): Promise<MetricValues> {
-  const text = await (
-    await fetch(new URL('/metrics', baseUrl), { signal: AbortSignal.timeout(5_000) })
-  ).text();
-  const values: MetricValues = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    values.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return values;
-}
-
-/** Sum of every series of `name` whose labels include `labels` (as written, e.g. `handler="/api/v1/query"`). */
-function sumOf(metrics: MetricValues, name: string, labels = ''): number {
-  let sum = 0;
-  for (const [key, value] of metrics) {
-    const brace = key.indexOf('{');
-    const keyName = brace < 0 ? key : key.slice(0, brace);
-    if (keyName === name && key.includes(labels)) sum += value;
-  }
-  return sum;
-}
 
 /** `name{rule_group="x"}` → x. */
 function byGroup(metrics: MetricValues, name: string): Map<string, number> {

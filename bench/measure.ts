@@ -64,9 +64,17 @@ export class MeasuredProcess {
   }
 
   peakRssMiB(): number {
+    return this.statusMiB('VmHWM');
+  }
+
+  rssMiB(): number {
+    return this.statusMiB('VmRSS');
+  }
+
+  private statusMiB(field: string): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const kib = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    if (!kib) throw new Error(`no VmHWM for ${this.pid}`);
+    const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!kib) throw new Error(`no ${field} for ${this.pid}`);
     return Number(kib[1]) / 1024;
   }
 

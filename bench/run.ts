@@ -6,6 +6,7 @@ import { ALERT_RULES_TITLE, alertRulesBenchmark } from './alert-rules.ts';
 import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
 import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
 import type { BenchmarkSection } from './measure.ts';
+import { PROBES_TITLE, probesBenchmark } from './probes.ts';
 import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
 
 interface Benchmark {
@@ -21,6 +22,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
   { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },
+  { name: 'probes', title: PROBES_TITLE, run: probesBenchmark },
 ];
 
 // LOOKOUT_BENCH_ONLY=collector runs only the benchmarks named (comma-separated); the others keep the

@@ -55,7 +55,10 @@ export function registerProbesApi(app: FastifyInstance, probes: () => Probes, ma
         throw new HttpError(400, 'Target parameter is missing');
       const name = typeof module === 'string' && module !== '' ? module : 'http_2xx';
       const aborted = new AbortController();
-      reply.raw.once('close', () => aborted.abort());
+      // 'close' follows every answer too; aborting then would only cost an AbortError and its stack.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) aborted.abort();
+      });
       const text = await probes().probeOnce(target, name, aborted.signal);
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
     },
