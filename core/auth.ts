@@ -1,8 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
+/** People's roles, each allowed what the ones before it are. */
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * Roles of programs that report to Lookout (`agent`: a probe agent posting
+ * its results). Outside the order: such a token may call only the routes
+ * that name its role, and of the people's roles only `admin` may call those.
+ */
+export const SERVICE_ROLES = ['agent'] as const;
+export type Role = (typeof ROLES)[number] | (typeof SERVICE_ROLES)[number];
 
 export const authSchema = z.strictObject({
   /** Off only for a single-user machine: every request then acts as an unrestricted admin. */
@@ -12,7 +19,7 @@ export const authSchema = z.strictObject({
       z.strictObject({
         name: z.string().min(1),
         token: z.string().min(16, { error: 'tokens must be at least 16 characters' }),
-        role: z.enum(ROLES),
+        role: z.enum([...ROLES, ...SERVICE_ROLES]),
         /** When set, the token reads only these Kubernetes namespaces. */
         namespaces: z.array(z.string().min(1)).min(1).optional(),
       }),
@@ -42,8 +49,12 @@ export class HttpError extends Error {
   }
 }
 
+const rank = (role: Role) => ROLES.indexOf(role as (typeof ROLES)[number]);
+
 export function hasRole(principal: Principal, needed: Role): boolean {
-  return ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
+  if (principal.role === needed || principal.role === 'admin') return true;
+  const neededRank = rank(needed);
+  return neededRank >= 0 && rank(principal.role) >= neededRank;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

@@ -14,12 +14,22 @@ export const RESERVED_LABELS = ['alertname', 'instance', 'probe', 'receiver', 'd
 /** Ids appear in URLs (`/api/probes/<id>/results`) and file contents: kept to a safe alphabet. */
 const TARGET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** A probe agent's location (`hangzhou-outside`): the same alphabet as ids, as it names series and alerts. */
+export const locationName = () =>
+  z
+    .string()
+    .max(64)
+    .regex(TARGET_ID, {
+      error: 'expected letters, digits, "_", "." and "-", starting with a letter or digit',
+    });
+
 export interface TargetLimits {
   maxIdLength: number;
   maxTargetLength: number;
   maxLabels: number;
   maxLabelValueLength: number;
   maxReceivers: number;
+  maxLocations: number;
 }
 
 export const DEFAULT_TARGET_LIMITS: TargetLimits = {
@@ -28,6 +38,7 @@ export const DEFAULT_TARGET_LIMITS: TargetLimits = {
   maxLabels: 32,
   maxLabelValueLength: 1024,
   maxReceivers: 10,
+  maxLocations: 32,
 };
 
 const DAY_MS = 86_400_000;
@@ -39,7 +50,8 @@ const DAY_MS = 86_400_000;
  */
 export function probeTargetSchema(limits: TargetLimits = DEFAULT_TARGET_LIMITS) {
   const reserved = new Set<string>(RESERVED_LABELS);
-  return z.strictObject({
+  return z
+    .strictObject({
     /** The target's stable id; left out (API), one is generated. */
     name: z
       .string()
@@ -93,7 +105,19 @@ export function probeTargetSchema(limits: TargetLimits = DEFAULT_TARGET_LIMITS) 
       .array(z.string().min(1).max(limits.maxLabelValueLength))
       .max(limits.maxReceivers)
       .default([]),
-  });
+    /** Probe agents' locations that probe the target; none: alert-rules probes it itself. */
+    locations: z
+      .array(locationName())
+      .max(limits.maxLocations)
+      .refine((names) => new Set(names).size === names.length, { error: 'a location is listed twice' })
+      .default([]),
+    /** How many of the locations must see the target down for it to be down; unset: a majority. */
+    locationsDown: z.number().int().min(1).optional(),
+  })
+    .refine((spec) => spec.locationsDown === undefined || spec.locationsDown <= spec.locations.length, {
+      error: 'expected at most as many as the locations listed',
+      path: ['locationsDown'],
+    });
 }
 
 export type ProbeTargetInput = z.input<ReturnType<typeof probeTargetSchema>>;
@@ -115,6 +139,15 @@ export interface ProbeTarget {
   /** Unique, largest first. */
   certificateExpiryDays: number[];
   receivers: string[];
+  /** The probe agents' locations that probe it; empty: the centre itself. */
+  locations: string[];
+  /** How many locations must see it down (1 without locations). */
+  locationsDown: number;
+}
+
+/** A majority: one location's own trouble never makes a target of two or more down. */
+export function majority(count: number): number {
+  return Math.floor(count / 2) + 1;
 }
 
 export class ProbeTargetError extends Error {}
@@ -148,6 +181,8 @@ export function resolveProbeTarget(
     flapping: { ...spec.flapping },
     certificateExpiryDays: [...new Set(spec.certificateExpiryDays)].sort((a, b) => b - a),
     receivers: [...new Set(spec.receivers)],
+    locations: [...spec.locations],
+    locationsDown: spec.locationsDown ?? majority(spec.locations.length),
   };
 }
 
@@ -180,6 +215,7 @@ export const probeSchedulerSchema = z.strictObject({
       maxLabels: z.number().int().min(0).default(DEFAULT_TARGET_LIMITS.maxLabels),
       maxLabelValueLength: z.number().int().min(1).default(DEFAULT_TARGET_LIMITS.maxLabelValueLength),
       maxReceivers: z.number().int().min(0).default(DEFAULT_TARGET_LIMITS.maxReceivers),
+      maxLocations: z.number().int().min(0).default(DEFAULT_TARGET_LIMITS.maxLocations),
     })
     .prefault({}),
 });
