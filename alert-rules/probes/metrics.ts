@@ -107,7 +107,7 @@ export const PROBE_AGENT_METRICS = {
   dropped: {
     type: 'counter',
     name: 'probe_agent_dropped_results_total',
-    help: "Results the agent dropped, oldest first, because its buffer was full (maxBufferBytes) or a result alone was over it; the centre counts them as lost",
+    help: 'Results the agent dropped, oldest first, because its buffer was full (maxBufferBytes) or a result alone was over it; the centre counts them as lost',
   },
   deliveries: {
     type: 'counter',

@@ -69,8 +69,13 @@ function locationsAnnotations(target: ProbeTarget, seen: LocationsSeen, what: st
   };
 }
 
-function downAlert(target: ProbeTarget, state: TargetState, seen?: LocationsSeen): Omit<WantedAlert, 'labels'> {
-  if (seen) return { activeAtMs: state.healthSinceMs, annotations: locationsAnnotations(target, seen, 'down') };
+function downAlert(
+  target: ProbeTarget,
+  state: TargetState,
+  seen?: LocationsSeen,
+): Omit<WantedAlert, 'labels'> {
+  if (seen)
+    return { activeAtMs: state.healthSinceMs, annotations: locationsAnnotations(target, seen, 'down') };
   const inARow =
     state.consecutiveFailures > 0 ? ` (${state.consecutiveFailures} failed probes in a row)` : '';
   return {

@@ -15,14 +15,20 @@ export interface ProbeRunnerSettings {
   abandonAfter: number;
 }
 
-export interface ProbeRunnerOptions {
+/** What the runner needs of a target: what to probe, with which module, how often. */
+export type Probed = Pick<
+  ProbeTarget,
+  'id' | 'target' | 'moduleName' | 'module' | 'intervalMs' | 'timeoutMs'
+>;
+
+export interface ProbeRunnerOptions<T extends Probed> {
   prober: Prober;
   clock: Clock;
   settings: ProbeRunnerSettings;
   metrics: Metrics;
   log: Logger;
   /** Each result of a probe still wanted: its target was neither removed nor changed while it ran. */
-  onResult(target: ProbeTarget, result: ProbeResult): void;
+  onResult(target: T, result: ProbeResult): void;
 }
 
 /** The runner sleeps at most this long when nothing is due, and is woken early by a new target. */
@@ -40,8 +46,8 @@ export function nextSlot(id: string, intervalMs: number, afterMs: number): numbe
   return afterMs - sinceSlot + intervalMs;
 }
 
-interface Job {
-  target: ProbeTarget;
+interface Job<T extends Probed> {
+  target: T;
   /** Changes with the interval: due-queue items of an older schedule are ignored. */
   schedule: number;
   /** Changes with what is probed: results and queued starts of older probes are dropped. */
@@ -51,8 +57,8 @@ interface Job {
   removed: boolean;
 }
 
-interface Queued {
-  job: Job;
+interface Queued<T extends Probed> {
+  job: Job<T>;
   version: number;
   dueAtMs: number;
 }
@@ -65,12 +71,12 @@ interface Queued {
  * becomes of a result is the caller's: the centre's scheduler keeps state
  * and alerts, a probe agent reports it.
  */
-export class ProbeRunner {
-  private readonly options: ProbeRunnerOptions;
-  private readonly jobs = new Map<string, Job>();
-  private readonly due = new DueQueue<Queued>();
+export class ProbeRunner<T extends Probed> {
+  private readonly options: ProbeRunnerOptions<T>;
+  private readonly jobs = new Map<string, Job<T>>();
+  private readonly due = new DueQueue<Queued<T>>();
   /** Probes due while every slot is taken, oldest first from `waitingHead`. */
-  private waiting: Queued[] = [];
+  private waiting: Queued<T>[] = [];
   private waitingHead = 0;
   private waitingCount = 0;
   private runningCount = 0;
@@ -81,7 +87,7 @@ export class ProbeRunner {
   private sleepingUntil = Number.POSITIVE_INFINITY;
   private loop: Promise<void> = Promise.resolve();
 
-  constructor(options: ProbeRunnerOptions) {
+  constructor(options: ProbeRunnerOptions<T>) {
     this.options = options;
     const { metrics } = options;
     this.metrics = {
@@ -117,6 +123,10 @@ export class ProbeRunner {
     return this.jobs.has(id);
   }
 
+  ids(): string[] {
+    return [...this.jobs.keys()];
+  }
+
   get size(): number {
     return this.jobs.size;
   }
@@ -126,10 +136,10 @@ export class ProbeRunner {
    * probe under way (aborted, its result never delivered); a new interval
    * takes effect at once.
    */
-  upsert(target: ProbeTarget): void {
+  upsert(target: T): void {
     const job = this.jobs.get(target.id);
     if (!job) {
-      const fresh: Job = {
+      const fresh: Job<T> = {
         target,
         schedule: 0,
         generation: 0,
@@ -161,7 +171,7 @@ export class ProbeRunner {
     return true;
   }
 
-  private schedule(job: Job): void {
+  private schedule(job: Job<T>): void {
     const { id, intervalMs } = job.target;
     const at = nextSlot(id, intervalMs, this.options.clock.now());
     this.due.push(at, { job, version: job.schedule, dueAtMs: at });
@@ -195,7 +205,7 @@ export class ProbeRunner {
     }
   }
 
-  private dispatch(job: Job, dueAtMs: number): void {
+  private dispatch(job: Job<T>, dueAtMs: number): void {
     if (job.running || job.waiting) {
       this.metrics.skipped.inc({ reason: job.running ? 'running' : 'waiting' });
       return;
@@ -212,10 +222,7 @@ export class ProbeRunner {
 
   /** Starts waiting probes, oldest first, while slots are free. */
   private startWaiting(): void {
-    while (
-      this.runningCount < this.options.settings.concurrency &&
-      this.waitingHead < this.waiting.length
-    ) {
+    while (this.runningCount < this.options.settings.concurrency && this.waitingHead < this.waiting.length) {
       const { job, version, dueAtMs } = this.waiting[this.waitingHead]!;
       this.waitingHead++;
       if (job.removed || version !== job.generation || !job.waiting) continue;
@@ -231,7 +238,7 @@ export class ProbeRunner {
   }
 
   /** A probe under way (or waiting) of a job that no longer wants it: aborted, its result dropped. */
-  private dropProbe(job: Job, why: string): void {
+  private dropProbe(job: Job<T>, why: string): void {
     job.generation++;
     job.running?.abort(new Error(why));
     if (job.waiting) {
@@ -241,7 +248,7 @@ export class ProbeRunner {
     }
   }
 
-  private begin(job: Job, dueAtMs: number): void {
+  private begin(job: Job<T>, dueAtMs: number): void {
     const { clock } = this.options;
     const startedAtMs = clock.now();
     this.metrics.startDelay.observe(Math.max(0, startedAtMs - dueAtMs) / 1000);
@@ -268,7 +275,7 @@ export class ProbeRunner {
    * prober that has not answered `abandonAfter` later is given up on.
    */
   private async probe(
-    target: ProbeTarget,
+    target: Probed,
     controller: AbortController,
     startedAtMs: number,
   ): Promise<ProbeResult> {

@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
+import { agentDownAlerts, locationOwner } from './agent-alerts.ts';
 import type { Assignment, BatchReceipt, ResultBatch } from './agent-protocol.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { type AgentsConfig, agentsSchema } from './agents-config.ts';
@@ -17,7 +18,6 @@ import {
   savedAlerts,
 } from './probe-files.ts';
 import { ProbeRunner } from './probe-runner.ts';
-import { agentDownAlerts, locationOwner } from './agent-alerts.ts';
 import { type ProbeSchedulerConfig, type ProbeTarget, probeSchedulerSchema } from './target-config.ts';
 import {
   applyResult,
@@ -143,7 +143,7 @@ export class ProbeScheduler {
   private readonly settings: ProbeSchedulerSettings;
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
-  private readonly runner: ProbeRunner;
+  private readonly runner: ProbeRunner<ProbeTarget>;
   private readonly history: ProbeHistory;
   private readonly alerts: ProbeAlerts;
   private readonly agentAlerts: ProbeAlerts;
@@ -152,7 +152,6 @@ export class ProbeScheduler {
   private readonly agentsUp = new Map<string, boolean>();
   private readonly files;
   private readonly agentResults;
-  private started = false;
   private readonly stopping = new AbortController();
   private loops: Promise<void>[] = [];
   private stateChanged = false;
@@ -201,7 +200,6 @@ export class ProbeScheduler {
   async start(targets: readonly ProbeTarget[] = []): Promise<void> {
     for (const target of targets) this.upsert(target);
     await this.restore();
-    this.started = true;
     this.runner.start();
     const { stateSaveInterval, historySaveInterval, agents } = this.settings;
     this.loops = [
@@ -378,7 +376,12 @@ export class ProbeScheduler {
       lost += sequenced.lost;
       const entry = this.entries.get(reported.probe);
       const place = entry?.places.get(location);
-      if (!entry || !place || entry.target.target !== reported.target || entry.target.moduleName !== reported.module) {
+      if (
+        !entry ||
+        !place ||
+        entry.target.target !== reported.target ||
+        entry.target.moduleName !== reported.module
+      ) {
         receipt.ignored++;
         continue;
       }
@@ -417,7 +420,13 @@ export class ProbeScheduler {
 
   private countResults(location: string, receipt: BatchReceipt, lost: number): void {
     const counts = { ...receipt, lost };
-    const status = { accepted: 'accepted', late: 'late', duplicates: 'duplicate', ignored: 'ignored', lost: 'lost' };
+    const status = {
+      accepted: 'accepted',
+      late: 'late',
+      duplicates: 'duplicate',
+      ignored: 'ignored',
+      lost: 'lost',
+    };
     for (const [key, value] of Object.entries(counts))
       if (value > 0) this.agentResults.inc({ location, status: status[key as keyof typeof status] }, value);
   }
@@ -453,7 +462,8 @@ export class ProbeScheduler {
     const now = this.options.clock.now();
     const { state } = this.combinedState(entry, now);
     const base = describe(state);
-    if (entry.places.has(CENTRE)) return { id: target.id, target: target.target, module: target.moduleName, ...base };
+    if (entry.places.has(CENTRE))
+      return { id: target.id, target: target.target, module: target.moduleName, ...base };
     return {
       id: target.id,
       target: target.target,
@@ -472,7 +482,11 @@ export class ProbeScheduler {
   private updateCombined(entry: Entry, nowMs: number): void {
     const { state, seen, combined } = this.combinedState(entry, nowMs);
     if (combined.reported !== entry.combined.reported)
-      this.logChange(entry.target, { from: entry.combined.reported, to: combined.reported }, state.lastFailure);
+      this.logChange(
+        entry.target,
+        { from: entry.combined.reported, to: combined.reported },
+        state.lastFailure,
+      );
     entry.combined = combined;
     this.alerts.update(entry.target, state, nowMs, seen);
   }
