@@ -452,9 +452,21 @@ export class ProbeScheduler {
     const places = [...entry.places].map(([location, { state }]) => ({
       location,
       state,
-      counted: this.registry.isUp(location, nowMs),
+      counted: this.counts(entry.target, location, state, nowMs),
     }));
     return combineLocations(entry.target, places, entry.combined, nowMs);
+  }
+
+  /**
+   * Whether what a location sees of a target counts: not while its agents
+   * are silent, nor when its last result is older than `downAfter` or three
+   * intervals (an agent back after a silence counts again with its next
+   * result, not with what it saw before).
+   */
+  private counts(target: ProbeTarget, location: string, state: TargetState, nowMs: number): boolean {
+    const staleAfterMs = Math.max(this.settings.agents.downAfter, 3 * target.intervalMs);
+    const fresh = state.lastResultAtMs === 0 || nowMs - state.lastResultAtMs <= staleAfterMs;
+    return fresh && this.registry.isUp(location, nowMs);
   }
 
   private status(entry: Entry): ProbeStatus {
@@ -473,7 +485,7 @@ export class ProbeScheduler {
       locations: [...entry.places].map(([location, place]) => ({
         location,
         ...describe(place.state),
-        counted: this.registry.isUp(location, now),
+        counted: this.counts(target, location, place.state, now),
       })),
     };
   }
