@@ -228,8 +228,11 @@ export class ProbeAlerts {
       const key = labelsKey(alert.labels);
       keys.add(key);
       const existing = alerts.get(key);
-      if (existing && existing.resolvedAtMs === 0) existing.annotations = alert.annotations;
-      else alerts.set(key, firing(alert));
+      if (existing && existing.resolvedAtMs === 0) {
+        // Where a target is seen down is news: told now, not at the next resend, so a message being grouped lists them all.
+        if (existing.annotations.locations !== alert.annotations.locations) existing.lastSentAtMs = 0;
+        existing.annotations = alert.annotations;
+      } else alerts.set(key, firing(alert));
     }
     for (const [key, alert] of alerts) {
       if (keys.has(key)) continue;

@@ -111,6 +111,12 @@ describe('targets probed from several locations', () => {
     ]);
     expect(results.results[0]).toMatchObject({ location: 'beijing', success: false, failure: 'status 503' });
     expect(results.uptime['24h']).toMatchObject({ probes: 4, successes: 2 });
+
+    // A third location seeing it down is sent at once, not at the next resend.
+    scheduler.report(batch('shanghai', [result(target, 'status 503')]));
+    expect(named(notifier.take(), 'ProbeDown').map((a) => a.annotations.locations)).toEqual([
+      'hangzhou, beijing, shanghai',
+    ]);
     await scheduler.stop();
   });
 
