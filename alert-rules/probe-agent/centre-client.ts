@@ -50,14 +50,18 @@ export class CentreClient {
     return { changed: true, etag: String(response.headers.etag ?? ''), assignment };
   }
 
-  /** Posts a batch; throws RefusedError when the centre refuses it as it is, another error to try again. */
-  async post(batch: ResultBatch): Promise<BatchReceipt> {
+  /**
+   * Posts a batch; throws RefusedError when the centre refuses it as it is,
+   * another error to try again. `signal` ends the wait (a stop): the centre
+   * may have taken the batch, which it recognises when it comes again.
+   */
+  async post(batch: ResultBatch, signal: AbortSignal): Promise<BatchReceipt> {
     const response = await request(this.target.url('api/probe-agent/results'), {
       method: 'POST',
       headers: { ...(await this.target.headers()), 'content-type': 'application/json' },
       body: JSON.stringify(batch),
       dispatcher: this.target.dispatcher,
-      signal: AbortSignal.timeout(this.config.requestTimeout),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.requestTimeout)]),
     });
     return JSON.parse(await this.answer(response, MAX_ERROR_BYTES)) as BatchReceipt;
   }

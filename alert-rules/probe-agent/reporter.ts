@@ -11,7 +11,7 @@ import type { ResultsBuffer } from './results-buffer.ts';
 export interface ReporterOptions {
   config: ProbeAgentConfig;
   buffer: ResultsBuffer;
-  client: CentreClient;
+  client: Pick<CentreClient, 'post'>;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
@@ -58,7 +58,7 @@ export class Reporter {
       }
       try {
         const batch = { agent: buffer.agent, location: config.location, sentAtMs: clock.now(), results };
-        const receipt = await this.options.client.post(batch);
+        const receipt = await this.options.client.post(batch, stopping);
         lastSentAtMs = clock.now();
         if (results.length > 0) await buffer.ack(results.at(-1)!.seq);
         this.deliveries.inc({ outcome: 'accepted' });
@@ -68,8 +68,9 @@ export class Reporter {
         if (failedFor !== undefined)
           log.info({ failedForMs: failedFor, ...receipt }, 'The centre takes probe results again');
       } catch (err) {
-        if (err instanceof RefusedError && err.status === 413 && batchSize > 1) {
-          batchSize = Math.ceil(batchSize / 2);
+        if (stopping.aborted) break;
+        if (err instanceof RefusedError && err.status === 413 && results.length > 1) {
+          batchSize = Math.ceil(results.length / 2);
           continue;
         }
         if (err instanceof RefusedError) {

@@ -157,8 +157,18 @@ export class Probes {
     return this.scheduler.assignment(location);
   }
 
-  /** A batch of an agent's results, validated here: a malformed one is a 400. */
+  /**
+   * A batch of an agent's results, validated here: a malformed one is a 400;
+   * one of too many results a 413, which the agent answers with smaller batches.
+   */
   report(body: unknown): BatchReceipt {
+    const { maxBatchResults } = this.options.config.agents;
+    const results = (body as { results?: unknown } | null)?.results;
+    if (Array.isArray(results) && results.length > maxBatchResults)
+      throw new HttpError(
+        413,
+        `a batch may carry at most ${maxBatchResults} results (agents.maxBatchResults)`,
+      );
     const result = validate(this.batchSchema, body);
     if (!result.ok) throw new HttpError(400, formatConfigErrors(result.errors));
     return this.scheduler.report(result.value);

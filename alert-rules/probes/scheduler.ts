@@ -472,22 +472,15 @@ export class ProbeScheduler {
   private status(entry: Entry): ProbeStatus {
     const { target } = entry;
     const now = this.options.clock.now();
-    const { state } = this.combinedState(entry, now);
-    const base = describe(state);
-    if (entry.places.has(CENTRE))
-      return { id: target.id, target: target.target, module: target.moduleName, ...base };
-    return {
-      id: target.id,
-      target: target.target,
-      module: target.moduleName,
-      ...base,
-      since: iso(entry.combined.sinceMs),
-      locations: [...entry.places].map(([location, place]) => ({
-        location,
-        ...describe(place.state),
-        counted: this.counts(target, location, place.state, now),
-      })),
-    };
+    const own = { id: target.id, target: target.target, module: target.moduleName };
+    const combined = describe(this.combinedState(entry, now).state);
+    if (entry.places.has(CENTRE)) return { ...own, ...combined };
+    const locations = [...entry.places].map(([location, place]) => ({
+      location,
+      ...describe(place.state),
+      counted: this.counts(target, location, place.state, now),
+    }));
+    return { ...own, ...combined, locations };
   }
 
   /** A target probed by agents: its combined state moved on, its alerts brought in line with it. */
