@@ -5,16 +5,12 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
 import { type Assignment, type BatchReceipt, resultBatchSchema } from './agent-protocol.ts';
+import type { AgentLocationStatus } from './agent-watch.ts';
 import { ApiTargets } from './api-targets.ts';
 import { latestExposition, probeExposition } from './exposition.ts';
 import { checkTargetAtCreation } from './probe-target.ts';
 import type { ProbesConfig } from './probes-config.ts';
-import {
-  type AgentLocationStatus,
-  type ProbeResultsJson,
-  ProbeScheduler,
-  type ProbeStatus,
-} from './scheduler.ts';
+import { type ProbeResultsJson, ProbeScheduler, type ProbeStatus } from './scheduler.ts';
 import {
   newTargetId,
   type ProbeTarget,

@@ -2,9 +2,8 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
-import { agentDownAlerts, locationOwner } from './agent-alerts.ts';
 import type { Assignment, BatchReceipt, ResultBatch } from './agent-protocol.ts';
-import { AgentRegistry } from './agent-registry.ts';
+import { type AgentLocationStatus, AgentWatch } from './agent-watch.ts';
 import { type AgentsConfig, agentsSchema } from './agents-config.ts';
 import { type HistoryJson, ProbeHistory, type Uptime } from './history.ts';
 import { type Combined, combineLocations } from './locations.ts';
@@ -88,14 +87,6 @@ export interface ProbeResultsJson extends ProbeStatus, HistoryJson {
   certificateExpiresAt: string | null;
 }
 
-/** A probe agents' location as `GET /api/probe-agents` lists it. */
-export interface AgentLocationStatus {
-  location: string;
-  up: boolean;
-  lastReportAt: string | null;
-  targets: number;
-}
-
 export class ProbeLimitError extends Error {}
 
 /** The place of a target's own probes, run by this process, among its locations. */
@@ -104,9 +95,6 @@ export const CENTRE = '';
 /** Where a target is probed from: its agents' locations, or the centre itself. */
 const placesOf = (target: ProbeTarget) => (target.locations.length > 0 ? target.locations : [CENTRE]);
 const historyKey = (id: string, location: string) => (location === CENTRE ? id : `${id}@${location}`);
-
-/** How often the agents' silence is looked at: often enough to tell it soon after `downAfter`. */
-const agentCheckMs = (downAfterMs: number) => Math.max(250, Math.min(5_000, Math.floor(downAfterMs / 4)));
 
 interface Place {
   state: TargetState;
@@ -124,6 +112,10 @@ interface Entry {
 const iso = (ms: number) => (ms === 0 ? null : new Date(ms).toISOString());
 const freshPlace = (): Place => ({ state: initialState(), latest: undefined });
 const UNKNOWN: Combined = { reported: 'unknown', sinceMs: 0 };
+
+/** How many targets each location probes. */
+const countsOf = (byLocation: ReadonlyMap<string, readonly unknown[]>) =>
+  new Map([...byLocation].map(([location, entries]) => [location, entries.length]));
 
 function sumUptime(parts: readonly Uptime[]): Uptime {
   const probes = parts.reduce((n, u) => n + u.probes, 0);
@@ -146,10 +138,7 @@ export class ProbeScheduler {
   private readonly runner: ProbeRunner<ProbeTarget>;
   private readonly history: ProbeHistory;
   private readonly alerts: ProbeAlerts;
-  private readonly agentAlerts: ProbeAlerts;
-  private readonly registry: AgentRegistry;
-  /** Locations targets name, and whether their agents reported at the last check. */
-  private readonly agentsUp = new Map<string, boolean>();
+  private readonly agents: AgentWatch;
   private readonly files;
   private readonly agentResults;
   private readonly stopping = new AbortController();
@@ -172,23 +161,19 @@ export class ProbeScheduler {
     });
     metrics.seriesGauge(M.targets, () => this.targetsByState());
     this.agentResults = metrics.counter(A.results);
-    metrics.seriesGauge(A.up, () => this.agentSeries((location) => (this.agentsUp.get(location) ? 1 : 0)));
-    metrics.seriesGauge(A.lastReport, () =>
-      this.agentSeries((location) => (this.registry.lastSeen(location) ?? 0) / 1000),
-    );
     this.history = new ProbeHistory(this.settings.resultsPerTarget);
     this.alerts = new ProbeAlerts({
       notifier: options.notifier,
       settings: this.settings,
       sent: metrics.counter(M.alertsSent),
     });
-    this.agentAlerts = new ProbeAlerts({
+    this.agents = new AgentWatch({
+      settings: { ...this.settings.agents, ...this.settings },
+      clock,
       notifier: options.notifier,
-      settings: this.settings,
-      sent: metrics.counter(A.alertsSent),
+      metrics,
+      log: this.log,
     });
-    const { downAfter, maxAgents } = this.settings.agents;
-    this.registry = new AgentRegistry({ downAfterMs: downAfter, maxAgents }, clock.now());
     this.files = probeFiles({ ...this.settings, dataDir: options.dataDir, log: this.log, metrics });
   }
 
@@ -201,11 +186,11 @@ export class ProbeScheduler {
     for (const target of targets) this.upsert(target);
     await this.restore();
     this.runner.start();
-    const { stateSaveInterval, historySaveInterval, agents } = this.settings;
+    const { stateSaveInterval, historySaveInterval } = this.settings;
     this.loops = [
       this.every(stateSaveInterval, () => this.saveState()),
       this.every(historySaveInterval, () => this.saveHistory()),
-      this.every(agentCheckMs(agents.downAfter), async () => this.checkAgents()),
+      this.every(this.agents.checkIntervalMs, async () => this.checkAgents()),
     ];
     this.log.info({ targets: this.entries.size }, 'Probes started');
   }
@@ -271,7 +256,7 @@ export class ProbeScheduler {
   sendAllAgain(): void {
     const now = this.options.clock.now();
     this.alerts.sendAllAgain(now);
-    this.agentAlerts.sendAllAgain(now);
+    this.agents.sendAllAgain(now);
   }
 
   get size(): number {
@@ -325,7 +310,7 @@ export class ProbeScheduler {
 
   /** The targets a location's agents probe, with their modules as written. */
   assignment(location: string): Assignment {
-    this.registry.seen(location, this.options.clock.now());
+    this.agents.seen(location);
     const targets: Assignment['targets'] = [];
     const modules: Assignment['modules'] = {};
     for (const { target } of this.entries.values()) {
@@ -340,15 +325,7 @@ export class ProbeScheduler {
 
   /** The locations targets name or agents reported from, and whether their agents report. */
   agentLocations(): AgentLocationStatus[] {
-    const now = this.options.clock.now();
-    const expected = this.expectedLocations();
-    const names = new Set([...expected.keys(), ...[...this.registry.heard()].map(([location]) => location)]);
-    return [...names].sort().map((location) => ({
-      location,
-      up: this.registry.isUp(location, now),
-      lastReportAt: iso(this.registry.lastSeen(location) ?? 0),
-      targets: expected.get(location)?.length ?? 0,
-    }));
+    return this.agents.locations(countsOf(this.entriesByLocation()));
   }
 
   /**
@@ -362,13 +339,13 @@ export class ProbeScheduler {
   report(batch: ResultBatch): BatchReceipt {
     const now = this.options.clock.now();
     const { agent, location } = batch;
-    this.registry.seen(location, now);
+    this.agents.seen(location);
     const receipt: BatchReceipt = { accepted: 0, late: 0, duplicates: 0, ignored: 0 };
     const offsetMs = now - batch.sentAtMs;
     const touched = new Set<Entry>();
     let lost = 0;
     for (const reported of batch.results) {
-      const sequenced = this.registry.sequence(agent, location, reported.seq, now);
+      const sequenced = this.agents.sequence(agent, location, reported.seq);
       if (sequenced.duplicate) {
         receipt.duplicates++;
         continue;
@@ -441,10 +418,6 @@ export class ProbeScheduler {
     return [...counts].map(([state, value]) => ({ labels: { state }, value }));
   }
 
-  private agentSeries(value: (location: string) => number): GaugeSeries[] {
-    return [...this.agentsUp.keys()].map((location) => ({ labels: { location }, value: value(location) }));
-  }
-
   /** A target's state: its own for one probed here, else what its counted locations together see. */
   private combinedState(entry: Entry, nowMs: number) {
     const own = entry.places.get(CENTRE);
@@ -466,7 +439,7 @@ export class ProbeScheduler {
   private counts(target: ProbeTarget, location: string, state: TargetState, nowMs: number): boolean {
     const staleAfterMs = Math.max(this.settings.agents.downAfter, 3 * target.intervalMs);
     const fresh = state.lastResultAtMs === 0 || nowMs - state.lastResultAtMs <= staleAfterMs;
-    return fresh && this.registry.isUp(location, nowMs);
+    return fresh && this.agents.isUp(location, nowMs);
   }
 
   private status(entry: Entry): ProbeStatus {
@@ -509,49 +482,25 @@ export class ProbeScheduler {
   }
 
   /** The locations targets name, with their targets. */
-  private expectedLocations(): Map<string, Entry[]> {
-    const expected = new Map<string, Entry[]>();
+  private entriesByLocation(): Map<string, Entry[]> {
+    const found = new Map<string, Entry[]>();
     for (const entry of this.entries.values())
       for (const location of entry.target.locations) {
-        const list = expected.get(location);
+        const list = found.get(location);
         if (list) list.push(entry);
-        else expected.set(location, [entry]);
+        else found.set(location, [entry]);
       }
-    return expected;
+    return found;
   }
 
-  /**
-   * Which locations' agents report: a location that fell silent (or came
-   * back) changes how its targets are judged, and ProbeAgentDown follows it.
-   */
+  /** A location that fell silent or came back changes how its targets are judged. */
   private checkAgents(): void {
+    const byLocation = this.entriesByLocation();
+    const changed = this.agents.check(countsOf(byLocation));
     const now = this.options.clock.now();
-    const expected = this.expectedLocations();
-    const { downAfter, labels } = this.settings.agents;
-    const intervalMs = agentCheckMs(downAfter);
-    for (const [location, entries] of expected) {
-      const up = this.registry.isUp(location, now);
-      const was = this.agentsUp.get(location);
-      this.agentsUp.set(location, up);
-      if (was !== undefined && was !== up) {
-        const lastReportAt = iso(this.registry.lastSeen(location) ?? 0);
-        if (up) this.log.info({ location }, 'Probe agents report again');
-        else this.log.warn({ location, lastReportAt }, 'Probe agents stopped reporting');
-        for (const entry of entries) this.updateCombined(entry, now);
-        this.stateChanged = true;
-      }
-      const silentSinceMs = this.registry.lastSeen(location) ?? 0;
-      const wanted = up ? [] : agentDownAlerts(location, silentSinceMs, entries.length, labels, now);
-      this.agentAlerts.set(locationOwner(location, intervalMs), wanted, now);
-    }
-    for (const location of [...this.agentsUp.keys()]) {
-      if (expected.has(location)) continue;
-      this.agentsUp.delete(location);
-      this.agentAlerts.remove(locationOwner(location, intervalMs), now);
-      this.stateChanged = true;
-    }
-    for (const [location] of [...this.registry.heard()])
-      if (!expected.has(location) && !this.registry.isUp(location, now)) this.registry.forget(location);
+    for (const location of changed)
+      for (const entry of byLocation.get(location) ?? []) this.updateCombined(entry, now);
+    if (changed.length > 0) this.stateChanged = true;
   }
 
   private recordOwn(target: ProbeTarget, result: ProbeResult): void {
@@ -579,18 +528,11 @@ export class ProbeScheduler {
   private async saveState(final = false): Promise<void> {
     if (!this.stateChanged && !final) return;
     this.stateChanged = false;
-    const intervalMs = agentCheckMs(this.settings.agents.downAfter);
     await this.files.state.save([
       () => ({
         version: PROBE_FILES_VERSION,
         savedAtMs: this.options.clock.now(),
-        agents: {
-          ...this.registry.snapshot(),
-          alerts: [...this.agentsUp.keys()].map((location) => ({
-            location,
-            alerts: savedAlerts(this.agentAlerts.alertsOf(locationOwner(location, intervalMs).key)),
-          })),
-        },
+        agents: this.agents.snapshot(),
         targets: this.savedTargets(),
       }),
     ]);
@@ -652,14 +594,7 @@ export class ProbeScheduler {
       if (combined && !own) entry.combined = combined;
       restored++;
     }
-    if (saved?.agents) {
-      this.registry.restore(saved.agents);
-      const intervalMs = agentCheckMs(this.settings.agents.downAfter);
-      for (const { location, alerts } of saved.agents.alerts) {
-        this.agentsUp.set(location, true);
-        this.agentAlerts.adopt(locationOwner(location, intervalMs), restoredAlerts(alerts));
-      }
-    }
+    if (saved?.agents) this.agents.restore(saved.agents);
     if (savedHistory)
       this.history.restore(savedHistory.targets, (key) => {
         const at = key.indexOf('@');
