@@ -118,7 +118,7 @@ alertRules:
     modules:
       http_2xx: { prober: http, timeout: 1s }
     stateSaveInterval: 200ms
-    agents: { downAfter: 5s, lateAfterIntervals: 2 }
+    agents: { downAfter: 8s, lateAfterIntervals: 2 }
     targets:
       - name: shop
         target: "${siteUrl}"
@@ -213,19 +213,28 @@ describe('probe agents at three locations', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(texts()).toEqual([]);
 
-    // 2. North is cut off from the centre for a while: its results wait on disk, then arrive, late, none lost.
+    // 2. North is cut off from the centre for a while, and killed and started again meanwhile: it probes
+    // on with the assignment it kept, its results wait on disk, then arrive, late, none lost.
     relay.cut();
-    await eventually(
-      () => metric(northUrl, 'lookout_probe_agent_buffered_results'),
-      (pending) => pending >= 2,
-      'north buffering its results',
+    const buffered = (url: string) => metric(url, 'lookout_probe_agent_buffered_results');
+    const waiting = await eventually(
+      () => buffered(northUrl),
+      (n) => n >= 2,
+      'north buffering',
       10_000,
     );
-    await new Promise((r) => setTimeout(r, 1_500));
+    await north!.kill();
+    const restartedUrl = await north!.start();
+    await eventually(
+      () => buffered(restartedUrl),
+      (n) => n >= waiting + 2,
+      'north buffering after kill -9',
+      10_000,
+    );
     relay.mend();
     await eventually(
-      () => metric(northUrl, 'lookout_probe_agent_buffered_results'),
-      (pending) => pending === 0,
+      () => buffered(restartedUrl),
+      (n) => n === 0,
       'north delivering what it buffered',
       15_000,
     );
@@ -234,7 +243,7 @@ describe('probe agents at three locations', () => {
     expect(await metric(centre.url, 'lookout_probe_agents_results_total', 'status="lost"', ADMIN_TOKEN)).toBe(
       0,
     );
-    expect(await metric(northUrl, 'lookout_probe_agent_dropped_results_total')).toBe(0);
+    expect(await metric(restartedUrl, 'lookout_probe_agent_dropped_results_total')).toBe(0);
     expect((await shop()).results.some((r) => r.location === 'north' && r.late)).toBe(true);
     expect(texts()).toEqual([]);
 
