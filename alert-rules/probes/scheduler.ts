@@ -331,7 +331,8 @@ export class ProbeScheduler {
   /**
    * Takes a batch of an agent's results. A result sent before is ignored; one
    * that arrives more than `lateAfterIntervals` intervals after it was taken
-   * (or older than the location's state) goes into the history as late and
+   * (or older than the location's state by more than half an interval) goes
+   * into the history as late and
    * moves no state; the others move their location's state, and the
    * target's alerts follow what its locations together see. Times are moved
    * to this clock by the batch's `sentAtMs`, so the two clocks need not agree.
@@ -374,9 +375,11 @@ export class ProbeScheduler {
       };
       const endedAtMs = Math.min(now, result.startedAtMs + result.durationMs);
       const ageMs = batch.sentAtMs - (reported.startedAtMs + reported.durationMs);
+      const { intervalMs } = entry.target;
+      // Half an interval of slack: the clocks' difference is measured per batch, give or take the network's delay.
       const late =
-        ageMs > this.settings.agents.lateAfterIntervals * entry.target.intervalMs ||
-        endedAtMs < place.state.lastResultAtMs;
+        ageMs > this.settings.agents.lateAfterIntervals * intervalMs ||
+        endedAtMs < place.state.lastResultAtMs - intervalMs / 2;
       this.history.record(historyKey(entry.target.id, location), result, late);
       this.historyChanged = true;
       if (late) {
