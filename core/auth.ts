@@ -22,6 +22,8 @@ export const authSchema = z.strictObject({
         role: z.enum([...ROLES, ...SERVICE_ROLES]),
         /** When set, the token reads only these Kubernetes namespaces. */
         namespaces: z.array(z.string().min(1)).min(1).optional(),
+        /** When set, an agent token reports only for these probe locations. */
+        locations: z.array(z.string().min(1)).min(1).optional(),
       }),
     )
     .default([]),
@@ -37,6 +39,8 @@ export interface Principal {
   role: Role;
   /** undefined: every namespace. */
   namespaces?: readonly string[];
+  /** The probe locations an agent token reports for; undefined: every one. */
+  locations?: readonly string[];
 }
 
 export const ANONYMOUS_ADMIN: Principal = { name: 'anonymous', role: 'admin' };
@@ -66,7 +70,7 @@ export class TokenTable {
   constructor(config: AuthConfig) {
     this.entries = config.tokens.map((t) => ({
       hash: digest(t.token),
-      principal: { name: t.name, role: t.role, namespaces: t.namespaces },
+      principal: { name: t.name, role: t.role, namespaces: t.namespaces, locations: t.locations },
     }));
   }
 

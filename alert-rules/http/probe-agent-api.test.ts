@@ -15,7 +15,11 @@ import { RecordingNotifier } from '../rules/fixtures/fakes.ts';
 import { registerProbeAgentApi } from './probe-agent-api.ts';
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-const TOKENS = { agent: 'agent-token-0123456789', viewer: 'viewer-token-0123456789' };
+const TOKENS = {
+  agent: 'agent-token-0123456789',
+  west: 'west-agent-token-0123456789',
+  viewer: 'viewer-token-0123456789',
+};
 
 let dataDir: string;
 let http: HttpApp;
@@ -51,6 +55,7 @@ beforeEach(async () => {
       auth: {
         tokens: [
           { name: 'agents', token: TOKENS.agent, role: 'agent' },
+          { name: 'west-agent', token: TOKENS.west, role: 'agent', locations: ['west'] },
           { name: 'console', token: TOKENS.viewer, role: 'viewer' },
         ],
       },
@@ -116,6 +121,23 @@ describe('the probe agents API', () => {
         ['west', true],
       ],
     );
+  });
+
+  it('lets a token limited to some locations report only for those', async () => {
+    const batch = { agent: 'a2', location: 'east', sentAtMs: Date.UTC(2026, 0, 1), results: [result(1)] };
+    const refused = await call('POST', '/api/probe-agent/results', TOKENS.west, {}, batch);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toBe('token "west-agent" may not report for location east');
+    expect((await call('GET', '/api/probe-agent/targets?location=east', TOKENS.west)).statusCode).toBe(403);
+    expect((await call('GET', '/api/probe-agent/targets?location=west', TOKENS.west)).statusCode).toBe(200);
+    const west = await call(
+      'POST',
+      '/api/probe-agent/results',
+      TOKENS.west,
+      {},
+      { ...batch, location: 'west' },
+    );
+    expect(west.json()).toMatchObject({ accepted: 1 });
   });
 
   it('answers 413 to a batch of too many results and 400 to a malformed one', async () => {
