@@ -8,8 +8,6 @@ import {
 } from '../probes/agent-protocol.ts';
 import type { ProbeAgentConfig } from './config.ts';
 
-/** An assignment larger than this is refused: twenty thousand targets with their modules fit well within it. */
-const MAX_ASSIGNMENT_BYTES = 64 * 1024 * 1024;
 const MAX_ERROR_BYTES = 4096;
 
 /** The centre answered, but refused what was sent: sending it again would not help. */
@@ -45,7 +43,7 @@ export class CentreClient {
       await response.body.dump();
       return { changed: false };
     }
-    const body = await this.answer(response, MAX_ASSIGNMENT_BYTES);
+    const body = await this.answer(response, this.config.maxAssignmentBytes);
     const assignment = assignmentSchema.parse(JSON.parse(body));
     return { changed: true, etag: String(response.headers.etag ?? ''), assignment };
   }

@@ -41,6 +41,8 @@ export const probeAgentSchema = z.strictObject({
       max: duration().default(60_000),
     })
     .prefault({}),
+  /** The largest assignment read from the centre; a larger one is refused and the last one kept. */
+  maxAssignmentBytes: byteSize().default(64 * 1024 * 1024),
   /** Targets probed at most; an assignment beyond it is cut (logged). */
   maxTargets: z.number().int().min(1).default(20_000),
   /** Probes running at once at most. */
