@@ -210,6 +210,9 @@ describe('probe agents at three locations', () => {
     const seen = await shop();
     expect(seen.state).toBe('up');
     expect(seen.locations.find((l) => l.location === 'west')?.lastFailure).toContain('loopback');
+    // blackbox_exporter's series of each location, told apart by a location label.
+    expect(await metric(centre.url, 'probe_success{', 'location="east"', ADMIN_TOKEN)).toBe(1);
+    expect(await metric(centre.url, 'probe_success{', 'location="west"', ADMIN_TOKEN)).toBe(0);
     await new Promise((r) => setTimeout(r, 3_000));
     expect(texts()).toEqual([]);
 
