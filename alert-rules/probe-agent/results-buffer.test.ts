@@ -42,6 +42,9 @@ describe('ResultsBuffer', () => {
     await buffer.ack(3);
     expect(seqs(buffer.peek(10))).toEqual([4, 5]);
     expect(buffer.pending).toBe(2);
+    // Less than what was handed out acknowledged: the rest comes again.
+    await buffer.ack(4);
+    expect(seqs(buffer.peek(10))).toEqual([5]);
     await buffer.ack(5);
     expect(buffer.peek(10)).toEqual([]);
     expect(buffer.pending).toBe(0);

@@ -6,6 +6,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -32,6 +33,12 @@ interface Segment {
   firstSeq: number;
   lastSeq: number;
   bytes: number;
+}
+
+interface Position {
+  segment: Segment;
+  offset: number;
+  afterSeq: number;
 }
 
 export interface ResultsBufferOptions {
@@ -68,6 +75,9 @@ export class ResultsBuffer {
   private active: { fd: number; segment: Segment } | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private droppedCount = 0;
+  /** Just past the last result `peek` handed out, and where the next peek starts once it is acknowledged. */
+  private peeked: Position | undefined;
+  private resume: Position | undefined;
 
   private constructor(options: ResultsBufferOptions, agent: string, acked: number, segments: Segment[]) {
     this.options = options;
@@ -120,14 +130,21 @@ export class ResultsBuffer {
   /** The oldest results not yet accepted, at most `max`, in order. */
   peek(max: number): ReportedResult[] {
     const found: ReportedResult[] = [];
+    this.peeked = undefined;
     for (const segment of this.segments) {
       if (segment.lastSeq <= this.floor) continue;
-      const buf = readFileSync(segment.file);
+      // Where the last acknowledged batch ended: the frames before it need not be read again.
+      const from =
+        this.resume?.segment === segment && this.resume.afterSeq <= this.floor ? this.resume.offset : 0;
+      const buf = readFrom(segment.file, from, segment.bytes - from);
       scanFrames(buf, (start, length) => {
         const result = JSON.parse(
           buf.toString('utf8', start + FRAME_HEADER, start + FRAME_HEADER + length),
         ) as ReportedResult;
-        if (result.seq > this.floor) found.push(result);
+        if (result.seq > this.floor) {
+          found.push(result);
+          this.peeked = { segment, offset: from + start + FRAME_HEADER + length, afterSeq: result.seq };
+        }
         return found.length < max;
       });
       if (found.length >= max) break;
@@ -139,6 +156,7 @@ export class ResultsBuffer {
   async ack(seq: number): Promise<void> {
     if (seq <= this.acked) return;
     this.acked = seq;
+    if (this.peeked?.afterSeq === seq) this.resume = this.peeked;
     this.floor = Math.max(this.floor, seq);
     await this.saveCursor();
     while (this.segments[0] && this.segments[0].lastSeq <= this.floor) this.removeOldest();
@@ -204,6 +222,18 @@ export class ResultsBuffer {
   private saveCursor(): Promise<void> {
     const text = JSON.stringify({ agent: this.agent, acked: this.acked });
     return writeFileAtomic(join(this.options.dir, CURSOR_FILE), text);
+  }
+}
+
+/** `length` bytes of `file` from `offset` (a frame boundary). */
+function readFrom(file: string, offset: number, length: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, length));
+    const read = readSync(fd, buf, 0, buf.length, offset);
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
   }
 }
 
