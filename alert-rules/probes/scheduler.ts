@@ -393,7 +393,8 @@ export class ProbeScheduler {
       touched.add(entry);
     }
     for (const entry of touched) this.updateCombined(entry, now);
-    if (touched.size > 0) this.stateChanged = true;
+    // The agents' sequence numbers are in the state too: a batch sent again after a restart is recognised.
+    if (receipt.duplicates < batch.results.length) this.stateChanged = true;
     this.countResults(location, receipt, lost);
     return receipt;
   }
