@@ -22,6 +22,7 @@ interface Running {
   runner: ProbeRunner<Probed>;
   client: CentreClient;
   reporter: Reporter;
+  assignmentFile: AssignmentFile;
   stopping: AbortController;
   loops: Promise<void>[];
   etag: string | undefined;
@@ -39,16 +40,12 @@ export class ProbeAgent implements Service<ProbeAgentConfig> {
   readonly name = 'probe-agent';
   private config: ProbeAgentConfig;
   private readonly ctx: ComponentContext;
-  private readonly dir: string;
-  private readonly assignmentFile: AssignmentFile;
   private running: Running | undefined;
   private readonly metrics;
 
   constructor(config: ProbeAgentConfig, ctx: ComponentContext) {
     this.config = config;
     this.ctx = ctx;
-    this.dir = join(ctx.dataDir, 'probe-agent');
-    this.assignmentFile = new AssignmentFile(this.dir, ctx.log);
     const { metrics } = ctx;
     this.metrics = {
       dropped: metrics.counter(M.dropped),
@@ -64,8 +61,10 @@ export class ProbeAgent implements Service<ProbeAgentConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    // One directory per location: results taken at one are never reported as another's.
+    const dir = join(ctx.dataDir, 'probe-agent', config.location);
     const buffer = await ResultsBuffer.open({
-      dir: this.dir,
+      dir,
       maxBytes: config.maxBufferBytes,
       fsyncIntervalMs: config.fsyncInterval,
       log: ctx.log,
@@ -89,9 +88,19 @@ export class ProbeAgent implements Service<ProbeAgentConfig> {
       log: ctx.log,
       onResult: (target, result) => this.keep(target, result),
     });
-    const saved = await this.assignmentFile.load();
+    const assignmentFile = new AssignmentFile(dir, ctx.log);
+    const saved = await assignmentFile.load();
     const stopping = new AbortController();
-    const running: Running = { buffer, runner, client, reporter, stopping, loops: [], etag: saved?.etag };
+    const running: Running = {
+      buffer,
+      runner,
+      client,
+      reporter,
+      assignmentFile,
+      stopping,
+      loops: [],
+      etag: saved?.etag,
+    };
     this.running = running;
     if (saved) this.apply(running, saved.assignment);
     runner.start();
@@ -150,7 +159,7 @@ export class ProbeAgent implements Service<ProbeAgentConfig> {
         if (fetched.changed && !signal.aborted) {
           running.etag = fetched.etag;
           this.apply(running, fetched.assignment);
-          await this.assignmentFile.save({ etag: fetched.etag, assignment: fetched.assignment });
+          await running.assignmentFile.save({ etag: fetched.etag, assignment: fetched.assignment });
         }
         if (failingSinceMs !== undefined)
           ctx.log.info({ failedForMs: Date.now() - failingSinceMs }, 'The assignment is fetched again');
