@@ -32,8 +32,8 @@ export class CentreClient {
   }
 
   /** The location's assignment; `{changed: false}` when it is still the one of `etag`. */
-  async assignment(agent: string, etag: string | undefined): Promise<Fetched> {
-    const query = new URLSearchParams({ location: this.config.location, agent });
+  async assignment(etag: string | undefined): Promise<Fetched> {
+    const query = new URLSearchParams({ location: this.config.location });
     const response = await request(this.target.url(`api/probe-agent/targets?${query}`), {
       headers: { ...(await this.target.headers()), ...(etag ? { 'if-none-match': etag } : {}) },
       dispatcher: this.target.dispatcher,

@@ -154,7 +154,7 @@ export class ProbeAgent implements Service<ProbeAgentConfig> {
     const { signal } = running.stopping;
     while (!signal.aborted) {
       try {
-        const fetched = await running.client.assignment(running.buffer.agent, running.etag);
+        const fetched = await running.client.assignment(running.etag);
         this.metrics.assignment.inc({ outcome: fetched.changed ? 'changed' : 'unchanged' });
         if (fetched.changed && !signal.aborted) {
           running.etag = fetched.etag;

@@ -2,7 +2,7 @@
  * What probe agents and alert-rules (the centre) say to each other over
  * HTTP, validated on both ends:
  *
- * - `GET /api/probe-agent/targets?location=&agent=` answers an Assignment:
+ * - `GET /api/probe-agent/targets?location=` answers an Assignment:
  *   the targets the location probes and their modules as written (blackbox's
  *   format), with an ETag so an unchanged assignment costs a 304.
  * - `POST /api/probe-agent/results` takes a ResultBatch: results numbered by
