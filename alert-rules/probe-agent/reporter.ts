@@ -73,7 +73,7 @@ export class Reporter {
           batchSize = Math.ceil(results.length / 2);
           continue;
         }
-        if (err instanceof RefusedError) {
+        if (err instanceof RefusedError && results.length > 0) {
           // Sending it again would be refused again, and hold up every result after it.
           this.deliveries.inc({ outcome: 'refused' });
           this.dropped.inc(results.length);
@@ -81,9 +81,10 @@ export class Reporter {
             { err: err.message, results: results.length },
             'The centre refused a batch of results; dropped',
           );
-          if (results.length > 0) await buffer.ack(results.at(-1)!.seq);
+          await buffer.ack(results.at(-1)!.seq);
           continue;
         }
+        // A refused heartbeat (the centre does not take this agent's batches at all) waits as a failure does.
         this.deliveries.inc({ outcome: 'failed' });
         const waitMs = streak.fail();
         if (streak.failures === 1)
