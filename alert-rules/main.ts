@@ -28,6 +28,7 @@ import { FileSilenceStore, type SilenceStore } from './dispatch/silence-store.ts
 import { Silences } from './dispatch/silences.ts';
 import { registerSilenceApi } from './dispatch/silences-api.ts';
 import { registerWebhookBridge } from './dispatch/webhook-bridge.ts';
+import { registerProbeAgentApi } from './http/probe-agent-api.ts';
 import { registerProbesApi } from './http/probes-api.ts';
 import { registerRulesApi } from './http/rules-api.ts';
 import { LeadingNotifier } from './leading-notifier.ts';
@@ -119,14 +120,12 @@ export class AlertRules implements Service<AlertRulesConfig> {
       if (!this.running) throw new HttpError(503, 'silences are not loaded yet; try again');
       return this.running.silences;
     });
-    registerProbesApi(
-      ctx.http.app,
-      () => {
-        if (!this.running) throw new HttpError(503, 'probes are not loaded yet; try again');
-        return this.running.probes;
-      },
-      config.probes.maxTargetBytes,
-    );
+    const probes = () => {
+      if (!this.running) throw new HttpError(503, 'probes are not loaded yet; try again');
+      return this.running.probes;
+    };
+    registerProbesApi(ctx.http.app, probes, config.probes.maxTargetBytes);
+    registerProbeAgentApi(ctx.http.app, probes, config.probes.agents.maxBatchBytes);
     registerWebhookBridge(ctx.http.app, {
       chat: chatRobots,
       messages: () =>

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { nextSlot } from '../alert-rules/probes/scheduler.ts';
+import { nextSlot } from '../alert-rules/probes/probe-runner.ts';
 import { onPath } from '../test/infra/exec.ts';
 import { freePort } from '../test/infra/ports.ts';
 import { ensurePrometheusStack } from '../test/infra/prometheus.ts';

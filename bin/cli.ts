@@ -18,6 +18,8 @@ const COMMANDS: Record<string, string> = {
   'event-router': 'watch Kubernetes events and route them to DingTalk and WeCom robots',
   'alert-rules':
     'evaluate Prometheus alert rules and send their alerts to Alertmanager or DingTalk and WeCom robots',
+  'probe-agent':
+    "probe the site targets the central alert-rules assigns to this agent's location, and report the results there",
   all: 'run every component configured in the file, in one process',
   'check-config': 'validate a configuration file and print every error with its path',
 };

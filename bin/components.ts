@@ -62,4 +62,11 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
       return scoped('alertRules', new AlertRules(config.alertRules!, ctx, chatRobots), ctx);
     },
   },
+  'probe-agent': {
+    section: 'probeAgent',
+    create: async (config, ctx) => {
+      const { ProbeAgent } = await import('../alert-rules/probe-agent/main.ts');
+      return scoped('probeAgent', new ProbeAgent(config.probeAgent!, ctx), ctx);
+    },
+  },
 };

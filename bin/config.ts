@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertRulesSchema } from '../alert-rules/config.ts';
+import { probeAgentSchema } from '../alert-rules/probe-agent/config.ts';
 import { collectorSchema } from '../collector/config.ts';
 import { duration } from '../core/config-types.ts';
 import { httpSchema } from '../core/http.ts';
@@ -38,5 +39,7 @@ export const rootSchema = z.strictObject({
   collector: collectorSchema.optional(),
   eventRouter: eventRouterSchema.optional(),
   alertRules: alertRulesSchema.optional(),
+  /** A probe agent at another location, reporting to alert-rules. */
+  probeAgent: probeAgentSchema.optional(),
 });
 export type RootConfig = z.output<typeof rootSchema>;

@@ -5,7 +5,7 @@ import { CAPACITY_METRICS } from '../alert-rules/capacity/metrics.ts';
 import { DISPATCH_METRICS } from '../alert-rules/dispatch/metrics.ts';
 import { SILENCE_METRICS } from '../alert-rules/dispatch/silences-metrics.ts';
 import { ALERT_RULES_METRICS } from '../alert-rules/metrics.ts';
-import { PROBE_SCHEDULER_METRICS } from '../alert-rules/probes/metrics.ts';
+import { PROBE_AGENT_METRICS, PROBE_SCHEDULER_METRICS } from '../alert-rules/probes/metrics.ts';
 import { COLLECTOR_METRICS } from '../collector/metrics.ts';
 import { exportedName, type MetricCatalogue } from '../core/metrics.ts';
 import { SHARED_METRICS } from '../core/shared-metrics.ts';
@@ -25,6 +25,7 @@ const SECTIONS: Record<string, MetricCatalogue> = {
   'Capacity recommendations': CAPACITY_METRICS,
   'Alert dispatch': DISPATCH_METRICS,
   Probes: PROBE_SCHEDULER_METRICS,
+  'Probe agents': PROBE_AGENT_METRICS,
 };
 
 interface Row {

@@ -1,8 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
+/** People's roles, each allowed what the ones before it are. */
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * Roles of programs that report to Lookout (`agent`: a probe agent posting
+ * its results). Outside the order: such a token may call only the routes
+ * that name its role, and of the people's roles only `admin` may call those.
+ */
+export const SERVICE_ROLES = ['agent'] as const;
+export type Role = (typeof ROLES)[number] | (typeof SERVICE_ROLES)[number];
 
 export const authSchema = z.strictObject({
   /** Off only for a single-user machine: every request then acts as an unrestricted admin. */
@@ -12,9 +19,11 @@ export const authSchema = z.strictObject({
       z.strictObject({
         name: z.string().min(1),
         token: z.string().min(16, { error: 'tokens must be at least 16 characters' }),
-        role: z.enum(ROLES),
+        role: z.enum([...ROLES, ...SERVICE_ROLES]),
         /** When set, the token reads only these Kubernetes namespaces. */
         namespaces: z.array(z.string().min(1)).min(1).optional(),
+        /** When set, an agent token reports only for these probe locations. */
+        locations: z.array(z.string().min(1)).min(1).optional(),
       }),
     )
     .default([]),
@@ -30,6 +39,8 @@ export interface Principal {
   role: Role;
   /** undefined: every namespace. */
   namespaces?: readonly string[];
+  /** The probe locations an agent token reports for; undefined: every one. */
+  locations?: readonly string[];
 }
 
 export const ANONYMOUS_ADMIN: Principal = { name: 'anonymous', role: 'admin' };
@@ -42,8 +53,12 @@ export class HttpError extends Error {
   }
 }
 
+const rank = (role: Role) => ROLES.indexOf(role as (typeof ROLES)[number]);
+
 export function hasRole(principal: Principal, needed: Role): boolean {
-  return ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
+  if (principal.role === needed || principal.role === 'admin') return true;
+  const neededRank = rank(needed);
+  return neededRank >= 0 && rank(principal.role) >= neededRank;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -55,7 +70,7 @@ export class TokenTable {
   constructor(config: AuthConfig) {
     this.entries = config.tokens.map((t) => ({
       hash: digest(t.token),
-      principal: { name: t.name, role: t.role, namespaces: t.namespaces },
+      principal: { name: t.name, role: t.role, namespaces: t.namespaces, locations: t.locations },
     }));
   }
 

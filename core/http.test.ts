@@ -11,6 +11,7 @@ const TOKENS = {
   editor: 'editor-token-0123456789',
   admin: 'admin-token-01234567890',
   shop: 'shop-only-token-0123456',
+  agent: 'agent-token-01234567890',
 };
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -28,6 +29,7 @@ function build(auth: Record<string, unknown> = {}, options: Record<string, unkno
         { name: 'e', token: TOKENS.editor, role: 'editor' },
         { name: 'a', token: TOKENS.admin, role: 'admin' },
         { name: 'shop-team', token: TOKENS.shop, role: 'viewer', namespaces: ['shop'] },
+        { name: 'probe-agent', token: TOKENS.agent, role: 'agent' },
       ],
       ...auth,
     },
@@ -44,6 +46,7 @@ function build(auth: Record<string, unknown> = {}, options: Record<string, unkno
   });
   http.app.post('/api/write', { config: { role: 'editor' } }, async () => ({ ok: true }));
   http.app.delete('/api/admin', { config: { role: 'admin' } }, async () => ({ ok: true }));
+  http.app.post('/api/report', { config: { role: 'agent' } }, async () => ({ ok: true }));
   http.app.get<{ Querystring: { namespace?: string } }>('/api/scoped', async (req) => ({
     namespaces: scopeNamespaces(req.principal, req.query.namespace?.split(',')) ?? 'all',
   }));
@@ -73,6 +76,16 @@ describe('http app', () => {
     const denied = await call(current, 'POST', '/api/write', TOKENS.viewer);
     expect(denied.json().error).toContain('editor');
     expect(denied.body).not.toContain(TOKENS.viewer);
+  });
+
+  it('lets an agent token call only the routes of its role, which of the people only an admin may call', async () => {
+    current = build();
+    expect((await call(current, 'POST', '/api/report', TOKENS.agent)).statusCode).toBe(200);
+    expect((await call(current, 'POST', '/api/report', TOKENS.admin)).statusCode).toBe(200);
+    expect((await call(current, 'POST', '/api/report', TOKENS.editor)).statusCode).toBe(403);
+    expect((await call(current, 'POST', '/api/report', TOKENS.viewer)).statusCode).toBe(403);
+    expect((await call(current, 'GET', '/api/read', TOKENS.agent)).statusCode).toBe(403);
+    expect((await call(current, 'POST', '/api/write', TOKENS.agent)).statusCode).toBe(403);
   });
 
   it('keeps health open and metrics closed by default, and can change both', async () => {

@@ -60,12 +60,16 @@ export function probeExposition(result: ProbeResult): string {
 /**
  * The scheduled probes' latest results under blackbox_exporter's names, each
  * series labelled with its target as `instance` (as a Prometheus scrape of
- * blackbox's `/probe` labels it) and the probe's id.
+ * blackbox's `/probe` labels it), the probe's id, and for a result of a probe
+ * agent its `location`.
  */
-export function latestExposition(latest: Iterable<{ target: ProbeTarget; result: ProbeResult }>): string {
+export function latestExposition(
+  latest: Iterable<{ target: ProbeTarget; result: ProbeResult; location?: string }>,
+): string {
   function* samples() {
-    for (const { target, result } of latest) {
-      const extra = { instance: target.target, probe: target.id };
+    for (const { target, result, location } of latest) {
+      const extra: Labels = { instance: target.target, probe: target.id };
+      if (location !== undefined) extra.location = location;
       for (const one of [...outcomeSamples(result), ...result.samples]) yield { sample: one, extra };
     }
   }

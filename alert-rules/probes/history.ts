@@ -39,6 +39,8 @@ export interface RecentResultJson {
   durationSeconds: number;
   success: boolean;
   failure?: string;
+  /** Reached the centre after the results that followed it were due: kept here and in uptime, but it moved no state. */
+  late?: true;
 }
 
 /** The history part of `GET /api/probes/:id/results`. */
@@ -53,6 +55,7 @@ interface RecentResult {
   durationMs: number;
   /** Undefined for a success. */
   failure: string | undefined;
+  late: boolean;
 }
 
 /**
@@ -63,6 +66,7 @@ class RecentResults {
   private readonly startedAtMs: Float64Array;
   private readonly durationMs: Float32Array;
   private readonly failures: (string | undefined)[];
+  private readonly late: Uint8Array;
   private next = 0;
   private count = 0;
 
@@ -70,6 +74,7 @@ class RecentResults {
     this.startedAtMs = new Float64Array(capacity);
     this.durationMs = new Float32Array(capacity);
     this.failures = new Array(capacity);
+    this.late = new Uint8Array(capacity);
   }
 
   push(result: RecentResult): void {
@@ -78,6 +83,7 @@ class RecentResults {
     this.startedAtMs[this.next] = result.startedAtMs;
     this.durationMs[this.next] = result.durationMs;
     this.failures[this.next] = result.failure;
+    this.late[this.next] = result.late ? 1 : 0;
     this.next = (this.next + 1) % capacity;
     this.count = Math.min(this.count + 1, capacity);
   }
@@ -91,6 +97,7 @@ class RecentResults {
         startedAtMs: this.startedAtMs[at]!,
         durationMs: this.durationMs[at]!,
         failure: this.failures[at],
+        late: this.late[at] === 1,
       };
     });
   }
@@ -147,12 +154,16 @@ function addToSeries(counts: Uint32Array, series: Series, latest: number, atMs: 
 
 const savedTargetSchema = z.object({
   id: z.string(),
-  /** [startedAtMs, durationMs, 1 success or 0, failure?], oldest first. */
+  /** [startedAtMs, durationMs, flags (SUCCESS, LATE), failure?], oldest first. */
   recent: z.array(z.tuple([z.number(), z.number(), z.number()], z.string())),
   latestHour: z.number().int(),
   latestDay: z.number().int(),
   counts: z.array(z.number().int().nonnegative()).length(COUNTS_LENGTH),
 });
+/** Bits of a saved result's flags. */
+const SUCCESS = 1;
+const LATE = 2;
+
 export const savedHistorySchema = z.array(savedTargetSchema);
 export type SavedHistory = z.infer<typeof savedHistorySchema>;
 
@@ -170,7 +181,8 @@ export class ProbeHistory {
     this.resultsPerTarget = resultsPerTarget;
   }
 
-  record(id: string, result: ProbeResult): void {
+  /** Takes a result; a `late` one counts in uptime but is marked so in the results. */
+  record(id: string, result: ProbeResult, late = false): void {
     let history = this.targets.get(id);
     if (!history) {
       history = new TargetHistory(this.resultsPerTarget);
@@ -180,6 +192,7 @@ export class ProbeHistory {
       startedAtMs: result.startedAtMs,
       durationMs: result.durationMs,
       failure: result.success ? undefined : (result.failure ?? 'failed'),
+      late,
     });
     history.add(result.startedAtMs, result.success);
   }
@@ -197,11 +210,12 @@ export class ProbeHistory {
       .list()
       .reverse()
       .map(
-        ({ startedAtMs, durationMs, failure }): RecentResultJson => ({
+        ({ startedAtMs, durationMs, failure, late }): RecentResultJson => ({
           startedAt: new Date(startedAtMs).toISOString(),
           durationSeconds: durationMs / 1000,
           success: failure === undefined,
           ...(failure === undefined ? {} : { failure }),
+          ...(late ? { late: true as const } : {}),
         }),
       );
     return { uptime, results };
@@ -213,8 +227,9 @@ export class ProbeHistory {
       yield {
         id,
         recent: withResults
-          ? history.recent.list().map(({ startedAtMs, durationMs, failure }) => {
-              const tuple: [number, number, number, ...string[]] = [startedAtMs, durationMs, failure ? 0 : 1];
+          ? history.recent.list().map(({ startedAtMs, durationMs, failure, late }) => {
+              const flags = (failure === undefined ? SUCCESS : 0) | (late ? LATE : 0);
+              const tuple: [number, number, number, ...string[]] = [startedAtMs, durationMs, flags];
               if (failure !== undefined) tuple.push(failure);
               return tuple;
             })
@@ -230,11 +245,12 @@ export class ProbeHistory {
     for (const entry of saved) {
       if (!keep(entry.id)) continue;
       const history = new TargetHistory(this.resultsPerTarget);
-      for (const [startedAtMs, durationMs, ok, failure] of entry.recent)
+      for (const [startedAtMs, durationMs, flags, failure] of entry.recent)
         history.recent.push({
           startedAtMs,
           durationMs,
-          failure: ok === 1 ? undefined : (failure ?? 'failed'),
+          failure: flags & SUCCESS ? undefined : (failure ?? 'failed'),
+          late: (flags & LATE) !== 0,
         });
       history.counts = Uint32Array.from(entry.counts);
       history.latestHour = entry.latestHour;

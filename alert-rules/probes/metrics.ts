@@ -68,3 +68,67 @@ export const PROBE_SCHEDULER_METRICS = {
     labels: ['file'],
   },
 } as const satisfies MetricCatalogue;
+
+/** Probe agents: the centre's view of them (with a `location` label) and an agent's own (`probe_agent_*`). */
+export const PROBE_AGENT_METRICS = {
+  results: {
+    type: 'counter',
+    name: 'probe_agents_results_total',
+    help: 'Results received from probe agents, by location and status: accepted (into state and history), late (into history only), duplicate (sent again), ignored (of a target the location no longer probes), lost (sequence numbers skipped: the agent dropped them)',
+    labels: ['location', 'status'],
+  },
+  up: {
+    type: 'gauge',
+    name: 'probe_agents_up',
+    help: 'Whether the agents of each location that targets name report (1) or have been silent past downAfter (0)',
+    labels: ['location'],
+  },
+  lastReport: {
+    type: 'gauge',
+    name: 'probe_agents_last_report_timestamp_seconds',
+    help: 'When an agent of each location was last heard from (Unix seconds)',
+    labels: ['location'],
+  },
+  alertsSent: {
+    type: 'counter',
+    name: 'probe_agents_alerts_sent_total',
+    help: 'ProbeAgentDown alerts handed to the notifier (firing, resent or resolved)',
+  },
+  buffered: {
+    type: 'gauge',
+    name: 'probe_agent_buffered_results',
+    help: "Results in the agent's buffer not yet accepted by the centre",
+  },
+  bufferBytes: {
+    type: 'gauge',
+    name: 'probe_agent_buffer_bytes',
+    help: "Bytes of the agent's buffer on disk",
+  },
+  dropped: {
+    type: 'counter',
+    name: 'probe_agent_dropped_results_total',
+    help: 'Results the agent dropped, oldest first, because its buffer was full (maxBufferBytes) or a result alone was over it; the centre counts them as lost',
+  },
+  deliveries: {
+    type: 'counter',
+    name: 'probe_agent_deliveries_total',
+    help: 'Batches the agent posted to the centre, by outcome: accepted, failed (tried again) or refused (the centre refused the batch as malformed; its results are dropped)',
+    labels: ['outcome'],
+  },
+  lastDelivery: {
+    type: 'gauge',
+    name: 'probe_agent_last_delivery_timestamp_seconds',
+    help: 'When the centre last accepted a batch of the agent (Unix seconds)',
+  },
+  assignment: {
+    type: 'counter',
+    name: 'probe_agent_assignment_fetches_total',
+    help: 'Fetches of the targets the agent probes, by outcome: changed, unchanged or failed (the last assignment goes on)',
+    labels: ['outcome'],
+  },
+  targets: {
+    type: 'gauge',
+    name: 'probe_agent_targets',
+    help: 'Targets the agent probes',
+  },
+} as const satisfies MetricCatalogue;

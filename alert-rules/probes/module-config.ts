@@ -51,7 +51,7 @@ const unsupportedProber = (name: string) =>
     .refine(() => false, { error: `the ${name} prober is not supported by Lookout (http, tcp and dns are)` })
     .optional();
 
-export const probeModuleSchema = z
+const moduleFieldsSchema = z
   .strictObject({
     prober: z.enum(PROBERS),
     timeout: goDuration().optional(),
@@ -75,6 +75,20 @@ export const probeModuleSchema = z
     tcp: remember(module.tcp ?? (module.prober === 'tcp' ? tcpProbeSchema.parse({}) : undefined)),
     dns: remember(module.dns),
   }));
+
+/**
+ * A module validated, with the module as written kept as its `source`: probe
+ * agents are sent that, in blackbox's format, and validate it themselves.
+ */
+export const probeModuleSchema = z.unknown().transform((written, ctx) => {
+  const result = moduleFieldsSchema.safeParse(written, { reportInput: true });
+  if (!result.success) {
+    // Forwarded whole: each issue keeps its path below the module and its message.
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }
+  return { ...result.data, source: structuredClone(written) as Record<string, unknown> };
+});
 export type ValidatedProbeModule = z.output<typeof probeModuleSchema>;
 
 /** Modules by name, as under blackbox's `modules:`. */

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Alert } from '../rules/alert.ts';
 import { alertSchema } from '../rules/alert-state-store.ts';
+import { savedAgentsSchema } from './agent-registry.ts';
 import { savedHistorySchema } from './history.ts';
 import { SavedFile } from './saved-file.ts';
 import type { TargetState } from './target-state.ts';
@@ -31,6 +32,10 @@ const targetStateSchema = z.object({
 const stateFileSchema = z.object({
   version: z.literal(PROBE_FILES_VERSION),
   savedAtMs: z.number(),
+  /** The probe agents heard from, and their locations' alerts; absent in files of before the agents. */
+  agents: savedAgentsSchema
+    .extend({ alerts: z.array(z.object({ location: z.string(), alerts: z.array(alertSchema) })) })
+    .optional(),
   targets: z.array(
     z.object({
       id: z.string(),
@@ -39,6 +44,14 @@ const stateFileSchema = z.object({
       module: z.string(),
       state: targetStateSchema,
       alerts: z.array(alertSchema),
+      /** A target probed by agents: each location's state, and the state they make together. */
+      locations: z.array(z.object({ location: z.string(), state: targetStateSchema })).optional(),
+      combined: z
+        .object({
+          reported: z.enum(['unknown', 'up', 'pending', 'down', 'flapping']),
+          sinceMs: z.number(),
+        })
+        .optional(),
     }),
   ),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { byteSize } from '../../core/config-types.ts';
+import { agentsSchema } from './agents-config.ts';
 import { addressGuardSchema } from './guard-config.ts';
 import { probeModulesSchema } from './module-config.ts';
 import { probeSchedulerSchema, probeTargetSchema } from './target-config.ts';
@@ -25,6 +26,8 @@ export const probesSchema = z
     ...probeSchedulerSchema.shape,
     /** Bytes of a target posted to the API at most. */
     maxTargetBytes: byteSize().default(64 * 1024),
+    /** Probe agents at other locations. */
+    agents: agentsSchema,
   })
   .refine((probes) => new Set(probes.targets.map((t) => t.name)).size === probes.targets.length, {
     error: 'two targets have the same name',

@@ -5,6 +5,8 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { type ApiAlert, apiAlert } from '../rules/api-shapes.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
+import { type Assignment, type BatchReceipt, resultBatchSchema } from './agent-protocol.ts';
+import type { AgentLocationStatus } from './agent-watch.ts';
 import { ApiTargets } from './api-targets.ts';
 import { latestExposition, probeExposition } from './exposition.ts';
 import { checkTargetAtCreation } from './probe-target.ts';
@@ -50,12 +52,14 @@ export class Probes {
   private readonly scheduler: ProbeScheduler;
   private readonly apiTargets: ApiTargets;
   private readonly targetSchema;
+  private readonly batchSchema;
   private readonly configSpecs = new Map<string, ProbeTargetInput>();
 
   constructor(options: ProbesOptions) {
     this.options = options;
     const { config } = options;
     this.targetSchema = probeTargetSchema(config.targetLimits);
+    this.batchSchema = resultBatchSchema(config.agents.maxBatchResults);
     this.scheduler = new ProbeScheduler({
       prober: options.prober,
       clock: options.clock,
@@ -161,6 +165,32 @@ export class Probes {
     await this.apiTargets.delete(id);
   }
 
+  /** The targets the agents at `location` probe. */
+  assignment(location: string): Assignment {
+    return this.scheduler.assignment(location);
+  }
+
+  /**
+   * A batch of an agent's results, validated here: a malformed one is a 400;
+   * one of too many results a 413, which the agent answers with smaller batches.
+   */
+  report(body: unknown): BatchReceipt {
+    const { maxBatchResults } = this.options.config.agents;
+    const results = (body as { results?: unknown } | null)?.results;
+    if (Array.isArray(results) && results.length > maxBatchResults)
+      throw new HttpError(
+        413,
+        `a batch may carry at most ${maxBatchResults} results (agents.maxBatchResults)`,
+      );
+    const result = validate(this.batchSchema, body);
+    if (!result.ok) throw new HttpError(400, formatConfigErrors(result.errors));
+    return this.scheduler.report(result.value);
+  }
+
+  agentLocations(): AgentLocationStatus[] {
+    return this.scheduler.agentLocations();
+  }
+
   /**
    * One probe now, answered as blackbox_exporter's `/probe` answers: the
    * target is checked against the address guard as every probe is.
@@ -201,7 +231,10 @@ export class Probes {
 
   private async save(id: string, spec: ReturnType<typeof this.validate>, input: ProbeTargetInput) {
     const target = this.resolve(spec, id);
-    const refused = await checkTargetAtCreation(this.options.guard, target.target, target.module.prober);
+    // Agents probe from their own networks, through their own address guards: this one is not theirs.
+    const refused =
+      target.locations.length === 0 &&
+      (await checkTargetAtCreation(this.options.guard, target.target, target.module.prober));
     if (refused) throw new HttpError(400, `target refused: ${refused}`);
     try {
       this.scheduler.upsert(target);

@@ -10,7 +10,8 @@ import { RecordingNotifier } from '../rules/fixtures/fakes.ts';
 import type { PostableAlert } from '../types.ts';
 import { down, FakeProber, testTarget, UP } from './fixtures/fakes.ts';
 import { PROBE_HISTORY_FILE, PROBE_STATE_FILE } from './probe-files.ts';
-import { nextSlot, ProbeLimitError, ProbeScheduler, type ProbeSchedulerSettings } from './scheduler.ts';
+import { nextSlot } from './probe-runner.ts';
+import { ProbeLimitError, ProbeScheduler, type ProbeSchedulerSettings } from './scheduler.ts';
 import type { ProbeTarget } from './target-config.ts';
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });

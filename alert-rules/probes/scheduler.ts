@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
-import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeSeries, Metrics } from '../../core/metrics.ts';
 import type { Alert } from '../rules/alert.ts';
 import type { AlertNotifier, Labels } from '../types.ts';
-import { DueQueue } from './due-queue.ts';
-import { type HistoryJson, ProbeHistory } from './history.ts';
-import { PROBE_SCHEDULER_METRICS as M } from './metrics.ts';
-import { type ProbeAlertSettings, ProbeAlerts } from './probe-alerts.ts';
+import type { Assignment, BatchReceipt, ResultBatch } from './agent-protocol.ts';
+import { type AgentLocationStatus, AgentWatch } from './agent-watch.ts';
+import { type AgentsConfig, agentsSchema } from './agents-config.ts';
+import { type HistoryJson, ProbeHistory, type Uptime } from './history.ts';
+import { type Combined, combineLocations } from './locations.ts';
+import { PROBE_AGENT_METRICS as A, PROBE_SCHEDULER_METRICS as M } from './metrics.ts';
+import { type ProbeAlertSettings, ProbeAlerts, targetOwner } from './probe-alerts.ts';
 import {
   PROBE_FILES_VERSION,
   probeFiles,
@@ -16,6 +17,7 @@ import {
   type SavedProbeState,
   savedAlerts,
 } from './probe-files.ts';
+import { ProbeRunner } from './probe-runner.ts';
 import { type ProbeSchedulerConfig, type ProbeTarget, probeSchedulerSchema } from './target-config.ts';
 import {
   applyResult,
@@ -27,7 +29,9 @@ import {
 } from './target-state.ts';
 import type { ProbeResult, Prober } from './types.ts';
 
-export interface ProbeSchedulerSettings extends ProbeSchedulerConfig, ProbeAlertSettings {}
+export interface ProbeSchedulerSettings extends ProbeSchedulerConfig, ProbeAlertSettings {
+  agents: AgentsConfig;
+}
 
 export const DEFAULT_PROBE_SCHEDULER_SETTINGS: ProbeSchedulerSettings = {
   ...probeSchedulerSchema.parse({}),
@@ -35,6 +39,7 @@ export const DEFAULT_PROBE_SCHEDULER_SETTINGS: ProbeSchedulerSettings = {
   resolvedRetention: 15 * 60_000,
   externalLabels: {},
   externalURL: '',
+  agents: agentsSchema.parse(undefined),
 };
 
 export interface ProbeSchedulerOptions {
@@ -49,6 +54,17 @@ export interface ProbeSchedulerOptions {
   log: Logger;
 }
 
+/** What one location sees of a target probed by agents. */
+export interface LocationStatus {
+  location: string;
+  state: ReportedState;
+  since: string | null;
+  lastProbeAt: string | null;
+  lastFailure: string | null;
+  /** False while the location's agents do not report: what it saw counts for nothing. */
+  counted: boolean;
+}
+
 /** One target as listed by `states()`. */
 export interface ProbeStatus {
   id: string;
@@ -59,6 +75,8 @@ export interface ProbeStatus {
   since: string | null;
   lastProbeAt: string | null;
   lastFailure: string | null;
+  /** Targets probed by agents: each location's own view. */
+  locations?: LocationStatus[];
 }
 
 /** What `GET /api/probes/:id/results` answers. */
@@ -72,70 +90,59 @@ export interface ProbeResultsJson extends ProbeStatus, HistoryJson {
 
 export class ProbeLimitError extends Error {}
 
-/** The scheduler sleeps at most this long when nothing is due, and is woken early by a new target. */
-const IDLE_SLEEP_MS = 60_000;
+/** The place of a target's own probes, run by this process, among its locations. */
+export const CENTRE = '';
 
-/** A stable offset in [0, interval): a hash of the id, so that targets spread and a restart keeps the spread. */
-function phaseOf(id: string, intervalMs: number): number {
-  return createHash('sha256').update(id).digest().readUIntBE(0, 6) % intervalMs;
-}
+/** Where a target is probed from: its agents' locations, or the centre itself. */
+const placesOf = (target: ProbeTarget) => (target.locations.length > 0 ? target.locations : [CENTRE]);
+const historyKey = (id: string, location: string) => (location === CENTRE ? id : `${id}@${location}`);
 
-/** The target's first due time after `afterMs`: its slots are `interval` apart, shifted by its phase. */
-export function nextSlot(id: string, intervalMs: number, afterMs: number): number {
-  const phase = phaseOf(id, intervalMs);
-  const sinceSlot = (((afterMs - phase) % intervalMs) + intervalMs) % intervalMs;
-  return afterMs - sinceSlot + intervalMs;
+interface Place {
+  state: TargetState;
+  /** What `/metrics` shows for the target at this place, in blackbox_exporter's names. */
+  latest: ProbeResult | undefined;
 }
 
 interface Entry {
   target: ProbeTarget;
-  state: TargetState;
-  /** Changes with the interval: due-queue items of an older schedule are ignored. */
-  schedule: number;
-  /** Changes with what is probed: results and queued starts of older probes are dropped. */
-  generation: number;
-  running: AbortController | undefined;
-  waiting: boolean;
-  removed: boolean;
-  /** What `/metrics` shows for the target, in blackbox_exporter's names. */
-  latest: ProbeResult | undefined;
-}
-
-interface Queued {
-  entry: Entry;
-  version: number;
-  dueAtMs: number;
+  places: Map<string, Place>;
+  /** Of a target probed by agents: its state as its locations make it, and since when. */
+  combined: Combined;
 }
 
 const iso = (ms: number) => (ms === 0 ? null : new Date(ms).toISOString());
+const freshPlace = (): Place => ({ state: initialState(), latest: undefined });
+const UNKNOWN: Combined = { reported: 'unknown', sinceMs: 0 };
+
+/** How many targets each location probes. */
+const countsOf = (byLocation: ReadonlyMap<string, readonly unknown[]>) =>
+  new Map([...byLocation].map(([location, entries]) => [location, entries.length]));
+
+function sumUptime(parts: readonly Uptime[]): Uptime {
+  const probes = parts.reduce((n, u) => n + u.probes, 0);
+  const successes = parts.reduce((n, u) => n + u.successes, 0);
+  return { ratio: probes === 0 ? null : successes / probes, probes, successes };
+}
 
 /**
- * Probes each target on its own interval, at slots spread by a hash of its
- * id; never two probes of one target at once (a probe still running, or
- * still waiting for a slot, when the next is due makes that one skipped);
- * at most `concurrency` probes at once, the rest waiting in due order. Each
- * result moves the target's state (target-state.ts), its history and its
- * alerts; state and history are saved in batches and restored at start.
+ * The targets' state, history and alerts. Targets without locations are
+ * probed here by a ProbeRunner; those with locations are probed by the
+ * agents there, whose results come in through `report`, each location
+ * holding its own state and the target down when `locationsDown` of them see
+ * it down. State and history are saved in batches and restored at start.
  */
 export class ProbeScheduler {
   private readonly options: ProbeSchedulerOptions;
   private readonly settings: ProbeSchedulerSettings;
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
-  private readonly due = new DueQueue<Queued>();
-  /** Probes due while every slot is taken, oldest first from `waitingHead`. */
-  private waiting: Queued[] = [];
-  private waitingHead = 0;
-  private waitingCount = 0;
-  private runningCount = 0;
+  private readonly runner: ProbeRunner<ProbeTarget>;
   private readonly history: ProbeHistory;
   private readonly alerts: ProbeAlerts;
+  private readonly agents: AgentWatch;
   private readonly files;
-  private readonly metrics;
-  private started = false;
+  private readonly agentResults;
   private readonly stopping = new AbortController();
-  private wake = new AbortController();
-  private sleepingUntil = Number.POSITIVE_INFINITY;
   private loops: Promise<void>[] = [];
   private stateChanged = false;
   private historyChanged = false;
@@ -144,21 +151,29 @@ export class ProbeScheduler {
     this.options = options;
     this.settings = { ...DEFAULT_PROBE_SCHEDULER_SETTINGS, ...options.settings };
     this.log = options.log;
-    const { metrics } = options;
-    this.metrics = {
-      probes: metrics.counter(M.probes),
-      skipped: metrics.counter(M.skipped),
-      abandoned: metrics.counter(M.abandoned),
-      startDelay: metrics.histogram(M.startDelay),
-      running: metrics.gauge(M.running),
-      waiting: metrics.gauge(M.waiting),
-    };
+    const { metrics, clock } = options;
+    this.runner = new ProbeRunner({
+      prober: options.prober,
+      clock,
+      settings: this.settings,
+      metrics,
+      log: this.log,
+      onResult: (target, result) => this.recordOwn(target, result),
+    });
     metrics.seriesGauge(M.targets, () => this.targetsByState());
+    this.agentResults = metrics.counter(A.results);
     this.history = new ProbeHistory(this.settings.resultsPerTarget);
     this.alerts = new ProbeAlerts({
       notifier: options.notifier,
       settings: this.settings,
       sent: metrics.counter(M.alertsSent),
+    });
+    this.agents = new AgentWatch({
+      settings: { ...this.settings.agents, ...this.settings },
+      clock,
+      notifier: options.notifier,
+      metrics,
+      log: this.log,
     });
     this.files = probeFiles({ ...this.settings, dataDir: options.dataDir, log: this.log, metrics });
   }
@@ -171,13 +186,12 @@ export class ProbeScheduler {
   async start(targets: readonly ProbeTarget[] = []): Promise<void> {
     for (const target of targets) this.upsert(target);
     await this.restore();
-    this.started = true;
-    for (const entry of this.entries.values()) this.schedule(entry);
+    this.runner.start();
     const { stateSaveInterval, historySaveInterval } = this.settings;
     this.loops = [
-      this.run(),
       this.every(stateSaveInterval, () => this.saveState()),
       this.every(historySaveInterval, () => this.saveHistory()),
+      this.every(this.agents.checkIntervalMs, async () => this.checkAgents()),
     ];
     this.log.info({ targets: this.entries.size }, 'Probes started');
   }
@@ -185,8 +199,7 @@ export class ProbeScheduler {
   /** Stops probing (probes under way are aborted, their results dropped) and saves state and history. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake.abort();
-    for (const entry of this.entries.values()) entry.running?.abort(new Error('the probes are stopping'));
+    await this.runner.stop();
     await Promise.all(this.loops);
     await Promise.all([this.saveState(true), this.saveHistory(true)]);
   }
@@ -197,40 +210,33 @@ export class ProbeScheduler {
    * changes keep the state, and a new interval takes effect at once.
    */
   upsert(target: ProbeTarget): void {
-    const entry = this.entries.get(target.id);
+    let entry = this.entries.get(target.id);
     if (!entry) {
       if (this.entries.size >= this.settings.maxTargets)
         throw new ProbeLimitError(
           `at most ${this.settings.maxTargets} probe targets are allowed (maxTargets)`,
         );
-      const fresh: Entry = {
-        target,
-        state: initialState(),
-        schedule: 0,
-        generation: 0,
-        running: undefined,
-        waiting: false,
-        removed: false,
-        latest: undefined,
-      };
-      this.entries.set(target.id, fresh);
-      if (this.started) this.schedule(fresh);
-      this.stateChanged = true;
-      return;
+      entry = { target, places: new Map(), combined: UNKNOWN };
+      this.entries.set(target.id, entry);
     }
     const before = entry.target;
     entry.target = target;
     if (before.target !== target.target || before.moduleName !== target.moduleName) {
-      this.dropProbe(entry, 'the target changed');
-      entry.state = initialState();
-      entry.latest = undefined;
-      this.history.remove(target.id);
+      for (const location of entry.places.keys()) this.history.remove(historyKey(target.id, location));
+      entry.places.clear();
+      entry.combined = UNKNOWN;
       this.historyChanged = true;
     }
-    if (before.intervalMs !== target.intervalMs) {
-      entry.schedule++;
-      if (this.started) this.schedule(entry);
+    const wanted = new Set(placesOf(target));
+    for (const location of [...entry.places.keys()]) {
+      if (wanted.has(location)) continue;
+      entry.places.delete(location);
+      this.history.remove(historyKey(target.id, location));
+      this.historyChanged = true;
     }
+    for (const location of wanted) if (!entry.places.has(location)) entry.places.set(location, freshPlace());
+    if (target.locations.length > 0) this.runner.remove(target.id);
+    else this.runner.upsert(target);
     this.stateChanged = true;
   }
 
@@ -239,10 +245,9 @@ export class ProbeScheduler {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
-    this.dropProbe(entry, 'the target was removed');
-    entry.removed = true;
-    this.history.remove(id);
-    this.alerts.remove(entry.target, this.options.clock.now());
+    this.runner.remove(id);
+    for (const location of entry.places.keys()) this.history.remove(historyKey(id, location));
+    this.alerts.remove(targetOwner(entry.target), this.options.clock.now());
     this.stateChanged = true;
     this.historyChanged = true;
     return true;
@@ -250,7 +255,9 @@ export class ProbeScheduler {
 
   /** Every alert held goes to the notifier now, as if never sent: call it when the notifier's target is new. */
   sendAllAgain(): void {
-    this.alerts.sendAllAgain(this.options.clock.now());
+    const now = this.options.clock.now();
+    this.alerts.sendAllAgain(now);
+    this.agents.sendAllAgain(now);
   }
 
   get size(): number {
@@ -272,213 +279,256 @@ export class ProbeScheduler {
     return this.alerts.firing();
   }
 
-  /** The last result of every target probed since the start. */
-  *latestResults(): Generator<{ target: ProbeTarget; result: ProbeResult }> {
-    for (const { target, latest } of this.entries.values()) if (latest) yield { target, result: latest };
+  /** The last result of every target at each place probed since the start. */
+  *latestResults(): Generator<{ target: ProbeTarget; result: ProbeResult; location?: string }> {
+    for (const { target, places } of this.entries.values())
+      for (const [location, { latest }] of places)
+        if (latest) yield { target, result: latest, ...(location === CENTRE ? {} : { location }) };
   }
 
   /** What `GET /api/probes/:id/results` answers; undefined for an unknown id. */
   results(id: string): ProbeResultsJson | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
-    const { target, state } = entry;
+    const { target } = entry;
+    const now = this.options.clock.now();
+    const histories = [...entry.places.keys()].map((location) => ({
+      location,
+      ...this.history.json(historyKey(id, location), now),
+    }));
+    const uptime = Object.fromEntries(
+      Object.keys(histories[0]?.uptime ?? {}).map((window) => [
+        window,
+        sumUptime(histories.map((h) => h.uptime[window as keyof HistoryJson['uptime']])),
+      ]),
+    ) as HistoryJson['uptime'];
+    const results = histories
+      .flatMap(({ location, results }) =>
+        results.map((result) => (location === CENTRE ? result : { ...result, location })),
+      )
+      .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
+      .slice(0, this.settings.resultsPerTarget);
     return {
       ...this.status(entry),
       intervalSeconds: target.intervalMs / 1000,
       timeoutSeconds: target.timeoutMs / 1000,
       labels: { ...target.labels },
       receivers: [...target.receivers],
-      certificateExpiresAt: iso(state.certificateExpiresAtMs),
-      ...this.history.json(id, this.options.clock.now()),
+      certificateExpiresAt: iso(this.combinedState(entry, now).state.certificateExpiresAtMs),
+      uptime,
+      results,
     };
+  }
+
+  /** The targets a location's agents probe, with their modules as written. */
+  assignment(location: string): Assignment {
+    this.agents.seen(location);
+    const targets: Assignment['targets'] = [];
+    const modules: Assignment['modules'] = {};
+    for (const { target } of this.entries.values()) {
+      if (!target.locations.includes(location)) continue;
+      const { id, moduleName, module, intervalMs, timeoutMs } = target;
+      targets.push({ id, target: target.target, module: moduleName, intervalMs, timeoutMs });
+      // A module built in code has no text: its prober and timeout stand for it.
+      modules[moduleName] ??= module.source ?? { prober: module.prober, timeout: `${module.timeoutMs}ms` };
+    }
+    return { location, targets, modules };
+  }
+
+  /** The locations targets name or agents reported from, and whether their agents report. */
+  agentLocations(): AgentLocationStatus[] {
+    return this.agents.locations(countsOf(this.entriesByLocation()));
+  }
+
+  /**
+   * Takes a batch of an agent's results. A result sent before is ignored; one
+   * that arrives more than `lateAfterIntervals` intervals after it was taken
+   * (or older than the location's state by more than half an interval) goes
+   * into the history as late and
+   * moves no state; the others move their location's state, and the
+   * target's alerts follow what its locations together see. Times are moved
+   * to this clock by the batch's `sentAtMs`, so the two clocks need not agree.
+   */
+  report(batch: ResultBatch): BatchReceipt {
+    const now = this.options.clock.now();
+    const { agent, location } = batch;
+    this.agents.seen(location);
+    const receipt: BatchReceipt = { accepted: 0, late: 0, duplicates: 0, ignored: 0 };
+    const offsetMs = now - batch.sentAtMs;
+    const touched = new Set<Entry>();
+    let lost = 0;
+    for (const reported of batch.results) {
+      const sequenced = this.agents.sequence(agent, location, reported.seq);
+      if (sequenced.duplicate) {
+        receipt.duplicates++;
+        continue;
+      }
+      lost += sequenced.lost;
+      const entry = this.entries.get(reported.probe);
+      const place = entry?.places.get(location);
+      if (
+        !entry ||
+        !place ||
+        entry.target.target !== reported.target ||
+        entry.target.moduleName !== reported.module
+      ) {
+        receipt.ignored++;
+        continue;
+      }
+      const result: ProbeResult = {
+        success: reported.success,
+        ...(reported.failure === undefined ? {} : { failure: reported.failure }),
+        startedAtMs: reported.startedAtMs + offsetMs,
+        durationMs: reported.durationMs,
+        samples: reported.samples,
+        ...(reported.certificateExpiresAtMs === undefined
+          ? {}
+          : { certificateExpiresAtMs: reported.certificateExpiresAtMs }),
+      };
+      const endedAtMs = Math.min(now, result.startedAtMs + result.durationMs);
+      const ageMs = batch.sentAtMs - (reported.startedAtMs + reported.durationMs);
+      const { intervalMs } = entry.target;
+      // Half an interval of slack: the clocks' difference is measured per batch, give or take the network's delay.
+      const late =
+        ageMs > this.settings.agents.lateAfterIntervals * intervalMs ||
+        endedAtMs < place.state.lastResultAtMs - intervalMs / 2;
+      this.history.record(historyKey(entry.target.id, location), result, late);
+      this.historyChanged = true;
+      if (late) {
+        receipt.late++;
+        continue;
+      }
+      receipt.accepted++;
+      place.latest = result;
+      const change = applyResult(place.state, result, entry.target, endedAtMs);
+      if (change) this.logChange(entry.target, change, result.failure, location);
+      touched.add(entry);
+    }
+    for (const entry of touched) this.updateCombined(entry, now);
+    // The agents' sequence numbers are in the state too: a batch sent again after a restart is recognised.
+    if (receipt.duplicates < batch.results.length) this.stateChanged = true;
+    this.countResults(location, receipt, lost);
+    return receipt;
+  }
+
+  private countResults(location: string, receipt: BatchReceipt, lost: number): void {
+    const counts = { ...receipt, lost };
+    const status = {
+      accepted: 'accepted',
+      late: 'late',
+      duplicates: 'duplicate',
+      ignored: 'ignored',
+      lost: 'lost',
+    };
+    for (const [key, value] of Object.entries(counts))
+      if (value > 0) this.agentResults.inc({ location, status: status[key as keyof typeof status] }, value);
   }
 
   private targetsByState(): GaugeSeries[] {
     const counts = new Map<ReportedState, number>(REPORTED_STATES.map((state) => [state, 0]));
-    for (const { state } of this.entries.values()) {
-      const reported = reportedState(state);
+    const now = this.options.clock.now();
+    for (const entry of this.entries.values()) {
+      const reported = reportedState(this.combinedState(entry, now).state);
       counts.set(reported, (counts.get(reported) ?? 0) + 1);
     }
     return [...counts].map(([state, value]) => ({ labels: { state }, value }));
   }
 
-  private status({ target, state }: Entry): ProbeStatus {
-    const reported = reportedState(state);
-    return {
-      id: target.id,
-      target: target.target,
-      module: target.moduleName,
-      state: reported,
-      since: iso(reported === 'flapping' ? state.flappingSinceMs : state.healthSinceMs),
-      lastProbeAt: iso(state.lastResultAtMs),
-      lastFailure: state.lastFailure || null,
-    };
-  }
-
-  private schedule(entry: Entry): void {
-    const { id, intervalMs } = entry.target;
-    const at = nextSlot(id, intervalMs, this.options.clock.now());
-    this.due.push(at, { entry, version: entry.schedule, dueAtMs: at });
-    if (at < this.sleepingUntil) this.wake.abort();
-  }
-
-  private async run(): Promise<void> {
-    const { clock } = this.options;
-    while (!this.stopping.signal.aborted) {
-      const now = clock.now();
-      this.startDue(now);
-      this.wake = new AbortController();
-      this.sleepingUntil = this.due.peekTime() ?? now + IDLE_SLEEP_MS;
-      await clock.sleep(this.sleepingUntil - now, this.wake.signal);
-    }
-  }
-
-  /** Starts (or queues, or skips) every probe due by `nowMs`, and books each target's next slot. */
-  private startDue(nowMs: number): void {
-    for (let at = this.due.peekTime(); at !== undefined && at <= nowMs; at = this.due.peekTime()) {
-      const { item } = this.due.pop()!;
-      const { entry } = item;
-      if (entry.removed || item.version !== entry.schedule) continue;
-      const { intervalMs } = entry.target;
-      // A blocked event loop or a suspended machine let whole intervals pass: probe once, for the latest.
-      const passed = Math.floor((nowMs - item.dueAtMs) / intervalMs);
-      if (passed > 0) this.metrics.skipped.inc({ reason: 'late' }, passed);
-      const dueAtMs = item.dueAtMs + passed * intervalMs;
-      this.due.push(dueAtMs + intervalMs, { entry, version: entry.schedule, dueAtMs: dueAtMs + intervalMs });
-      this.dispatch(entry, dueAtMs);
-    }
-  }
-
-  private dispatch(entry: Entry, dueAtMs: number): void {
-    if (entry.running || entry.waiting) {
-      this.metrics.skipped.inc({ reason: entry.running ? 'running' : 'waiting' });
-      return;
-    }
-    if (this.runningCount < this.settings.concurrency) {
-      this.begin(entry, dueAtMs);
-      return;
-    }
-    entry.waiting = true;
-    this.waiting.push({ entry, version: entry.generation, dueAtMs });
-    this.waitingCount++;
-    this.metrics.waiting.set(this.waitingCount);
-  }
-
-  /** Starts waiting probes, oldest first, while slots are free. */
-  private startWaiting(): void {
-    while (this.runningCount < this.settings.concurrency && this.waitingHead < this.waiting.length) {
-      const { entry, version, dueAtMs } = this.waiting[this.waitingHead]!;
-      this.waitingHead++;
-      if (entry.removed || version !== entry.generation || !entry.waiting) continue;
-      entry.waiting = false;
-      this.waitingCount--;
-      this.begin(entry, dueAtMs);
-    }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.waitingHead);
-      this.waitingHead = 0;
-    }
-    this.metrics.waiting.set(this.waitingCount);
-  }
-
-  /** A probe under way (or waiting) of an entry that no longer wants it: aborted, its result dropped. */
-  private dropProbe(entry: Entry, why: string): void {
-    entry.generation++;
-    entry.running?.abort(new Error(why));
-    if (entry.waiting) {
-      entry.waiting = false;
-      this.waitingCount--;
-      this.metrics.waiting.set(this.waitingCount);
-    }
-  }
-
-  private begin(entry: Entry, dueAtMs: number): void {
-    const { clock } = this.options;
-    const startedAtMs = clock.now();
-    this.metrics.startDelay.observe(Math.max(0, startedAtMs - dueAtMs) / 1000);
-    const controller = new AbortController();
-    const generation = entry.generation;
-    const target = entry.target;
-    entry.running = controller;
-    this.runningCount++;
-    this.metrics.running.set(this.runningCount);
-    void this.probe(target, controller, startedAtMs).then((result) => {
-      if (entry.running === controller) entry.running = undefined;
-      this.runningCount--;
-      this.metrics.running.set(this.runningCount);
-      if (!entry.removed && entry.generation === generation && !this.stopping.signal.aborted)
-        this.record(entry, result);
-      if (!this.stopping.signal.aborted) this.startWaiting();
-    });
+  /** A target's state: its own for one probed here, else what its counted locations together see. */
+  private combinedState(entry: Entry, nowMs: number) {
+    const own = entry.places.get(CENTRE);
+    if (own) return { state: own.state, seen: undefined, combined: entry.combined };
+    const places = [...entry.places].map(([location, { state }]) => ({
+      location,
+      state,
+      counted: this.counts(entry.target, location, state, nowMs),
+    }));
+    return combineLocations(entry.target, places, entry.combined, nowMs);
   }
 
   /**
-   * One probe, bounded by the target's timeout: its signal aborts then, and a
-   * prober that has not answered `abandonAfter` later is given up on.
+   * Whether what a location sees of a target counts: not while its agents
+   * are silent, nor when its last result is older than `downAfter` or three
+   * intervals (an agent back after a silence counts again with its next
+   * result, not with what it saw before).
    */
-  private async probe(
-    target: ProbeTarget,
-    controller: AbortController,
-    startedAtMs: number,
-  ): Promise<ProbeResult> {
-    const { clock, prober } = this.options;
-    const timeoutMs = Math.min(target.timeoutMs, target.intervalMs);
-    const timeoutText = `timeout after ${timeoutMs / 1000}s`;
-    const failed = (failure: string): ProbeResult => ({
-      success: false,
-      failure,
-      startedAtMs,
-      durationMs: clock.now() - startedAtMs,
-      samples: [],
-    });
-    // The module's timeout as this target bounds it, so that a timeout says how long the probe really had.
-    const module = { ...target.module, timeoutMs };
-    const probing = Promise.resolve()
-      .then(() => prober({ target: target.target, module, signal: controller.signal }))
-      .catch((err: unknown) =>
-        failed(describeError(controller.signal.aborted ? controller.signal.reason : err)),
-      );
-    // A stop ends the wait at once: the result is dropped anyway, and no timer keeps the process up.
-    const settled = new AbortController();
-    const waiting = AbortSignal.any([settled.signal, this.stopping.signal]);
-    const interrupted = () => (settled.signal.aborted ? undefined : failed('the probes are stopping'));
-    const deadline = (async () => {
-      await clock.sleep(timeoutMs, waiting);
-      if (waiting.aborted) return interrupted();
-      controller.abort(new Error(timeoutText));
-      await clock.sleep(this.settings.abandonAfter, waiting);
-      if (waiting.aborted) return interrupted();
-      this.metrics.abandoned.inc();
-      this.log.warn({ probe: target.id }, 'A probe did not stop after its timeout; given up');
-      return failed(`${timeoutText}; the probe did not stop`);
-    })();
-    try {
-      return (await Promise.race([probing, deadline])) ?? (await probing);
-    } finally {
-      settled.abort();
-    }
+  private counts(target: ProbeTarget, location: string, state: TargetState, nowMs: number): boolean {
+    const staleAfterMs = Math.max(this.settings.agents.downAfter, 3 * target.intervalMs);
+    const fresh = state.lastResultAtMs === 0 || nowMs - state.lastResultAtMs <= staleAfterMs;
+    return fresh && this.agents.isUp(location, nowMs);
   }
 
-  private record(entry: Entry, result: ProbeResult): void {
-    const { target, state } = entry;
+  private status(entry: Entry): ProbeStatus {
+    const { target } = entry;
     const now = this.options.clock.now();
-    this.metrics.probes.inc({ outcome: result.success ? 'success' : 'failure' });
-    this.history.record(target.id, result);
-    entry.latest = result;
-    const change = applyResult(state, result, target, now);
-    if (change) {
-      this.log.info(
-        {
-          probe: target.id,
-          target: target.target,
-          from: change.from,
-          to: change.to,
-          failure: result.failure,
-        },
-        'Probe target state changed',
+    const own = { id: target.id, target: target.target, module: target.moduleName };
+    const combined = describe(this.combinedState(entry, now).state);
+    if (entry.places.has(CENTRE)) return { ...own, ...combined };
+    const locations = [...entry.places].map(([location, place]) => ({
+      location,
+      ...describe(place.state),
+      counted: this.counts(target, location, place.state, now),
+    }));
+    return { ...own, ...combined, locations };
+  }
+
+  /** A target probed by agents: its combined state moved on, its alerts brought in line with it. */
+  private updateCombined(entry: Entry, nowMs: number): void {
+    const { state, seen, combined } = this.combinedState(entry, nowMs);
+    if (combined.reported !== entry.combined.reported)
+      this.logChange(
+        entry.target,
+        { from: entry.combined.reported, to: combined.reported },
+        state.lastFailure,
       );
-    }
-    this.alerts.update(target, state, now);
+    entry.combined = combined;
+    this.alerts.update(entry.target, state, nowMs, seen);
+  }
+
+  private logChange(
+    target: ProbeTarget,
+    change: { from: ReportedState; to: ReportedState },
+    failure: string | undefined,
+    location?: string,
+  ): void {
+    this.log.info(
+      { probe: target.id, target: target.target, location, from: change.from, to: change.to, failure },
+      location ? 'Probe target state changed at a location' : 'Probe target state changed',
+    );
+  }
+
+  /** The locations targets name, with their targets. */
+  private entriesByLocation(): Map<string, Entry[]> {
+    const found = new Map<string, Entry[]>();
+    for (const entry of this.entries.values())
+      for (const location of entry.target.locations) {
+        const list = found.get(location);
+        if (list) list.push(entry);
+        else found.set(location, [entry]);
+      }
+    return found;
+  }
+
+  /** A location that fell silent or came back changes how its targets are judged. */
+  private checkAgents(): void {
+    const byLocation = this.entriesByLocation();
+    const changed = this.agents.check(countsOf(byLocation));
+    const now = this.options.clock.now();
+    for (const location of changed)
+      for (const entry of byLocation.get(location) ?? []) this.updateCombined(entry, now);
+    if (changed.length > 0) this.stateChanged = true;
+  }
+
+  private recordOwn(target: ProbeTarget, result: ProbeResult): void {
+    const entry = this.entries.get(target.id);
+    const place = entry?.places.get(CENTRE);
+    if (!entry || !place) return;
+    const now = this.options.clock.now();
+    this.history.record(target.id, result);
+    place.latest = result;
+    const change = applyResult(place.state, result, target, now);
+    if (change) this.logChange(target, change, result.failure);
+    this.alerts.update(target, place.state, now);
     this.stateChanged = true;
     this.historyChanged = true;
   }
@@ -498,19 +548,27 @@ export class ProbeScheduler {
       () => ({
         version: PROBE_FILES_VERSION,
         savedAtMs: this.options.clock.now(),
+        agents: this.agents.snapshot(),
         targets: this.savedTargets(),
       }),
     ]);
   }
 
   private *savedTargets(): Generator<SavedProbeState['targets'][number]> {
-    for (const { target, state } of this.entries.values()) {
+    for (const { target, places, combined } of this.entries.values()) {
+      const own = places.get(CENTRE);
       yield {
         id: target.id,
         target: target.target,
         module: target.moduleName,
-        state,
+        state: own?.state ?? initialState(),
         alerts: savedAlerts(this.alerts.alertsOf(target.id)),
+        ...(own
+          ? {}
+          : {
+              locations: [...places].map(([location, { state }]) => ({ location, state })),
+              combined,
+            }),
       };
     }
   }
@@ -535,19 +593,42 @@ export class ProbeScheduler {
     const [saved, savedHistory] = await Promise.all([this.files.state.load(), this.files.history.load()]);
     const changed = new Set<string>();
     let restored = 0;
-    for (const { id, target, module, state, alerts } of saved?.targets ?? []) {
+    for (const { id, target, module, state, alerts, locations, combined } of saved?.targets ?? []) {
       const entry = this.entries.get(id);
       if (!entry) continue;
-      this.alerts.adopt(entry.target, restoredAlerts(alerts));
+      this.alerts.adopt(targetOwner(entry.target), restoredAlerts(alerts));
       if (entry.target.target !== target || entry.target.moduleName !== module) {
         changed.add(id);
         continue;
       }
-      entry.state = state;
+      const own = entry.places.get(CENTRE);
+      if (own) own.state = state;
+      for (const { location, state: seen } of locations ?? []) {
+        const place = entry.places.get(location);
+        if (place) place.state = seen;
+      }
+      if (combined && !own) entry.combined = combined;
       restored++;
     }
+    if (saved?.agents) this.agents.restore(saved.agents);
     if (savedHistory)
-      this.history.restore(savedHistory.targets, (id) => this.entries.has(id) && !changed.has(id));
+      this.history.restore(savedHistory.targets, (key) => {
+        const at = key.indexOf('@');
+        const id = at < 0 ? key : key.slice(0, at);
+        const location = at < 0 ? CENTRE : key.slice(at + 1);
+        return !changed.has(id) && (this.entries.get(id)?.places.has(location) ?? false);
+      });
     if (saved) this.log.info({ restored, saved: saved.targets.length }, 'Probe state restored');
   }
+}
+
+/** The status fields of one state. */
+function describe(state: TargetState) {
+  const reported = reportedState(state);
+  return {
+    state: reported,
+    since: iso(reported === 'flapping' ? state.flappingSinceMs : state.healthSinceMs),
+    lastProbeAt: iso(state.lastResultAtMs),
+    lastFailure: state.lastFailure || null,
+  };
 }

@@ -17,7 +17,16 @@ describe('probe targets', () => {
       flapping: { stateChanges: 4, probes: 20 },
       certificateExpiryDays: [21, 14, 7],
       receivers: [],
+      locations: [],
+      locationsDown: 1,
     });
+  });
+
+  it('makes a target of several locations down at a majority of them unless it says how many', () => {
+    const three = ['hangzhou-outside', 'beijing-outside', 'shanghai-outside'];
+    expect(testTarget('shop', { locations: three }).locationsDown).toBe(2);
+    expect(testTarget('shop', { locations: three.slice(0, 2) }).locationsDown).toBe(2);
+    expect(testTarget('shop', { locations: three, locationsDown: 3 }).locationsDown).toBe(3);
   });
 
   it('never lets the timeout exceed the interval', () => {
@@ -49,6 +58,10 @@ describe('probe targets', () => {
     [{ failuresBeforeDown: 0 }, '>=1'],
     [{ certificateExpiryDays: [0] }, '>=1'],
     [{ target: 'https://admin:s3cret@shop.example/' }, 'credentials in the target are not accepted'],
+    [{ locations: ['a', 'a'] }, 'a location is listed twice'],
+    [{ locations: ['a b'] }, 'expected letters'],
+    [{ locations: ['a', 'b'], locationsDown: 3 }, 'expected at most as many as the locations listed'],
+    [{ locationsDown: 1 }, 'expected at most as many as the locations listed'],
   ])('refuses %j', (input, message) => {
     const parsed = probeTargetSchema().safeParse({ target: 'db:5432', module: 'tcp_connect', ...input });
     expect(parsed.success).toBe(false);

@@ -47,6 +47,8 @@ export interface ProbeModule {
   http?: Record<string, unknown>;
   tcp?: Record<string, unknown>;
   dns?: Record<string, unknown>;
+  /** The module as its file wrote it (blackbox's format), which probe agents are sent; unset for one built in code. */
+  source?: Record<string, unknown>;
 }
 
 export interface ResolvedAddress {
