@@ -54,3 +54,38 @@ it('aborts the probe when the asker goes away before the answer', async () => {
   await until(() => signals[0]!.aborted);
   expect(signals[0]!.aborted).toBe(true);
 });
+
+it('lets a viewer read the probes and only an editor change them', async () => {
+  const config = httpSchema.parse({
+    listen: '127.0.0.1:0',
+    auth: {
+      tokens: [
+        { name: 'dev', token: 'viewer-token-0123456789', role: 'viewer' },
+        { name: 'sre', token: 'editor-token-0123456789', role: 'editor' },
+      ],
+    },
+  });
+  http = createHttpApp({ config, log: silent, metrics: new Metrics({ defaults: false }) });
+  const created: unknown[] = [];
+  const fake = {
+    list: () => [],
+    create: async (body: unknown) => {
+      created.push(body);
+      return { id: 'shop' };
+    },
+  } as unknown as Probes;
+  registerProbesApi(http.app, () => fake, 1024);
+  const base = await http.listen();
+  const as = (token: string, method = 'GET', body?: unknown) =>
+    fetch(`${base}/api/probes`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  expect((await as('viewer-token-0123456789')).status).toBe(200);
+  expect((await as('viewer-token-0123456789', 'POST', { target: 'x', module: 'y' })).status).toBe(403);
+  expect(created).toEqual([]);
+  expect((await as('editor-token-0123456789', 'POST', { target: 'x', module: 'y' })).status).toBe(201);
+  expect(created).toEqual([{ target: 'x', module: 'y' }]);
+  expect((await fetch(`${base}/api/probes`)).status).toBe(401);
+});
