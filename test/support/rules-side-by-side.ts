@@ -303,6 +303,12 @@ function comparableSends(received: readonly ReceivedAlert[]): ComparableSend[] {
 }
 
 /** Lookout's items with Prometheus's times where theirs differ by at most one interval. */
+/**
+ * One interval (one may have seen a scrape one evaluation before the other),
+ * plus how late a busy machine may start an evaluation after its slot.
+ */
+const TIME_TOLERANCE_MS = INTERVAL_MS + 250;
+
 function withinOneInterval<T extends object>(
   lookout: T[],
   prometheus: T[],
@@ -315,7 +321,11 @@ function withinOneInterval<T extends object>(
     for (const time of times) {
       const ours = item[time];
       const theirs = other[time];
-      if (typeof ours === 'number' && typeof theirs === 'number' && Math.abs(ours - theirs) <= INTERVAL_MS)
+      if (
+        typeof ours === 'number' &&
+        typeof theirs === 'number' &&
+        Math.abs(ours - theirs) <= TIME_TOLERANCE_MS
+      )
         aligned[time] = theirs;
     }
     return aligned;
