@@ -16,7 +16,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 start: deps
-	node bin/lookout.ts all --config examples/all-in-one.yaml
+	node bin/lookout.js all --config examples/all-in-one.yaml
 
 check: deps
 	npx tsc --noEmit

@@ -6,6 +6,7 @@ import { systemClock } from '../core/clock.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
+import type { HttpApp } from '../core/http.ts';
 import { loadKubeConfig } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
@@ -88,7 +89,7 @@ const FORWARD_DRAIN_MS = 5_000;
 export class AlertRules implements Service<AlertRulesConfig> {
   readonly name = 'alert-rules';
   private config: AlertRulesConfig;
-  private readonly ctx: ComponentContext;
+  private readonly ctx: ComponentContext<HttpApp>;
   private readonly chatRobots: ChatRobots;
   private readonly leadership: Leadership;
   private readonly notifier: LeadingNotifier;
@@ -96,7 +97,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
   private sending: Sending | undefined;
   private kubeConfig: KubeConfig | undefined;
 
-  constructor(config: AlertRulesConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
+  constructor(config: AlertRulesConfig, ctx: ComponentContext<HttpApp>, chatRobots: ChatRobots) {
     this.config = config;
     this.ctx = ctx;
     this.chatRobots = chatRobots;

@@ -14,7 +14,7 @@ import { type MetricValues, scrapeMetrics, sumOf } from './scrape.ts';
 export const ALERT_RULES_TITLE = 'alert-rules: 2,000 rules against Prometheus';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.ts');
+const CLI = join(ROOT, 'bin', 'lookout.js');
 const GROUPS = 100;
 const RULE_FILES = 10;
 const INTERVAL = '15s';

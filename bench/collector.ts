@@ -20,7 +20,7 @@ export const COLLECTOR_TITLE =
   'Collector: Kafka → Elasticsearch against a direct bulk loader, and search latency';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.ts');
+const CLI = join(ROOT, 'bin', 'lookout.js');
 const LOADER = join(import.meta.dirname, 'bulk-load.ts');
 // The sizes the issue asks for; smaller ones through the environment for trying the benchmark out.
 const DOCS = Number(process.env.LOOKOUT_BENCH_COLLECTOR_DOCS ?? 1_000_000);

@@ -13,7 +13,7 @@ export const EVENT_ROUTER_TITLE =
   'Event router: Kubernetes events → DingTalk/WeCom robots, against a forward-every-event baseline';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.ts');
+const CLI = join(ROOT, 'bin', 'lookout.js');
 const FORWARDER = join(import.meta.dirname, 'naive-forwarder.ts');
 // The size; shorter or lighter runs through the environment for trying the benchmark out.
 const LOAD_MS = Number(process.env.LOOKOUT_BENCH_EVENT_MINUTES ?? 5) * 60_000;

@@ -21,7 +21,7 @@ import {
 export const PROBES_TITLE = 'Probes: Lookout against blackbox_exporter, and 5,000 targets on a schedule';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.ts');
+const CLI = join(ROOT, 'bin', 'lookout.js');
 const SITE = join(import.meta.dirname, 'probe-site.ts');
 const LOAD = join(import.meta.dirname, 'probe-load.ts');
 const setting = (name: string, fallback: number) =>

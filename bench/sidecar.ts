@@ -12,7 +12,7 @@ import { type LogFileSet, writeLogFiles } from './logback-lines.ts';
 import { type BenchmarkSection, MeasuredProcess, median, table, waitUntil } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.ts');
+const CLI = join(ROOT, 'bin', 'lookout.js');
 const FILES = 4;
 // A million lines: long enough that start-up is a small part of every run, short enough for three rounds in a few minutes.
 const LINES_PER_FILE = Number(process.env.LOOKOUT_BENCH_LINES_PER_FILE ?? 250_000);

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatConfigErrors, loadConfig } from '../core/config.ts';
-import { createHttpApp } from '../core/http.ts';
+import { createBasicHttpServer, type HttpServer, type HttpServerOptions } from '../core/http-server.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger, logProcessWarnings } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
-import { ChatRobots } from '../notify/chat-robots.ts';
+import type { ChatRobots } from '../notify/chat-robots.ts';
 import { COMPONENTS, type ComponentEntry } from './components.ts';
-import { type RootConfig, rootSchema } from './config.ts';
+import { ALL_SECTIONS, type RootConfig, rootSchema, type Section } from './config.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -71,9 +71,18 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
+  const everything = command === 'all' || command === 'check-config';
+  const entry = COMPONENTS[command];
+  if (!everything && !entry) {
+    process.stderr.write(`lookout: the ${command} component is not part of this build yet\n`);
+    return EXIT_FAILURE;
+  }
+  const sections: Section[] =
+    everything || !entry ? ALL_SECTIONS : [entry.section, ...(entry.chat ? (['robots'] as const) : [])];
+  const schema = await rootSchema(sections);
   let config: RootConfig;
   try {
-    config = await loadConfig(rootSchema, configFile);
+    config = await loadConfig(schema, configFile);
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err;
     process.stderr.write(`${configFile}: invalid configuration\n${formatConfigErrors(err.errors)}\n`);
@@ -83,18 +92,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${configFile}: valid\n`);
     return EXIT_OK;
   }
-  if (command !== 'all') {
-    const entry = COMPONENTS[command];
-    if (!entry) {
-      process.stderr.write(`lookout: the ${command} component is not part of this build yet\n`);
-      return EXIT_FAILURE;
-    }
-    if (config[entry.section] === undefined) {
-      process.stderr.write(`${configFile}: has no "${entry.section}" section for "lookout ${command}"\n`);
-      return EXIT_FAILURE;
-    }
+  if (entry && config[entry.section] === undefined) {
+    process.stderr.write(`${configFile}: has no "${entry.section}" section for "lookout ${command}"\n`);
+    return EXIT_FAILURE;
   }
-  return run(command, configFile, config);
+  return run(command, configFile, config, () => loadConfig(schema, configFile));
 }
 
 function parseCli(argv: string[]) {
@@ -123,30 +125,43 @@ function selected(command: string, config: RootConfig): [string, ComponentEntry]
   );
 }
 
-async function run(command: string, configFile: string, config: RootConfig): Promise<number> {
+async function run(
+  command: string,
+  configFile: string,
+  config: RootConfig,
+  load: () => Promise<RootConfig>,
+): Promise<number> {
   const log = createLogger({ level: config.log.level });
   logProcessWarnings(log);
   const metrics = new Metrics();
-  const http = createHttpApp({ config: config.http, log, metrics });
+  const components = selected(command, config);
+  const serverOptions: HttpServerOptions = { config: config.http, log, metrics };
+  const http: HttpServer = components.some(([, entry]) => entry.routes)
+    ? (await import('../core/http.ts')).createHttpApp(serverOptions)
+    : createBasicHttpServer(serverOptions);
   const lifecycle = new Lifecycle<RootConfig>(
     {
       log,
-      load: () => loadConfig(rootSchema, configFile),
+      load,
       shutdownTimeoutMs: (c) => c.shutdown.timeout,
       shutdownGraceMs: (c) => c.shutdown.grace,
     },
     config,
   );
-  // Registered first so it stops last: components flush their last alerts through it.
-  const chatRobots = new ChatRobots({ robots: config.robots, log, metrics, dataDir: config.dataDir });
-  lifecycle.add({
-    name: chatRobots.name,
-    start: () => chatRobots.start(),
-    stop: (deadline) => chatRobots.stop(deadline),
-    reload: (next, deadline) => chatRobots.reload(next.robots, deadline),
-  });
+  let chatRobots: ChatRobots | undefined;
+  if (components.some(([, entry]) => entry.chat)) {
+    const { ChatRobots } = await import('../notify/chat-robots.ts');
+    const robots = new ChatRobots({ robots: config.robots, log, metrics, dataDir: config.dataDir });
+    // Registered first so it stops last: components flush their last alerts through it.
+    lifecycle.add({
+      name: robots.name,
+      start: () => robots.start(),
+      stop: (deadline) => robots.stop(deadline),
+      reload: (next, deadline) => robots.reload(next.robots, deadline),
+    });
+    chatRobots = robots;
+  }
   const ctx = { log, metrics, http, dataDir: config.dataDir };
-  const components = selected(command, config);
   for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx, chatRobots));
   let address = '';
   lifecycle.add({

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const CLI = join(import.meta.dirname, 'lookout.ts');
+const CLI = join(import.meta.dirname, 'lookout.js');
 
 interface Run {
   child: ChildProcess;

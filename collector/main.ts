@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { describeError } from '../core/errors.ts';
+import type { HttpApp } from '../core/http.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { CollectorConfig } from './config.ts';
 import type { LogConsumer } from './consume/consumer.ts';
@@ -23,7 +24,7 @@ const DAY_MS = 86_400_000;
 export class Collector implements Service<CollectorConfig> {
   readonly name = 'collector';
   private config: CollectorConfig;
-  private readonly ctx: ComponentContext;
+  private readonly ctx: ComponentContext<HttpApp>;
   private readonly store = new StoreHandle();
   private consumer: LogConsumer | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -32,7 +33,7 @@ export class Collector implements Service<CollectorConfig> {
   private opening: AbortController | undefined;
   private opened: Promise<void> | undefined;
 
-  constructor(config: CollectorConfig, ctx: ComponentContext) {
+  constructor(config: CollectorConfig, ctx: ComponentContext<HttpApp>) {
     this.config = config;
     this.ctx = ctx;
     const { app, readiness } = ctx.http;

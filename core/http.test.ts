@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trickle } from '../test/support/http-clients.ts';
 import { type Principal, scopeNamespaces } from './auth.ts';
-import { createHttpApp, type HttpApp, httpSchema } from './http.ts';
+import { createHttpApp, type HttpApp } from './http.ts';
+import { httpSchema } from './http-config.ts';
 import { createLogger } from './log.ts';
 import { Metrics } from './metrics.ts';
 

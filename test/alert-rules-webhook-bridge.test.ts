@@ -10,7 +10,8 @@ import {
 } from '../alert-rules/dispatch/messages/message-template.ts';
 import { registerWebhookBridge } from '../alert-rules/dispatch/webhook-bridge.ts';
 import { DEFAULT_TEMPLATE_SETTINGS } from '../alert-rules/rules/template/expand.ts';
-import { createHttpApp, type HttpApp, httpSchema } from '../core/http.ts';
+import { createHttpApp, type HttpApp } from '../core/http.ts';
+import { httpSchema } from '../core/http-config.ts';
 import { type HttpServer, startAlertmanager } from './infra/prometheus.ts';
 import { captureLog, startChatRobots } from './robots/harness.ts';
 import { type RobotServer, startRobotServer } from './robots/robot-server.ts';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, type HttpApp, httpSchema } from '../../core/http.ts';
+import { createHttpApp, type HttpApp } from '../../core/http.ts';
+import { httpSchema } from '../../core/http-config.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { Notification } from '../../notify/message.ts';
 import { captureLog } from '../../test/robots/harness.ts';

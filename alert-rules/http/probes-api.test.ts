@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
-import { createHttpApp, type HttpApp, httpSchema } from '../../core/http.ts';
+import { createHttpApp, type HttpApp } from '../../core/http.ts';
+import { httpSchema } from '../../core/http-config.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
 import type { Probes } from '../probes/probes.ts';

@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lookout.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lookout.js');
 
 /** A `lookout` process run the way an operator runs it, so signals and kill -9 are real. */
 export class LookoutProcess {
