@@ -104,14 +104,14 @@ export class Sidecar implements Service<SidecarConfig> {
           metrics,
         }),
     );
-    const compiled = config.inputs.map((input) => compilePipeline(input, metrics));
+    const compiled = new Map(config.inputs.map((input) => [input, compilePipeline(input, metrics)]));
     const podFields = config.mode === 'sidecar' ? await sidecarSourceFields(config.kubernetes) : undefined;
     const tailer = new Tailer({
       inputs: config.inputs,
       append: (payloads, signal) => queue.append(payloads, signal),
       checkpoints,
       pipelineFor: ({ path, identity, input }) =>
-        new FilePipeline(compiled[input]!, {
+        new FilePipeline(compiled.get(input)!, {
           source: podFields ? withFileService(podFields, path) : this.nodeFields(config, path),
           identity,
           path,
