@@ -95,6 +95,8 @@ interface Origin {
   pod: V1Pod;
   container: string;
   path: string;
+  /** The labels its file was opened with, when not the pod's at creation. */
+  labels?: Record<string, string>;
 }
 
 /** Numbered lines over every file of a run, one sequence for all, so each number says where it came from. */
@@ -142,6 +144,7 @@ class NumberedLines {
         continue;
       }
       const meta = origin.pod.metadata!;
+      const labels = origin.labels ?? meta.labels;
       const got = {
         namespace: record.kubernetes?.namespace,
         pod: record.kubernetes?.pod?.name,
@@ -158,8 +161,8 @@ class NumberedLines {
         uid: meta.uid,
         container: origin.container,
         node: nodeName,
-        labels: meta.labels,
-        service: meta.labels?.app ?? origin.container,
+        labels,
+        service: labels?.app ?? origin.container,
         host: nodeName,
       };
       if (JSON.stringify(got) !== JSON.stringify(want)) {
@@ -200,6 +203,21 @@ function podBody(
 
 async function createPod(body: V1Pod): Promise<V1Pod> {
   return core.createNamespacedPod({ namespace, body });
+}
+
+/** The pod with other labels or another annotation (none: without it), as `kubectl edit` would leave it. */
+async function changePod(
+  pod: V1Pod,
+  change: { labels?: Record<string, string>; annotation?: string | null },
+): Promise<V1Pod> {
+  const name = pod.metadata!.name!;
+  const current = await core.readNamespacedPod({ namespace, name });
+  const meta = current.metadata!;
+  if (change.labels) meta.labels = change.labels;
+  if (change.annotation === null) delete meta.annotations?.[FILE_LOGS];
+  else if (change.annotation !== undefined)
+    meta.annotations = { ...meta.annotations, [FILE_LOGS]: change.annotation };
+  return core.replaceNamespacedPod({ namespace, name, body: current });
 }
 
 /** Without a kubelet, only a deletion without grace removes a bound pod at once. */
@@ -496,5 +514,54 @@ describe('node agent: file logs that pods declare (real API server)', () => {
       'the pod’s files released',
       30_000,
     );
+  }, 180_000);
+
+  it('follows a pod’s annotation and labels as they change, and keeps what it read when a change is refused', async () => {
+    const { dir, root, node, ingest, url, lines } = await nodeOf('e');
+    const v1 = { app: 'api', version: 'v1' };
+    const v2 = { app: 'api', version: 'v2' };
+    let api = await createPod(
+      podBody('api-0', node, 'logs:/logs/info.log', [{ container: 'api', mountPath: '/logs' }], v1),
+    );
+    const info = { pod: api, container: 'api', path: volumeFile(root, api, 'info.log') };
+    await lines.write(info, 100);
+    const agent = await startAgent(dir, node, url);
+    await allArrived(lines, ingest, agent);
+
+    // New labels go to files opened from then on: info.log was opened with v1.
+    api = await changePod(api, { labels: v2, annotation: 'logs:/logs/info.log, logs:/logs/audit.log' });
+    const audit = { pod: api, container: 'api', path: volumeFile(root, api, 'audit.log'), labels: v2 };
+    await lines.write(audit, 100);
+    await lines.write(info, 100);
+    await allArrived(lines, ingest, agent);
+
+    await changePod(api, { annotation: 'logs:/nowhere/*.log' });
+    await eventually(
+      () => agent.metric('lookout_sidecar_file_log_annotations_total', { outcome: 'refused' }),
+      (n) => n === 1,
+      'the change refused',
+      30_000,
+    );
+    await lines.write(audit, 50);
+    await lines.write(info, 50);
+    await allArrived(lines, ingest, agent);
+
+    // audit.log no longer named: read to its end, then let go.
+    await changePod(api, { annotation: 'logs:/logs/info.log' });
+    await lines.write(audit, 50);
+    await eventually(
+      () => agent.metric('lookout_sidecar_file_log_files_open'),
+      (n) => n === 1,
+      'audit.log released',
+      30_000,
+    );
+    await appendFile(audit.path, 'written after it was let go\n');
+    await lines.write(info, 20);
+    await allArrived(lines, ingest, agent);
+    const records = distinctByEventId(ingest.records);
+    expect(gapsAndRepeats(lines.numbers(records), lines.written)).toEqual({ missing: [], repeated: [] });
+    expect(lines.mismatches(records, node).slice(0, 5)).toEqual([]);
+    expect(ingest.records.filter((r) => r.message.includes('after it was let go'))).toEqual([]);
+    expect(await agent.metric('lookout_sidecar_file_log_pods_released_total')).toBe(0);
   }, 180_000);
 });

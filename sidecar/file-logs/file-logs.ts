@@ -204,6 +204,9 @@ export class FileLogs {
     const placed = entries.ok ? placeFileLogs(pod.spec, uid, entries.value, kubeletRoot) : entries;
     if (!placed.ok) {
       this.m.annotations.inc({ outcome: 'refused' });
+      // Refused at the first list after a restart: what was accepted before the restart goes on.
+      const before = this.restored.get(uid);
+      if (before && !this.pods.has(uid)) this.setFiles(uid, meta, before.files);
       this.options.log.warn(
         {
           namespace: meta.namespace,
