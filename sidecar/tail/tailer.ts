@@ -291,9 +291,10 @@ export class Tailer<I extends TailInput = TailInput> {
     this.scanRequested = false;
     this.lastScan = now;
     const seen = new Set<string>();
+    const active = [...this.inputs].filter(([, state]) => state === 'active');
+    this.watch.update(active.flatMap(([input]) => input.paths));
     for (const [input, state] of [...this.inputs]) {
       if (state === 'draining') continue;
-      if (state === 'active') this.watch.update(input.paths);
       let paths: string[];
       try {
         paths = await findFiles(input);
