@@ -128,8 +128,6 @@ export class Sidecar implements Service<SidecarConfig> {
       releaseAfterMs: config.releaseAfter,
       restartBackoff: backoff,
     });
-    for (const runner of runners) runner.start();
-    tailer.start();
     // Loaded only when used: the Kubernetes client costs memory and start-up time.
     const fileLogs =
       config.mode === 'node' && config.fileLogs.enabled
@@ -141,6 +139,8 @@ export class Sidecar implements Service<SidecarConfig> {
             metrics,
           })
         : undefined;
+    for (const runner of runners) runner.start();
+    tailer.start();
     return { queue, checkpoints, runners, tailer, fileLogs };
   }
 
