@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../core/config-types.ts';
 import { enrichSchema } from './enrich.ts';
+import { fileLogsSchema } from './file-logs/config.ts';
 import { pipelineSchema } from './parse/pipeline.ts';
 import { elasticsearchSinkSchema, httpSinkSchema, kafkaSinkSchema } from './sinks/config.ts';
 
@@ -28,6 +29,7 @@ export const sidecarSchema = z.strictObject({
   mode: z.enum(['sidecar', 'node']).default('sidecar'),
   inputs: z.array(inputSchema).min(1),
   kubernetes: enrichSchema.prefault({}),
+  fileLogs: fileLogsSchema.prefault({}),
   /** Longer lines keep their first maxLineBytes (cut on a character boundary) and are flagged lookout.truncated. */
   maxLineBytes: byteSize().default(1024 ** 2),
   /** A last line without a newline is sent after the file has been idle this long. */

@@ -6,6 +6,7 @@ import type { Service } from '../core/lifecycle.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import type { SidecarConfig } from './config.ts';
 import { nodeSourceFields, sidecarSourceFields, withFileService } from './enrich.ts';
+import type { FileLogs } from './file-logs/file-logs.ts';
 import { SIDECAR_METRICS } from './metrics.ts';
 import { compilePipeline, FilePipeline } from './parse/pipeline.ts';
 import { openDiskQueue } from './queue/disk-queue.ts';
@@ -24,6 +25,7 @@ interface Running {
   checkpoints: CheckpointStore<FileCheckpoint>;
   runners: SinkRunner[];
   tailer: Tailer;
+  fileLogs: FileLogs | undefined;
 }
 
 /**
@@ -62,6 +64,7 @@ export class Sidecar implements Service<SidecarConfig> {
     this.running = undefined;
     if (!running) return;
     await running.tailer.stop(deadline);
+    await running.fileLogs?.stop(deadline);
     await Promise.all(running.runners.map((r) => r.stop(deadline)));
     await running.queue.close();
   }
@@ -104,14 +107,14 @@ export class Sidecar implements Service<SidecarConfig> {
           metrics,
         }),
     );
-    const compiled = config.inputs.map((input) => compilePipeline(input, metrics));
+    const compiled = new Map(config.inputs.map((input) => [input, compilePipeline(input, metrics)]));
     const podFields = config.mode === 'sidecar' ? await sidecarSourceFields(config.kubernetes) : undefined;
     const tailer = new Tailer({
       inputs: config.inputs,
       append: (payloads, signal) => queue.append(payloads, signal),
       checkpoints,
       pipelineFor: ({ path, identity, input }) =>
-        new FilePipeline(compiled[input]!, {
+        new FilePipeline(compiled.get(input)!, {
           source: podFields ? withFileService(podFields, path) : this.nodeFields(config, path),
           identity,
           path,
@@ -125,9 +128,20 @@ export class Sidecar implements Service<SidecarConfig> {
       releaseAfterMs: config.releaseAfter,
       restartBackoff: backoff,
     });
+    // Loaded only when used: the Kubernetes client costs memory and start-up time.
+    const fileLogs =
+      config.mode === 'node' && config.fileLogs.enabled
+        ? await (await import('./file-logs/file-logs.ts')).startFileLogs(config, {
+            dir: join(dir, 'file-logs'),
+            append: (payloads, signal) => queue.append(payloads, signal),
+            backoff,
+            log,
+            metrics,
+          })
+        : undefined;
     for (const runner of runners) runner.start();
     tailer.start();
-    return { queue, checkpoints, runners, tailer };
+    return { queue, checkpoints, runners, tailer, fileLogs };
   }
 
   /** Node mode: the /var/log/containers link names pod and container, its /var/log/pods target the pod uid. */

@@ -94,4 +94,35 @@ export const SIDECAR_METRICS = {
     name: 'sidecar_queue_torn_records',
     help: 'Records found torn or corrupt in the queue and skipped',
   },
+  fileLogPods: {
+    type: 'gauge',
+    name: 'sidecar_file_log_pods',
+    help: 'Pods of this node known from the API server (node mode, file logs on)',
+  },
+  fileLogAnnotations: {
+    type: 'counter',
+    name: 'sidecar_file_log_annotations_total',
+    help: 'File-logs annotations judged, per outcome: accepted or refused',
+    labels: ['outcome'],
+  },
+  fileLogPodsReleased: {
+    type: 'counter',
+    name: 'sidecar_file_log_pods_released_total',
+    help: 'Deleted pods whose file logs were read to their end and released',
+  },
+  fileLogWatchFailures: {
+    type: 'counter',
+    name: 'sidecar_file_log_watch_failures_total',
+    help: 'Times listing or watching the pods of this node failed',
+  },
+  fileLogFilesOpen: {
+    type: 'gauge',
+    name: 'sidecar_file_log_files_open',
+    help: "Files of pods' file logs being followed",
+  },
+  fileLogReaderUp: {
+    type: 'gauge',
+    name: 'sidecar_file_log_reader_up',
+    help: "1 while pods' file logs are being read, 0 before the first list of pods and while reading waits to restart",
+  },
 } as const satisfies MetricCatalogue;

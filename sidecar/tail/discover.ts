@@ -46,13 +46,25 @@ export class DirectoryWatch {
     this.onChange = onChange;
   }
 
-  /** Watches the bases that exist now; called again on every scan to pick up directories created since. */
+  /**
+   * Watches the bases of these patterns that exist now, and no others; called again on every scan to
+   * pick up directories created since and let go of those no pattern needs any more.
+   */
   update(patterns: readonly string[]): void {
+    const bases = new Map<string, boolean>();
     for (const pattern of patterns) {
       const base = globBase(isAbsolute(pattern) ? pattern : resolve(pattern));
+      bases.set(base, bases.get(base) === true || pattern.includes('**'));
+    }
+    for (const [base, watcher] of this.watchers) {
+      if (bases.has(base)) continue;
+      watcher.close();
+      this.watchers.delete(base);
+    }
+    for (const [base, recursive] of bases) {
       if (this.watchers.has(base)) continue;
       try {
-        const watcher = watch(base, { recursive: pattern.includes('**'), persistent: false }, this.onChange);
+        const watcher = watch(base, { recursive, persistent: false }, this.onChange);
         watcher.on('error', () => {
           watcher.close();
           this.watchers.delete(base);

@@ -384,3 +384,92 @@ describe('tailer under quick rotations', () => {
     });
   });
 });
+
+describe('tailer with inputs added and removed while it runs', () => {
+  const input = (dir: string, pattern = '*.log') => ({
+    paths: [join(dir, pattern)],
+    exclude: [],
+    readFrom: 'beginning' as const,
+  });
+
+  it('reads an added input, and a removed one to the end of every file, even one never opened, before releasing it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => join(root, name));
+    for (const dir of [a, b, c]) await mkdir(dir!);
+    const released: string[] = [];
+    const metrics = new Metrics({ defaults: false });
+    const h = await harness({
+      dir: root,
+      inputs: [],
+      metrics,
+      gauges: {
+        filesOpen: { type: 'gauge', name: 'test_files_open', help: 'files' },
+        up: { type: 'gauge', name: 'test_up', help: 'up' },
+      },
+      onInputReleased: (i) => released.push(i.paths[0]!),
+    });
+    const inputA = input(a!);
+    await writeFile(join(a!, 'one.log'), numbered(1, 5));
+    h.tailer.addInput(inputA);
+    await until(() => h.lines.length === 5, 'the added input');
+
+    // Removed while it still has lines nobody read, and one more written before it is released.
+    await appendFile(join(a!, 'one.log'), numbered(6, 8));
+    h.tailer.removeInput(inputA);
+    await appendFile(join(a!, 'one.log'), numbered(9, 9));
+    await until(() => released.length === 1, 'the removed input released');
+    expect(h.texts()).toEqual(numbered(1, 9).trim().split('\n'));
+    expect(await metrics.text()).toContain('lookout_test_files_open 0');
+    // The files stay where they were, but nothing reads them any more.
+    await appendFile(join(a!, 'one.log'), numbered(10, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.lines).toHaveLength(9);
+
+    // Added and removed before any scan: its file is still read once, to its end.
+    const inputB = input(b!);
+    await writeFile(join(b!, 'two.log'), numbered(11, 12));
+    h.tailer.addInput(inputB);
+    h.tailer.removeInput(inputB);
+    await until(() => released.length === 2, 'the second input released');
+    expect(h.texts().slice(9)).toEqual(['line 11', 'line 12']);
+
+    // A file another input still matches is not let go with the removed one.
+    const wide = input(c!, '*');
+    const narrow = input(c!, '*.log');
+    await writeFile(join(c!, 'three.log'), numbered(13, 13));
+    h.tailer.addInput(narrow);
+    h.tailer.addInput(wide);
+    await until(() => h.lines.length === 12, 'the third file');
+    h.tailer.removeInput(narrow);
+    await until(() => released.length === 3, 'the narrow input released');
+    await appendFile(join(c!, 'three.log'), numbered(14, 14));
+    await until(() => h.lines.length === 13, 'the file read on through the wide input');
+    expect(released).toEqual([inputA.paths[0], inputB.paths[0], narrow.paths[0]]);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('reads no file whose path leads out of the directory its input is confined to', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lookout-tail-'));
+    const volume = join(root, 'volume');
+    await mkdir(join(volume, 'sub'), { recursive: true });
+    await writeFile(join(root, 'secret'), 'not yours\n');
+    await symlink(join(root, 'secret'), join(volume, 'leak.log'));
+    await symlink(root, join(volume, 'up'));
+    await writeFile(join(volume, 'sub', 'kept.log'), 'inside\n');
+    await symlink(join(volume, 'sub', 'kept.log'), join(volume, 'link.log'));
+    const metrics = new Metrics({ defaults: false });
+    const h = await harness({
+      dir: root,
+      metrics,
+      inputs: [
+        { ...input(volume), within: volume },
+        { paths: [join(volume, 'up', 'secret')], exclude: [], readFrom: 'beginning', within: volume },
+      ],
+    });
+    await until(() => h.lines.length === 1, 'the file inside');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.texts()).toEqual(['inside']);
+    expect(await metrics.text()).toContain('lookout_sidecar_file_errors_total{code="EOUTSIDE"} 2');
+    await rm(root, { recursive: true, force: true });
+  });
+});

@@ -1,9 +1,9 @@
 import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, join, matchesGlob } from 'node:path';
+import { dirname, join, matchesGlob, sep } from 'node:path';
 import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { GaugeDefinition, Metrics } from '../../core/metrics.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
 import type { RecordEntry } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
@@ -26,6 +26,11 @@ export interface LineProcessor {
 export interface TailInput extends InputPatterns {
   /** Where to start in a file found at the first scan with no checkpoint. Files appearing later start at 0. */
   readFrom: 'beginning' | 'end';
+  /**
+   * A directory the files must really be in: a file whose path leads elsewhere (through a symlink
+   * someone else controls) is not read.
+   */
+  within?: string;
 }
 
 export interface FileCheckpoint extends SavedReadTimes {
@@ -48,11 +53,21 @@ export interface CheckpointTable {
   flush(): Promise<void>;
 }
 
-export interface TailerOptions {
-  inputs: readonly TailInput[];
+/** The gauges a tailer keeps; a second tailer in the process needs gauges of its own. */
+export interface TailerGauges {
+  filesOpen: GaugeDefinition;
+  up: GaugeDefinition;
+}
+
+export interface TailerOptions<I extends TailInput = TailInput> {
+  /** The inputs at start; addInput and removeInput change them while running. */
+  inputs: readonly I[];
   append(payloads: Buffer[], signal?: AbortSignal): Promise<void>;
   checkpoints: CheckpointTable;
-  pipelineFor(file: { path: string; identity: FileIdentity; input: number }): LineProcessor;
+  pipelineFor(file: { path: string; identity: FileIdentity; input: I }): LineProcessor;
+  /** A removed input's files have all been read to their end and released. */
+  onInputReleased?(input: I): void;
+  gauges?: TailerGauges;
   log: Logger;
   metrics: Metrics;
   maxLineBytes: number;
@@ -69,11 +84,17 @@ export interface TailerOptions {
   clock?: Clock;
 }
 
-interface Tracked {
+/**
+ * A removed input is scanned once more (`leaving`), so files it matches that were never opened are
+ * read too; then (`draining`) it is kept only until its files are released.
+ */
+type InputState = 'active' | 'leaving' | 'draining';
+
+interface Tracked<I> {
   key: string;
   path: string;
   target: string;
-  input: number;
+  input: I;
   fd: FileHandle;
   dev: number;
   ino: number;
@@ -98,8 +119,8 @@ const IDLE_WAIT_MS = 250;
 const MAX_LANDING = 4;
 
 /** A checkpoint to save once the appends before it are durable. */
-interface PendingCheckpoint {
-  file: Tracked;
+interface PendingCheckpoint<I> {
+  file: Tracked<I>;
   generation: number;
   offset: number;
 }
@@ -109,9 +130,10 @@ interface PendingCheckpoint {
  * name. Entries reach the queue before the checkpoint moves past them, so a
  * crash at any instant re-reads rather than loses.
  */
-export class Tailer {
-  private readonly opts: TailerOptions;
-  private readonly files = new Map<string, Tracked>();
+export class Tailer<I extends TailInput = TailInput> {
+  private readonly opts: TailerOptions<I>;
+  private readonly inputs: Map<I, InputState>;
+  private readonly files = new Map<string, Tracked<I>>();
   private readonly failing = new Map<string, string>();
   private readonly watch: DirectoryWatch;
   private readonly clock: Clock;
@@ -122,27 +144,26 @@ export class Tailer {
   private firstScan = true;
   private lastScan = 0;
   private readonly abort = new AbortController();
-  private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint | undefined }[] = [];
+  private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint<I> | undefined }[] = [];
   /** Failures since reading last completed a pass; reading is down while this is not 0. */
   private failures = 0;
   private readonly m;
 
-  constructor(opts: TailerOptions) {
+  constructor(opts: TailerOptions<I>) {
     this.opts = opts;
+    this.inputs = new Map(opts.inputs.map((input) => [input, 'active']));
     this.clock = opts.clock ?? systemClock;
-    this.watch = new DirectoryWatch(() => {
-      this.scanRequested = true;
-      this.wake?.();
-    });
+    this.watch = new DirectoryWatch(() => this.requestScan());
     const { metrics } = opts;
+    const gauges = opts.gauges ?? { filesOpen: SIDECAR_METRICS.filesOpen, up: SIDECAR_METRICS.tailerUp };
     this.m = {
       lines: metrics.counter(SIDECAR_METRICS.readLines),
       bytes: metrics.counter(SIDECAR_METRICS.readBytes),
       truncated: metrics.counter(SIDECAR_METRICS.truncatedLines),
       rotations: metrics.counter(SIDECAR_METRICS.rotations),
       fileErrors: metrics.counter(SIDECAR_METRICS.fileErrors),
-      files: metrics.gauge(SIDECAR_METRICS.filesOpen),
-      up: metrics.gauge(SIDECAR_METRICS.tailerUp),
+      files: metrics.gauge(gauges.filesOpen),
+      up: metrics.gauge(gauges.up),
       restarts: metrics.counter(SIDECAR_METRICS.tailerRestarts),
     };
     this.m.up.set(1);
@@ -156,6 +177,27 @@ export class Tailer {
   start(): void {
     this.running = true;
     this.loop = this.supervise();
+  }
+
+  /** Starts reading the files of one more input (again, if it was being removed). */
+  addInput(input: I): void {
+    this.inputs.set(input, 'active');
+    this.requestScan();
+  }
+
+  /**
+   * Stops finding files by the input's patterns. Its files are read to their end, as files rotated
+   * away are, and released; then `onInputReleased` is called.
+   */
+  removeInput(input: I): void {
+    if (this.inputs.get(input) !== 'active') return;
+    this.inputs.set(input, 'leaving');
+    this.requestScan();
+  }
+
+  private requestScan(): void {
+    this.scanRequested = true;
+    this.wake?.();
   }
 
   /** Stops reading, lands what was read, writes checkpoints and closes the files. */
@@ -249,8 +291,10 @@ export class Tailer {
     this.scanRequested = false;
     this.lastScan = now;
     const seen = new Set<string>();
-    for (const [index, input] of this.opts.inputs.entries()) {
-      this.watch.update(input.paths);
+    const active = [...this.inputs].filter(([, state]) => state === 'active');
+    this.watch.update(active.flatMap(([input]) => input.paths));
+    for (const [input, state] of [...this.inputs]) {
+      if (state === 'draining') continue;
       let paths: string[];
       try {
         paths = await findFiles(input);
@@ -259,23 +303,16 @@ export class Tailer {
         continue;
       }
       for (const path of paths) {
-        const key = await this.follow(path, index, now);
-        if (key) seen.add(key);
+        const key = await this.follow(path, input, now);
+        if (key && state === 'active') seen.add(key);
       }
+      if (this.inputs.get(input) === 'leaving') this.inputs.set(input, 'draining');
     }
     for (const file of this.files.values()) {
-      if (!seen.has(file.key) && !file.detached) {
-        file.detached = true;
-        file.lastData = now;
-        const replaced = [...this.files.values()].some((f) => f !== file && f.path === file.path);
-        this.m.rotations.inc({ kind: replaced ? 'rename' : 'delete' });
-        this.opts.log.debug(
-          { path: file.path, file: file.key, position: file.reader.position },
-          'file rotated away',
-        );
-      }
+      if (!seen.has(file.key) && !file.detached) this.detach(file, now);
       await this.checkTruncation(file);
     }
+    this.dropDrained();
     if (this.firstScan) {
       // Checkpoints of files that are gone and were not found renamed only take space.
       for (const key of [...this.opts.checkpoints.keys()])
@@ -285,8 +322,35 @@ export class Tailer {
     this.m.files.set(this.files.size);
   }
 
-  /** Starts following a path, or updates the path of a file already followed. Returns its key. */
-  private async follow(path: string, input: number, now: number): Promise<string | undefined> {
+  /** The path no longer leads to the file, or its input was removed: it is read to its end, then released. */
+  private detach(file: Tracked<I>, now: number): void {
+    file.detached = true;
+    file.lastData = now;
+    const fields = { path: file.path, file: file.key, position: file.reader.position };
+    if (this.inputs.get(file.input) !== 'active') {
+      this.opts.log.debug(fields, 'input removed; reading the file to its end');
+      return;
+    }
+    const replaced = [...this.files.values()].some((f) => f !== file && f.path === file.path);
+    this.m.rotations.inc({ kind: replaced ? 'rename' : 'delete' });
+    this.opts.log.debug(fields, 'file rotated away');
+  }
+
+  /** Removed inputs whose files have all been released are forgotten. */
+  private dropDrained(): void {
+    for (const [input, state] of this.inputs) {
+      if (state !== 'draining') continue;
+      if ([...this.files.values()].some((f) => f.input === input)) continue;
+      this.inputs.delete(input);
+      this.opts.onInputReleased?.(input);
+    }
+  }
+
+  /**
+   * Starts following a path, or updates the path of a file already followed. Returns its key. A
+   * removed input only finds files no other input follows.
+   */
+  private async follow(path: string, input: I, now: number): Promise<string | undefined> {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(path);
@@ -298,22 +362,32 @@ export class Tailer {
     const key = `${info.dev}:${info.ino}`;
     const known = this.files.get(key);
     if (known) {
+      if (this.inputs.get(input) !== 'active') return key;
       known.path = path;
       known.detached = false;
+      if (this.inputs.get(known.input) !== 'active') known.input = input;
       return key;
     }
     let fd: FileHandle;
+    let target: string;
     try {
       fd = await open(path, 'r');
     } catch (err) {
       this.reportError(path, err);
       return undefined;
     }
+    try {
+      target = await this.confined(fd, path, input);
+    } catch (err) {
+      await fd.close().catch(() => {});
+      this.reportError(path, err);
+      return undefined;
+    }
     this.failing.delete(path);
-    const file: Tracked = {
+    const file: Tracked<I> = {
       key,
       path,
-      target: await realpath(path).catch(() => path),
+      target,
       input,
       fd,
       dev: info.dev,
@@ -335,7 +409,7 @@ export class Tailer {
       file.generation = saved.generation;
       file.reader.reset(saved.offset);
       file.readTimes = new ReadTimes(saved, info.size);
-    } else if (this.firstScan && this.opts.inputs[input]?.readFrom === 'end') {
+    } else if (this.firstScan && input.readFrom === 'end') {
       file.reader.reset(info.size);
     }
     file.origin = file.reader.position;
@@ -348,11 +422,23 @@ export class Tailer {
   }
 
   /**
+   * Where the path really leads. With `within`, the file opened must be the one found there,
+   * inside that directory: checked on the open file, so a symlink swapped meanwhile cannot slip by.
+   */
+  private async confined(fd: FileHandle, path: string, input: I): Promise<string> {
+    if (!input.within) return realpath(path).catch(() => path);
+    const [target, base] = await Promise.all([realpath(path), realpath(input.within)]);
+    const [opened, there] = await Promise.all([fd.stat(), stat(target)]);
+    if (target.startsWith(base + sep) && opened.dev === there.dev && opened.ino === there.ino) return target;
+    throw Object.assign(new Error(`the file is not inside ${input.within}`), { code: 'EOUTSIDE' });
+  }
+
+  /**
    * copytruncate: the file shrank under the read position, or (when it was
    * rewritten past that position between two scans) no longer starts with the
    * first line it had. Either way it is new content in the same inode.
    */
-  private async checkTruncation(file: Tracked): Promise<void> {
+  private async checkTruncation(file: Tracked<I>): Promise<void> {
     let size: number;
     let rewritten = false;
     try {
@@ -384,7 +470,7 @@ export class Tailer {
     const now = this.clock.now();
     const lines: RawLine[] = [];
     const payloads: Buffer[] = [];
-    const landed: Tracked[] = [];
+    const landed: Tracked<I>[] = [];
     let readAny = false;
     if (read && this.running) await this.startReadTimes(now);
     for (const file of this.files.values()) {
@@ -422,13 +508,13 @@ export class Tailer {
   }
 
   /** Where the saved checkpoint of this very file resumes; where reading started when there is none yet. */
-  private savedOffset(file: Tracked): number {
+  private savedOffset(file: Tracked<I>): number {
     const saved = this.opts.checkpoints.get(file.key);
     const same = saved?.fingerprint === file.fingerprint?.hash && saved?.generation === file.generation;
     return saved && same ? saved.offset : file.origin;
   }
 
-  private async hasUnread(file: Tracked): Promise<boolean> {
+  private async hasUnread(file: Tracked<I>): Promise<boolean> {
     if (file.reader.hasPartial) return true;
     try {
       return (await file.fd.stat()).size > file.reader.position;
@@ -437,7 +523,12 @@ export class Tailer {
     }
   }
 
-  private async readFile(file: Tracked, now: number, lines: RawLine[], payloads: Buffer[]): Promise<boolean> {
+  private async readFile(
+    file: Tracked<I>,
+    now: number,
+    lines: RawLine[],
+    payloads: Buffer[],
+  ): Promise<boolean> {
     if (!file.pipeline && !(await this.identify(file, now))) return false;
     if (!file.readTimes.open) return false;
     const pipeline = file.pipeline!;
@@ -481,14 +572,14 @@ export class Tailer {
     return readAny;
   }
 
-  private collect(file: Tracked, entries: RecordEntry[]): void {
+  private collect(file: Tracked<I>, entries: RecordEntry[]): void {
     for (const entry of entries) {
       file.ready.push(entry);
       file.readyBytes += entry.json.length;
     }
   }
 
-  private take(file: Tracked): Buffer | undefined {
+  private take(file: Tracked<I>): Buffer | undefined {
     if (file.ready.length === 0 || !file.pipeline) return undefined;
     const payload = file.pipeline.encode(file.ready);
     file.ready = [];
@@ -496,14 +587,14 @@ export class Tailer {
     return payload;
   }
 
-  private count(file: Tracked, lines: RawLine[], bytes: number): void {
+  private count(file: Tracked<I>, lines: RawLine[], bytes: number): void {
     this.m.lines.inc({ path: file.path }, lines.length);
     if (bytes > 0) this.m.bytes.inc({ path: file.path }, bytes);
     for (const line of lines) if (line.truncated) this.m.truncated.inc();
   }
 
   /** Takes the fingerprint, unless a checkpoint gave it, once the first line is complete (or idled out), and builds the pipeline. */
-  private async identify(file: Tracked, now: number): Promise<boolean> {
+  private async identify(file: Tracked<I>, now: number): Promise<boolean> {
     const idle = now - file.lastData >= this.opts.partialLineTimeoutMs;
     try {
       file.fingerprint ??= await readFingerprint(file.fd, idle);
@@ -520,7 +611,7 @@ export class Tailer {
     return true;
   }
 
-  private identity(file: Tracked): FileIdentity {
+  private identity(file: Tracked<I>): FileIdentity {
     return {
       dev: file.dev,
       ino: file.ino,
@@ -536,7 +627,7 @@ export class Tailer {
    * appends in call order, so they become durable in that order too; the
    * checkpoint moves only then.
    */
-  private land(payloads: Buffer[], checkpoint?: PendingCheckpoint): void {
+  private land(payloads: Buffer[], checkpoint?: PendingCheckpoint<I>): void {
     const durable = this.opts.append(payloads, this.abort.signal);
     // Awaited in order by settleOldest; this only keeps a failure from being reported as unhandled meanwhile.
     durable.catch(() => {});
@@ -554,7 +645,7 @@ export class Tailer {
   }
 
   /** Everything before `landed` (by default, all that was read) is in the queue or held by the pipeline. */
-  private checkpointOf(file: Tracked, landed = file.reader.consumed): PendingCheckpoint | undefined {
+  private checkpointOf(file: Tracked<I>, landed = file.reader.consumed): PendingCheckpoint<I> | undefined {
     if (!file.fingerprint || !file.pipeline) return undefined;
     const pending = file.pipeline.pendingOffset();
     const offset = Math.min(pending ?? Number.POSITIVE_INFINITY, landed);
@@ -562,12 +653,12 @@ export class Tailer {
   }
 
   /** Saves a checkpoint, with the read times as they are now, unless its file has moved on since. */
-  private commit({ file, generation, offset }: PendingCheckpoint): void {
+  private commit({ file, generation, offset }: PendingCheckpoint<I>): void {
     if (this.files.get(file.key) !== file || file.generation !== generation) return;
     this.opts.checkpoints.set(file.key, this.checkpointValue(file, offset));
   }
 
-  private checkpointValue(file: Tracked, offset: number): FileCheckpoint {
+  private checkpointValue(file: Tracked<I>, offset: number): FileCheckpoint {
     return {
       path: file.path,
       target: file.target,
@@ -578,7 +669,7 @@ export class Tailer {
   }
 
   /** Lets everything held for a file out (it is going away or being reset). */
-  private landHeld(file: Tracked): void {
+  private landHeld(file: Tracked<I>): void {
     const partial = file.reader.takePartial(this.clock.now());
     if (!file.pipeline) return;
     if (partial) partial.readAt = file.readTimes.at(partial.offset);
@@ -603,6 +694,8 @@ export class Tailer {
         'released a rotated or deleted file after reading it to the end',
       );
     }
+    this.m.files.set(this.files.size);
+    this.dropDrained();
   }
 
   /**
@@ -614,8 +707,8 @@ export class Tailer {
     const now = this.clock.now();
     for (const key of [...this.opts.checkpoints.keys()]) {
       const saved = this.opts.checkpoints.get(key)!;
-      const input = this.opts.inputs.findIndex((i) => i.paths.some((p) => matchesGlob(saved.path, p)));
-      if (input === -1) continue;
+      const input = [...this.inputs.keys()].find((i) => i.paths.some((p) => matchesGlob(saved.path, p)));
+      if (!input) continue;
       const dirs = new Set([dirname(saved.path), dirname(saved.target ?? saved.path)]);
       const found = await this.findByInode(dirs, saved.dev, saved.ino);
       if (!found) continue;

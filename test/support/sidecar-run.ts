@@ -122,7 +122,11 @@ export async function metricValue(
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const text = await (await fetch(`${address}/metrics`)).text();
+  return metricInText(await (await fetch(`${address}/metrics`)).text(), name, labels);
+}
+
+/** One metric's value in Prometheus text: the first series with all `labels`; NaN when there is none. */
+export function metricInText(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
   const line = text
     .split('\n')
