@@ -8,4 +8,9 @@ import { enableCompileCache } from 'node:module';
 // directory, keyed by each file's content) later starts take a third less time.
 // Without a writable cache it simply compiles every time.
 enableCompileCache();
+// Heap sizes can only be given when V8 starts: under a container's memory limit the process starts
+// again in place (same pid) with sizes that fit it.
+const { relaunchArguments } = await import('../core/memory-limit.ts');
+const relaunch = relaunchArguments(process);
+if (relaunch) process.execve(process.execPath, relaunch, process.env);
 await import('./cli.ts');
