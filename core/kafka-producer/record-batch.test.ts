@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordHeaderValue } from '../record/headers.ts';
 import type { LogRecord } from '../record/log-record.ts';
 import { decodeRecordBatch } from './fixtures/record-batch-decoder.ts';
 import {
@@ -60,6 +61,19 @@ describe('record batches', () => {
       expect(batch.records).toEqual(expected);
     },
   );
+
+  it('writes the header value as recordHeaderValue spells it, for any time', async () => {
+    const times = [0, 9, 10, 1_700_000_000_000, Number.MAX_SAFE_INTEGER, -5, 1.5, 1e300];
+    const records = times.map((time, n) => ({
+      id: n % 2 ? `id-${n}` : `ïd-${n}`,
+      time,
+      doc: Buffer.from('{}'),
+    }));
+    const batch = await batchOf([{ key: Buffer.from('k'), records, from: 0, to: records.length }], 'none');
+    expect(batch.records.map((r) => r.headers[0]![1])).toEqual(
+      records.map((r) => recordHeaderValue(r.id, r.time)),
+    );
+  });
 
   it('stays within the size bound it sizes batches by', () => {
     const key = Buffer.from('k');

@@ -56,6 +56,16 @@ export function recordBytes(record: LogRecord, key: Buffer): number {
   return RECORD_OVERHEAD + key.length + record.doc.length + HEADER_VALUE_OVERHEAD + record.id.length * 3;
 }
 
+/** After a record's value: its one header (count 1, zigzagged) and the header's key, the same on every record. */
+const HEADER_FIELDS = (() => {
+  const fields = Buffer.alloc(1 + varintSize(zigzag(HEADER_KEY.length)) + HEADER_KEY.length);
+  fields[0] = 2;
+  fields.set(HEADER_KEY, writeVarint(fields, 1, HEADER_KEY.length));
+  return fields;
+})();
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
+
 /** The records of the runs, one after the other, in the form a batch holds them (uncompressed). */
 export function encodeRecords(runs: readonly RecordRun[]): { bytes: Buffer; count: number } {
   let bound = 0;
@@ -66,41 +76,84 @@ export function encodeRecords(runs: readonly RecordRun[]): { bytes: Buffer; coun
   let at = 0;
   let offsetDelta = 0;
   for (const run of runs) {
-    const { key } = run;
-    const keyFields = varintSize(zigzag(key.length)) + key.length;
+    const keyField = Buffer.allocUnsafe(varintSize(zigzag(run.key.length)) + run.key.length);
+    keyField.set(run.key, writeVarint(keyField, 0, run.key.length));
     for (let i = run.from; i < run.to; i++) {
       const { id, time, doc } = run.records[i]!;
-      const headerValue = recordHeaderValue(id, time);
-      const headerValueLength = Buffer.byteLength(headerValue);
-      const offsetField = varintSize(zigzag(offsetDelta));
+      const valueLength = headerValueLength(id, time);
       const body =
-        // attributes, timestamp delta (always 0), and the one header's count
-        3 +
-        offsetField +
-        keyFields +
+        // attributes and timestamp delta, both 0
+        2 +
+        varintSize(zigzag(offsetDelta)) +
+        keyField.length +
         varintSize(zigzag(doc.length)) +
         doc.length +
-        varintSize(zigzag(HEADER_KEY.length)) +
-        HEADER_KEY.length +
-        varintSize(zigzag(headerValueLength)) +
-        headerValueLength;
+        HEADER_FIELDS.length +
+        varintSize(zigzag(valueLength)) +
+        valueLength;
       at = writeVarint(out, at, body);
       out[at++] = 0;
       out[at++] = 0;
       at = writeVarint(out, at, offsetDelta);
-      at = writeVarint(out, at, key.length);
-      at += key.copy(out, at);
-      at = writeVarint(out, at, doc.length);
-      at += doc.copy(out, at);
-      out[at++] = 2; // one header, zigzagged
-      at = writeVarint(out, at, HEADER_KEY.length);
-      at += HEADER_KEY.copy(out, at);
-      at = writeVarint(out, at, headerValueLength);
-      at += out.write(headerValue, at);
+      out.set(keyField, at);
+      at = writeVarint(out, at + keyField.length, doc.length);
+      out.set(doc, at);
+      at += doc.length;
+      out.set(HEADER_FIELDS, at);
+      at = writeVarint(out, at + HEADER_FIELDS.length, valueLength);
+      at = writeHeaderValue(out, at, id, time);
       offsetDelta++;
     }
   }
   return { bytes: out.subarray(0, at), count: offsetDelta };
+}
+
+/**
+ * The `lookout-record` header's value is `recordHeaderValue(id, time)`; for
+ * the usual time (whole epoch ms) its digits are written here directly, which
+ * spares a string per record.
+ */
+function isPlainTime(time: number): boolean {
+  return Number.isSafeInteger(time) && time >= 0;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** (i + 1));
+
+function decimalDigits(value: number): number {
+  let digits = 1;
+  while (digits < POWERS_OF_TEN.length && value >= POWERS_OF_TEN[digits - 1]!) digits++;
+  return digits;
+}
+
+/** The last `count` decimal digits of `value` (below 2^31, so small-integer arithmetic), ending before `end`. */
+function writeDigits(out: Buffer, end: number, value: number, count: number): void {
+  let rest = value;
+  for (let i = 1; i <= count; i++) {
+    const digit = rest % 10;
+    out[end - i] = DIGIT_0 + digit;
+    rest = (rest - digit) / 10;
+  }
+}
+
+function headerValueLength(id: string, time: number): number {
+  if (!isPlainTime(time)) return Buffer.byteLength(recordHeaderValue(id, time));
+  return decimalDigits(time) + 1 + Buffer.byteLength(id);
+}
+
+function writeHeaderValue(out: Buffer, offset: number, id: string, time: number): number {
+  if (!isPlainTime(time)) return offset + out.write(recordHeaderValue(id, time), offset);
+  const digits = decimalDigits(time);
+  // Epoch milliseconds pass 2^31: written as two halves of up to eight digits.
+  const low = time % 1e8;
+  const end = offset + digits;
+  if (digits > 8) {
+    writeDigits(out, end, low, 8);
+    writeDigits(out, end - 8, (time - low) / 1e8, digits - 8);
+  } else {
+    writeDigits(out, end, low, digits);
+  }
+  out[end] = SPACE;
+  return end + 1 + out.write(id, end + 1);
 }
 
 const gzipAsync = (input: Buffer) =>
