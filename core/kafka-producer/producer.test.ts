@@ -175,4 +175,18 @@ describe('Kafka producer (fake brokers)', () => {
       /cannot connect to the Kafka broker at 127\.0\.0\.1:\d+/,
     );
   });
+
+  it('stops a send at once when its signal aborts or the producer closes', async () => {
+    const { cluster, producer } = await setup({ retries: 1_000, retryBackoff: { initialMs: 1_000, maxMs: 1_000 } });
+    await cluster.close();
+    const aborting = new AbortController();
+    const started = Date.now();
+    const sending = producer.send([{ topic: 'logs', key, records: records(0, 1) }], aborting.signal);
+    setTimeout(() => aborting.abort(new Error('deadline')), 50);
+    await expect(sending).rejects.toThrow('deadline');
+    const closing = producer.send([{ topic: 'logs', key, records: records(0, 1) }]);
+    setTimeout(() => producer.close(), 50);
+    await expect(closing).rejects.toThrow('the Kafka producer is closed');
+    expect(Date.now() - started).toBeLessThan(900);
+  });
 });

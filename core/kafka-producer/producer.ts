@@ -99,6 +99,8 @@ export class KafkaProducer {
   private readonly sequences = new Map<string, number>();
   /** Sends run one after another: sequence numbers follow the order records were given in. */
   private previous: Promise<unknown> = Promise.resolve();
+  /** Aborted by close(): a send under way stops at once. */
+  private readonly closing = new AbortController();
 
   constructor(options: ProducerOptions) {
     this.options = options;
@@ -110,33 +112,42 @@ export class KafkaProducer {
    * Delivers the sets' records, each set to its key's partition in order.
    * Resolves with the records refused for themselves; throws when the others
    * could not all be delivered (some may have been: sending again may
-   * duplicate them, never lose them).
+   * duplicate them, never lose them). When `signal` aborts, the send stops
+   * at once: requests in flight are cut by closing the connections.
    */
-  send(sets: readonly ProduceSet[]): Promise<Refusal[]> {
-    const run = this.previous.then(() => this.sendNow(sets));
+  send(sets: readonly ProduceSet[], signal?: AbortSignal): Promise<Refusal[]> {
+    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const run = this.previous.then(() => this.sendNow(sets, stop));
     this.previous = run.catch(() => {});
     return run;
   }
 
+  /** Stops a send under way and closes the connections. */
   async close(): Promise<void> {
+    this.closing.abort(new Error('the Kafka producer is closed'));
     await this.previous;
     this.pool.closeAll();
   }
 
-  private async sendNow(sets: readonly ProduceSet[]): Promise<Refusal[]> {
+  private async sendNow(sets: readonly ProduceSet[], stop: AbortSignal): Promise<Refusal[]> {
+    const cut = () => this.pool.closeAll();
+    stop.addEventListener('abort', cut, { once: true });
     try {
-      return await this.attempts(sets);
+      return await this.attempts(sets, stop);
     } catch (err) {
       // Batches of this send may or may not be written: their sequence numbers mean nothing to the next send.
       this.identity = undefined;
       throw err;
+    } finally {
+      stop.removeEventListener('abort', cut);
     }
   }
 
-  private async attempts(sets: readonly ProduceSet[]): Promise<Refusal[]> {
+  private async attempts(sets: readonly ProduceSet[], stop: AbortSignal): Promise<Refusal[]> {
     const refusals: Refusal[] = [];
     let pending: Batch[] | undefined;
     for (let attempt = 1; ; attempt++) {
+      stop.throwIfAborted();
       let outcome: Attempt;
       try {
         pending ??= await this.batchesOf(sets);
@@ -156,8 +167,10 @@ export class KafkaProducer {
         pending = pending.filter((batch) => outcome.retry.has(batch));
         if (pending.length === 0) return refusals;
       }
+      stop.throwIfAborted();
       if (attempt > this.options.retries) throw outcome.error;
-      await sleep(backoffDelay(attempt - 1, this.options.retryBackoff));
+      // Cut short by an abort, which the loop's first line then reports with its reason.
+      await sleep(backoffDelay(attempt - 1, this.options.retryBackoff), stop).catch(() => {});
     }
   }
 

@@ -57,7 +57,7 @@ export class KafkaSink implements Sink {
       })),
     );
     signal.throwIfAborted();
-    await this.sendIsolatingRefusals(sets);
+    await this.sendIsolatingRefusals(sets, signal);
   }
 
   private group(batches: Batch[]): { sets: ProduceSet[]; oversized: Entry[] } {
@@ -82,8 +82,8 @@ export class KafkaSink implements Sink {
    * again in halves, down to the records refused alone, which go to the
    * dead-letter file: the good records of the batch are still delivered.
    */
-  private async sendIsolatingRefusals(sets: ProduceSet[]): Promise<void> {
-    for (const refusal of await this.producer.send(sets)) {
+  private async sendIsolatingRefusals(sets: ProduceSet[], signal: AbortSignal): Promise<void> {
+    for (const refusal of await this.producer.send(sets, signal)) {
       const records = refusal.sets.flatMap((set) => set.records);
       if (records.length === 1) {
         await this.deadLetter.write([
@@ -96,8 +96,8 @@ export class KafkaSink implements Sink {
         continue;
       }
       const [first, second] = splitSets(refusal.sets, Math.floor(records.length / 2));
-      await this.sendIsolatingRefusals(first);
-      await this.sendIsolatingRefusals(second);
+      await this.sendIsolatingRefusals(first, signal);
+      await this.sendIsolatingRefusals(second, signal);
     }
   }
 
