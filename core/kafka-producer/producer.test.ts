@@ -177,7 +177,10 @@ describe('Kafka producer (fake brokers)', () => {
   });
 
   it('stops a send at once when its signal aborts or the producer closes', async () => {
-    const { cluster, producer } = await setup({ retries: 1_000, retryBackoff: { initialMs: 1_000, maxMs: 1_000 } });
+    const { cluster, producer } = await setup({
+      retries: 1_000,
+      retryBackoff: { initialMs: 1_000, maxMs: 1_000 },
+    });
     await cluster.close();
     const aborting = new AbortController();
     const started = Date.now();
