@@ -1,7 +1,7 @@
 import { type BrokerAddress, parseBrokerAddress } from './broker-address.ts';
 import type { BrokerConnection } from './connection.ts';
 import type { ConnectionPool } from './connection-pool.ts';
-import { NONE } from './error-codes.ts';
+import { LEADER_NOT_AVAILABLE, NONE } from './error-codes.ts';
 import { KafkaBrokerError, KafkaConnectionError } from './errors.ts';
 import { metadataRequest } from './metadata.ts';
 
@@ -38,7 +38,10 @@ export class Cluster {
     const known = this.topics.get(topic);
     if (known && Date.now() - known.fetchedAt < this.options.metadataMaxAgeMs) return known.leaders;
     await this.refresh([topic]);
-    return this.topics.get(topic)!.leaders;
+    const leaders = this.topics.get(topic)?.leaders ?? [];
+    // A topic the answer left out, or one without partitions yet, is not ready to take records.
+    if (leaders.length === 0) throw new KafkaBrokerError(`metadata of topic ${topic}`, LEADER_NOT_AVAILABLE);
+    return leaders;
   }
 
   /** Forgets what is known of these topics: their leaders are asked again on next use. */
