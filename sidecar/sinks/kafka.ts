@@ -6,14 +6,8 @@ import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
 
 const NOT_TOPIC_CHARS = /[^a-zA-Z0-9._-]/g;
-/**
- * Records of one partition go in batches of at most this many bytes before
- * compression: the broker refuses a batch over its message.max.bytes (1 MB
- * by default), and half of that leaves room for framing.
- */
-const BATCH_BYTES = 512 * 1024;
-/** One request to a broker carries the batches of several partitions up to this size. */
-const REQUEST_BYTES = 1024 * 1024;
+/** A request to a broker carries the batches of several partitions, up to the bytes of this many full ones. */
+const REQUEST_BATCHES = 2;
 
 /**
  * Ships records to Kafka with acks=all; the cursor moves only after the broker
@@ -35,8 +29,8 @@ export class KafkaSink implements Sink {
     this.producer = new KafkaProducer({
       ...kafkaProducerConnection(config),
       compression: config.compression,
-      maxBatchBytes: BATCH_BYTES,
-      maxRequestBytes: REQUEST_BYTES,
+      maxBatchBytes: config.maxBatchBytes,
+      maxRequestBytes: REQUEST_BATCHES * config.maxBatchBytes,
       maxInFlight: 5,
       retries: 5,
       retryBackoff: { initialMs: 100, maxMs: 1_000 },
