@@ -46,3 +46,15 @@ export function kafkaClientOptions(connection: KafkaConnection) {
     retryDelay: 200,
   };
 }
+
+/** The connection settings of Lookout's own producer (core/kafka-producer). */
+export function kafkaProducerConnection(connection: KafkaConnection) {
+  return {
+    brokers: connection.brokers,
+    clientId: connection.clientId,
+    requestTimeout: connection.requestTimeout,
+    connectTimeout: 5_000,
+    tls: connection.tls && tlsOptions(connection.tls),
+    sasl: connection.sasl,
+  };
+}

@@ -13,6 +13,11 @@ export const kafkaSinkSchema = kafkaConnectionSchema.extend({
   compression: z.enum(['none', 'gzip']).default('gzip'),
   /** Records larger than this go to the dead-letter file instead of failing the batch (broker default is 1 MB). */
   maxMessageBytes: byteSize().default(1_000_000),
+  /**
+   * Bytes of records (before compression) in one batch for one partition. The broker refuses a batch
+   * over its message.max.bytes (1 MB by default); half of that leaves room for framing.
+   */
+  maxBatchBytes: byteSize().default(512 * 1024),
   clientId: z.string().default('lookout-sidecar'),
 });
 export type KafkaSinkConfig = z.output<typeof kafkaSinkSchema>;

@@ -1,67 +1,23 @@
-import { compatibilityPartitioner, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import { kafkaClientOptions } from '../../core/kafka-config.ts';
-import { recordHeaders } from '../../core/record/headers.ts';
+import { kafkaProducerConnection } from '../../core/kafka-config.ts';
+import { KafkaProducer, type ProduceSet } from '../../core/kafka-producer/producer.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
 import { compileTemplate } from './template.ts';
 
 const NOT_TOPIC_CHARS = /[^a-zA-Z0-9._-]/g;
-/**
- * One send becomes one record batch per partition, and the broker refuses a
- * batch over its message.max.bytes (1 MB by default): half of that leaves
- * room for framing. Several sends go out together to keep the broker busy.
- */
-const REQUEST_BYTES = 512 * 1024;
-/** Protocol errors that concern one record, not the connection: the record is dead-lettered. */
-const RECORD_ERRORS = new Set([
-  'MESSAGE_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'RECORD_LIST_TOO_LARGE',
-]);
-
-type Message = MessageToProduce & { entry: Entry };
-
-/** The broker's code for a refusal of records, found inside the client's nested errors; else undefined. */
-function recordError(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const { apiId } = err as { apiId?: unknown };
-  if (typeof apiId === 'string' && RECORD_ERRORS.has(apiId)) return apiId;
-  if (err instanceof AggregateError) {
-    for (const inner of err.errors) {
-      const found = recordError(inner);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
-/**
- * The key's partition as Java clients compute it, once per batch rather than
- * once per record: every record of a batch shares one key buffer.
- */
-function cachedPartitioner() {
-  let lastKey: Buffer | undefined;
-  let lastPartition = 0;
-  return (message: MessageToProduce, key: Buffer | undefined): number => {
-    if (key !== lastKey) {
-      lastKey = key;
-      lastPartition = compatibilityPartitioner(message, key);
-    }
-    return lastPartition;
-  };
-}
+/** A request to a broker carries the batches of several partitions, up to the bytes of this many full ones. */
+const REQUEST_BATCHES = 2;
 
 /**
  * Ships records to Kafka with acks=all; the cursor moves only after the broker
- * confirmed every record. The producer is idempotent, so the client's own
- * retries neither duplicate nor reorder a pod's lines.
+ * confirmed every record. The producer is idempotent, so its own retries
+ * neither duplicate nor reorder a pod's lines.
  */
 export class KafkaSink implements Sink {
   readonly name: string;
   private readonly config: KafkaSinkConfig;
-  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly producer: KafkaProducer;
   private readonly deadLetter: DeadLetterFile;
   private readonly topicOf: (fields: Record<string, unknown>) => string;
   private readonly keyOf: (fields: Record<string, unknown>) => string;
@@ -70,20 +26,23 @@ export class KafkaSink implements Sink {
     this.name = name;
     this.config = config;
     this.deadLetter = deadLetter;
-    this.producer = new Producer({
-      ...kafkaClientOptions(config),
-      acks: ProduceAcks.ALL,
-      idempotent: true,
-      autocreateTopics: true,
-      compression: config.compression === 'gzip' ? 'gzip' : 'none',
-      partitioner: cachedPartitioner(),
+    this.producer = new KafkaProducer({
+      ...kafkaProducerConnection(config),
+      compression: config.compression,
+      maxBatchBytes: config.maxBatchBytes,
+      maxRequestBytes: REQUEST_BATCHES * config.maxBatchBytes,
+      maxInFlight: 5,
+      retries: 5,
+      retryBackoff: { initialMs: 100, maxMs: 1_000 },
+      metadataMaxAgeMs: 5 * 60_000,
+      autoCreateTopics: true,
     });
     this.topicOf = compileTemplate(config.topic);
     this.keyOf = compileTemplate(config.key);
   }
 
   async deliver(batches: Batch[], signal: AbortSignal): Promise<void> {
-    const { requests, oversized } = this.group(batches);
+    const { sets, oversized } = this.group(batches);
     await this.deadLetter.write(
       oversized.map((entry) => ({
         entry,
@@ -92,60 +51,65 @@ export class KafkaSink implements Sink {
       })),
     );
     signal.throwIfAborted();
-    await Promise.all(requests.map((messages) => this.sendChecked(messages)));
+    await this.sendIsolatingRefusals(sets, signal);
   }
 
-  private group(batches: Batch[]): { requests: Message[][]; oversized: Entry[] } {
-    const requests: Message[][] = [];
+  private group(batches: Batch[]): { sets: ProduceSet[]; oversized: Entry[] } {
+    const sets: ProduceSet[] = [];
     const oversized: Entry[] = [];
-    let request: Message[] = [];
-    let bytes = 0;
+    const fits = (entry: Entry) => entry.doc.length <= this.config.maxMessageBytes;
     for (const batch of batches) {
       const topic = this.topicOf(batch.header).replace(NOT_TOPIC_CHARS, '_');
       const key = Buffer.from(this.keyOf(batch.header));
-      for (const entry of batch.entries) {
-        if (entry.doc.length > this.config.maxMessageBytes) {
-          oversized.push(entry);
-          continue;
-        }
-        if (request.length > 0 && bytes + entry.doc.length > REQUEST_BYTES) {
-          requests.push(request);
-          request = [];
-          bytes = 0;
-        }
-        request.push({ topic, key, value: entry.doc, headers: recordHeaders(entry.id, entry.time), entry });
-        bytes += entry.doc.length + key.length;
+      let records = batch.entries;
+      if (!records.every(fits)) {
+        oversized.push(...records.filter((entry) => !fits(entry)));
+        records = records.filter(fits);
       }
+      sets.push({ topic, key, records });
     }
-    if (request.length > 0) requests.push(request);
-    return { requests, oversized };
+    return { sets, oversized };
   }
 
-  private async sendChecked(messages: Message[]): Promise<void> {
-    try {
-      await this.producer.send({ messages });
-    } catch (err) {
-      if (!recordError(err)) throw err;
-      await this.sendOneByOne(messages);
-    }
-  }
-
-  /** A batch was refused for one bad record: find it, keep it aside, deliver the rest. */
-  private async sendOneByOne(messages: Message[]): Promise<void> {
-    for (const message of messages) {
-      try {
-        await this.producer.send({ messages: [message] });
-      } catch (err) {
-        const code = recordError(err);
-        if (!code) throw err;
+  /**
+   * A batch refused for its records (one too large, one invalid) is sent
+   * again in halves, down to the records refused alone, which go to the
+   * dead-letter file: the good records of the batch are still delivered.
+   */
+  private async sendIsolatingRefusals(sets: ProduceSet[], signal: AbortSignal): Promise<void> {
+    for (const refusal of await this.producer.send(sets, signal)) {
+      const records = refusal.sets.flatMap((set) => set.records);
+      if (records.length === 1) {
         await this.deadLetter.write([
-          { entry: message.entry, status: code, reason: `the broker refused the record: ${code}` },
+          {
+            entry: records[0]!,
+            status: refusal.code,
+            reason: `the broker refused the record: ${refusal.code}${refusal.message ? ` (${refusal.message})` : ''}`,
+          },
         ]);
+        continue;
       }
+      const [first, second] = splitSets(refusal.sets, Math.floor(records.length / 2));
+      await this.sendIsolatingRefusals(first, signal);
+      await this.sendIsolatingRefusals(second, signal);
     }
   }
 
   async close(): Promise<void> {
     await this.producer.close().catch(() => {});
   }
+}
+
+/** The first `count` records of the sets, and the rest, each keeping its set's topic and key. */
+function splitSets(sets: ProduceSet[], count: number): [ProduceSet[], ProduceSet[]] {
+  const first: ProduceSet[] = [];
+  const second: ProduceSet[] = [];
+  let left = count;
+  for (const set of sets) {
+    const taken = Math.min(left, set.records.length);
+    if (taken > 0) first.push({ ...set, records: set.records.slice(0, taken) });
+    if (taken < set.records.length) second.push({ ...set, records: set.records.slice(taken) });
+    left -= taken;
+  }
+  return [first, second];
 }
