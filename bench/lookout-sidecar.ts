@@ -36,6 +36,9 @@ export interface LookoutOptions {
   nodeFlags?: string[];
 }
 
+/** Whether a run's work is done, given the process's metrics of this poll. */
+type Done = (metrics: MetricValues) => Promise<boolean> | boolean;
+
 /** `lookout sidecar` under measurement, its /metrics and memory polled while it is waited for. */
 export class LookoutSidecar {
   readonly process: MeasuredProcess;
@@ -81,17 +84,17 @@ ${options.sinks}
   }
 
   /** Polls until `done` holds, sampling memory on the way. */
-  async until(what: string, done: (metrics: MetricValues) => Promise<boolean> | boolean, timeoutMs: number) {
-    await waitUntil(this.process, what, async () => done((await this.sample()).metrics), timeoutMs, POLL_MS);
+  async until(what: string, done: Done, timeoutMs: number, pollMs = POLL_MS): Promise<void> {
+    await waitUntil(this.process, what, async () => done((await this.sample()).metrics), timeoutMs, pollMs);
   }
 
   /** The process as a started run: done when `done` holds (see until). */
-  watch(
-    what: string,
-    done: (metrics: MetricValues) => Promise<boolean> | boolean,
-    timeoutMs: number,
-  ): Started {
-    return { process: this.process, done: this.until(what, done, timeoutMs), memory: () => this.memory.peak };
+  watch(what: string, done: Done, timeoutMs: number, pollMs = POLL_MS): Started {
+    return {
+      process: this.process,
+      done: this.until(what, done, timeoutMs, pollMs),
+      memory: () => this.memory.peak,
+    };
   }
 
   /** Bytes every file's checkpoint covers: a checkpoint moves only once what precedes it is fsynced in the queue. */

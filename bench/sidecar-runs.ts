@@ -14,9 +14,9 @@ export const ROUNDS = Number(process.env.LOOKOUT_BENCH_ROUNDS ?? 3);
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
 
-/** A run slower than 10,000 lines a second (after a minute to start) has gone wrong. */
-export function runTimeoutMs(lines: number): number {
-  return 60_000 + lines / 10;
+/** A run slower than `perSecond` lines a second (after a minute to start) has gone wrong. */
+export function runTimeoutMs(lines: number, perSecond = 10_000): number {
+  return 60_000 + (lines / perSecond) * 1000;
 }
 
 export type Admin = ReturnType<Kafka['admin']>;
