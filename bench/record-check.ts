@@ -42,35 +42,30 @@ async function readTopic(
 }
 
 /** The first `count` records of a topic. */
-export async function firstRecords(brokers: string[], topic: string, count: number): Promise<KafkaRecord[]> {
+async function firstRecords(brokers: string[], topic: string, count: number): Promise<KafkaRecord[]> {
   const records: KafkaRecord[] = [];
   await readTopic(brokers, topic, (record) => records.push(record) >= count);
   return records;
 }
 
 /**
- * Lookout's first `count` records, and further on its records for the lines `other` holds (by file path
- * and offset), so that the two sides' records for the same lines can be compared: each side reads its files
- * in an order of its own. Reads at most `limit` records.
+ * Both sides' records of one sample, read back from their topics (which are deleted afterwards) and
+ * compared line by line.
  */
-export async function matchingRecords(
+export async function shippedAlike(
   brokers: string[],
-  topic: string,
-  other: KafkaRecord[],
-  count: number,
-  limit: number,
-): Promise<KafkaRecord[]> {
-  const wanted = new Set(parsed(other).map((r) => lineOf(r.fields)));
-  const records: KafkaRecord[] = [];
-  let seen = 0;
-  await readTopic(brokers, topic, (record) => {
-    seen++;
-    const line = parsed([record])[0];
-    const matched = line !== undefined && wanted.delete(lineOf(line.fields));
-    if (matched || records.length < count) records.push(record);
-    return (wanted.size === 0 && records.length >= count) || seen >= limit;
-  });
-  return records;
+  admin: ReturnType<Kafka['admin']>,
+  lines: number,
+  topics: { lookout: string; other: string },
+): Promise<RecordComparison> {
+  try {
+    return compareRecords(
+      await firstRecords(brokers, topics.lookout, lines),
+      await firstRecords(brokers, topics.other, lines),
+    );
+  } finally {
+    await admin.deleteTopics({ topics: [topics.lookout, topics.other] }).catch(() => {});
+  }
 }
 
 /** How the records one side shipped for a set of lines compare with Lookout's for the same lines. */
@@ -80,6 +75,8 @@ export interface RecordComparison {
   other: KafkaRecord | undefined;
   /** The other side's records that are not valid JSON objects. */
   invalid: number;
+  /** Records read of each side. */
+  lookoutRecords: number;
   checked: number;
   /** Dotted field names only one side has. */
   onlyLookout: string[];
@@ -142,6 +139,7 @@ export function compareRecords(lookout: KafkaRecord[], other: KafkaRecord[]): Re
     lookout: pair?.[0] ?? lookout[0],
     other: pair?.[1] ?? other[0],
     invalid: other.length - theirs.length,
+    lookoutRecords: lookout.length,
     checked: other.length,
     onlyLookout: [...ourNames].filter((n) => !theirNames.has(n)).sort(),
     onlyOther: [...theirNames].filter((n) => !ourNames.has(n)).sort(),
@@ -150,8 +148,13 @@ export function compareRecords(lookout: KafkaRecord[], other: KafkaRecord[]): Re
   };
 }
 
-/** The comparison as Markdown: the verdict, then one record of each side for the same line. */
-export function comparisonText(c: RecordComparison, otherName: string): string {
+/**
+ * The comparison as Markdown: the verdict, then one record of each side for the same line, byte for byte
+ * but for the benchmark's temporary directory, written `$WORK` (as is and JSON-escaped the way rsyslog does).
+ */
+export function comparisonText(c: RecordComparison, otherName: string, work: string): string {
+  const hideWork = (text: string) =>
+    text.replaceAll(work, '$WORK').replaceAll(work.replaceAll('/', '\\/'), '$WORK');
   const list = (names: string[]) => (names.length ? names.map((n) => `\`${n}\``).join(', ') : 'none');
   const differing = c.differing.length
     ? c.differing
@@ -161,10 +164,13 @@ export function comparisonText(c: RecordComparison, otherName: string): string {
         )
         .join('; ')
     : 'none';
+  // A text block, not JSON: the formatter would lay JSON out anew, and what is shown is the bytes shipped.
   const sample = (r: KafkaRecord | undefined) =>
-    r ? ['```json', r.value, '```', '', `Kafka key: \`${r.key ?? '(none)'}\``] : ['(no record read)'];
+    r
+      ? ['```text', hideWork(r.value), '```', '', `Kafka key: \`${r.key ?? '(none)'}\``]
+      : ['(no record read)'];
   return [
-    `Of the first ${c.checked.toLocaleString('en-US')} records ${otherName} shipped, ${c.invalid} were not valid JSON objects. Fields only Lookout writes: ${list(c.onlyLookout)}; only ${otherName}: ${list(c.onlyOther)}. ${c.sameLines.toLocaleString('en-US')} of them were lines also among Lookout's first records (same file and offset); fields whose values differed for the same line (\`event.id\` and \`log.file.id\` aside, made by each side's own scheme): ${differing}.`,
+    `Lookout shipped ${c.lookoutRecords.toLocaleString('en-US')} records. Of the ${c.checked.toLocaleString('en-US')} records ${otherName} shipped, ${c.invalid} were not valid JSON objects, and ${c.sameLines.toLocaleString('en-US')} were paired with Lookout's record of the same line (same file and offset). Fields only Lookout writes: ${list(c.onlyLookout)}; only ${otherName}: ${list(c.onlyOther)}. Fields whose values differed for the same line (\`event.id\` and \`log.file.id\` aside, made by each side's own scheme): ${differing}.`,
     '',
     'Lookout:',
     '',

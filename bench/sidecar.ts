@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
@@ -10,13 +10,7 @@ import { type LogFileSet, writeLogFiles } from './logback-lines.ts';
 import { acked, LookoutSidecar, shipperEnv } from './lookout-sidecar.ts';
 import { type BenchmarkSection, median, table } from './measure.ts';
 import { MEMORY_METHOD, type MemoryBreakdown, memoryTable } from './memory-breakdown.ts';
-import {
-  compareRecords,
-  comparisonText,
-  firstRecords,
-  matchingRecords,
-  type RecordComparison,
-} from './record-check.ts';
+import { comparisonText, type RecordComparison, shippedAlike } from './record-check.ts';
 import {
   ensureRsyslogKafka,
   type RsyslogShape,
@@ -50,9 +44,8 @@ import {
 // The steady state is what the profile is for; a whole run adds minutes and no information.
 const PROFILE_MS = 30_000;
 const IDLE_SECONDS = Number(process.env.LOOKOUT_BENCH_IDLE_SECONDS ?? 10);
-/** Records of each side read back from Kafka to compare their fields, and how far Lookout's are searched for the same lines. */
-const SAMPLE_RECORDS = 2_000;
-const SEARCH_RECORDS = 500_000;
+/** Lines a file of the sample both sides ship before the rounds, to compare their records. */
+const SAMPLE_LINES_PER_FILE = 2_000;
 const TARGETS = { throughput: 1.2, peakRssMiB: 128, idleRssMiB: 64, cpuPerGiB: 1.0, ceiling: 2 };
 
 const SIDES = ['lookout', 'rsyslog-ecs', 'rsyslog-raw', 'ceiling'] as const;
@@ -70,8 +63,6 @@ interface Context {
   admin: Admin;
   files: LogFileSet;
   work: string;
-  /** Round 1's topics of the sides whose records are compared, kept until they have been. */
-  kept: Partial<Record<Side, string>>;
 }
 
 interface IdleRun {
@@ -97,23 +88,21 @@ export async function sidecarBenchmark(): Promise<BenchmarkSection> {
     const files = await generating;
     admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const ctx: Context = { kafka, admin, files, work, kept: {} };
+    const ctx: Context = { kafka, admin, files, work };
     log(`${files.lines} lines, ${(files.bytes / MiB).toFixed(0)} MiB in ${FILES} files`);
 
     const runs: Run<Side>[] = [];
     const idle: IdleRun[] = [];
-    let comparison: RecordComparison | undefined;
+    const comparison = await checkRecords(ctx);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of orderOf(SIDES, round)) runs.push(await measure(ctx, side, round));
-      comparison ??= await compareShipped(ctx);
       idle.push(await measureIdle(ctx, 'lookout', round), await measureIdle(ctx, 'rsyslog', round));
     }
-    if (!comparison) throw new Error('LOOKOUT_BENCH_ROUNDS must be at least 1');
     const profile = await profileLookout(ctx);
     return {
       title: SIDECAR_TITLE,
       machine: [await rsyslogVersion(), `Kafka ${KAFKA_VERSION} (one KRaft node on loopback)`],
-      body: report(files, runs, idle, profile, comparison),
+      body: report(work, files, runs, idle, profile, comparison),
     };
   } finally {
     await admin?.disconnect().catch(() => {});
@@ -127,33 +116,41 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run<Sid
   if (side !== 'ceiling') await createTopic(ctx.admin, topic);
   try {
     const run = await measuredIn(ctx.work, side, round, (dir) =>
-      side.startsWith('rsyslog')
-        ? startRsyslogSide(ctx, dir, topic, side)
-        : startLookoutSide(ctx, dir, topic, side),
+      startSide(ctx, { dir, topic, side, files: ctx.files }),
     );
     log(runLine(run));
     return run;
   } finally {
-    const compared = round === 1 && (side === 'lookout' || side === 'rsyslog-ecs');
-    if (compared) ctx.kept[side] = topic;
-    else if (side !== 'ceiling') await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    if (side !== 'ceiling') await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
 }
 
-/** rsyslog's first records against Lookout's for the same lines; the two topics are deleted afterwards. */
-async function compareShipped(ctx: Context): Promise<RecordComparison> {
-  const { lookout, 'rsyslog-ecs': rsyslog } = ctx.kept;
-  try {
-    const theirs = rsyslog ? await firstRecords(ctx.kafka.brokers, rsyslog, SAMPLE_RECORDS) : [];
-    const ours = lookout
-      ? await matchingRecords(ctx.kafka.brokers, lookout, theirs, SAMPLE_RECORDS, SEARCH_RECORDS)
-      : [];
-    return compareRecords(ours, theirs);
-  } finally {
-    const topics = Object.values(ctx.kept);
-    ctx.kept = {};
-    await ctx.admin.deleteTopics({ topics }).catch(() => {});
+/** Before the rounds: a small file set shipped by Lookout and by rsyslog with Lookout's fields, every record compared. */
+async function checkRecords(ctx: Context): Promise<RecordComparison> {
+  const dir = join(ctx.work, 'check');
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const sample = await writeLogFiles(join(dir, 'logs'), FILES, SAMPLE_LINES_PER_FILE);
+  const topics = { lookout: 'bench-check-lookout', other: 'bench-check-rsyslog' };
+  for (const [side, topic] of [
+    ['lookout', topics.lookout],
+    ['rsyslog-ecs', topics.other],
+  ] as const) {
+    await createTopic(ctx.admin, topic);
+    await measuredIn(dir, side, 0, (runDir) => startSide(ctx, { dir: runDir, topic, side, files: sample }));
   }
+  return shippedAlike(ctx.kafka.brokers, ctx.admin, sample.lines, topics);
+}
+
+/** One side's run: where it works, which topic it fills, which files it reads. */
+interface Job {
+  dir: string;
+  topic: string;
+  side: Side;
+  files: LogFileSet;
+}
+
+function startSide(ctx: Context, job: Job): Promise<Started> {
+  return job.side.startsWith('rsyslog') ? startRsyslogSide(ctx, job) : startLookoutSide(ctx, job);
 }
 
 const kafkaSink = (ctx: Context, topic: string) =>
@@ -164,32 +161,32 @@ const kafkaSink = (ctx: Context, topic: string) =>
  * port nobody listens on): what is measured is reading, parsing and the fsynced disk queue alone, which is
  * as fast as any sink can ever be fed. The queue is made large enough to hold the whole file set.
  */
-async function startLookoutSide(ctx: Context, dir: string, topic: string, side: Side): Promise<Started> {
+async function startLookoutSide(ctx: Context, { dir, topic, side, files }: Job): Promise<Started> {
   const ceiling = side === 'ceiling';
   const lookout = await LookoutSidecar.start({
     dir,
     mode: 'sidecar',
-    paths: [join(ctx.work, 'logs', '*.log')],
+    paths: [join(dirname(files.paths[0]!), '*.log')],
     sinks: ceiling
       ? `    http: { url: "http://127.0.0.1:${await freePort()}/api/ingest" }`
       : kafkaSink(ctx, topic),
     queue: ceiling ? '{ maxBytes: 32GiB }' : undefined,
   });
-  const timeout = runTimeoutMs(ctx.files.lines);
+  const timeout = runTimeoutMs(files.lines);
   return ceiling
     ? lookout.watch(
         'every line in the disk queue',
-        async () => (await lookout.checkpointedBytes()) >= ctx.files.bytes,
+        async () => (await lookout.checkpointedBytes()) >= files.bytes,
         timeout,
       )
-    : lookout.watch('every line acknowledged by Kafka', (m) => acked(m, 'kafka') >= ctx.files.lines, timeout);
+    : lookout.watch('every line acknowledged by Kafka', (m) => acked(m, 'kafka') >= files.lines, timeout);
 }
 
-async function startRsyslogSide(ctx: Context, dir: string, topic: string, side: Side): Promise<Started> {
-  const shape: RsyslogShape = { kind: side === 'rsyslog-raw' ? 'raw' : 'ecs', files: ctx.files.paths };
+async function startRsyslogSide(ctx: Context, { dir, topic, side, files }: Job): Promise<Started> {
+  const shape: RsyslogShape = { kind: side === 'rsyslog-raw' ? 'raw' : 'ecs', files: files.paths };
   const config = await writeRsyslogConfig(dir, shape, { broker: ctx.kafka.brokers[0]!, topic });
   const proc = await startRsyslog(config, shipperEnv('sidecar'));
-  return { process: proc, done: untilTopicHolds(ctx.admin, proc, topic, ctx.files.lines) };
+  return { process: proc, done: untilTopicHolds(ctx.admin, proc, topic, files.lines) };
 }
 
 /**
@@ -345,6 +342,7 @@ function memoryRows(runs: Run<Side>[], idle: IdleRun[]): string {
 }
 
 function report(
+  work: string,
   files: LogFileSet,
   runs: Run<Side>[],
   idle: IdleRun[],
@@ -398,7 +396,9 @@ function report(
     '',
     '### The records both sides shipped',
     '',
-    comparisonText(comparison, 'rsyslog'),
+    `Before the rounds Lookout and rsyslog with Lookout's fields shipped a sample made as the input is (${FILES} files of ${SAMPLE_LINES_PER_FILE.toLocaleString('en-US')} lines) into topics of their own, and every record was read back:`,
+    '',
+    comparisonText(comparison, 'rsyslog', work),
   ];
   if (profile) {
     parts.push(
