@@ -70,7 +70,14 @@ const LABEL: Record<NodeSide | EsSide, string> = {
   loader: 'bulk loader → Elasticsearch',
 };
 
-/** One `lookout sidecar` in node mode against rsyslog on a node's container logs; then the sidecar's Elasticsearch sink against bench/bulk-load.ts. */
+/**
+ * One `lookout sidecar` in node mode against rsyslog on a node's container logs; then the sidecar's
+ * Elasticsearch sink against bench/bulk-load.ts.
+ *
+ * At the default sizes (1.3 GiB of container logs, 2.1 million lines for Elasticsearch) this takes some
+ * 30 minutes on two shared cores. LOOKOUT_BENCH_NODE_LINES_PER_CONTAINER and LOOKOUT_BENCH_ES_LINES_PER_FILE
+ * (by default derived from LOOKOUT_BENCH_LINES_PER_FILE) and LOOKOUT_BENCH_ROUNDS make it smaller.
+ */
 export async function sidecarNodeEsBenchmark(): Promise<BenchmarkSection> {
   await ensureRsyslogKafka();
   const work = await mkdtemp(join(tmpdir(), 'lookout-bench-sidecar-node-es-'));

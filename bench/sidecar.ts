@@ -74,7 +74,15 @@ interface IdleRun {
 
 export const SIDECAR_TITLE = 'Sidecar: Lookout vs rsyslog, files → Kafka';
 
-/** Lookout sidecar vs rsyslog (imfile → omkafka, raw and with Lookout's fields) on one file set and one broker, plus the local ceiling and idle memory. */
+/**
+ * Lookout sidecar vs rsyslog (imfile → omkafka, raw and with Lookout's fields) on one file set and one
+ * broker, plus the local ceiling and idle memory.
+ *
+ * At the default size (1.04 GiB) this takes some 20 to 35 minutes on two shared cores, most of it the
+ * three rounds of four runs, and up to some 5 GB of temporary disk (the ceiling's queue; Kafka's topics
+ * are deleted after each run). LOOKOUT_BENCH_LINES_PER_FILE (2,100,000), LOOKOUT_BENCH_ROUNDS (3) and
+ * LOOKOUT_BENCH_IDLE_SECONDS (10) make it smaller for trying it out.
+ */
 export async function sidecarBenchmark(): Promise<BenchmarkSection> {
   await ensureRsyslogKafka();
   const work = await mkdtemp(join(tmpdir(), 'lookout-bench-sidecar-'));
