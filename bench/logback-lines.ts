@@ -60,18 +60,25 @@ export async function writeLogFiles(dir: string, files: number, linesPerFile: nu
   for (let f = 0; f < files; f++) {
     const path = join(dir, `app-${f}.log`);
     paths.push(path);
-    const out = createWriteStream(path);
-    let chunk = '';
-    for (let i = 0; i < linesPerFile; i++) {
-      chunk += `${logbackLine(logbackTime(start + i * 7), random)}\n`;
-      if (chunk.length > 1 << 20 || i === linesPerFile - 1) {
-        bytes += Buffer.byteLength(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
-        chunk = '';
-      }
-    }
-    out.end();
-    await once(out, 'finish');
+    bytes += await writeLines(path, linesPerFile, (i) => logbackLine(logbackTime(start + i * 7), random));
   }
   return { paths, lines: files * linesPerFile, bytes };
+}
+
+/** Writes `count` lines made by `line(i)` to a new file, in chunks of about 1 MiB; returns the bytes written. */
+export async function writeLines(path: string, count: number, line: (i: number) => string): Promise<number> {
+  const out = createWriteStream(path);
+  let chunk = '';
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    chunk += `${line(i)}\n`;
+    if (chunk.length > 1 << 20 || i === count - 1) {
+      bytes += Buffer.byteLength(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+  return bytes;
 }

@@ -8,6 +8,7 @@ import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
 import type { BenchmarkSection } from './measure.ts';
 import { PROBES_TITLE, probesBenchmark } from './probes.ts';
 import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
+import { SIDECAR_NODE_ES_TITLE, sidecarNodeEsBenchmark } from './sidecar-node-es.ts';
 
 interface Benchmark {
   /** What LOOKOUT_BENCH_ONLY calls it. */
@@ -19,6 +20,7 @@ interface Benchmark {
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'sidecar', title: SIDECAR_TITLE, run: sidecarBenchmark },
+  { name: 'sidecar-node-es', title: SIDECAR_NODE_ES_TITLE, run: sidecarNodeEsBenchmark },
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
   { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },

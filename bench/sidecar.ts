@@ -1,63 +1,93 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureCommands } from '../test/infra/debian.ts';
-import { run } from '../test/infra/exec.ts';
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
 import { freePort } from '../test/infra/ports.ts';
+import { type ProfileEntry, profileSummary, profileTable } from './cpu-profile.ts';
 import { type LogFileSet, writeLogFiles } from './logback-lines.ts';
-import { type BenchmarkSection, MeasuredProcess, median, table, waitUntil } from './measure.ts';
+import { acked, LookoutSidecar, shipperEnv } from './lookout-sidecar.ts';
+import { type BenchmarkSection, median, table } from './measure.ts';
+import { MEMORY_METHOD, type MemoryBreakdown, memoryTable } from './memory-breakdown.ts';
+import { comparisonText, type RecordComparison, shippedAlike } from './record-check.ts';
+import {
+  ensureRsyslogKafka,
+  type RsyslogShape,
+  rsyslogVersion,
+  startRsyslog,
+  writeRsyslogConfig,
+} from './rsyslog.ts';
+import {
+  type Admin,
+  createTopic,
+  FILES,
+  type Figures,
+  LINES_PER_FILE,
+  log as logLine,
+  MiB,
+  measuredIn,
+  memoryAtPeak,
+  orderOf,
+  ROUNDS,
+  type Run,
+  ratio,
+  roundsTable,
+  runLine,
+  runTimeoutMs,
+  type Started,
+  sideFigures,
+  sidesTable,
+  untilTopicHolds,
+} from './sidecar-runs.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.js');
-const FILES = 4;
-// A million lines: long enough that start-up is a small part of every run, short enough for three rounds in a few minutes.
-const LINES_PER_FILE = Number(process.env.LOOKOUT_BENCH_LINES_PER_FILE ?? 250_000);
-const ROUNDS = Number(process.env.LOOKOUT_BENCH_ROUNDS ?? 3);
-const RUN_TIMEOUT_MS = 5 * 60_000;
 // The steady state is what the profile is for; a whole run adds minutes and no information.
 const PROFILE_MS = 30_000;
-const MiB = 1024 ** 2;
-const GiB = 1024 ** 3;
-const OMKAFKA_DIRS = [
-  '/usr/lib/x86_64-linux-gnu/rsyslog',
-  '/usr/lib/aarch64-linux-gnu/rsyslog',
-  '/usr/lib/rsyslog',
-];
+const IDLE_SECONDS = Number(process.env.LOOKOUT_BENCH_IDLE_SECONDS ?? 10);
+/** Lines a file of the sample both sides ship before the rounds, to compare their records. */
+const SAMPLE_LINES_PER_FILE = 2_000;
+const TARGETS = { throughput: 1.2, peakRssMiB: 128, idleRssMiB: 64, cpuPerGiB: 1.0, ceiling: 2 };
 
-type Side = 'lookout' | 'rsyslog' | 'ceiling';
+const SIDES = ['lookout', 'rsyslog-ecs', 'rsyslog-raw', 'ceiling'] as const;
+type Side = (typeof SIDES)[number];
 
-interface Run {
-  side: Side;
-  round: number;
-  seconds: number;
-  cpuSeconds: number;
-  peakRssMiB: number;
-}
+const LABEL: Record<Side, string> = {
+  lookout: 'Lookout sidecar → Kafka',
+  'rsyslog-ecs': 'rsyslog imfile → omkafka, Lookout’s fields',
+  'rsyslog-raw': 'rsyslog imfile → omkafka, raw line',
+  ceiling: 'Lookout files → disk queue (no sink)',
+};
 
 interface Context {
   kafka: KafkaServer;
-  admin: ReturnType<Kafka['admin']>;
+  admin: Admin;
   files: LogFileSet;
   work: string;
 }
 
+interface IdleRun {
+  side: 'lookout' | 'rsyslog';
+  round: number;
+  rssMiB: number;
+  memory?: MemoryBreakdown;
+}
+
 export const SIDECAR_TITLE = 'Sidecar: Lookout vs rsyslog, files → Kafka';
 
-/** Lookout sidecar vs rsyslog (imfile → omkafka) on one file set and one broker, plus the local ceiling. */
+/**
+ * Lookout sidecar vs rsyslog (imfile → omkafka, raw and with Lookout's fields) on one file set and one
+ * broker, plus the local ceiling and idle memory.
+ *
+ * At the default size (1.04 GiB) this takes some 20 to 35 minutes on two shared cores, most of it the
+ * three rounds of four runs, and up to some 5 GB of temporary disk (the ceiling's queue; Kafka's topics
+ * are deleted after each run). LOOKOUT_BENCH_LINES_PER_FILE (2,100,000), LOOKOUT_BENCH_ROUNDS (3) and
+ * LOOKOUT_BENCH_IDLE_SECONDS (10) make it smaller for trying it out.
+ */
 export async function sidecarBenchmark(): Promise<BenchmarkSection> {
   await ensureRsyslogKafka();
-  const rsyslogVersion = (await run('rsyslogd', ['-v']))
-    .split('\n')[0]!
-    .replace(/ compiled with:.*/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
   const work = await mkdtemp(join(tmpdir(), 'lookout-bench-sidecar-'));
   let kafka: KafkaServer | undefined;
-  let admin: Context['admin'] | undefined;
+  let admin: Admin | undefined;
   try {
     const logs = join(work, 'logs');
     await mkdir(logs);
@@ -69,19 +99,18 @@ export async function sidecarBenchmark(): Promise<BenchmarkSection> {
     const ctx: Context = { kafka, admin, files, work };
     log(`${files.lines} lines, ${(files.bytes / MiB).toFixed(0)} MiB in ${FILES} files`);
 
-    const runs: Run[] = [];
+    const runs: Run<Side>[] = [];
+    const idle: IdleRun[] = [];
+    const comparison = await checkRecords(ctx);
     for (let round = 1; round <= ROUNDS; round++) {
-      // Alternating who goes first spreads the drift of a shared machine over both sides.
-      const order: Side[] = round % 2 ? ['lookout', 'rsyslog', 'ceiling'] : ['rsyslog', 'lookout', 'ceiling'];
-      for (const side of order) runs.push(await measure(ctx, side, round));
+      for (const side of orderOf(SIDES, round)) runs.push(await measure(ctx, side, round));
+      idle.push(await measureIdle(ctx, 'lookout', round), await measureIdle(ctx, 'rsyslog', round));
     }
-    const medians = summarise(runs, files);
-    const profile =
-      medians.lookout.linesPerSecond < medians.rsyslog.linesPerSecond ? await profileLookout(ctx) : undefined;
+    const profile = await profileLookout(ctx);
     return {
       title: SIDECAR_TITLE,
-      machine: [rsyslogVersion, `Kafka ${KAFKA_VERSION} (one KRaft node on loopback)`],
-      body: report(files, runs, medians, profile),
+      machine: [await rsyslogVersion(), `Kafka ${KAFKA_VERSION} (one KRaft node on loopback)`],
+      body: report(work, files, runs, idle, profile, comparison),
     };
   } finally {
     await admin?.disconnect().catch(() => {});
@@ -90,201 +119,129 @@ export async function sidecarBenchmark(): Promise<BenchmarkSection> {
   }
 }
 
-/** omkafka is a plugin, not a command, so its package is checked by the module file. */
-async function ensureRsyslogKafka(): Promise<void> {
-  await ensureCommands({ rsyslogd: 'rsyslog' });
-  if (OMKAFKA_DIRS.some((dir) => existsSync(join(dir, 'omkafka.so')))) return;
-  if (process.getuid?.() !== 0)
-    throw new Error('rsyslog-kafka is missing; as root run: apt-get install rsyslog-kafka');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = ['install', '-y', '-qq', '--no-install-recommends', 'rsyslog-kafka'];
-  await run('apt-get', install, { env }).catch(async () => {
-    await run('apt-get', ['update', '-qq'], { env });
-    await run('apt-get', install, { env });
-  });
-}
-
-async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
-  const dir = join(ctx.work, `${side}-${round}`);
-  await mkdir(dir);
+async function measure(ctx: Context, side: Side, round: number): Promise<Run<Side>> {
   const topic = `bench-${side}-${round}`;
-  if (side !== 'ceiling')
-    await ctx.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  if (side !== 'ceiling') await createTopic(ctx.admin, topic);
   try {
-    const proc =
-      side === 'rsyslog' ? await startRsyslog(ctx, dir, topic) : await startLookout(ctx, dir, topic, side);
-    try {
-      await proc.done;
-      const result: Run = {
-        side,
-        round,
-        seconds: (performance.now() - proc.process.startedAt) / 1000,
-        cpuSeconds: proc.process.cpuSeconds(),
-        peakRssMiB: proc.process.peakRssMiB(),
-      };
-      log(
-        `round ${round} ${side}: ${result.seconds.toFixed(1)} s, ${result.cpuSeconds.toFixed(1)} CPU s, ${result.peakRssMiB.toFixed(0)} MiB`,
-      );
-      return result;
-    } finally {
-      await proc.process.stop();
-    }
+    const run = await measuredIn(ctx.work, side, round, (dir) =>
+      startSide(ctx, { dir, topic, side, files: ctx.files }),
+    );
+    log(runLine(run));
+    return run;
   } finally {
     if (side !== 'ceiling') await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
-interface Started {
-  process: MeasuredProcess;
-  /** Resolves once every line is where this side delivers it. */
-  done: Promise<void>;
+/** Before the rounds: a small file set shipped by Lookout and by rsyslog with Lookout's fields, every record compared. */
+async function checkRecords(ctx: Context): Promise<RecordComparison> {
+  const dir = join(ctx.work, 'check');
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const sample = await writeLogFiles(join(dir, 'logs'), FILES, SAMPLE_LINES_PER_FILE);
+  const topics = { lookout: 'bench-check-lookout', other: 'bench-check-rsyslog' };
+  for (const [side, topic] of [
+    ['lookout', topics.lookout],
+    ['rsyslog-ecs', topics.other],
+  ] as const) {
+    await createTopic(ctx.admin, topic);
+    await measuredIn(dir, side, 0, (runDir) => startSide(ctx, { dir: runDir, topic, side, files: sample }));
+  }
+  return shippedAlike(ctx.kafka.brokers, ctx.admin, sample.lines, topics);
 }
 
-function lookoutConfig(ctx: Context, dir: string, sink: string, queue: string): string {
-  return `http: { listen: "127.0.0.1:0", auth: { enabled: false } }
-dataDir: ${join(dir, 'data')}
-shutdown: { timeout: 20s }
-sidecar:
-  inputs:
-    - paths: ["${join(ctx.work, 'logs', '*.log')}"]
-  queue: ${queue}
-  sinks:
-    ${sink}
-`;
+/** One side's run: where it works, which topic it fills, which files it reads. */
+interface Job {
+  dir: string;
+  topic: string;
+  side: Side;
+  files: LogFileSet;
 }
+
+function startSide(ctx: Context, job: Job): Promise<Started> {
+  return job.side.startsWith('rsyslog') ? startRsyslogSide(ctx, job) : startLookoutSide(ctx, job);
+}
+
+const kafkaSink = (ctx: Context, topic: string) =>
+  `    kafka: { brokers: ["${ctx.kafka.brokers[0]}"], topic: "${topic}", compression: none }`;
 
 /**
  * `ceiling` is the same process and pipeline with a sink that can never deliver (an HTTP collector on a
  * port nobody listens on): what is measured is reading, parsing and the fsynced disk queue alone, which is
  * as fast as any sink can ever be fed. The queue is made large enough to hold the whole file set.
  */
-async function startLookout(
-  ctx: Context,
-  dir: string,
-  topic: string,
-  side: Side,
-  nodeFlags: string[] = [],
-): Promise<Started> {
+async function startLookoutSide(ctx: Context, { dir, topic, side, files }: Job): Promise<Started> {
   const ceiling = side === 'ceiling';
-  const sink = ceiling
-    ? `http: { url: "http://127.0.0.1:${await freePort()}/api/ingest" }`
-    : `kafka: { brokers: ["${ctx.kafka.brokers[0]}"], topic: "${topic}", compression: none }`;
-  const config = join(dir, 'lookout.yaml');
-  await writeFile(config, lookoutConfig(ctx, dir, sink, ceiling ? '{ maxBytes: 32GiB }' : '{}'));
-  const proc = new MeasuredProcess(process.execPath, [...nodeFlags, CLI, 'sidecar', '--config', config], {
-    ...process.env,
-    POD_NAMESPACE: 'bench',
-    POD_NAME: 'app-0',
+  const lookout = await LookoutSidecar.start({
+    dir,
+    mode: 'sidecar',
+    paths: [join(dirname(files.paths[0]!), '*.log')],
+    sinks: ceiling
+      ? `    http: { url: "http://127.0.0.1:${await freePort()}/api/ingest" }`
+      : kafkaSink(ctx, topic),
+    queue: ceiling ? '{ maxBytes: 32GiB }' : undefined,
   });
-  const done = (async () => {
-    const address = await proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 30_000);
-    const checkpoints = join(dir, 'data', 'sidecar', 'checkpoints.json');
-    await waitUntil(
-      proc,
-      ceiling ? 'every line in the disk queue' : 'every line acknowledged by Kafka',
-      ceiling
-        ? async () => (await checkpointedBytes(checkpoints)) >= ctx.files.bytes
-        : async () => (await ackedByKafka(address)) >= ctx.files.lines,
-      RUN_TIMEOUT_MS,
-    );
-  })();
-  return { process: proc, done };
+  const timeout = runTimeoutMs(files.lines);
+  return ceiling
+    ? lookout.watch(
+        'every line in the disk queue',
+        async () => (await lookout.checkpointedBytes()) >= files.bytes,
+        timeout,
+      )
+    : lookout.watch('every line acknowledged by Kafka', (m) => acked(m, 'kafka') >= files.lines, timeout);
 }
 
-/** A checkpoint moves only once what precedes it is fsynced in the queue, so the sum is what is durable. */
-async function checkpointedBytes(file: string): Promise<number> {
-  const { checkpoints } = JSON.parse(await readFile(file, 'utf8')) as {
-    checkpoints: Record<string, { offset: number }>;
-  };
-  return Object.values(checkpoints).reduce((sum, c) => sum + c.offset, 0);
-}
-
-async function ackedByKafka(address: string): Promise<number> {
-  const text = await (await fetch(`${address}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find(
-      (l) =>
-        l.startsWith('lookout_sidecar_sink_events_total{') &&
-        l.includes('sink="kafka"') &&
-        l.includes('outcome="acked"'),
-    );
-  return line ? Number(line.split(' ').at(-1)) : 0;
+async function startRsyslogSide(ctx: Context, { dir, topic, side, files }: Job): Promise<Started> {
+  const shape: RsyslogShape = { kind: side === 'rsyslog-raw' ? 'raw' : 'ecs', files: files.paths };
+  const config = await writeRsyslogConfig(dir, shape, { broker: ctx.kafka.brokers[0]!, topic });
+  const proc = await startRsyslog(config, shipperEnv('sidecar'));
+  return { process: proc, done: untilTopicHolds(ctx.admin, proc, topic, files.lines) };
 }
 
 /**
- * imfile reads each file from its start (no state yet, freshStartTail off) and omkafka waits for acks=all,
- * retrying without end; the template sends the line as it was in the file.
+ * One empty file, one Kafka sink, nothing to send: RSS once the process has run IDLE_SECONDS after it
+ * answered (Lookout) or after its start (rsyslog, which says nothing when it is ready).
  */
-function rsyslogConfig(ctx: Context, dir: string, topic: string): string {
-  const inputs = ctx.files.paths.map(
-    (path, i) =>
-      `input(type="imfile" file="${path}" tag="app${i}" ruleset="kafka" readMode="0" freshStartTail="off" persistStateInterval="10000")`,
-  );
-  return `global(workDirectory="${join(dir, 'work')}")
-module(load="imfile" mode="inotify")
-module(load="omkafka")
-template(name="raw" type="string" string="%msg%")
-${inputs.join('\n')}
-ruleset(name="kafka") {
-  action(type="omkafka" broker=["${ctx.kafka.brokers[0]}"] topic="${topic}" template="raw"
-         confParam=["compression.codec=none"] topicConfParam=["request.required.acks=-1"]
-         resubmitOnFailure="on" action.resumeRetryCount="-1")
-}
-`;
-}
-
-async function startRsyslog(ctx: Context, dir: string, topic: string): Promise<Started> {
-  await mkdir(join(dir, 'work'));
-  const config = join(dir, 'rsyslog.conf');
-  await writeFile(config, rsyslogConfig(ctx, dir, topic));
-  const proc = new MeasuredProcess('rsyslogd', ['-n', '-f', config, '-i', join(dir, 'rsyslogd.pid')]);
-  const done = waitUntil(
-    proc,
-    'every line in the topic',
-    async () => {
-      const offsets = await ctx.admin.fetchTopicOffsets(topic);
-      return offsets.reduce((sum, p) => sum + Number(p.high), 0) >= ctx.files.lines;
-    },
-    RUN_TIMEOUT_MS,
-  );
-  return { process: proc, done };
-}
-
-interface Figures {
-  linesPerSecond: number;
-  mibPerSecond: number;
-  cpuSecondsPerGiB: number;
-  peakRssMiB: number;
-}
-
-function figures(run: Run, files: LogFileSet): Figures {
-  return {
-    linesPerSecond: files.lines / run.seconds,
-    mibPerSecond: files.bytes / MiB / run.seconds,
-    cpuSecondsPerGiB: run.cpuSeconds / (files.bytes / GiB),
-    peakRssMiB: run.peakRssMiB,
-  };
-}
-
-function summarise(runs: Run[], files: LogFileSet): Record<Side, Figures> {
-  const of = (side: Side): Figures => {
-    const all = runs.filter((r) => r.side === side).map((r) => figures(r, files));
-    return {
-      linesPerSecond: median(all.map((f) => f.linesPerSecond)),
-      mibPerSecond: median(all.map((f) => f.mibPerSecond)),
-      cpuSecondsPerGiB: median(all.map((f) => f.cpuSecondsPerGiB)),
-      peakRssMiB: median(all.map((f) => f.peakRssMiB)),
-    };
-  };
-  return { lookout: of('lookout'), rsyslog: of('rsyslog'), ceiling: of('ceiling') };
-}
-
-interface ProfileEntry {
-  name: string;
-  selfMs: number;
-  share: number;
+async function measureIdle(ctx: Context, side: IdleRun['side'], round: number): Promise<IdleRun> {
+  const dir = join(ctx.work, `idle-${side}-${round}`);
+  const logs = join(dir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const file = join(logs, 'idle.log');
+  await writeFile(file, '');
+  const topic = `bench-idle-${side}-${round}`;
+  await createTopic(ctx.admin, topic);
+  try {
+    if (side === 'lookout') {
+      const lookout = await LookoutSidecar.start({
+        dir,
+        mode: 'sidecar',
+        paths: [file],
+        sinks: kafkaSink(ctx, topic),
+      });
+      try {
+        await lookout.sample();
+        await delay(IDLE_SECONDS * 1000);
+        const { memory } = await lookout.sample();
+        log(`round ${round} idle lookout: ${memory.rss.toFixed(0)} MiB`);
+        return { side, round, rssMiB: lookout.process.rssMiB(), memory };
+      } finally {
+        await lookout.process.stop();
+      }
+    }
+    const shape: RsyslogShape = { kind: 'ecs', files: [file] };
+    const config = await writeRsyslogConfig(dir, shape, { broker: ctx.kafka.brokers[0]!, topic });
+    const proc = await startRsyslog(config, shipperEnv('sidecar'));
+    try {
+      await delay(IDLE_SECONDS * 1000);
+      if (proc.exited) throw proc.failure('rsyslogd exited while idle');
+      log(`round ${round} idle rsyslog: ${proc.rssMiB().toFixed(0)} MiB`);
+      return { side, round, rssMiB: proc.rssMiB() };
+    } finally {
+      await proc.stop();
+    }
+  } finally {
+    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Part of one more Lookout → Kafka run under the V8 profiler; the profile is written when the process exits. */
@@ -292,109 +249,164 @@ async function profileLookout(ctx: Context): Promise<ProfileEntry[] | undefined>
   const dir = join(ctx.work, 'profile');
   await mkdir(dir);
   const topic = 'bench-profile';
-  await ctx.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  const started = await startLookout(ctx, dir, topic, 'lookout', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  await createTopic(ctx.admin, topic);
+  const lookout = await LookoutSidecar.start({
+    dir,
+    mode: 'sidecar',
+    paths: [join(ctx.work, 'logs', '*.log')],
+    sinks: kafkaSink(ctx, topic),
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
   try {
-    await Promise.race([started.done, delay(PROFILE_MS)]);
+    await Promise.race([
+      lookout.until(
+        'every line acknowledged by Kafka',
+        (m) => acked(m, 'kafka') >= ctx.files.lines,
+        PROFILE_MS,
+      ),
+      delay(PROFILE_MS),
+    ]).catch(() => {});
   } finally {
-    await started.process.stop();
+    await lookout.process.stop();
     await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
-  const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
-  return file ? topSelfTime(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile) : undefined;
+  return profileSummary(dir);
 }
 
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  samples: number[];
-  timeDeltas: number[];
+function summarise(runs: Run<Side>[], files: LogFileSet): Record<Side, Figures> {
+  return Object.fromEntries(SIDES.map((s) => [s, sideFigures(runs, s, files.lines, files.bytes)])) as Record<
+    Side,
+    Figures
+  >;
 }
 
-function topSelfTime(profile: CpuProfile, count = 12): ProfileEntry[] {
-  const nameOf = new Map(
-    profile.nodes.map((n) => {
-      const { functionName, url, lineNumber } = n.callFrame;
-      const where = url.replace(`file://${ROOT}/`, '').replace(/^.*\/node_modules\//, '');
-      return [n.id, where ? `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}` : functionName];
-    }),
+function targetsTable(medians: Record<Side, Figures>, idle: IdleRun[]): string {
+  const lk = medians.lookout;
+  const rs = medians['rsyslog-ecs'];
+  const raw = medians['rsyslog-raw'];
+  const idleOf = (side: IdleRun['side']) => median(idle.filter((r) => r.side === side).map((r) => r.rssMiB));
+  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const mib = (v: number) => `${v.toFixed(0)} MiB`;
+  const lookoutIdle = idleOf('lookout');
+  return table(
+    ['measure', 'Lookout', 'rsyslog, Lookout’s fields', 'ratio', 'ratio to raw rsyslog', 'target', 'verdict'],
+    [
+      [
+        'files → Kafka lines/s',
+        lk.linesPerSecond,
+        rs.linesPerSecond,
+        ratio(lk.linesPerSecond, rs.linesPerSecond),
+        ratio(lk.linesPerSecond, raw.linesPerSecond),
+        `≥ ${TARGETS.throughput}×`,
+        met(lk.linesPerSecond >= TARGETS.throughput * rs.linesPerSecond),
+      ],
+      [
+        'peak RSS under that load',
+        mib(lk.peakRssMiB),
+        mib(rs.peakRssMiB),
+        ratio(lk.peakRssMiB, rs.peakRssMiB),
+        ratio(lk.peakRssMiB, raw.peakRssMiB),
+        `≤ ${TARGETS.peakRssMiB} MiB`,
+        met(lk.peakRssMiB <= TARGETS.peakRssMiB),
+      ],
+      [
+        `idle RSS (one empty file, one Kafka sink, after ${IDLE_SECONDS} s)`,
+        mib(lookoutIdle),
+        mib(idleOf('rsyslog')),
+        ratio(lookoutIdle, idleOf('rsyslog')),
+        '',
+        `≤ ${TARGETS.idleRssMiB} MiB`,
+        met(lookoutIdle <= TARGETS.idleRssMiB),
+      ],
+      [
+        'CPU seconds per GiB',
+        lk.cpuSecondsPerGiB,
+        rs.cpuSecondsPerGiB,
+        ratio(lk.cpuSecondsPerGiB, rs.cpuSecondsPerGiB),
+        ratio(lk.cpuSecondsPerGiB, raw.cpuSecondsPerGiB),
+        `≤ ${TARGETS.cpuPerGiB.toFixed(1)}×`,
+        met(lk.cpuSecondsPerGiB <= TARGETS.cpuPerGiB * rs.cpuSecondsPerGiB),
+      ],
+      [
+        'files → disk queue (no sink) lines/s vs rsyslog end to end',
+        medians.ceiling.linesPerSecond,
+        rs.linesPerSecond,
+        ratio(medians.ceiling.linesPerSecond, rs.linesPerSecond),
+        ratio(medians.ceiling.linesPerSecond, raw.linesPerSecond),
+        `≥ ${TARGETS.ceiling}×`,
+        met(medians.ceiling.linesPerSecond >= TARGETS.ceiling * rs.linesPerSecond),
+      ],
+    ],
   );
-  const self = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const us = profile.timeDeltas[i] ?? 0;
-    total += us;
-    const name = nameOf.get(id) ?? '?';
-    self.set(name, (self.get(name) ?? 0) + us);
-  });
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([name, us]) => ({ name, selfMs: us / 1000, share: us / total }));
 }
 
-const LABEL: Record<Side, string> = {
-  lookout: 'Lookout sidecar → Kafka',
-  rsyslog: 'rsyslog imfile → omkafka',
-  ceiling: 'Lookout files → disk queue (no sink)',
-};
+function memoryRows(runs: Run<Side>[], idle: IdleRun[]): string {
+  const idleRuns = idle.filter((r) => r.side === 'lookout').sort((a, b) => a.rssMiB - b.rssMiB);
+  return memoryTable([
+    [`${LABEL.lookout}, at peak`, memoryAtPeak(runs, 'lookout')],
+    [`${LABEL.ceiling}, at peak`, memoryAtPeak(runs, 'ceiling')],
+    [`idle, after ${IDLE_SECONDS} s`, idleRuns[Math.floor((idleRuns.length - 1) / 2)]?.memory],
+  ]);
+}
 
 function report(
+  work: string,
   files: LogFileSet,
-  runs: Run[],
-  medians: Record<Side, Figures>,
+  runs: Run<Side>[],
+  idle: IdleRun[],
   profile: ProfileEntry[] | undefined,
+  comparison: RecordComparison,
 ): string {
-  const sides: Side[] = ['lookout', 'rsyslog', 'ceiling'];
-  const rs = medians.rsyslog;
-  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  const lk = medians.lookout;
-  const verdict = [
-    `Throughput: Lookout is at ${ratio(lk.linesPerSecond, rs.linesPerSecond)} rsyslog's lines/s`,
-    lk.linesPerSecond >= rs.linesPerSecond ? '(target met);' : '(target: ≥ 1×, not met);',
-    `peak RSS ${lk.peakRssMiB.toFixed(0)} MiB`,
-    lk.peakRssMiB < 150 ? '(target < 150 MiB met);' : '(target < 150 MiB, not met);',
-    `CPU per GiB ${ratio(lk.cpuSecondsPerGiB, rs.cpuSecondsPerGiB)} rsyslog's.`,
-    `The local ceiling (files → disk queue) is ${ratio(medians.ceiling.linesPerSecond, lk.linesPerSecond)} Lookout → Kafka.`,
-  ].join(' ');
+  const medians = summarise(runs, files);
+  const rs = medians['rsyslog-ecs'];
+  const raw = medians['rsyslog-raw'];
   const parts = [
     `Input: ${FILES} logback-style files, ${files.lines.toLocaleString('en-US')} lines, ${(files.bytes / MiB).toFixed(0)} MiB (${(files.bytes / files.lines).toFixed(0)} B a line), generated once and read by every run from the start.`,
     '',
-    'Method: each round runs every side once against the same broker, each into a fresh one-partition topic, with the order of Lookout and rsyslog alternating between rounds; the figures are medians over the rounds. Time runs from spawning the process until every line is delivered, so start-up is included. CPU seconds (utime + stime) and peak RSS (VmHWM) are read from /proc for the shipping process only; the broker is not counted.',
+    `Method: each round runs every side once against the same broker, each into a fresh one-partition topic, in the order of the table below in odd rounds and the reverse in even ones; the figures are medians over ${ROUNDS} rounds. Time runs from spawning the process until every line is delivered, so start-up is included. CPU seconds (utime + stime) and peak RSS (VmHWM) are read from /proc for the shipping process only; the broker is not counted.`,
     '',
-    '- Lookout: `lookout sidecar` with defaults (disk queue, fsync always, acks=all, auto parser, ECS records) except `compression: none`, to match omkafka\'s default; done when `lookout_sidecar_sink_events_total{sink="kafka",outcome="acked"}` reaches the line count.',
-    '- rsyslog: `rsyslogd -n` with imfile (inotify, `freshStartTail="off"`, `persistStateInterval="10000"`) → omkafka (`request.required.acks=-1`, `resubmitOnFailure="on"`, `action.resumeRetryCount="-1"`, raw line template); done when the topic\'s end offsets add up to the line count. Its main queue is in memory (the default), so unlike Lookout it does not survive a crash without loss.',
+    '- Lookout: `lookout sidecar` with defaults (disk queue, fsync always, acks=all, auto parser, ECS records) except `compression: none`, to match omkafka\'s default, with `POD_NAMESPACE` and `POD_NAME` set as the Downward API would; done when `lookout_sidecar_sink_events_total{sink="kafka",outcome="acked"}` reaches the line count. /metrics and `/proc/<pid>/smaps_rollup` are read every 200 ms on the way.',
+    `- rsyslog, Lookout's fields: \`rsyslogd -n\` with one imfile input per file (inotify, \`freshStartTail="off"\`, \`persistStateInterval="10000"\`, \`addMetadata="on"\` for the file name and offset, the file's name up to its first dot as the tag) → \`mmnormalize\` (a liblognorm rule base for Logback's pattern: date, time, level) → a \`lookup_table\` for the level (each word mapped as Lookout's parser maps it) → \`hash64\` (fmhash) of the file name for the ids → omkafka with a list template writing the same JSON fields in the same order (\`@timestamp\` from the line, \`message\`, \`log.level\`, \`log.file.path\`, \`log.file.id\`, \`log.offset\`, \`kubernetes.namespace\` and \`kubernetes.pod.name\` read from the environment at start, \`host.name\`, \`service.name\`, \`event.id\`), keyed by namespace/pod as Lookout keys, \`request.required.acks=-1\`, \`resubmitOnFailure="on"\`, \`action.resumeRetryCount="-1"\`; done when the topic's end offsets add up to the line count. rsyslog 8.2302's omkafka cannot set record headers, so Lookout's \`lookout-record\` header (id and time) has no counterpart; its ids are the file name's hash and the offset, not the file's identity (a renamed file's lines would get new ids). Its main queue is in memory and has one worker thread (the defaults), so unlike Lookout it does not survive a crash without loss.`,
+    '- rsyslog, raw line: the same inputs without metadata, no parsing, the line as it was in the file (template `%msg%`), no key: what rsyslog costs when it only moves bytes.',
     '- Ceiling: the same Lookout process with its only sink an HTTP collector on a closed port, so nothing leaves the queue; done when the file checkpoints (which move only after the queue append is fsynced) cover every byte. It is the fastest any sink could be fed on this machine.',
+    `- Idle: each side started on one empty file with one Kafka sink (rsyslog with the Lookout-fields configuration); RSS (VmRSS) ${IDLE_SECONDS} s after Lookout answered on its API or after rsyslog was started, once a round.`,
     '',
-    verdict,
+    '### Targets',
     '',
-    table(
-      ['', 'lines/s', 'MiB/s', 'CPU s/GiB', 'peak RSS MiB', 'lines/s vs rsyslog'],
-      sides.map((s) => {
-        const m = medians[s];
-        return [
-          LABEL[s],
-          m.linesPerSecond,
-          m.mibPerSecond,
-          m.cpuSecondsPerGiB,
-          m.peakRssMiB,
-          ratio(m.linesPerSecond, rs.linesPerSecond),
-        ];
-      }),
-    ),
+    targetsTable(medians, idle),
+    '',
+    '### All sides',
+    '',
+    sidesTable(SIDES, LABEL, medians, [
+      ['rsyslog, Lookout’s fields', rs],
+      ['raw rsyslog', raw],
+    ]),
     '',
     '### Rounds',
     '',
+    roundsTable(runs, LABEL, files.lines),
+    '',
     table(
-      ['round', 'side', 'seconds', 'lines/s', 'CPU s', 'peak RSS MiB'],
-      runs.map((r) => [
-        String(r.round),
-        LABEL[r.side],
-        r.seconds,
-        files.lines / r.seconds,
-        r.cpuSeconds,
-        r.peakRssMiB,
+      ['round', 'idle RSS MiB, Lookout', 'idle RSS MiB, rsyslog'],
+      [...new Set(idle.map((r) => r.round))].map((round) => [
+        String(round),
+        ...(['lookout', 'rsyslog'] as const).map(
+          (s) => idle.find((r) => r.round === round && r.side === s)?.rssMiB ?? NaN,
+        ),
       ]),
     ),
+    '',
+    '### Where Lookout’s memory is',
+    '',
+    `At the poll with the highest RSS of the round with the median peak, and at the end of the median idle run. ${MEMORY_METHOD}`,
+    '',
+    memoryRows(runs, idle),
+    '',
+    '### The records both sides shipped',
+    '',
+    `Before the rounds Lookout and rsyslog with Lookout's fields shipped a sample made as the input is (${FILES} files of ${SAMPLE_LINES_PER_FILE.toLocaleString('en-US')} lines) into topics of their own, and every record was read back:`,
+    '',
+    comparisonText(comparison, 'rsyslog', work),
   ];
   if (profile) {
     parts.push(
@@ -403,15 +415,12 @@ function report(
       '',
       `The first ${PROFILE_MS / 1000} s of one extra Lookout → Kafka run under \`node --cpu-prof\`; functions by self time (main thread; names without a file are native code):`,
       '',
-      table(
-        ['function', 'self ms', 'share'],
-        profile.map((p) => [`\`${p.name}\``, p.selfMs, `${(p.share * 100).toFixed(1)}%`]),
-      ),
+      profileTable(profile),
     );
   }
   return parts.join('\n');
 }
 
 function log(message: string): void {
-  console.log(`[bench sidecar] ${message}`);
+  logLine('sidecar', message);
 }
