@@ -14,6 +14,7 @@ import {
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
 import { xorshift } from './logback-lines.ts';
 import { type BenchmarkSection, MeasuredProcess, median, percentile, table, waitUntil } from './measure.ts';
+import { MemorySampler } from './memory.ts';
 import { type RecordSet, readRecords, SEARCH_WORDS, writeRecordSet } from './sidecar-records.ts';
 
 export const COLLECTOR_TITLE =
@@ -40,6 +41,8 @@ const TARGET_RATIO = 0.9;
 const TARGET_P95_MS = { elasticsearch: 200, embedded: 100 } as const;
 const TOPIC = 'lookout-bench-collector';
 const MiB = 1024 ** 2;
+/** Often enough to catch a run of some 20 s near its peak. */
+const MEMORY_SAMPLE_MS = 1_000;
 
 type Side = 'collector' | 'loader';
 type StoreKind = 'elasticsearch' | 'embedded';
@@ -54,6 +57,8 @@ interface Run {
   firstSeconds: number;
   cpuSeconds: number;
   peakRssMiB: number;
+  /** What the collector's memory was made of at its largest sample; none for the loader. */
+  memory?: string;
   stored: number;
   /** Why the run did not store every record. */
   unfinished?: string;
@@ -240,14 +245,16 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
   const group = `lookout-bench-r${round}`;
   const deadLetters = `lookout-bench-r${round}-dlq`;
   try {
-    const proc =
+    const collector =
       side === 'collector'
         ? await startCollector(dir, {
             kafka: `{ brokers: ["${ctx.kafka.brokers[0]}"], topics: ["${TOPIC}"], groupId: "${group}", deadLetterTopic: "${deadLetters}" }`,
             elasticsearch: `{ nodes: ["${ctx.es.url}"], index: "${prefix}{yyyy.MM.dd}", replicas: 0 }`,
           })
-        : startLoader(ctx.es, `${prefix}{yyyy.MM.dd}`, ctx.records.path);
+        : undefined;
+    const proc = collector ?? startLoader(ctx.es, `${prefix}{yyyy.MM.dd}`, ctx.records.path);
     let result: Run;
+    const memory = collector && new MemorySampler(collector, collector.address, MEMORY_SAMPLE_MS);
     try {
       const progress = await waitForCount(proc, ctx.es, prefix, ctx.records.count);
       // A process that has exited has left /proc already: it has no figures to give.
@@ -264,9 +271,11 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
         seconds: (performance.now() - proc.startedAt) / 1000,
         cpuSeconds: read(() => proc.cpuSeconds()),
         peakRssMiB: read(() => proc.peakRssMiB()),
+        memory: memory?.breakdownAtPeak(),
         ...progress,
       };
     } finally {
+      memory?.stop();
       await proc.stop();
     }
     // Read after the stop: the error that ends a consumer may come a moment after the last document.
@@ -637,6 +646,16 @@ const QUERY_LABEL: Record<QueryKind, string> = {
   context: 'context, 50 before and after',
 };
 
+/** The collector's memory in the round of its highest peak. */
+function peakMemory(runs: Run[]): string {
+  const highest = runs
+    .filter((r) => r.side === 'collector' && r.memory)
+    .reduce<Run | undefined>((a, b) => (a && a.peakRssMiB >= b.peakRssMiB ? a : b), undefined);
+  return highest
+    ? `Collector, round ${highest.round} (its highest peak, ${highest.peakRssMiB.toFixed(0)} MiB): ${highest.memory}`
+    : 'Collector memory: not sampled.';
+}
+
 function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeconds: number): string {
   const medians = summarise(runs, records);
   const ratio = medians.collector.docsPerSecond / medians.loader.docsPerSecond;
@@ -740,6 +759,8 @@ function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeco
         median(l.lines),
       ]),
     ),
+    '',
+    peakMemory(runs),
     '',
     duration,
     '',

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type KubernetesServer, startKubernetes } from '../test/infra/kubernetes.ts';
 import { type RobotServer, startRobotServer } from '../test/robots/robot-server.ts';
 import { type BenchmarkSection, MeasuredProcess, percentile, table } from './measure.ts';
-import { type MetricValues, scrapeMetrics, sumOf as sumOfSeries } from './scrape.ts';
+import { MemorySampler } from './memory.ts';
 
 export const EVENT_ROUTER_TITLE =
   'Event router: Kubernetes events → DingTalk/WeCom robots, against a forward-every-event baseline';
@@ -441,8 +441,8 @@ interface SideRun {
   load: LoadFigures;
   cpuSeconds: number;
   peakRssMiB: number;
-  /** VmRSS samples during the run, every RSS_SAMPLE_MS. */
-  rss: MemorySample[];
+  /** RSS samples during the run, every RSS_SAMPLE_MS. */
+  memory: MemorySampler;
   robots: RobotTally[];
   /** For each probe whose message arrived. */
   probes: ProbeTiming[];
@@ -538,18 +538,7 @@ async function runSide(
       if (type === 'ADDED' && n) watched.set(Number(n[1]), Date.now());
     },
   );
-  const rss: MemorySample[] = [];
-  const loadStarted = performance.now();
-  const sampler = setInterval(() => {
-    if (proc.exited) return;
-    const sample: MemorySample = { at: (performance.now() - loadStarted) / 1000, rssMiB: proc.rssMiB() };
-    rss.push(sample);
-    if (address)
-      void scrapeMetrics(address).then(
-        (metrics) => (sample.v8 = v8Figures(metrics)),
-        () => undefined,
-      );
-  }, RSS_SAMPLE_MS);
+  const memory = new MemorySampler(proc, address, RSS_SAMPLE_MS);
   try {
     log(`${side}: ${EVENTS_PER_MINUTE} events/min for ${LOAD_MS / 60_000} min`);
     const load = await generateLoad(writer, ns, LOAD_MS);
@@ -569,49 +558,16 @@ async function runSide(
       load,
       cpuSeconds,
       peakRssMiB,
-      rss,
+      memory,
       robots: tallies,
       probes: probeTimings(probeRobot, load.probes, watched),
       metrics,
     };
   } finally {
-    clearInterval(sampler);
+    memory.stop();
     stopWatch();
     await proc.stop();
   }
-}
-
-interface MemorySample {
-  /** Seconds since the load started. */
-  at: number;
-  rssMiB: number;
-  /** The router's own account of its memory at about the same moment; none for the baseline. */
-  v8?: V8Figures;
-}
-
-/** MiB, from prom-client's default metrics: what V8 holds, by space, and memory outside its heap. */
-interface V8Figures {
-  used: number;
-  committed: number;
-  newSpace: number;
-  oldSpace: number;
-  largeObjects: number;
-  code: number;
-  external: number;
-}
-
-function v8Figures(metrics: MetricValues): V8Figures {
-  const mib = (name: string, labels = '') => sumOfSeries(metrics, name, labels) / 2 ** 20;
-  const space = (name: string) => mib('nodejs_heap_space_size_used_bytes', `space="${name}"`);
-  return {
-    used: mib('nodejs_heap_size_used_bytes'),
-    committed: mib('nodejs_heap_size_total_bytes'),
-    newSpace: space('new'),
-    oldSpace: space('old'),
-    largeObjects: space('large_object'),
-    code: space('code'),
-    external: mib('nodejs_external_memory_bytes'),
-  };
 }
 
 function tally(robots: RobotServer, name: string, limited: boolean): RobotTally {
@@ -729,7 +685,7 @@ function report(router: SideRun, naive: SideRun): string {
   const probesSent = router.load.probes.size;
   const messages = (run: SideRun) => run.robots.reduce((sum, r) => sum + r.accepted.length, 0);
   const routed = sumOf(router.metrics, 'lookout_event_router_routed_total');
-  const growth = rssGrowth(router.rss);
+  const growth = router.memory.growth();
   const verdict = [
     `Latency on the unthrottled robot: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
     p99 < TARGET_P99_MS ? '(target p99 < 1 s met);' : '(target p99 < 1 s, not met);',
@@ -824,26 +780,8 @@ function report(router: SideRun, naive: SideRun): string {
     '',
     `Router: ${router.probes.length} of ${probesSent} probes arrived (latency p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; of it, from the create's answer to a watch seeing the event, p50 ${percentile(watchMs, 50).toFixed(0)} ms, p99 ${percentile(watchMs, 99).toFixed(0)} ms, and from there to the robot, p50 ${percentile(routerMs, 50).toFixed(0)} ms, p99 ${percentile(routerMs, 99).toFixed(0)} ms; the slowest: ${slowest}); events judged ${verdicts}; ${routed.toLocaleString('en-US')} routed; messages made: ${kinds}; the robots' queues merged ${digested} into digests and dropped ${dropped}. Aggregation: ${router.load.writes.toLocaleString('en-US')} writes became ${messages(router)} messages (${(router.load.writes / Math.max(1, messages(router))).toFixed(0)} writes a message, ${(router.load.writes / Math.max(1, messages(router) - router.probes.length)).toFixed(0)} without the probes). RSS ${growth}.`,
     '',
-    breakdownAtPeak(router.rss),
+    router.memory.breakdownAtPeak(),
   ].join('\n');
-}
-
-/** How the router's resident memory moved while the load ran: first sample, middle, last. */
-function rssGrowth(samples: MemorySample[]): string {
-  if (samples.length === 0) return 'not sampled';
-  const at = (i: number) => `${samples[i]!.rssMiB.toFixed(0)} MiB at ${samples[i]!.at.toFixed(0)} s`;
-  return `${at(0)}, ${at(Math.floor(samples.length / 2))}, ${at(samples.length - 1)}`;
-}
-
-/** What the router's memory was made of at its largest sample. */
-function breakdownAtPeak(samples: MemorySample[]): string {
-  const peak = samples
-    .filter((s) => s.v8)
-    .reduce<MemorySample | undefined>((a, b) => (a && a.rssMiB >= b.rssMiB ? a : b), undefined);
-  if (!peak?.v8) return 'Memory breakdown: not sampled.';
-  const v8 = peak.v8;
-  const f = (mib: number) => mib.toFixed(1);
-  return `Memory at the largest of the ${RSS_SAMPLE_MS / 1000}-second samples (RSS ${f(peak.rssMiB)} MiB at ${peak.at.toFixed(0)} s; \`/metrics\`): V8 heap ${f(v8.used)} MiB used of ${f(v8.committed)} MiB committed (new space ${f(v8.newSpace)}, old space ${f(v8.oldSpace)}, large objects ${f(v8.largeObjects)}, code ${f(v8.code)}), external (buffers) ${f(v8.external)} MiB; the rest of the RSS, ${f(peak.rssMiB - v8.committed - v8.external)} MiB, is Node's own code and native memory. "Used" includes garbage not collected yet.`;
 }
 
 function log(message: string): void {
