@@ -5,6 +5,7 @@ import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
 import { createKubeClient, type KubeClient } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
+import { optimizeHeapForSize } from '../core/v8-heap.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
 import { Leadership, ownNamespace } from '../notify/leadership.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
@@ -78,6 +79,7 @@ export class EventRouter implements Service<EventRouterConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    if (config.optimizeHeapForSize) optimizeHeapForSize();
     this.kube = createKubeClient(config.kubernetes);
     this.tree = new RoutingTree(await this.readRouting(config));
     if (config.routingFile) {
