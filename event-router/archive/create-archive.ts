@@ -1,4 +1,4 @@
-import { cgroupMemoryLimit } from '../../core/cgroup-memory.ts';
+import { memoryLimit } from '../../core/memory-limit.ts';
 import { type ArchiveDeps, BufferedArchive, type EventArchive } from './archive.ts';
 import { type ArchiveConfig, type BufferSettings, defaultMaxBuffered } from './config.ts';
 
@@ -6,7 +6,7 @@ import { type ArchiveConfig, type BufferSettings, defaultMaxBuffered } from './c
 export async function createArchive(config: ArchiveConfig, deps: ArchiveDeps): Promise<EventArchive> {
   const settings: BufferSettings = {
     ...config,
-    maxBuffered: config.maxBuffered ?? defaultMaxBuffered(cgroupMemoryLimit()),
+    maxBuffered: config.maxBuffered ?? defaultMaxBuffered(memoryLimit()),
   };
   if (config.elasticsearch) {
     const { ElasticsearchArchive } = await import('./elasticsearch-archive.ts');
