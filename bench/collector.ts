@@ -44,6 +44,33 @@ const MiB = 1024 ** 2;
 /** Often enough to catch a run of some 20 s near its peak. */
 const MEMORY_SAMPLE_MS = 1_000;
 
+/** Collector settings that trade speed for memory, each measured in one run after the rounds. */
+interface Variant {
+  label: string;
+  /** Fields added to the collector's `kafka` section. */
+  kafka?: string;
+  /** Keys added to the collector's section. */
+  settings?: Record<string, string>;
+  /** Added to the collector's environment. */
+  env?: Record<string, string>;
+}
+
+const MEMORY_VARIANTS: Variant[] = [
+  { label: '`optimizeHeapForSize: true`', settings: { optimizeHeapForSize: 'true' } },
+  {
+    label: '`optimizeHeapForSize: true`, `kafka.maxBytesInFlight: 8MiB`',
+    kafka: 'maxBytesInFlight: 8MiB',
+    settings: { optimizeHeapForSize: 'true' },
+  },
+  // glibc keeps an arena of freed memory per thread; gzip is decompressed on libuv's threads.
+  {
+    label: 'the same, with `MALLOC_ARENA_MAX=2` in the environment',
+    kafka: 'maxBytesInFlight: 8MiB',
+    settings: { optimizeHeapForSize: 'true' },
+    env: { MALLOC_ARENA_MAX: '2' },
+  },
+];
+
 type Side = 'collector' | 'loader';
 type StoreKind = 'elasticsearch' | 'embedded';
 type QueryKind = 'search' | 'context';
@@ -59,6 +86,8 @@ interface Run {
   peakRssMiB: number;
   /** What the collector's memory was made of at its largest sample; none for the loader. */
   memory?: string;
+  /** The collector's settings when not the defaults. */
+  variant?: string;
   stored: number;
   /** Why the run did not store every record. */
   unfinished?: string;
@@ -160,6 +189,12 @@ export async function collectorBenchmark(): Promise<BenchmarkSection> {
         for (const side of order) runs.push(await measure(ctx, side, round));
       }
     });
+    const variants: Run[] = [];
+    await phase('collector memory settings, one run each', async () => {
+      for (const [i, variant] of MEMORY_VARIANTS.entries()) {
+        variants.push(await measure(ctx, 'collector', ROUNDS + 1 + i, variant));
+      }
+    });
     await admin.deleteTopics({ topics: [TOPIC] }).catch(() => {});
     await admin.disconnect();
     admin = undefined;
@@ -191,7 +226,7 @@ export async function collectorBenchmark(): Promise<BenchmarkSection> {
         `Elasticsearch ${ELASTICSEARCH_VERSION} (integ-test-zip, one node on loopback, 512 MiB heap; \`message\` mapped as \`${messageType}\`)`,
         `SQLite ${sqliteVersion()} (node:sqlite)`,
       ],
-      body: report(records, runs, [...esLatency, ...embeddedLatency], total),
+      body: report(records, runs, variants, [...esLatency, ...embeddedLatency], total),
     };
   } finally {
     await admin?.disconnect().catch(() => {});
@@ -238,7 +273,7 @@ async function produce(ctx: Context): Promise<void> {
     throw new Error(`the topic holds ${held} records, not ${ctx.records.count}`);
 }
 
-async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
+async function measure(ctx: Context, side: Side, round: number, variant?: Variant): Promise<Run> {
   const dir = join(ctx.work, `${side}-${round}`);
   await mkdir(dir);
   const prefix = `lookout-bench-r${round}-${side}-`;
@@ -247,10 +282,15 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
   try {
     const collector =
       side === 'collector'
-        ? await startCollector(dir, {
-            kafka: `{ brokers: ["${ctx.kafka.brokers[0]}"], topics: ["${TOPIC}"], groupId: "${group}", deadLetterTopic: "${deadLetters}" }`,
-            elasticsearch: `{ nodes: ["${ctx.es.url}"], index: "${prefix}{yyyy.MM.dd}", replicas: 0 }`,
-          })
+        ? await startCollector(
+            dir,
+            {
+              kafka: `{ brokers: ["${ctx.kafka.brokers[0]}"], topics: ["${TOPIC}"], groupId: "${group}", deadLetterTopic: "${deadLetters}"${variant?.kafka ? `, ${variant.kafka}` : ''} }`,
+              elasticsearch: `{ nodes: ["${ctx.es.url}"], index: "${prefix}{yyyy.MM.dd}", replicas: 0 }`,
+              ...variant?.settings,
+            },
+            variant?.env,
+          )
         : undefined;
     const proc = collector ?? startLoader(ctx.es, `${prefix}{yyyy.MM.dd}`, ctx.records.path);
     let result: Run;
@@ -272,6 +312,7 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
         cpuSeconds: read(() => proc.cpuSeconds()),
         peakRssMiB: read(() => proc.peakRssMiB()),
         memory: memory?.breakdownAtPeak(),
+        variant: variant?.label,
         ...progress,
       };
     } finally {
@@ -297,7 +338,8 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
 /** `lookout collector` with the given collector sections; `address` resolves once its API listens. */
 async function startCollector(
   dir: string,
-  sections: { kafka?: string; elasticsearch?: string },
+  sections: Record<string, string>,
+  env: Record<string, string> = {},
 ): Promise<MeasuredProcess & { address: Promise<string> }> {
   const lines = Object.entries(sections).map(([key, value]) => `  ${key}: ${value}`);
   const config = join(dir, 'lookout.yaml');
@@ -309,7 +351,10 @@ shutdown: { timeout: 20s }
 collector:${lines.length > 0 ? `\n${lines.join('\n')}` : ' {}'}
 `,
   );
-  const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config]);
+  const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config], {
+    ...process.env,
+    ...env,
+  });
   const address = proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 60_000);
   // The timing must not wait on this; a failure to start shows in whoever awaits it.
   address.catch(() => {});
@@ -656,7 +701,39 @@ function peakMemory(runs: Run[]): string {
     : 'Collector memory: not sampled.';
 }
 
-function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeconds: number): string {
+/** Each memory setting's run next to the rounds with the defaults. */
+function memorySettings(records: RecordSet, defaults: Figures, variants: Run[]): string {
+  const rows = variants.map((r) => [
+    r.variant ?? '',
+    r.unfinished ? 'n/a' : records.count / r.seconds,
+    (r.cpuSeconds / records.count) * 1e6,
+    r.peakRssMiB,
+  ]);
+  return [
+    table(
+      ['collector settings', 'documents/s', 'CPU s per million', 'peak RSS MiB'],
+      [
+        [
+          'defaults (median of the rounds)',
+          defaults.docsPerSecond,
+          defaults.cpuSecondsPerMillion,
+          defaults.peakRssMiB,
+        ],
+        ...rows,
+      ],
+    ),
+    '',
+    ...variants.map((r) => `- ${r.variant}: ${r.unfinished ? `unfinished, ${r.unfinished}` : r.memory}`),
+  ].join('\n');
+}
+
+function report(
+  records: RecordSet,
+  runs: Run[],
+  variants: Run[],
+  latencies: Latency[],
+  totalSeconds: number,
+): string {
   const medians = summarise(runs, records);
   const ratio = medians.collector.docsPerSecond / medians.loader.docsPerSecond;
   const met = (ok: boolean, target: string) =>
@@ -761,6 +838,10 @@ function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeco
     ),
     '',
     peakMemory(runs),
+    '',
+    `Memory settings: the collector once more with each, after the rounds (one run each, so a rate is as noisy as one round's).`,
+    '',
+    memorySettings(records, medians.collector, variants),
     '',
     duration,
     '',
