@@ -21,7 +21,7 @@ export const collectorSchema = z.strictObject({
       fromBeginning: z.boolean().default(true),
       /**
        * Bytes of records (decompressed) read and not yet stored, at most, before the next fetch; fetches
-       * are a sixteenth of it, compressed. Unset: an eighth of the container's memory limit, else 64 MiB.
+       * are a sixteenth of it, compressed. Unset: an eighth of the container's memory limit, at most 16 MiB.
        */
       maxBytesInFlight: byteSize().optional(),
     })

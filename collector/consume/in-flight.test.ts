@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightBytes } from './in-flight.ts';
+import { defaultMaxBytesInFlight, fetchSizes, InFlightBytes } from './in-flight.ts';
 
 describe('InFlightBytes', () => {
   it('has room while less than the budget is held, and reports every change', () => {
@@ -33,5 +33,21 @@ describe('InFlightBytes', () => {
     const waiting = bytes.room(() => stop, 10);
     stop = true;
     expect(await waiting).toBe(false);
+  });
+});
+
+describe('fetch sizes and the default budget', () => {
+  const MiB = 1024 ** 2;
+
+  it('fetches a sixteenth of the budget, compressed, at most 1 MiB of it from one partition', () => {
+    expect(fetchSizes(16 * MiB)).toEqual({ maxBytes: MiB, maxBytesPerPartition: MiB });
+    expect(fetchSizes(64 * MiB)).toEqual({ maxBytes: 4 * MiB, maxBytesPerPartition: MiB });
+    expect(fetchSizes(MiB)).toEqual({ maxBytes: 64 * 1024, maxBytesPerPartition: 64 * 1024 });
+  });
+
+  it('takes an eighth of a container memory limit, at most 16 MiB', () => {
+    expect(defaultMaxBytesInFlight(undefined)).toBe(16 * MiB);
+    expect(defaultMaxBytesInFlight(1024 * MiB)).toBe(16 * MiB);
+    expect(defaultMaxBytesInFlight(64 * MiB)).toBe(8 * MiB);
   });
 });

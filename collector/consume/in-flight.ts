@@ -83,9 +83,13 @@ export function fetchSizes(maxBytesInFlight: number): FetchSizes {
   return { maxBytes, maxBytesPerPartition: Math.min(FETCH_BYTES_PER_PARTITION, maxBytes) };
 }
 
-const DEFAULT_BYTES_IN_FLIGHT = 64 * 1024 ** 2;
+/**
+ * Fetches of 1 MiB, as many as one partition's: in the benchmark a budget of
+ * 8 MiB stored as fast as one of 64 MiB, with 80 MiB less at the peak.
+ */
+const DEFAULT_BYTES_IN_FLIGHT = 16 * 1024 ** 2;
 
-/** Unset, the budget is an eighth of the container's memory limit, or 64 MiB without one (or when less). */
+/** Unset, the budget is an eighth of the container's memory limit, or 16 MiB without one (or when less). */
 export function defaultMaxBytesInFlight(memoryLimitBytes: number | undefined): number {
   return memoryLimitBytes === undefined
     ? DEFAULT_BYTES_IN_FLIGHT
