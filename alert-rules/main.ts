@@ -1,13 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpError } from '../core/auth.ts';
 import { systemClock } from '../core/clock.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
 import type { HttpApp } from '../core/http.ts';
-import { loadKubeConfig } from '../core/kube/client.ts';
+import { createKubeClient, type KubeClient } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
 import { Leadership, ownNamespace } from '../notify/leadership.ts';
@@ -95,7 +94,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
   private readonly notifier: LeadingNotifier;
   private running: Running | undefined;
   private sending: Sending | undefined;
-  private kubeConfig: KubeConfig | undefined;
+  private kube: KubeClient | undefined;
 
   constructor(config: AlertRulesConfig, ctx: ComponentContext<HttpApp>, chatRobots: ChatRobots) {
     this.config = config;
@@ -146,7 +145,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     const { config, ctx } = this;
     configureTemplates(config.templates);
     if (config.leaderElection.enabled || config.silences.configMap) {
-      this.kubeConfig ??= loadKubeConfig(config.kubernetes);
+      this.kube ??= createKubeClient(config.kubernetes);
     }
     const silences = await Silences.open({
       store: this.silenceStore(config),
@@ -203,7 +202,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     };
     capacity.start();
     await Promise.all([rules.start([...groups, ...capacity.ruleGroups()]), probes.start()]);
-    this.leadership.start(config.leaderElection, this.kubeConfig);
+    this.leadership.start(config.leaderElection, this.kube);
     ctx.log.info(
       {
         groups: groups.length,
@@ -377,7 +376,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     const { configMap } = config.silences;
     if (configMap) {
       return new ConfigMapSilenceStore({
-        kubeConfig: this.kubeConfig!,
+        kube: this.kube!,
         namespace: configMap.namespace ?? ownNamespace(),
         name: configMap.name,
         retentionMs: config.silences.retention,

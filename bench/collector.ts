@@ -14,6 +14,7 @@ import {
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
 import { xorshift } from './logback-lines.ts';
 import { type BenchmarkSection, MeasuredProcess, median, percentile, table, waitUntil } from './measure.ts';
+import { MemorySampler } from './memory.ts';
 import { type RecordSet, readRecords, SEARCH_WORDS, writeRecordSet } from './sidecar-records.ts';
 
 export const COLLECTOR_TITLE =
@@ -40,6 +41,32 @@ const TARGET_RATIO = 0.9;
 const TARGET_P95_MS = { elasticsearch: 200, embedded: 100 } as const;
 const TOPIC = 'lookout-bench-collector';
 const MiB = 1024 ** 2;
+/** Often enough to catch a run of some 20 s near its peak. */
+const MEMORY_SAMPLE_MS = 1_000;
+
+/** Collector settings that trade speed for memory, each measured in one run after the rounds. */
+interface Variant {
+  label: string;
+  /** Fields added to the collector's `kafka` section. */
+  kafka?: string;
+  /** Keys added to the collector's section. */
+  settings?: Record<string, string>;
+  /** Added to the collector's environment. */
+  env?: Record<string, string>;
+}
+
+/** The young generation the launcher gives V8 under a container limit of 512 MiB or more. */
+const YOUNG_GENERATION = { NODE_OPTIONS: '--max-semi-space-size=8' };
+
+const MEMORY_VARIANTS: Variant[] = [
+  { label: '`NODE_OPTIONS=--max-semi-space-size=8`', env: YOUNG_GENERATION },
+  {
+    label: 'the same and `kafka.maxBytesInFlight: 8MiB`',
+    kafka: 'maxBytesInFlight: 8MiB',
+    env: YOUNG_GENERATION,
+  },
+  { label: '`optimizeHeapForSize: true`', settings: { optimizeHeapForSize: 'true' } },
+];
 
 type Side = 'collector' | 'loader';
 type StoreKind = 'elasticsearch' | 'embedded';
@@ -54,6 +81,10 @@ interface Run {
   firstSeconds: number;
   cpuSeconds: number;
   peakRssMiB: number;
+  /** What the collector's memory was made of at its largest sample; none for the loader. */
+  memory?: string;
+  /** The collector's settings when not the defaults. */
+  variant?: string;
   stored: number;
   /** Why the run did not store every record. */
   unfinished?: string;
@@ -155,6 +186,12 @@ export async function collectorBenchmark(): Promise<BenchmarkSection> {
         for (const side of order) runs.push(await measure(ctx, side, round));
       }
     });
+    const variants: Run[] = [];
+    await phase('collector memory settings, one run each', async () => {
+      for (const [i, variant] of MEMORY_VARIANTS.entries()) {
+        variants.push(await measure(ctx, 'collector', ROUNDS + 1 + i, variant));
+      }
+    });
     await admin.deleteTopics({ topics: [TOPIC] }).catch(() => {});
     await admin.disconnect();
     admin = undefined;
@@ -186,7 +223,7 @@ export async function collectorBenchmark(): Promise<BenchmarkSection> {
         `Elasticsearch ${ELASTICSEARCH_VERSION} (integ-test-zip, one node on loopback, 512 MiB heap; \`message\` mapped as \`${messageType}\`)`,
         `SQLite ${sqliteVersion()} (node:sqlite)`,
       ],
-      body: report(records, runs, [...esLatency, ...embeddedLatency], total),
+      body: report(records, runs, variants, [...esLatency, ...embeddedLatency], total),
     };
   } finally {
     await admin?.disconnect().catch(() => {});
@@ -233,21 +270,28 @@ async function produce(ctx: Context): Promise<void> {
     throw new Error(`the topic holds ${held} records, not ${ctx.records.count}`);
 }
 
-async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
+async function measure(ctx: Context, side: Side, round: number, variant?: Variant): Promise<Run> {
   const dir = join(ctx.work, `${side}-${round}`);
   await mkdir(dir);
   const prefix = `lookout-bench-r${round}-${side}-`;
   const group = `lookout-bench-r${round}`;
   const deadLetters = `lookout-bench-r${round}-dlq`;
   try {
-    const proc =
+    const collector =
       side === 'collector'
-        ? await startCollector(dir, {
-            kafka: `{ brokers: ["${ctx.kafka.brokers[0]}"], topics: ["${TOPIC}"], groupId: "${group}", deadLetterTopic: "${deadLetters}" }`,
-            elasticsearch: `{ nodes: ["${ctx.es.url}"], index: "${prefix}{yyyy.MM.dd}", replicas: 0 }`,
-          })
-        : startLoader(ctx.es, `${prefix}{yyyy.MM.dd}`, ctx.records.path);
+        ? await startCollector(
+            dir,
+            {
+              kafka: `{ brokers: ["${ctx.kafka.brokers[0]}"], topics: ["${TOPIC}"], groupId: "${group}", deadLetterTopic: "${deadLetters}"${variant?.kafka ? `, ${variant.kafka}` : ''} }`,
+              elasticsearch: `{ nodes: ["${ctx.es.url}"], index: "${prefix}{yyyy.MM.dd}", replicas: 0 }`,
+              ...variant?.settings,
+            },
+            variant?.env,
+          )
+        : undefined;
+    const proc = collector ?? startLoader(ctx.es, `${prefix}{yyyy.MM.dd}`, ctx.records.path);
     let result: Run;
+    const memory = collector && new MemorySampler(collector, collector.address, MEMORY_SAMPLE_MS);
     try {
       const progress = await waitForCount(proc, ctx.es, prefix, ctx.records.count);
       // A process that has exited has left /proc already: it has no figures to give.
@@ -264,9 +308,12 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
         seconds: (performance.now() - proc.startedAt) / 1000,
         cpuSeconds: read(() => proc.cpuSeconds()),
         peakRssMiB: read(() => proc.peakRssMiB()),
+        memory: memory?.breakdownAtPeak(),
+        variant: variant?.label,
         ...progress,
       };
     } finally {
+      memory?.stop();
       await proc.stop();
     }
     // Read after the stop: the error that ends a consumer may come a moment after the last document.
@@ -288,7 +335,8 @@ async function measure(ctx: Context, side: Side, round: number): Promise<Run> {
 /** `lookout collector` with the given collector sections; `address` resolves once its API listens. */
 async function startCollector(
   dir: string,
-  sections: { kafka?: string; elasticsearch?: string },
+  sections: Record<string, string>,
+  env: Record<string, string> = {},
 ): Promise<MeasuredProcess & { address: Promise<string> }> {
   const lines = Object.entries(sections).map(([key, value]) => `  ${key}: ${value}`);
   const config = join(dir, 'lookout.yaml');
@@ -300,7 +348,10 @@ shutdown: { timeout: 20s }
 collector:${lines.length > 0 ? `\n${lines.join('\n')}` : ' {}'}
 `,
   );
-  const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config]);
+  const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config], {
+    ...process.env,
+    ...env,
+  });
   const address = proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 60_000);
   // The timing must not wait on this; a failure to start shows in whoever awaits it.
   address.catch(() => {});
@@ -637,7 +688,49 @@ const QUERY_LABEL: Record<QueryKind, string> = {
   context: 'context, 50 before and after',
 };
 
-function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeconds: number): string {
+/** The collector's memory in the round of its highest peak. */
+function peakMemory(runs: Run[]): string {
+  const highest = runs
+    .filter((r) => r.side === 'collector' && r.memory)
+    .reduce<Run | undefined>((a, b) => (a && a.peakRssMiB >= b.peakRssMiB ? a : b), undefined);
+  return highest
+    ? `Collector, round ${highest.round} (its highest peak, ${highest.peakRssMiB.toFixed(0)} MiB): ${highest.memory}`
+    : 'Collector memory: not sampled.';
+}
+
+/** Each memory setting's run next to the rounds with the defaults. */
+function memorySettings(records: RecordSet, defaults: Figures, variants: Run[]): string {
+  const rows = variants.map((r) => [
+    r.variant ?? '',
+    r.unfinished ? 'n/a' : records.count / r.seconds,
+    (r.cpuSeconds / records.count) * 1e6,
+    r.peakRssMiB,
+  ]);
+  return [
+    table(
+      ['collector settings', 'documents/s', 'CPU s per million', 'peak RSS MiB'],
+      [
+        [
+          'defaults (median of the rounds)',
+          defaults.docsPerSecond,
+          defaults.cpuSecondsPerMillion,
+          defaults.peakRssMiB,
+        ],
+        ...rows,
+      ],
+    ),
+    '',
+    ...variants.map((r) => `- ${r.variant}: ${r.unfinished ? `unfinished, ${r.unfinished}` : r.memory}`),
+  ].join('\n');
+}
+
+function report(
+  records: RecordSet,
+  runs: Run[],
+  variants: Run[],
+  latencies: Latency[],
+  totalSeconds: number,
+): string {
   const medians = summarise(runs, records);
   const ratio = medians.collector.docsPerSecond / medians.loader.docsPerSecond;
   const met = (ok: boolean, target: string) =>
@@ -740,6 +833,12 @@ function report(records: RecordSet, runs: Run[], latencies: Latency[], totalSeco
         median(l.lines),
       ]),
     ),
+    '',
+    peakMemory(runs),
+    '',
+    `Memory settings: the collector once more with each, after the rounds (one run each, so a rate is as noisy as one round's).`,
+    '',
+    memorySettings(records, medians.collector, variants),
     '',
     duration,
     '',

@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type KubernetesServer, startKubernetes } from '../test/infra/kubernetes.ts';
 import { type RobotServer, startRobotServer } from '../test/robots/robot-server.ts';
 import { type BenchmarkSection, MeasuredProcess, percentile, table } from './measure.ts';
+import { MemorySampler } from './memory.ts';
 
 export const EVENT_ROUTER_TITLE =
   'Event router: Kubernetes events → DingTalk/WeCom robots, against a forward-every-event baseline';
@@ -440,8 +441,8 @@ interface SideRun {
   load: LoadFigures;
   cpuSeconds: number;
   peakRssMiB: number;
-  /** VmRSS samples during the run: [seconds since the load started, MiB]. */
-  rss: [number, number][];
+  /** RSS samples during the run, every RSS_SAMPLE_MS. */
+  memory: MemorySampler;
   robots: RobotTally[];
   /** For each probe whose message arrived. */
   probes: ProbeTiming[];
@@ -537,11 +538,7 @@ async function runSide(
       if (type === 'ADDED' && n) watched.set(Number(n[1]), Date.now());
     },
   );
-  const rss: [number, number][] = [];
-  const loadStarted = performance.now();
-  const sampler = setInterval(() => {
-    if (!proc.exited) rss.push([(performance.now() - loadStarted) / 1000, currentRssMiB(proc.pid)]);
-  }, RSS_SAMPLE_MS);
+  const memory = new MemorySampler(proc, address, RSS_SAMPLE_MS);
   try {
     log(`${side}: ${EVENTS_PER_MINUTE} events/min for ${LOAD_MS / 60_000} min`);
     const load = await generateLoad(writer, ns, LOAD_MS);
@@ -561,21 +558,16 @@ async function runSide(
       load,
       cpuSeconds,
       peakRssMiB,
-      rss,
+      memory,
       robots: tallies,
       probes: probeTimings(probeRobot, load.probes, watched),
       metrics,
     };
   } finally {
-    clearInterval(sampler);
+    memory.stop();
     stopWatch();
     await proc.stop();
   }
-}
-
-function currentRssMiB(pid: number): number {
-  const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(kib?.[1] ?? Number.NaN) / 1024;
 }
 
 function tally(robots: RobotServer, name: string, limited: boolean): RobotTally {
@@ -693,7 +685,7 @@ function report(router: SideRun, naive: SideRun): string {
   const probesSent = router.load.probes.size;
   const messages = (run: SideRun) => run.robots.reduce((sum, r) => sum + r.accepted.length, 0);
   const routed = sumOf(router.metrics, 'lookout_event_router_routed_total');
-  const growth = rssGrowth(router.rss);
+  const growth = router.memory.growth();
   const verdict = [
     `Latency on the unthrottled robot: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
     p99 < TARGET_P99_MS ? '(target p99 < 1 s met);' : '(target p99 < 1 s, not met);',
@@ -787,14 +779,9 @@ function report(router: SideRun, naive: SideRun): string {
     ),
     '',
     `Router: ${router.probes.length} of ${probesSent} probes arrived (latency p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; of it, from the create's answer to a watch seeing the event, p50 ${percentile(watchMs, 50).toFixed(0)} ms, p99 ${percentile(watchMs, 99).toFixed(0)} ms, and from there to the robot, p50 ${percentile(routerMs, 50).toFixed(0)} ms, p99 ${percentile(routerMs, 99).toFixed(0)} ms; the slowest: ${slowest}); events judged ${verdicts}; ${routed.toLocaleString('en-US')} routed; messages made: ${kinds}; the robots' queues merged ${digested} into digests and dropped ${dropped}. Aggregation: ${router.load.writes.toLocaleString('en-US')} writes became ${messages(router)} messages (${(router.load.writes / Math.max(1, messages(router))).toFixed(0)} writes a message, ${(router.load.writes / Math.max(1, messages(router) - router.probes.length)).toFixed(0)} without the probes). RSS ${growth}.`,
+    '',
+    router.memory.breakdownAtPeak(),
   ].join('\n');
-}
-
-/** How the router's resident memory moved while the load ran: first sample, middle, last. */
-function rssGrowth(samples: [number, number][]): string {
-  if (samples.length === 0) return 'not sampled';
-  const at = (i: number) => `${samples[i]![1].toFixed(0)} MiB at ${samples[i]![0].toFixed(0)} s`;
-  return `${at(0)}, ${at(Math.floor(samples.length / 2))}, ${at(samples.length - 1)}`;
 }
 
 function log(message: string): void {

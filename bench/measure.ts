@@ -71,6 +71,11 @@ export class MeasuredProcess {
     return this.statusMiB('VmRSS');
   }
 
+  /** Of the RSS, pages of mapped files. */
+  rssFileMiB(): number {
+    return this.statusMiB('RssFile');
+  }
+
   private statusMiB(field: string): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);

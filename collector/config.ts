@@ -19,6 +19,11 @@ export const collectorSchema = z.strictObject({
       deadLetterTopic: z.string().min(1).default('lookout-logs-dlq'),
       /** Where a new consumer group starts: true reads what the topics hold, false only what comes next. */
       fromBeginning: z.boolean().default(true),
+      /**
+       * Bytes of records (decompressed) read and not yet stored, at most, before the next fetch; fetches
+       * are a sixteenth of it, compressed. Unset: an eighth of the container's memory limit, at most 16 MiB.
+       */
+      maxBytesInFlight: byteSize().optional(),
     })
     .superRefine((kafka, ctx) => {
       kafka.topics.forEach((topic, i) => {
@@ -89,5 +94,7 @@ export const collectorSchema = z.strictObject({
     })
     .prefault({}),
   retry: z.strictObject({ initial: duration().default(200), max: duration().default(30_000) }).prefault({}),
+  /** V8's optimize-for-size mode for the process: a smaller heap for some throughput (docs/collector.md). */
+  optimizeHeapForSize: z.boolean().default(false),
 });
 export type CollectorConfig = z.output<typeof collectorSchema>;

@@ -4,8 +4,11 @@ import type { ComponentContext } from '../core/component.ts';
 import { describeError } from '../core/errors.ts';
 import type { HttpApp } from '../core/http.ts';
 import type { Service } from '../core/lifecycle.ts';
+import { memoryLimit } from '../core/memory-limit.ts';
+import { optimizeHeapForSize } from '../core/v8-heap.ts';
 import type { CollectorConfig } from './config.ts';
 import type { LogConsumer } from './consume/consumer.ts';
+import { defaultMaxBytesInFlight } from './consume/in-flight.ts';
 import { registerReadApi } from './http/api.ts';
 import { registerIngest } from './http/ingest.ts';
 import { COLLECTOR_METRICS } from './metrics.ts';
@@ -51,6 +54,7 @@ export class Collector implements Service<CollectorConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
+    if (config.optimizeHeapForSize) optimizeHeapForSize();
     // Loading the Kafka client overlaps with opening the store.
     const consumerModule = config.kafka && import('./consume/consumer.ts');
     const store = await this.createStore(config);
@@ -119,6 +123,7 @@ export class Collector implements Service<CollectorConfig> {
       writer: new StoreWriter(store, backoff, (n) => retried.inc(n)),
       rules: recordRules(config.records),
       backoff,
+      maxBytesInFlight: config.kafka.maxBytesInFlight ?? defaultMaxBytesInFlight(memoryLimit()),
       log: ctx.log,
       metrics: ctx.metrics,
     });

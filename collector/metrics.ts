@@ -37,6 +37,11 @@ export const COLLECTOR_METRICS = {
     help: 'Records consumed, by outcome',
     labels: ['outcome'],
   },
+  bytesInFlight: {
+    type: 'gauge',
+    name: 'collector_bytes_in_flight',
+    help: 'Bytes of Kafka records read and not yet stored and committed',
+  },
   storeFailures: {
     type: 'counter',
     name: 'collector_store_failures_total',

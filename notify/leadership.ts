@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
 import { describeError } from '../core/errors.ts';
+import type { KubeClient } from '../core/kube/client.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -38,7 +38,7 @@ export interface LeadershipOptions {
 export class Leadership {
   private readonly options: LeadershipOptions;
   private config: LeaderElectionConfig | undefined;
-  private kubeConfig: KubeConfig | undefined;
+  private kube: KubeClient | undefined;
   private elector: LeaderElector | undefined;
   /** Aborts a lead still starting when leadership ends first. */
   private pendingLead: AbortController | undefined;
@@ -50,19 +50,19 @@ export class Leadership {
     if (options.enabled) options.chatRobots.sendOnlyWhileLeading();
   }
 
-  /** `kubeConfig` is needed when leader election is enabled. */
-  start(config: LeaderElectionConfig, kubeConfig: KubeConfig | undefined): void {
+  /** `kube` is needed when leader election is enabled. */
+  start(config: LeaderElectionConfig, kube: KubeClient | undefined): void {
     const { log, metrics } = this.options;
     this.config = config;
-    this.kubeConfig = kubeConfig;
+    this.kube = kube;
     if (!this.options.enabled) {
       // Start does not wait for a lead that may be slow (a state store to read).
       void this.transition(() => this.lead());
       return;
     }
-    if (!kubeConfig) throw new Error('leader election needs a Kubernetes configuration');
+    if (!kube) throw new Error('leader election needs a Kubernetes configuration');
     this.elector = new LeaderElector({
-      kubeConfig,
+      kube,
       namespace: config.namespace ?? ownNamespace(),
       name: config.name,
       leaseDurationMs: config.leaseDuration,
@@ -127,7 +127,7 @@ export class Leadership {
     for (;;) {
       try {
         const store = await ConfigMapOutboxStore.claim({
-          kubeConfig: this.kubeConfig!,
+          kube: this.kube!,
           namespace: namespace ?? config.namespace ?? ownNamespace(),
           name,
           owner,

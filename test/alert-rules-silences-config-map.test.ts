@@ -17,7 +17,7 @@ async function replica(name: string, clock: ManualClock) {
   const metrics = new Metrics({ defaults: false });
   const settings = silencesSchema.parse({});
   const store = new ConfigMapSilenceStore({
-    kubeConfig: kubeClient().kc,
+    kube: kubeClient().kube,
     namespace,
     name,
     retentionMs: settings.retention,

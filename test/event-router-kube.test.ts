@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as wait } from 'node:timers/promises';
 import {
   AppsV1Api,
@@ -9,6 +10,8 @@ import {
   type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient, KubeClient } from '../core/kube/client.ts';
+import { StaticCredentials } from '../core/kube/credentials.ts';
 import { LeaderElector } from '../core/kube/leader.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
@@ -26,6 +29,11 @@ function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubernetesAccess().kubeconfig);
   return kc;
+}
+
+/** The client Lookout's code takes; client-node makes the test's own objects. */
+function kubeClient(): KubeClient {
+  return createKubeClient({ kubeconfig: kubernetesAccess().kubeconfig });
 }
 
 const kc = kubeConfig();
@@ -77,7 +85,7 @@ describe('event router and the real API server', () => {
   describe('Enricher', () => {
     function enricher(options: Partial<EnricherOptions> = {}): { enricher: Enricher; metrics: Metrics } {
       const metrics = new Metrics({ defaults: false });
-      return { enricher: new Enricher({ kubeConfig: kubeConfig(), log, metrics, ...options }), metrics };
+      return { enricher: new Enricher({ kube: kubeClient(), log, metrics, ...options }), metrics };
     }
 
     async function requests(metrics: Metrics, outcome: string): Promise<number> {
@@ -165,15 +173,13 @@ describe('event router and the real API server', () => {
     });
 
     it('lets events through unenriched when the API server refuses to answer', async () => {
-      const anonymous = new KubeConfig();
       const { url, caFile } = kubernetesAccess();
-      anonymous.loadFromOptions({
-        clusters: [{ name: 'test', server: url, caFile }],
-        users: [{ name: 'nobody' }],
-        contexts: [{ name: 'test', cluster: 'test', user: 'nobody' }],
-        currentContext: 'test',
+      const anonymous = new KubeClient({
+        server: url,
+        tls: { ca: readFileSync(caFile), rejectUnauthorized: true },
+        credentials: new StaticCredentials({}),
       });
-      const { enricher: e, metrics } = enricher({ kubeConfig: anonymous });
+      const { enricher: e, metrics } = enricher({ kube: anonymous });
       const about = event('Pod', 'web-5d8-x2k');
       expect(await e.enrich(about)).toBe(about);
       expect(await requests(metrics, 'error')).toBe(1);
@@ -186,7 +192,7 @@ describe('event router and the real API server', () => {
 
     function elector(identity: string, releaseOnStop = true): LeaderElector {
       return new LeaderElector({
-        kubeConfig: kubeConfig(),
+        kube: kubeClient(),
         namespace,
         name: leaseName,
         identity,

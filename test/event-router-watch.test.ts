@@ -11,9 +11,9 @@ import {
   EventsV1Api,
   KubeConfig,
   V1MicroTime,
-  Watch,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createKubeClient, type KubeClient, type WatchFunction } from '../core/kube/client.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
 import type { ObservedEvent } from '../event-router/event.ts';
@@ -43,6 +43,8 @@ function kubeConfig(): KubeConfig {
   return kc;
 }
 const core = () => kubeConfig().makeApiClient(CoreV1Api);
+/** The client Lookout's code takes; client-node makes the test's own objects. */
+const kubeClient = (): KubeClient => createKubeClient({ kubeconfig: kubernetesAccess().kubeconfig });
 
 function podEvent(name: string, reason = 'BackOff'): CoreV1Event {
   const now = new Date();
@@ -101,11 +103,11 @@ class RouterRun {
 
   constructor(
     state: ResumeState | undefined,
-    options: { api?: EventsApi; allNamespaces?: boolean; watch?: Watch },
+    options: { api?: EventsApi; allNamespaces?: boolean; watch?: WatchFunction },
   ) {
     this.resume = new ResumePoint(state);
     this.watcher = new EventWatcher({
-      kubeConfig: kubeConfig(),
+      kube: kubeClient(),
       api: options.api ?? 'core/v1',
       namespaces: options.allNamespaces ? [] : [namespace],
       log,
@@ -283,7 +285,7 @@ describe('EventWatcher and ResumePoint on a real API server', () => {
       'a ConfigMap',
       async () =>
         new ConfigMapStateStore({
-          kubeConfig: kubeConfig(),
+          kube: kubeClient(),
           namespace,
           name: `resume-${randomUUID().slice(0, 6)}`,
           log,
@@ -327,18 +329,17 @@ describe('EventWatcher and ResumePoint on a real API server', () => {
 
   it('recovers from a watch at a resourceVersion the server may no longer have (410 Gone)', async () => {
     /** Opens the first watch at resourceVersion 1, the oldest there is. */
-    class FromTheStart extends Watch {
-      private first = true;
-      override watch(...[path, params, ...rest]: Parameters<Watch['watch']>) {
-        const resourceVersion = this.first ? '1' : params.resourceVersion;
-        this.first = false;
-        return super.watch(path, { ...params, resourceVersion }, ...rest);
-      }
-    }
+    const kube = kubeClient();
+    let first = true;
+    const fromTheStart: WatchFunction = (path, options) => {
+      const resourceVersion = first ? '1' : options.query?.resourceVersion;
+      first = false;
+      return kube.watch(path, { ...options, query: { ...options.query, resourceVersion } });
+    };
     const prefix = `gone-${randomUUID().slice(0, 4)}`;
     await createEvent(`${prefix}-history.${run}`);
     await nextSecond();
-    const router = new RouterRun(undefined, { watch: new FromTheStart(kubeConfig()) });
+    const router = new RouterRun(undefined, { watch: fromTheStart });
     try {
       await nextSecond();
       await createEvent(`${prefix}-new-a.${run}`);
@@ -404,8 +405,8 @@ describe('state stores', () => {
 
   it('a ConfigMap store writes over a conflicting writer, and keeps the newest keys when too large', async () => {
     const name = `resume-${randomUUID().slice(0, 6)}`;
-    const a = new ConfigMapStateStore({ kubeConfig: kubeConfig(), namespace, name, log });
-    const b = new ConfigMapStateStore({ kubeConfig: kubeConfig(), namespace, name, log });
+    const a = new ConfigMapStateStore({ kube: kubeClient(), namespace, name, log });
+    const b = new ConfigMapStateStore({ kube: kubeClient(), namespace, name, log });
     await a.save(state(1, 1_000));
     await b.save(state(1, 2_000));
     // a's resourceVersion is stale now: the write conflicts, a reads again and writes once more.

@@ -1,5 +1,6 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient } from '../../core/kube/client.ts';
+import { type ConfigMap, configMapsPath, readConfigMap } from '../../core/kube/objects.ts';
 import {
   type LoadedSilences,
   mergeSilences,
@@ -10,7 +11,7 @@ import {
 } from './silence-store.ts';
 
 export interface ConfigMapSilenceOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   namespace: string;
   name: string;
   /** Expired silences older than this are not carried over from what another replica wrote. */
@@ -33,12 +34,10 @@ const SAVE_ATTEMPTS = 5;
  * unseen: on a conflict it reads and merges again.
  */
 export class ConfigMapSilenceStore implements SilenceStore {
-  private readonly api: CoreV1Api;
   private readonly options: ConfigMapSilenceOptions;
 
   constructor(options: ConfigMapSilenceOptions) {
     this.options = options;
-    this.api = options.kubeConfig.makeApiClient(CoreV1Api);
   }
 
   describe(): string {
@@ -60,7 +59,7 @@ export class ConfigMapSilenceStore implements SilenceStore {
   }
 
   async save(silences: readonly Silence[]): Promise<void> {
-    const { namespace, name } = this.options;
+    const { kube, namespace, name } = this.options;
     for (let attempt = 1; ; attempt++) {
       const current = await this.read();
       const text = this.merged(current?.data, silences);
@@ -70,13 +69,13 @@ export class ConfigMapSilenceStore implements SilenceStore {
           `silences take ${Buffer.byteLength(text)} bytes, more than the ${this.options.maxBytes} allowed`,
         );
       }
-      const body: V1ConfigMap = {
+      const body: ConfigMap = {
         metadata: { name, resourceVersion: current?.metadata?.resourceVersion },
         data,
       };
       try {
-        if (current) await this.api.replaceNamespacedConfigMap({ namespace, name, body });
-        else await this.api.createNamespacedConfigMap({ namespace, body });
+        if (current) await kube.put(configMapsPath(namespace, name), body);
+        else await kube.post(configMapsPath(namespace), body);
         return;
       } catch (err) {
         if (responseStatus(err) !== 409 || attempt >= SAVE_ATTEMPTS) throw err;
@@ -100,13 +99,8 @@ export class ConfigMapSilenceStore implements SilenceStore {
     return serializeSilences(kept);
   }
 
-  private async read(): Promise<V1ConfigMap | undefined> {
-    const { namespace, name } = this.options;
-    try {
-      return await this.api.readNamespacedConfigMap({ namespace, name });
-    } catch (err) {
-      if (responseStatus(err) === 404) return undefined;
-      throw err;
-    }
+  private read(): Promise<ConfigMap | undefined> {
+    const { kube, namespace, name } = this.options;
+    return readConfigMap(kube, namespace, name);
   }
 }

@@ -13,11 +13,11 @@ import { COLLECTOR_METRICS } from '../metrics.ts';
 import { kafkaRecord } from '../records.ts';
 import type { StoreWriter } from '../store-writer.ts';
 import { CommitChain } from './commit-chain.ts';
+import { fetchSizes, InFlightBytes } from './in-flight.ts';
 import {
   createConsumer,
   createDeadLetterProducer,
   createFetchConnections,
-  FETCH_BYTES_PER_PARTITION,
   listTopics,
 } from './kafka-client.ts';
 import { type FetchedBatch, type FetchedRecord, PartitionReader } from './partition-reader.ts';
@@ -34,8 +34,12 @@ export interface LogConsumerOptions {
   /** How records without a good header (or with a time too far ahead) are read. */
   rules: RecordRules;
   backoff: BackoffOptions;
+  /** Record bytes (decompressed) read and not yet stored, at most, before the next fetch is made; sizes fetches. */
+  maxBytesInFlight: number;
   log: Logger;
   metrics: Metrics;
+  /** Joins the group; tests substitute a membership without Kafka. */
+  join?: () => Promise<Member>;
 }
 
 /**
@@ -55,12 +59,19 @@ interface DeadLetter {
 }
 
 /** One membership of the group: the client, what it reads, and why it ended if it did. */
-interface Member {
-  consumer: Consumer;
-  connections: ConnectionPool;
-  reader: PartitionReader;
+export interface Member {
+  consumer: Pick<Consumer, 'commit' | 'close'>;
+  connections: Pick<ConnectionPool, 'close'>;
+  reader: Pick<PartitionReader, 'fetch' | 'reads'>;
   failed: AbortController;
 }
+
+/** What the store is sent: a record's bytes as fetched. */
+function recordBytes(message: FetchedRecord): number {
+  return message.record.value?.length ?? 0;
+}
+
+const sumBytes = (messages: readonly FetchedRecord[]) => messages.reduce((n, m) => n + recordBytes(m), 0);
 
 /**
  * Kafka → store for one member of the consumer group. A partition's offset is
@@ -79,6 +90,7 @@ export class LogConsumer {
   private readonly chains = new Map<string, CommitChain>();
   /** Each slice being stored or committed, until it has ended either way. */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly bytesInFlight: InFlightBytes;
   private draining: Promise<void> | undefined;
   /** The shutdown's deadline, which leaving the group does not outlast. */
   private leaveBy: AbortSignal | undefined;
@@ -89,6 +101,8 @@ export class LogConsumer {
     this.storeRetry = new RetryStreak({ backoff: opts.backoff });
     this.producer = createDeadLetterProducer(opts.connection);
     const { metrics } = opts;
+    const bytesGauge = metrics.gauge(COLLECTOR_METRICS.bytesInFlight);
+    this.bytesInFlight = new InFlightBytes(opts.maxBytesInFlight, (bytes) => bytesGauge.set(bytes));
     this.m = {
       lag: metrics.gauge(COLLECTOR_METRICS.kafkaLag),
       batchRecords: metrics.histogram(COLLECTOR_METRICS.batchRecords),
@@ -149,7 +163,7 @@ export class LogConsumer {
     while (!this.stopping.signal.aborted) {
       let member: Member | undefined;
       try {
-        member = await this.join();
+        member = await (this.opts.join ?? (() => this.join()))();
         retry.succeed();
         const failure = await this.consume(member);
         // A failure while draining is not joined afresh: the collector is stopping.
@@ -181,7 +195,7 @@ export class LogConsumer {
     const reader = new PartitionReader(consumer, {
       topics,
       fromBeginning,
-      maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+      ...fetchSizes(this.opts.maxBytesInFlight),
       maxWaitMs: FETCH_WAIT_MS,
       connections,
     });
@@ -214,10 +228,11 @@ export class LogConsumer {
   /**
    * Fetches and stores until the member fails or the collector stops:
    * resolves to the failure. A fetch is made only once the previous one's
-   * slices have all begun, so a slow store stops the reading while the
-   * client's heartbeats keep the partitions.
+   * slices have all begun and less than maxBytesInFlight is held, so a slow
+   * store stops the reading while the client's heartbeats keep the partitions.
    */
   private async consume(member: Member): Promise<unknown> {
+    const halted = () => this.stopping.signal.aborted || member.failed.signal.aborted || !!this.draining;
     while (!this.stopping.signal.aborted) {
       if (member.failed.signal.aborted) return member.failed.signal.reason;
       // Draining: the member stays until the slices in flight are committed, and reads no more.
@@ -225,16 +240,27 @@ export class LogConsumer {
         await untilAborted(this.stopping.signal);
         continue;
       }
+      if (!(await this.bytesInFlight.room(halted, RECHECK_MS))) continue;
       let batches: FetchedBatch[];
       try {
         batches = await member.reader.fetch(this.stopping.signal);
       } catch (err) {
         return err;
       }
-      for (const batch of batches) {
+      // Held from here; each slice gives its share back once stored, and what is never sent is given back here.
+      const bytes = batches.map((b) => sumBytes(b.records));
+      this.bytesInFlight.hold(bytes.reduce((a, b) => a + b, 0));
+      const from = (i: number) => bytes.slice(i).reduce((a, b) => a + b, 0);
+      for (const [i, batch] of batches.entries()) {
+        if (halted()) {
+          this.bytesInFlight.release(from(i));
+          break;
+        }
         const failure = await this.batch(member, batch);
-        if (failure) return failure;
-        if (this.draining || this.stopping.signal.aborted) break;
+        if (failure) {
+          this.bytesInFlight.release(from(i + 1));
+          return failure;
+        }
       }
     }
     return undefined;
@@ -260,16 +286,24 @@ export class LogConsumer {
       chain = new CommitChain(first);
       this.chains.set(key, chain);
     } else if (chain.failedAt !== undefined) {
+      this.bytesInFlight.release(sumBytes(messages));
       return new Error(
         `a slice of ${key} from offset ${chain.failedAt} was given up; reading again from the commits`,
       );
     }
+    // Bytes of the batch's slices not sent yet; given back if the batch ends before they are.
+    let unsent = sumBytes(messages);
     // Records stored and committed at a time: cut as the store cuts bulk requests, so a slice is one request.
-    for (const slice of bulkChunks(messages, (m) => m.record.value?.length ?? 0, DEFAULT_BULK_LIMITS)) {
+    for (const slice of bulkChunks(messages, recordBytes, DEFAULT_BULK_LIMITS)) {
       while (this.inFlight.size >= SLICES_IN_FLIGHT && !this.draining && !gone()) {
         await Promise.race([...this.inFlight, delay(RECHECK_MS)]);
       }
-      if (this.draining || gone()) return undefined;
+      if (this.draining || gone()) {
+        this.bytesInFlight.release(unsent);
+        return undefined;
+      }
+      const sliceBytes = sumBytes(slice);
+      unsent -= sliceBytes;
       const started = performance.now();
       const last = slice.at(-1)!;
       const stored = this.store(slice, { topic, partition }, gone);
@@ -283,14 +317,17 @@ export class LogConsumer {
         this.m.batchSeconds.observe((performance.now() - started) / 1000);
       });
       this.inFlight.add(ended);
-      void ended.then(() => this.inFlight.delete(ended));
+      void ended.then(() => {
+        this.inFlight.delete(ended);
+        this.bytesInFlight.release(sliceBytes);
+      });
     }
     return undefined;
   }
 
   /** A failed commit is left to the next one, which covers these records too. Resolves to whether it succeeded. */
   private async commit(
-    consumer: Consumer,
+    consumer: Member['consumer'],
     at: { topic: string; partition: number; offset: bigint; leaderEpoch: number },
   ): Promise<boolean> {
     try {

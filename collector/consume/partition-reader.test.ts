@@ -46,6 +46,7 @@ function answer(partition: number, records: unknown[], extra: Record<string, unk
 /** A client whose group gave this member partitions 0 and 1 of `logs`; only partition 0 has a commit, at 10. */
 function fakeConsumer(fetch: Fetch) {
   const asked: bigint[][] = [];
+  const maxBytes: number[] = [];
   const consumer = {
     assignments: [{ topic: 'logs', partitions: [0, 1] }],
     listCommittedOffsets: async () => new Map([['logs', [10n, -1n]]]),
@@ -54,18 +55,23 @@ function fakeConsumer(fetch: Fetch) {
     metadata: async () => ({
       topics: new Map([['logs', { id: 'id-logs', partitions: [{ leader: 1 }, { leader: 1 }] }]]),
     }),
-    fetch: async ({ topics }: { topics: { partitions: { partition: number; fetchOffset: bigint }[] }[] }) => {
-      const partitions = topics.flatMap((t) => t.partitions);
+    fetch: async (request: {
+      maxBytes: number;
+      topics: { partitions: { partition: number; fetchOffset: bigint }[] }[];
+    }) => {
+      const partitions = request.topics.flatMap((t) => t.partitions);
       asked.push(partitions.map((p) => p.fetchOffset));
+      maxBytes.push(request.maxBytes);
       return fetch(partitions);
     },
   };
-  return { consumer: consumer as unknown as Consumer, asked, state: consumer };
+  return { consumer: consumer as unknown as Consumer, asked, maxBytes, state: consumer };
 }
 
 const options = {
   topics: ['logs'],
   fromBeginning: true,
+  maxBytes: 4096,
   maxBytesPerPartition: 1024,
   maxWaitMs: 10,
   connections: new ConnectionPool('test'),
@@ -90,10 +96,19 @@ describe('PartitionReader', () => {
     ]);
     expect(first).toMatchObject({ topic: 'logs', partition: 0, highWatermark: 100n, leaderEpoch: 7 });
     expect(await reader.fetch(signal)).toEqual([]);
+    // Each fetch asks for the partitions in a turned order, so a backlog in one cannot starve the other.
     expect(asked).toEqual([
       [10n, 3n],
-      [13n, 3n],
+      [3n, 13n],
     ]);
+  });
+
+  it('asks for at most maxBytes in all', async () => {
+    const { consumer, maxBytes } = fakeConsumer(async () => answer(0, []));
+    const reader = new PartitionReader(consumer, options);
+    await reader.assign();
+    await reader.fetch(signal);
+    expect(maxBytes).toEqual([4096]);
   });
 
   it('starts a partition the group never committed at its end when not reading from the beginning', async () => {
@@ -131,7 +146,7 @@ describe('PartitionReader', () => {
     await reader.fetch(signal);
     expect(asked).toEqual([
       [10n, 3n],
-      [40n, 3n],
+      [3n, 40n],
     ]);
   });
 });

@@ -29,7 +29,9 @@ export interface PartitionReaderOptions {
   topics: readonly string[];
   /** Where a partition the group never committed is read from. */
   fromBeginning: boolean;
-  /** Compressed bytes a partition's fetch brings at most. */
+  /** Compressed bytes a fetch brings at most, across its partitions. */
+  maxBytes: number;
+  /** Compressed bytes a partition's part of a fetch brings at most. */
   maxBytesPerPartition: number;
   /** How long the broker holds a fetch that finds nothing new. */
   maxWaitMs: number;
@@ -59,6 +61,8 @@ export class PartitionReader {
   private positions = new Map<string, { topic: string; partition: number; offset: bigint }>();
   /** Counts assignments, so that an answer to a request made before the last one is ignored. */
   private generation = 0;
+  /** Counts fetches, to turn the order of partitions in each. */
+  private fetches = 0;
 
   constructor(consumer: Consumer, opts: PartitionReaderOptions) {
     this.consumer = consumer;
@@ -118,7 +122,11 @@ export class PartitionReader {
     const metadata = await this.consumer.metadata({ topics: [...this.opts.topics] });
     const byNode = new Map<number, Map<string, { partition: number; fetchOffset: bigint }[]>>();
     const names = new Map<string, string>();
-    for (const { topic, partition, offset } of this.positions.values()) {
+    // A broker fills a fetch's partitions in the order asked, up to the fetch's bytes: turning the order
+    // each time keeps partitions with a backlog from starving the ones after them.
+    const positions = [...this.positions.values()];
+    const turn = this.fetches++ % positions.length;
+    for (const { topic, partition, offset } of [...positions.slice(turn), ...positions.slice(0, turn)]) {
       const described = metadata.topics.get(topic);
       if (!described) throw new Error(`topic ${topic} is gone from the cluster's metadata`);
       names.set(described.id, topic);
@@ -153,11 +161,12 @@ export class PartitionReader {
     node: number,
     topics: Map<string, { partition: number; fetchOffset: bigint }[]>,
   ): Promise<FetchResponse> {
-    const { maxBytesPerPartition, maxWaitMs } = this.opts;
+    const { maxBytes, maxBytesPerPartition, maxWaitMs } = this.opts;
     return this.consumer.fetch({
       node,
       connectionPool: this.opts.connections,
       maxWaitTime: maxWaitMs,
+      maxBytes,
       topics: [...topics].map(([topicId, partitions]) => ({
         topicId,
         partitions: partitions.map(({ partition, fetchOffset }) => ({

@@ -1,48 +1,37 @@
-import { type ConfigurationOptions, Observable, type ObservableMiddleware } from '@kubernetes/client-node';
 import { describeError } from '../errors.ts';
 
-/**
- * Per-call options that abort a request after `ms`, or when `cancel` aborts. client-node sets no timeout
- * of its own, and a request to an API server that stopped answering would otherwise wait as long as the
- * TCP connection lives.
- */
-export function requestTimeout(ms: number, cancel?: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
-  return {
-    middleware: [
-      {
-        pre: (request) => {
-          const timeout = AbortSignal.timeout(ms);
-          request.setSignal(cancel ? AbortSignal.any([timeout, cancel]) : timeout);
-          return new Observable(Promise.resolve(request));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
+/** The API server answered with an error status; `message` is its Status object's message when it sent one. */
+export class KubeApiError extends Error {
+  readonly status: number;
+  /** The Status object's reason (NotFound, Conflict, Expired, …), when there was one. */
+  readonly reason: string | undefined;
+
+  constructor(status: number, statusMessage: string | undefined, reason?: string) {
+    super(statusMessage ? `HTTP ${status}: ${statusMessage}` : `HTTP ${status}`);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+
+  /** From an answer's body: a Status object as a rule, but a proxy in between may answer with HTML. */
+  static fromResponse(status: number, body: string): KubeApiError {
+    let parsed: { message?: unknown; reason?: unknown } | undefined;
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      // Not a Status object: the status code alone it is.
+    }
+    const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+    return new KubeApiError(status, text(parsed?.message), text(parsed?.reason));
+  }
 }
 
 /** The HTTP status the API server answered a failed request with; undefined when it did not answer. */
 export function responseStatus(err: unknown): number | undefined {
-  // client-node's ApiException, which it does not export; an aborted request's DOMException has a numeric
-  // code too, but no response headers.
-  const { code, headers } = (err ?? {}) as { code?: unknown; headers?: unknown };
-  return err instanceof Error && typeof code === 'number' && typeof headers === 'object' ? code : undefined;
+  return err instanceof KubeApiError ? err.status : undefined;
 }
 
-/**
- * One line for a failed request. client-node's own message packs the raw body and every response header
- * into several lines; the API server's Status message is what says what went wrong.
- */
+/** One line for a failed request: the status and the API server's own words, or what kept it from answering. */
 export function describeApiError(err: unknown): string {
-  const status = responseStatus(err);
-  if (status === undefined) return describeError(err);
-  const { body } = err as { body?: unknown };
-  let message: unknown;
-  try {
-    message = (typeof body === 'string' ? JSON.parse(body) : body)?.message;
-  } catch {
-    // Not a Status object (a proxy's HTML error page, say): the status code alone it is.
-  }
-  return typeof message === 'string' && message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
+  return err instanceof KubeApiError ? err.message : describeError(err);
 }

@@ -79,7 +79,7 @@ describe('LeaderElector', () => {
 
   function elector(identity: string, options: Partial<LeaderElectorOptions> = {}): LeaderElector {
     const e = new LeaderElector({
-      kubeConfig: server.kubeConfig(),
+      kube: server.client(),
       namespace: 'router',
       name: 'event-router',
       identity,

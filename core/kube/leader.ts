@@ -1,25 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  type ConfigurationOptions,
-  CoordinationV1Api,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type V1Lease,
-  type V1LeaseSpec,
-  V1MicroTime,
-} from '@kubernetes/client-node';
 import type { Gauge } from 'prom-client';
 import { sleep } from '../backoff.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { SHARED_METRICS } from '../shared-metrics.ts';
-import { describeApiError, requestTimeout, responseStatus } from './api-requests.ts';
+import { describeApiError, responseStatus } from './api-requests.ts';
+import type { KubeClient, RequestOptions } from './client.ts';
+import { microTime, type ObjectMeta } from './objects.ts';
 import { ThrottledWarning } from './throttled-warning.ts';
 
 export interface LeaderElectorOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   /** Where the Lease lives. */
   namespace: string;
   /** The Lease's name, the same for every replica that competes. */
@@ -47,7 +40,20 @@ export interface LeaderElectorOptions {
 const JITTER_FACTOR = 1.2;
 
 type Attempt = 'leading' | 'held-by-another' | 'failed';
-type RequestOptions = ConfigurationOptions<ObservableMiddleware>;
+
+/** coordination.k8s.io/v1 LeaseSpec; times are MicroTime strings. */
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease {
+  metadata?: ObjectMeta;
+  spec?: LeaseSpec;
+}
 
 function defaultIdentity(): string {
   return `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -65,7 +71,7 @@ function defaultIdentity(): string {
  */
 export class LeaderElector {
   readonly identity: string;
-  private readonly api: CoordinationV1Api;
+  private readonly kube: KubeClient;
   private readonly namespace: string;
   private readonly name: string;
   private readonly leaseDurationSeconds: number;
@@ -98,7 +104,7 @@ export class LeaderElector {
     // A Lease counts in whole seconds; rounding up only makes the others wait a little longer.
     this.leaseDurationSeconds = Math.ceil(leaseDurationMs / 1000);
     this.identity = options.identity ?? defaultIdentity();
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.kube = options.kube;
     this.namespace = options.namespace;
     this.name = options.name;
     this.releaseOnStop = options.releaseOnStop ?? true;
@@ -133,7 +139,7 @@ export class LeaderElector {
 
   private async run(stop: AbortSignal): Promise<void> {
     // Each request may take up to the renew deadline: by then a leader has stepped down anyway.
-    const options = requestTimeout(this.renewDeadlineMs, stop);
+    const options: RequestOptions = { timeoutMs: this.renewDeadlineMs, signal: stop };
     while (!stop.aborted) {
       const startedAt = Date.now();
       const attempt = await this.tryAcquireOrRenew(options);
@@ -149,9 +155,9 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(options: RequestOptions): Promise<Attempt> {
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name }, options);
+      lease = await this.kube.get<Lease>(this.leasePath(this.name), options);
     } catch (err) {
       return responseStatus(err) === 404 ? this.create(options) : this.failed(err);
     }
@@ -161,22 +167,19 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     if (holder !== '' && holder !== this.identity && !this.observedExpired(now)) return 'held-by-another';
     const ours = holder === this.identity;
-    const body: V1Lease = {
+    const body: Lease = {
       ...lease,
       spec: {
         ...spec,
         holderIdentity: this.identity,
         leaseDurationSeconds: this.leaseDurationSeconds,
-        renewTime: new V1MicroTime(now),
-        acquireTime: ours ? spec.acquireTime : new V1MicroTime(now),
+        renewTime: microTime(now),
+        acquireTime: ours ? spec.acquireTime : microTime(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
       },
     };
     try {
-      const replaced = await this.api.replaceNamespacedLease(
-        { namespace: this.namespace, name: this.name, body },
-        options,
-      );
+      const replaced = await this.kube.put<Lease>(this.leasePath(this.name), body, options);
       this.observe(replaced.spec ?? {}, Date.now());
       return 'leading';
     } catch (err) {
@@ -186,8 +189,8 @@ export class LeaderElector {
   }
 
   private async create(options: RequestOptions): Promise<Attempt> {
-    const now = new V1MicroTime(Date.now());
-    const spec: V1LeaseSpec = {
+    const now = microTime(Date.now());
+    const spec: LeaseSpec = {
       holderIdentity: this.identity,
       leaseDurationSeconds: this.leaseDurationSeconds,
       acquireTime: now,
@@ -195,11 +198,9 @@ export class LeaderElector {
       leaseTransitions: 0,
     };
     try {
-      const created = await this.api.createNamespacedLease(
-        {
-          namespace: this.namespace,
-          body: { metadata: { name: this.name, namespace: this.namespace }, spec },
-        },
+      const created = await this.kube.post<Lease>(
+        this.leasePath(),
+        { metadata: { name: this.name, namespace: this.namespace }, spec },
         options,
       );
       this.observe(created.spec ?? {}, Date.now());
@@ -209,7 +210,12 @@ export class LeaderElector {
     }
   }
 
-  private observe(spec: V1LeaseSpec, at: number): void {
+  private leasePath(name?: string): string {
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
+    return name === undefined ? leases : `${leases}/${encodeURIComponent(name)}`;
+  }
+
+  private observe(spec: LeaseSpec, at: number): void {
     const record = JSON.stringify(spec);
     if (this.observed?.record === record) return;
     this.observed = {
@@ -272,27 +278,21 @@ export class LeaderElector {
 
   /** Clears the holder, as client-go does on release, so the next replica to try takes the Lease. */
   private async release(): Promise<void> {
-    const options = requestTimeout(this.renewDeadlineMs);
+    const options: RequestOptions = { timeoutMs: this.renewDeadlineMs };
     try {
-      const lease = await this.api.readNamespacedLease(
-        { namespace: this.namespace, name: this.name },
-        options,
-      );
+      const lease = await this.kube.get<Lease>(this.leasePath(this.name), options);
       if (lease.spec?.holderIdentity !== this.identity) return;
-      const now = new V1MicroTime(Date.now());
-      await this.api.replaceNamespacedLease(
+      const now = microTime(Date.now());
+      await this.kube.put(
+        this.leasePath(this.name),
         {
-          namespace: this.namespace,
-          name: this.name,
-          body: {
-            ...lease,
-            spec: {
-              ...lease.spec,
-              holderIdentity: '',
-              leaseDurationSeconds: 1,
-              acquireTime: now,
-              renewTime: now,
-            },
+          ...lease,
+          spec: {
+            ...lease.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
           },
         },
         options,

@@ -32,8 +32,11 @@ const bufferSettings = {
   batchSize: z.number().int().positive().default(500),
   /** The longest an event waits for its batch to fill. */
   batchAge: duration().default(1_000),
-  /** Events waiting while the store is slow or down; beyond this the oldest are dropped (counted and logged). */
-  maxBuffered: z.number().int().positive().default(50_000),
+  /**
+   * Events waiting while the store is slow or down; beyond this the oldest are dropped (counted and logged).
+   * Unset: sized from the container's memory limit (defaultMaxBuffered).
+   */
+  maxBuffered: z.number().int().positive().optional(),
   /** Backoff while the store is down or refuses for a passing reason: doubles from initial up to max, jittered. */
   retry: z.strictObject({ initial: duration().default(500), max: duration().default(30_000) }).prefault({}),
 };
@@ -45,9 +48,21 @@ export interface BufferSettings {
   retry: { initial: number; max: number };
 }
 
+/** An event waiting for the store, as its document: some 1.9 KiB of heap, measured with labels and owner. */
+const BUFFERED_EVENT_BYTES = 2 * 1024;
+const MAX_BUFFERED = 50_000;
+
+/**
+ * How many events wait for the store at most when the setting is unset: 50,000 (some 100 MiB), or as many
+ * as an eighth of the container's memory limit holds when that is less, but never fewer than 1,000.
+ */
+export function defaultMaxBuffered(memoryLimitBytes: number | undefined): number {
+  if (memoryLimitBytes === undefined) return MAX_BUFFERED;
+  return Math.max(1_000, Math.min(MAX_BUFFERED, Math.floor(memoryLimitBytes / 8 / BUFFERED_EVENT_BYTES)));
+}
+
 /** Where every event is archived: one of the two stores, with the buffer settings beside it. */
-export type ArchiveConfig = BufferSettings &
-  (
+export type ArchiveConfig = Omit<BufferSettings, 'maxBuffered'> & { maxBuffered?: number } & (
     | { elasticsearch: ElasticsearchArchiveConfig; collector?: undefined }
     | { collector: CollectorArchiveConfig; elasticsearch?: undefined }
   );

@@ -51,7 +51,7 @@ describe('Enricher', () => {
 
   function enricher(options: Partial<EnricherOptions> = {}): Enricher {
     return new Enricher({
-      kubeConfig: server.kubeConfig(),
+      kube: server.client(),
       log: createLogger({ destination: { write: (line: string) => logged.push(line) } }),
       metrics,
       ...options,

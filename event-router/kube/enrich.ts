@@ -1,14 +1,7 @@
-import {
-  AppsV1Api,
-  BatchV1Api,
-  type ConfigurationOptions,
-  CoreV1Api,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type V1ObjectMeta,
-} from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
-import { describeApiError, requestTimeout, responseStatus } from '../../core/kube/api-requests.ts';
+import { describeApiError, responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient, RequestOptions } from '../../core/kube/client.ts';
+import type { ObjectMeta } from '../../core/kube/objects.ts';
 import { ThrottledWarning } from '../../core/kube/throttled-warning.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -17,7 +10,7 @@ import { EVENT_ROUTER_METRICS } from '../metrics.ts';
 import { TtlLruCache } from './ttl-cache.ts';
 
 export interface EnricherOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   log: Logger;
   metrics?: Metrics;
   /** Objects remembered at once, found or not; the least recently used are forgotten first. */
@@ -28,38 +21,23 @@ export interface EnricherOptions {
   requestTimeoutMs?: number;
 }
 
-interface Apis {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  batch: BatchV1Api;
-}
-
-type RequestOptions = ConfigurationOptions<ObservableMiddleware>;
-type ReadObject = (
-  apis: Apis,
-  namespace: string,
-  name: string,
-  options: RequestOptions,
-) => Promise<{ metadata?: V1ObjectMeta }>;
-
-const READERS = new Map<string, ReadObject>([
-  ['Pod', ({ core }, namespace, name, o) => core.readNamespacedPod({ namespace, name }, o)],
-  ['Node', ({ core }, _, name, o) => core.readNode({ name }, o)],
-  ['Namespace', ({ core }, _, name, o) => core.readNamespace({ name }, o)],
-  ['Service', ({ core }, namespace, name, o) => core.readNamespacedService({ namespace, name }, o)],
-  [
-    'PersistentVolumeClaim',
-    ({ core }, namespace, name, o) => core.readNamespacedPersistentVolumeClaim({ namespace, name }, o),
-  ],
-  ['ReplicaSet', ({ apps }, namespace, name, o) => apps.readNamespacedReplicaSet({ namespace, name }, o)],
-  ['Deployment', ({ apps }, namespace, name, o) => apps.readNamespacedDeployment({ namespace, name }, o)],
-  ['StatefulSet', ({ apps }, namespace, name, o) => apps.readNamespacedStatefulSet({ namespace, name }, o)],
-  ['DaemonSet', ({ apps }, namespace, name, o) => apps.readNamespacedDaemonSet({ namespace, name }, o)],
-  ['Job', ({ batch }, namespace, name, o) => batch.readNamespacedJob({ namespace, name }, o)],
-  ['CronJob', ({ batch }, namespace, name, o) => batch.readNamespacedCronJob({ namespace, name }, o)],
+/** Where an object of each kind looked up lives; other kinds carry no labels worth a request. */
+const COLLECTIONS = new Map<string, { group: string; resource: string; clusterScoped?: boolean }>([
+  ['Pod', { group: '/api/v1', resource: 'pods' }],
+  ['Node', { group: '/api/v1', resource: 'nodes', clusterScoped: true }],
+  ['Namespace', { group: '/api/v1', resource: 'namespaces', clusterScoped: true }],
+  ['Service', { group: '/api/v1', resource: 'services' }],
+  ['PersistentVolumeClaim', { group: '/api/v1', resource: 'persistentvolumeclaims' }],
+  ['ReplicaSet', { group: '/apis/apps/v1', resource: 'replicasets' }],
+  ['Deployment', { group: '/apis/apps/v1', resource: 'deployments' }],
+  ['StatefulSet', { group: '/apis/apps/v1', resource: 'statefulsets' }],
+  ['DaemonSet', { group: '/apis/apps/v1', resource: 'daemonsets' }],
+  ['Job', { group: '/apis/batch/v1', resource: 'jobs' }],
+  ['CronJob', { group: '/apis/batch/v1', resource: 'cronjobs' }],
 ]);
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace']);
+/** The object's metadata only (labels, owners), with the whole object from a server that cannot do that. */
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 /** Owners people do not name: a ReplicaSet stands for its Deployment, a Job for its CronJob. */
 const GENERATED_BY_CONTROLLER = new Set(['ReplicaSet', 'Job']);
@@ -74,7 +52,7 @@ type Lookup = { outcome: 'found'; facts: ObjectFacts } | { outcome: 'not_found' 
 /** Kinds without labels worth a request (Events about Endpoints, HorizontalPodAutoscalers, …). */
 const NOT_LOOKED_UP: Lookup = { outcome: 'not_found' };
 
-function factsOf(metadata: V1ObjectMeta | undefined): ObjectFacts {
+function factsOf(metadata: ObjectMeta | undefined): ObjectFacts {
   const controller = metadata?.ownerReferences?.find((ref) => ref.controller);
   return {
     labels: metadata?.labels ?? {},
@@ -92,7 +70,7 @@ const MAX_IN_FLIGHT = 8;
  * by many events at once is fetched once. The API server failing costs the enrichment, never the event.
  */
 export class Enricher {
-  private readonly apis: Apis;
+  private readonly kube: KubeClient;
   private readonly cache: TtlLruCache<Promise<Lookup>>;
   private readonly ttlMs: number;
   private readonly failureTtlMs: number;
@@ -104,18 +82,13 @@ export class Enricher {
   private readonly queued: (() => void)[] = [];
 
   constructor(options: EnricherOptions) {
-    const kc = options.kubeConfig;
-    this.apis = {
-      core: kc.makeApiClient(CoreV1Api),
-      apps: kc.makeApiClient(AppsV1Api),
-      batch: kc.makeApiClient(BatchV1Api),
-    };
+    this.kube = options.kube;
     this.cache = new TtlLruCache(options.maxEntries ?? 10_000);
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
     // Failures are remembered briefly: long enough that a burst of events during an outage makes one
     // request per object, short enough that enrichment comes back soon after the API server does.
     this.failureTtlMs = Math.min(this.ttlMs, 10_000);
-    this.requestOptions = requestTimeout(options.requestTimeoutMs ?? 5_000);
+    this.requestOptions = { timeoutMs: options.requestTimeoutMs ?? 5_000, accept: METADATA_ONLY };
     this.warning = new ThrottledWarning(options.log);
     this.requests = options.metrics?.counter(EVENT_ROUTER_METRICS.enrichRequests);
   }
@@ -143,27 +116,28 @@ export class Enricher {
   }
 
   private lookup(kind: string, namespace: string, name: string): Promise<Lookup> {
-    const read = READERS.get(kind);
-    if (!read) return Promise.resolve(NOT_LOOKED_UP);
-    const key = `${kind}/${CLUSTER_SCOPED.has(kind) ? '' : namespace}/${name}`;
-    const cached = this.cache.get(key);
+    const collection = COLLECTIONS.get(kind);
+    if (!collection) return Promise.resolve(NOT_LOOKED_UP);
+    const where = collection.clusterScoped ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+    const path = `${collection.group}${where}/${collection.resource}/${encodeURIComponent(name)}`;
+    const cached = this.cache.get(path);
     if (cached) return cached;
-    const pending = this.request(read, kind, namespace, name);
+    const pending = this.request(path, kind, namespace, name);
     // Cached while in flight, so concurrent lookups of one object share its request.
-    this.cache.set(key, pending, Number.POSITIVE_INFINITY);
+    this.cache.set(path, pending, Number.POSITIVE_INFINITY);
     void pending.then((lookup) =>
-      this.cache.set(key, pending, lookup.outcome === 'error' ? this.failureTtlMs : this.ttlMs),
+      this.cache.set(path, pending, lookup.outcome === 'error' ? this.failureTtlMs : this.ttlMs),
     );
     return pending;
   }
 
-  private async request(read: ReadObject, kind: string, namespace: string, name: string): Promise<Lookup> {
+  private async request(path: string, kind: string, namespace: string, name: string): Promise<Lookup> {
     // A burst of new objects (a start, a storm) must not open hundreds of TLS connections at once: that
     // costs the event loop more than the lookups are worth, and every message waits behind it.
     if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
     else await new Promise<void>((resolve) => this.queued.push(resolve));
     try {
-      return await this.read(read, kind, namespace, name);
+      return await this.read(path, kind, namespace, name);
     } finally {
       // The slot passes straight to the next lookup waiting, if any.
       const next = this.queued.shift();
@@ -172,10 +146,10 @@ export class Enricher {
     }
   }
 
-  private async read(read: ReadObject, kind: string, namespace: string, name: string): Promise<Lookup> {
+  private async read(path: string, kind: string, namespace: string, name: string): Promise<Lookup> {
     let lookup: Lookup;
     try {
-      const object = await read(this.apis, namespace, name, this.requestOptions);
+      const object = await this.kube.get<{ metadata?: ObjectMeta }>(path, this.requestOptions);
       lookup = { outcome: 'found', facts: factsOf(object.metadata) };
     } catch (err) {
       if (responseStatus(err) === 404) {

@@ -1,17 +1,9 @@
-import {
-  ApiException,
-  CoreV1Api,
-  type CoreV1Event,
-  EventsV1Api,
-  type EventsV1Event,
-  type KubeConfig,
-  type V1ListMeta,
-  type V1Status,
-  Watch,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, EventsV1Event } from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
 import { describeError } from '../../core/errors.ts';
+import { responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient, WatchFunction } from '../../core/kube/client.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { ObservedEvent } from '../event.ts';
@@ -21,7 +13,7 @@ import { fromCoreEvent, fromEventsV1 } from './normalize.ts';
 export type EventsApi = 'core/v1' | 'events.k8s.io/v1';
 
 export interface EventWatcherOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   api: EventsApi;
   /** Namespaces to watch, one list and watch each; empty means all namespaces with one list and watch. */
   namespaces: readonly string[];
@@ -32,8 +24,8 @@ export interface EventWatcherOptions {
   onEvent(event: ObservedEvent): void;
   /** After the first complete list of every namespace, then after every later re-list. */
   onSynced?(): void;
-  /** client-node's Watch; tests substitute one that opens a watch at a chosen resourceVersion. */
-  watch?: Watch;
+  /** The client's watch; tests substitute one that opens a watch at a chosen resourceVersion. */
+  watch?: WatchFunction;
 }
 
 /** A watch that ends sooner than this without a single line is a failure to back off from, not a close. */
@@ -43,48 +35,39 @@ const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 
 interface EventPage {
   items: unknown[];
-  metadata?: V1ListMeta;
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** A watch line of type ERROR carries a metav1.Status. */
+interface WatchStatus {
+  code?: number;
+  reason?: string;
+  message?: string;
 }
 
 /** What differs between the two Event APIs: where they live and how their objects read. */
 interface EventsSource {
   path(namespace: string | undefined): string;
-  list(namespace: string | undefined, page: string | undefined): Promise<EventPage>;
   normalize(object: unknown): ObservedEvent;
 }
 
-function eventsSource(kubeConfig: KubeConfig, api: EventsApi): EventsSource {
-  if (api === 'core/v1') {
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    return {
-      path: (namespace) => (namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events'),
-      list: (namespace, page) =>
-        namespace
-          ? core.listNamespacedEvent({ namespace, limit: PAGE_SIZE, _continue: page })
-          : core.listEventForAllNamespaces({ limit: PAGE_SIZE, _continue: page }),
-      normalize: (object) => fromCoreEvent(object as CoreV1Event),
-    };
-  }
-  const events = kubeConfig.makeApiClient(EventsV1Api);
-  return {
-    path: (namespace) =>
-      namespace ? `/apis/events.k8s.io/v1/namespaces/${namespace}/events` : '/apis/events.k8s.io/v1/events',
-    list: (namespace, page) =>
-      namespace
-        ? events.listNamespacedEvent({ namespace, limit: PAGE_SIZE, _continue: page })
-        : events.listEventForAllNamespaces({ limit: PAGE_SIZE, _continue: page }),
-    normalize: (object) => fromEventsV1(object as EventsV1Event),
-  };
+function eventsSource(api: EventsApi): EventsSource {
+  const collection = (prefix: string) => (namespace: string | undefined) =>
+    namespace ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/events` : `${prefix}/events`;
+  return api === 'core/v1'
+    ? { path: collection('/api/v1'), normalize: (object) => fromCoreEvent(object as CoreV1Event) }
+    : {
+        path: collection('/apis/events.k8s.io/v1'),
+        normalize: (object) => fromEventsV1(object as EventsV1Event),
+      };
 }
 
 /** The API server says the resourceVersion is no longer in its history: only a new list can go on. */
 function isGone(err: unknown): boolean {
-  return (
-    (err instanceof ApiException && err.code === 410) || (err as { statusCode?: unknown })?.statusCode === 410
-  );
+  return responseStatus(err) === 410;
 }
 
-/** client-node ends a watch that received nothing for 30 s; on a quiet cluster that is normal. */
+/** A watch that received nothing for a while is ended and opened again; on a quiet cluster that is normal. */
 function isIdleTimeout(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === 'TimeoutError';
 }
@@ -109,7 +92,7 @@ class EventStream {
   private readonly source: EventsSource;
   private readonly options: EventWatcherOptions;
   private readonly metrics: WatcherMetrics;
-  private readonly watch: Watch;
+  private readonly watch: WatchFunction;
   private readonly signal: AbortSignal;
   private readonly onListed: () => void;
 
@@ -118,7 +101,7 @@ class EventStream {
     source: EventsSource;
     options: EventWatcherOptions;
     metrics: WatcherMetrics;
-    watch: Watch;
+    watch: WatchFunction;
     signal: AbortSignal;
     onListed: () => void;
   }) {
@@ -180,10 +163,13 @@ class EventStream {
     let page: string | undefined;
     let listVersion: string | undefined;
     do {
-      const result = await this.source.list(this.namespace, page);
+      const result = await this.options.kube.get<EventPage>(this.where, {
+        query: { limit: PAGE_SIZE, continue: page },
+        signal: this.signal,
+      });
       if (this.signal.aborted) return;
       for (const item of result.items) this.deliver(item, 'list');
-      page = result.metadata?._continue || undefined;
+      page = result.metadata?.continue || undefined;
       listVersion = result.metadata?.resourceVersion;
     } while (page);
     this.resourceVersion = listVersion;
@@ -203,45 +189,36 @@ class EventStream {
   }
 
   /** Resolves 'expired' on 410 Gone, 'closed' when the watch ends otherwise (or on stop); rejects on failure. */
-  private watchOnce(): Promise<'closed' | 'expired'> {
-    return new Promise((resolve, reject) => {
-      let ended: 'expired' | Error | undefined;
-      let done = false;
-      let controller: AbortController | undefined;
-      const onAbort = () => {
-        controller?.abort();
-        resolve('closed');
-      };
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      const finish = (err: unknown) => {
-        done = true;
-        this.signal.removeEventListener('abort', onAbort);
-        if (ended === 'expired' || isGone(err)) resolve('expired');
-        else if (ended) reject(ended);
-        else if (err && !isIdleTimeout(err)) reject(err);
-        else resolve('closed');
-      };
-      this.watch
-        .watch(
-          this.where,
-          { allowWatchBookmarks: true, resourceVersion: this.resourceVersion },
-          (phase: string, object: unknown) => {
-            if (!this.signal.aborted && !ended) ended = this.handle(phase, object);
-          },
-          finish,
-        )
-        .then((opened) => {
-          controller = opened;
-          if (this.signal.aborted) opened.abort();
-          else if (!done) this.failures = 0;
-        }, finish);
-    });
+  private async watchOnce(): Promise<'closed' | 'expired'> {
+    // A failure the server reports in a line ends the watch at once, with the events before it handled.
+    const ended = new AbortController();
+    let failure: 'expired' | Error | undefined;
+    try {
+      await this.watch(this.where, {
+        query: { allowWatchBookmarks: true, resourceVersion: this.resourceVersion },
+        signal: AbortSignal.any([this.signal, ended.signal]),
+        onOpened: () => {
+          this.failures = 0;
+        },
+        onEvent: (phase, object) => {
+          if (this.signal.aborted || failure) return;
+          failure = this.handle(phase, object);
+          if (failure) ended.abort();
+        },
+      });
+    } catch (err) {
+      if (isGone(err)) return 'expired';
+      if (!isIdleTimeout(err)) throw err;
+    }
+    if (failure === 'expired') return 'expired';
+    if (failure) throw failure;
+    return 'closed';
   }
 
   /** Moves the resourceVersion on with every line; says how the watch ends when the server reports an error. */
   private handle(phase: string, object: unknown): 'expired' | Error | undefined {
     if (phase === 'ERROR') {
-      const status = object as V1Status;
+      const status = object as WatchStatus;
       if (status.code === 410) return 'expired';
       return new Error(
         `the API server ended the watch: ${status.code ?? '?'} ${status.reason ?? ''} ${status.message ?? ''}`.trim(),
@@ -274,9 +251,9 @@ export class EventWatcher {
 
   start(): void {
     if (this.streams.length > 0) throw new Error('The event watcher is already started');
-    const { kubeConfig, api, namespaces, metrics } = this.options;
-    const source = eventsSource(kubeConfig, api);
-    const watch = this.options.watch ?? new Watch(kubeConfig);
+    const { kube, api, namespaces, metrics } = this.options;
+    const source = eventsSource(api);
+    const watch = this.options.watch ?? ((path, options) => kube.watch(path, options));
     const watcherMetrics: WatcherMetrics = {
       seen: metrics.counter(EVENT_ROUTER_METRICS.eventsSeen),
       relists: metrics.counter(EVENT_ROUTER_METRICS.watchRelists),

@@ -1,9 +1,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { isNotFound, writeFileAtomic } from '../../core/atomic-file.ts';
 import { describeError } from '../../core/errors.ts';
+import { responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient } from '../../core/kube/client.ts';
+import { type ConfigMap, configMapsPath, readConfigMap } from '../../core/kube/objects.ts';
 import type { Logger } from '../../core/log.ts';
 import { limitKeys, type ResumeState } from './resume.ts';
 
@@ -84,10 +86,6 @@ function fitState(state: ResumeState, maxBytes: number): string {
   return json;
 }
 
-function isApiError(err: unknown, code: number): boolean {
-  return err instanceof ApiException && err.code === code;
-}
-
 /**
  * The state as JSON in one key of a ConfigMap, so that a new pod or a new leader resumes where the last one
  * stopped. Writes carry the resourceVersion last read: if another replica wrote in between, the conflict is
@@ -95,15 +93,15 @@ function isApiError(err: unknown, code: number): boolean {
  * that has just lost its lease).
  */
 export class ConfigMapStateStore implements StateStore {
-  private readonly api: CoreV1Api;
+  private readonly kube: KubeClient;
   private readonly namespace: string;
   private readonly name: string;
   private readonly log: Logger;
   /** resourceVersion of the ConfigMap as last read or written; undefined when it must be read first. */
   private resourceVersion: string | undefined;
 
-  constructor(options: { kubeConfig: KubeConfig; namespace: string; name: string; log: Logger }) {
-    this.api = options.kubeConfig.makeApiClient(CoreV1Api);
+  constructor(options: { kube: KubeClient; namespace: string; name: string; log: Logger }) {
+    this.kube = options.kube;
     this.namespace = options.namespace;
     this.name = options.name;
     this.log = options.log;
@@ -130,7 +128,7 @@ export class ConfigMapStateStore implements StateStore {
     try {
       await this.write(json);
     } catch (err) {
-      if (!isApiError(err, 409)) throw err;
+      if (responseStatus(err) !== 409) throw err;
       // Someone else wrote (or created) it since we last read it.
       this.resourceVersion = undefined;
       await this.write(json);
@@ -139,38 +137,23 @@ export class ConfigMapStateStore implements StateStore {
 
   private async write(json: string): Promise<void> {
     if (this.resourceVersion === undefined && !(await this.read())) {
-      const created = await this.api.createNamespacedConfigMap({
-        namespace: this.namespace,
-        body: { metadata: { name: this.name }, data: { [STATE_KEY]: json } },
+      const created = await this.kube.post<ConfigMap>(configMapsPath(this.namespace), {
+        metadata: { name: this.name },
+        data: { [STATE_KEY]: json },
       });
       this.resourceVersion = created.metadata?.resourceVersion;
       return;
     }
-    const replaced = await this.api.replaceNamespacedConfigMap({
-      namespace: this.namespace,
-      name: this.name,
-      body: {
-        metadata: { name: this.name, resourceVersion: this.resourceVersion },
-        data: { [STATE_KEY]: json },
-      },
+    const replaced = await this.kube.put<ConfigMap>(configMapsPath(this.namespace, this.name), {
+      metadata: { name: this.name, resourceVersion: this.resourceVersion },
+      data: { [STATE_KEY]: json },
     });
     this.resourceVersion = replaced.metadata?.resourceVersion;
   }
 
-  private async read(): Promise<V1ConfigMap | undefined> {
-    try {
-      const configMap = await this.api.readNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-      });
-      this.resourceVersion = configMap.metadata?.resourceVersion;
-      return configMap;
-    } catch (err) {
-      if (isApiError(err, 404)) {
-        this.resourceVersion = undefined;
-        return undefined;
-      }
-      throw err;
-    }
+  private async read(): Promise<ConfigMap | undefined> {
+    const configMap = await readConfigMap(this.kube, this.namespace, this.name);
+    this.resourceVersion = configMap?.metadata?.resourceVersion;
+    return configMap;
   }
 }

@@ -73,7 +73,7 @@ async function cluster() {
   const { log, lines } = captureLog();
   const claim = (owner: string, maxBytes = 900_000) =>
     ConfigMapOutboxStore.claim({
-      kubeConfig: server.kubeConfig(),
+      kube: server.client(),
       namespace: 'ns',
       name: 'outbox',
       owner,
@@ -155,7 +155,7 @@ describe('ConfigMapOutboxStore', () => {
     await racing.start();
     cleanups.push(() => racing.close());
     const store = await ConfigMapOutboxStore.claim({
-      kubeConfig: racing.kubeConfig(),
+      kube: racing.client(),
       namespace: 'ns',
       name: 'outbox',
       owner: 'b',

@@ -1,7 +1,8 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { type BackoffOptions, RetryStreak } from '../../core/backoff.ts';
 import { describeError } from '../../core/errors.ts';
 import { describeApiError, responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient } from '../../core/kube/client.ts';
+import { type ConfigMap, configMapsPath, readConfigMap } from '../../core/kube/objects.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Entry } from '../compose.ts';
 import type { WindowState } from '../rate-window.ts';
@@ -12,7 +13,7 @@ import { documentName, type OpenedOutbox, type OutboxLog, type OutboxStore, type
 export const OWNER_ANNOTATION = 'lookout/outbox-owner';
 
 export interface ConfigMapOutboxOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   namespace: string;
   name: string;
   /** This replica's identity in the Lease. */
@@ -60,7 +61,6 @@ function entryBytes(entry: Entry): number {
  * bounds what waits: over it, the robot merges the oldest into a digest.
  */
 export class ConfigMapOutboxStore implements OutboxStore {
-  private readonly api: CoreV1Api;
   private readonly options: ConfigMapOutboxOptions;
   private readonly log: Logger;
   private resourceVersion: string | undefined;
@@ -76,10 +76,9 @@ export class ConfigMapOutboxStore implements OutboxStore {
   private deposed: OutboxDeposedError | undefined;
   private closed = false;
 
-  private constructor(options: ConfigMapOutboxOptions, configMap: V1ConfigMap) {
+  private constructor(options: ConfigMapOutboxOptions, configMap: ConfigMap) {
     this.options = options;
     this.log = options.log;
-    this.api = options.kubeConfig.makeApiClient(CoreV1Api);
     this.resourceVersion = configMap.metadata?.resourceVersion;
     this.others = { ...configMap.data };
     this.streak = new RetryStreak({ backoff: options.retry ?? DEFAULT_RETRY });
@@ -90,11 +89,10 @@ export class ConfigMapOutboxStore implements OutboxStore {
    * into it, so that from now on only this replica's writes succeed.
    */
   static async claim(options: ConfigMapOutboxOptions): Promise<ConfigMapOutboxStore> {
-    const api = options.kubeConfig.makeApiClient(CoreV1Api);
-    const { namespace, name, owner } = options;
+    const { kube, namespace, name, owner } = options;
     for (let attempt = 1; ; attempt++) {
       try {
-        const current = await readConfigMap(api, namespace, name);
+        const current = await readConfigMap(kube, namespace, name);
         const metadata = {
           name,
           resourceVersion: current?.metadata?.resourceVersion,
@@ -102,8 +100,8 @@ export class ConfigMapOutboxStore implements OutboxStore {
         };
         const body = { metadata, data: current?.data ?? {} };
         const claimed = current
-          ? await api.replaceNamespacedConfigMap({ namespace, name, body })
-          : await api.createNamespacedConfigMap({ namespace, body });
+          ? await kube.put<ConfigMap>(configMapsPath(namespace, name), body)
+          : await kube.post<ConfigMap>(configMapsPath(namespace), body);
         return new ConfigMapOutboxStore(options, claimed);
       } catch (err) {
         // 409: another replica wrote in between (a deposed leader's last write); read again and claim once more.
@@ -218,7 +216,7 @@ export class ConfigMapOutboxStore implements OutboxStore {
     } catch (err) {
       if (responseStatus(err) !== 409) throw err;
       // Ours may be the write that conflicts: one whose answer was lost. Any other owner means a new leader.
-      const current = await readConfigMap(this.api, this.options.namespace, this.options.name);
+      const current = await readConfigMap(this.options.kube, this.options.namespace, this.options.name);
       const owner = current?.metadata?.annotations?.[OWNER_ANNOTATION];
       if (owner !== this.options.owner) {
         this.deposed = new OutboxDeposedError(this.describe(), owner);
@@ -235,29 +233,12 @@ export class ConfigMapOutboxStore implements OutboxStore {
   }
 
   private async replace(data: Record<string, string>): Promise<void> {
-    const { namespace, name, owner } = this.options;
-    const replaced = await this.api.replaceNamespacedConfigMap({
-      namespace,
-      name,
-      body: {
-        metadata: { name, resourceVersion: this.resourceVersion, annotations: { [OWNER_ANNOTATION]: owner } },
-        data,
-      },
+    const { kube, namespace, name, owner } = this.options;
+    const replaced = await kube.put<ConfigMap>(configMapsPath(namespace, name), {
+      metadata: { name, resourceVersion: this.resourceVersion, annotations: { [OWNER_ANNOTATION]: owner } },
+      data,
     });
     this.resourceVersion = replaced.metadata?.resourceVersion;
-  }
-}
-
-async function readConfigMap(
-  api: CoreV1Api,
-  namespace: string,
-  name: string,
-): Promise<V1ConfigMap | undefined> {
-  try {
-    return await api.readNamespacedConfigMap({ namespace, name });
-  } catch (err) {
-    if (responseStatus(err) === 404) return undefined;
-    throw err;
   }
 }
 

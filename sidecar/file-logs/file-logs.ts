@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import type { BackoffOptions } from '../../core/backoff.ts';
-import { loadKubeConfig } from '../../core/kube/client.ts';
+import { createKubeClient } from '../../core/kube/client.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { CheckpointStore } from '../checkpoints.ts';
@@ -108,7 +108,7 @@ export class FileLogs {
     this.m.up.set(0);
     const { fileLogs } = this.config;
     this.watch = new PodWatch({
-      kubeConfig: loadKubeConfig(fileLogs.kubernetes),
+      kube: createKubeClient(fileLogs.kubernetes),
       nodeName: this.nodeName,
       requestTimeoutMs: fileLogs.requestTimeout,
       backoff: this.options.backoff,

@@ -1,11 +1,12 @@
-import { CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
-import { type BackoffOptions, RetryStreak } from '../../core/backoff.ts';
-import { describeApiError, requestTimeout } from '../../core/kube/api-requests.ts';
+import { type BackoffOptions, RetryStreak, sleep } from '../../core/backoff.ts';
+import { describeApiError, KubeApiError, responseStatus } from '../../core/kube/api-requests.ts';
+import type { KubeClient } from '../../core/kube/client.ts';
 import type { Logger } from '../../core/log.ts';
 
 export interface PodWatchOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   nodeName: string;
   requestTimeoutMs: number;
   backoff: BackoffOptions;
@@ -17,6 +18,11 @@ export interface PodWatchOptions {
   onPodGone(pod: V1Pod): void;
 }
 
+interface PodList {
+  metadata?: { resourceVersion?: string };
+  items?: V1Pod[];
+}
+
 /**
  * Lists, then watches, the pods of one node, and keeps doing so: after a failure it starts again with
  * backoff, from where it was or with a new list when the API server no longer has that version, and
@@ -24,11 +30,13 @@ export interface PodWatchOptions {
  */
 export class PodWatch {
   private readonly options: PodWatchOptions;
-  private readonly informer: ListWatch<V1Pod>;
   private readonly streak: RetryStreak;
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
-  private errors = 0;
+  private readonly stopping = new AbortController();
+  private readonly path = '/api/v1/pods';
+  private readonly query: { fieldSelector: string };
+  /** The node's pods as last seen, by uid: a new list reports those no longer in it as gone. */
+  private readonly known = new Map<string, V1Pod>();
+  private resourceVersion: string | undefined;
   private listed: () => void = () => {};
   /** Resolves once the node's pods have been listed. */
   readonly synced = new Promise<void>((resolve) => {
@@ -38,39 +46,83 @@ export class PodWatch {
   constructor(options: PodWatchOptions) {
     this.options = options;
     this.streak = new RetryStreak({ backoff: options.backoff });
-    const { kubeConfig, nodeName, requestTimeoutMs } = options;
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const fieldSelector = `spec.nodeName=${nodeName}`;
-    this.informer = new ListWatch<V1Pod>(
-      '/api/v1/pods',
-      new Watch(kubeConfig),
-      () => core.listPodForAllNamespaces({ fieldSelector }, requestTimeout(requestTimeoutMs)),
-      false,
-      undefined,
-      fieldSelector,
-    );
-    this.informer.on('add', (pod) => options.onPod(pod));
-    this.informer.on('update', (pod) => options.onPod(pod));
-    this.informer.on('delete', (pod) => options.onPodGone(pod));
-    this.informer.on('error', (err) => this.failed(err));
+    this.query = { fieldSelector: `spec.nodeName=${options.nodeName}` };
   }
 
   start(): void {
-    void this.attempt();
+    void this.run();
   }
 
+  /** Ends the watch and closes the client's connections: the client is this watch's own. */
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    void this.informer.stop();
+    this.stopping.abort();
+    this.options.kube.close();
   }
 
-  private async attempt(): Promise<void> {
-    if (this.stopped) return;
-    const before = this.errors;
-    await this.informer.start();
-    if (this.errors !== before || this.stopped) return;
+  private async run(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      try {
+        if (this.resourceVersion === undefined) await this.list();
+        await this.options.kube.watch(this.path, {
+          query: { ...this.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: true },
+          signal,
+          onOpened: () => this.recovered(),
+          onEvent: (type, object) => this.event(type, object as V1Pod),
+        });
+      } catch (err) {
+        if (signal.aborted) return;
+        // The version is no longer in the API server's history: only a new list can go on.
+        if (responseStatus(err) === 410) this.resourceVersion = undefined;
+        else await this.failed(err);
+      }
+    }
+  }
+
+  private async list(): Promise<void> {
+    const list = await this.options.kube.get<PodList>(this.path, {
+      query: this.query,
+      signal: this.stopping.signal,
+      timeoutMs: this.options.requestTimeoutMs,
+    });
+    const seen = new Set<string>();
+    for (const pod of list.items ?? []) {
+      const uid = pod.metadata?.uid;
+      if (!uid) continue;
+      seen.add(uid);
+      this.known.set(uid, pod);
+      this.options.onPod(pod);
+    }
+    for (const [uid, pod] of this.known) {
+      if (seen.has(uid)) continue;
+      this.known.delete(uid);
+      this.options.onPodGone(pod);
+    }
+    this.resourceVersion = list.metadata?.resourceVersion;
     this.listed();
+    this.recovered();
+  }
+
+  private event(type: string, pod: V1Pod): void {
+    const version = pod.metadata?.resourceVersion;
+    if (type === 'ERROR') {
+      // A Status object: 410 when the watch's version has expired, which a new list answers.
+      const status = pod as { code?: number; message?: string };
+      throw new KubeApiError(status.code ?? 500, status.message);
+    }
+    if (version) this.resourceVersion = version;
+    const uid = pod.metadata?.uid;
+    if (type === 'BOOKMARK' || !uid) return;
+    if (type === 'DELETED') {
+      this.known.delete(uid);
+      this.options.onPodGone(pod);
+    } else {
+      this.known.set(uid, pod);
+      this.options.onPod(pod);
+    }
+  }
+
+  private recovered(): void {
     const outage = this.streak.succeed();
     if (outage !== undefined) {
       this.options.log.info(
@@ -80,9 +132,7 @@ export class PodWatch {
     }
   }
 
-  private failed(err: unknown): void {
-    this.errors++;
-    if (this.stopped) return;
+  private async failed(err: unknown): Promise<void> {
     this.options.failures.inc();
     const delayMs = this.streak.fail();
     if (this.streak.failures === 1) {
@@ -91,6 +141,6 @@ export class PodWatch {
         'listing or watching the node’s pods failed; file logs of pods added meanwhile wait, retrying',
       );
     }
-    this.retry = setTimeout(() => void this.attempt(), delayMs);
+    await sleep(delayMs, this.stopping.signal).catch(() => {});
   }
 }

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { createKubeClient, type KubeClient } from '../../core/kube/client.ts';
 import { kubernetesAccess } from '../infra/control.ts';
 
-export function kubeClient(): { kc: KubeConfig; core: CoreV1Api } {
+/** client-node for the tests' own requests; `kube` is the client Lookout's code takes. */
+export function kubeClient(): { kc: KubeConfig; core: CoreV1Api; kube: KubeClient } {
   const kc = new KubeConfig();
   kc.loadFromFile(kubernetesAccess().kubeconfig);
-  return { kc, core: kc.makeApiClient(CoreV1Api) };
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    kube: createKubeClient({ kubeconfig: kubernetesAccess().kubeconfig }),
+  };
 }
 
 /** A namespace of the test's own, so runs on a long-lived `make infra` server do not meet. */
