@@ -7,9 +7,20 @@
 export class ByteWriter {
   private buf: Buffer;
   private length = 0;
+  private readonly growUpTo: number;
 
-  constructor(capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, 64));
+  /**
+   * Writes into `start` (a buffer, or a new one of that many bytes), then into new buffers of twice the
+   * size, but not past `growUpTo` unless one write needs more: a writer filled to a known size stops there.
+   */
+  constructor(start: number | Buffer = 64 * 1024, growUpTo = Number.POSITIVE_INFINITY) {
+    this.buf = typeof start === 'number' ? Buffer.allocUnsafe(Math.max(start, 64)) : start;
+    this.growUpTo = growUpTo;
+  }
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.length;
   }
 
   text(value: string): this {
@@ -41,7 +52,7 @@ export class ByteWriter {
   private reserve(bytes: number): void {
     const needed = this.length + bytes;
     if (needed <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
+    const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(this.buf.length * 2, this.growUpTo)));
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
   }

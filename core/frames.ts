@@ -10,21 +10,26 @@ import { crc32 } from 'node:zlib';
 export const FRAME_HEADER = 16;
 const CRC_FROM = 8;
 
+/**
+ * A batch as frame headers interleaved with the payloads themselves, for one
+ * gathered write: the payloads are not copied.
+ */
+export function frameParts(payloads: readonly Buffer[], appendedAt: number): Buffer[] {
+  const headers = Buffer.allocUnsafe(FRAME_HEADER * payloads.length);
+  const parts: Buffer[] = [];
+  payloads.forEach((payload, i) => {
+    const header = headers.subarray(i * FRAME_HEADER, (i + 1) * FRAME_HEADER);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeDoubleLE(appendedAt, 8);
+    header.writeUInt32LE(crc32(payload, crc32(header.subarray(CRC_FROM))), 4);
+    parts.push(header, payload);
+  });
+  return parts;
+}
+
 /** Encodes a batch into one buffer: one write syscall for the whole batch. */
 export function encodeFrames(payloads: readonly Buffer[], appendedAt: number): Buffer {
-  let total = 0;
-  for (const payload of payloads) total += FRAME_HEADER + payload.length;
-  const out = Buffer.allocUnsafe(total);
-  let p = 0;
-  for (const payload of payloads) {
-    out.writeUInt32LE(payload.length, p);
-    out.writeDoubleLE(appendedAt, p + 8);
-    payload.copy(out, p + FRAME_HEADER);
-    const end = p + FRAME_HEADER + payload.length;
-    out.writeUInt32LE(crc32(out.subarray(p + CRC_FROM, end)), p + 4);
-    p = end;
-  }
-  return out;
+  return Buffer.concat(frameParts(payloads, appendedAt));
 }
 
 export interface ScanResult {

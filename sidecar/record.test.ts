@@ -185,7 +185,7 @@ describe('payload', () => {
     const entries = NASTY.map((message, i) =>
       builder.build(event(message, { offset: i * 100, time: READ_AT + i, fields: { 'k\tey': 'v\nal' } })),
     );
-    const payload = builder.encode(entries);
+    const payload = encodePayload(builder.header, entries);
     const decoded = decodePayload(payload);
     expect(decoded.header).toEqual({ ...SOURCE, log: { file: { path: PATH } } });
     const texts = decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString('utf8') }));
@@ -197,7 +197,7 @@ describe('payload', () => {
   it('has exactly one line per entry, with no raw newline inside a record', () => {
     const builder = new RecordBuilder(SOURCE, IDENTITY, PATH);
     const entries = NASTY.map((message, i) => builder.build(event(message, { offset: i })));
-    const lines = builder.encode(entries).toString('utf8').split('\n');
+    const lines = encodePayload(builder.header, entries).toString('utf8').split('\n');
     expect(lines).toHaveLength(NASTY.length + 2);
     expect(lines.at(-1)).toBe('');
     for (const line of lines.slice(1, -1)) {

@@ -83,15 +83,44 @@ export function eventIdPrefix(sourceId: string, identity: FileIdentity): string 
   return (hash('sha256', input, 'buffer') as Buffer).subarray(0, ID_PREFIX_BYTES).toString('base64url');
 }
 
-function payload(headerLine: string, entries: readonly RecordEntry[]): Buffer {
-  let estimate = headerLine.length + 1;
-  for (const entry of entries) estimate += entry.json.length + 40;
-  const out = new ByteWriter(estimate).text(headerLine).byte(NEWLINE);
-  // Piece by piece: a joined line would be one more string of the record's size per event.
-  for (const entry of entries) {
-    out.text(entry.id).byte(TAB).text(String(entry.time)).byte(TAB).text(entry.json).byte(NEWLINE);
+/**
+ * A queue payload being written: the header line, then `id \t time \t json`
+ * per entry. Entries are written as they are made instead of being kept
+ * until the batch is full: a batch of held record strings outlived V8's
+ * young generation, and promoting them was most of the sidecar's garbage
+ * collection work and of its peak memory.
+ */
+export class PayloadWriter {
+  private readonly out: ByteWriter;
+  private count = 0;
+
+  /** Starts in `start` (a buffer, or that many bytes) and grows by doubling, up to `fullBytes` unless one entry needs more. */
+  constructor(headerLine: string, start: number | Buffer, fullBytes = Number.POSITIVE_INFINITY) {
+    this.out = new ByteWriter(start, fullBytes)
+      .text(headerLine)
+      .byte(NEWLINE);
   }
-  return out.finish();
+
+  add(entry: RecordEntry): void {
+    // Piece by piece: a joined line would be one more string of the record's size per event.
+    this.out.text(entry.id).byte(TAB).text(String(entry.time)).byte(TAB).text(entry.json).byte(NEWLINE);
+    this.count++;
+  }
+
+  /** Entries written. */
+  get entries(): number {
+    return this.count;
+  }
+
+  /** Bytes written, the header line included. */
+  get bytes(): number {
+    return this.out.size;
+  }
+
+  /** The payload; the writer must not be used afterwards. */
+  finish(): Buffer {
+    return this.out.finish();
+  }
 }
 
 /**
@@ -156,9 +185,9 @@ export class RecordBuilder {
     return { id, time, json: record };
   }
 
-  /** A payload for the queue: the header line, then `id \t time \t json` per entry. */
-  encode(entries: readonly RecordEntry[]): Buffer {
-    return payload(this.headerLine, entries);
+  /** A payload to write entries into as they are made (see PayloadWriter for the sizes). */
+  payload(start: number | Buffer, fullBytes: number): PayloadWriter {
+    return new PayloadWriter(this.headerLine, start, fullBytes);
   }
 
   private levelJson(level: string): string {
@@ -195,7 +224,11 @@ export class RecordBuilder {
 
 /** A payload from a header and entries, for producers other than RecordBuilder. */
 export function encodePayload(header: BatchHeader, entries: readonly RecordEntry[]): Buffer {
-  return payload(json(header), entries);
+  let estimate = 0;
+  for (const entry of entries) estimate += entry.json.length + 40;
+  const out = new PayloadWriter(json(header), estimate);
+  for (const entry of entries) out.add(entry);
+  return out.finish();
 }
 
 /**

@@ -181,7 +181,10 @@ describe('file pipeline', () => {
   it('encodes its entries into one payload with the file header', () => {
     const p = pipeline({ container: { format: 'none' } });
     const entries = lines(['a', 'b']).flatMap((raw) => p.push(raw));
-    const decoded = decodePayload(p.encode(entries));
+    const payload = p.payload(64, 1024);
+    for (const entry of entries) payload.add(entry);
+    expect(payload.entries).toBe(2);
+    const decoded = decodePayload(payload.finish());
     expect(decoded.header).toEqual({ ...FILE.source, log: { file: { path: FILE.path } } });
     expect(decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString() }))).toEqual(entries);
     expect(p.header).toEqual(decoded.header);

@@ -2,7 +2,7 @@ import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { Metrics } from '../../core/metrics.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
-import { type BatchHeader, RecordBuilder, type RecordEntry } from '../record.ts';
+import { type BatchHeader, type PayloadWriter, RecordBuilder, type RecordEntry } from '../record.ts';
 import type { FileIdentity, LogEvent, RawLine, SourceFields } from '../types.ts';
 import { type ContainerFormatConfig, ContainerJoiner, containerFormatSchema } from './container-format.ts';
 import { compileMultiline, MultilineJoiner, type MultilineRules, multilineSchema } from './multiline.ts';
@@ -110,9 +110,9 @@ export class FilePipeline {
     return multiline === undefined ? container : Math.min(container, multiline);
   }
 
-  /** One queue payload for entries of this file. */
-  encode(entries: readonly RecordEntry[]): Buffer {
-    return this.record.encode(entries);
+  /** A queue payload of this file to write entries into as they are made. */
+  payload(start: number | Buffer, fullBytes: number): PayloadWriter {
+    return this.record.payload(start, fullBytes);
   }
 
   private joined(events: LogEvent[], out: RecordEntry[]): RecordEntry[] {

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, isNotFound, removeIfExists, writeFileAtomic } from '../../core/atomic-file.ts';
-import { boundaryAtOrBefore, encodeFrames, FRAME_HEADER, scanFrames } from '../../core/frames.ts';
+import { boundaryAtOrBefore, FRAME_HEADER, frameParts, scanFrames } from '../../core/frames.ts';
 import type { Logger } from '../../core/log.ts';
 import { Coalescer } from '../../core/waiters.ts';
 import type { QueuePosition, QueueRecord, QueueStats } from './queue.ts';
@@ -103,11 +103,14 @@ async function createSegment(dir: string, num: number): Promise<{ segment: Segme
   return { segment: newSegment(num, file, 0), handle };
 }
 
-async function writeAll(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await handle.write(buf, done, buf.length - done, position + done);
-    done += bytesWritten;
+/** One gathered write for all the parts, continued where a short write stopped. */
+async function writeAll(handle: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  let at = position;
+  while (parts.length > 0) {
+    let { bytesWritten } = await handle.writev(parts, at);
+    at += bytesWritten;
+    while (parts.length > 0 && bytesWritten >= parts[0]!.length) bytesWritten -= parts.shift()!.length;
+    if (bytesWritten > 0) parts[0] = parts[0]!.subarray(bytesWritten);
   }
 }
 
@@ -332,9 +335,11 @@ export class DiskQueue extends QueueBase {
 
   protected async write(payloads: Buffer[]): Promise<QueuePosition> {
     if (this.failure) throw this.failure;
-    const frames = encodeFrames(payloads, Date.now());
+    const frames = frameParts(payloads, Date.now());
+    let length = 0;
+    for (const part of frames) length += part.length;
     let seg = this.active;
-    if (seg.cut || (seg.written > 0 && seg.written + frames.length > this.options.segmentBytes)) {
+    if (seg.cut || (seg.written > 0 && seg.written + length > this.options.segmentBytes)) {
       await this.roll();
       seg = this.active;
     }
@@ -346,7 +351,7 @@ export class DiskQueue extends QueueBase {
       await this.writer.truncate(at).catch(() => undefined);
       throw err;
     }
-    seg.written = at + frames.length;
+    seg.written = at + length;
     this.scheduleSync();
     return { segment: seg.num, offset: seg.written };
   }

@@ -39,7 +39,8 @@ export class MemoryQueue extends QueueBase {
         position: { segment: 0, offset: seq },
         next: { segment: 0, offset: seq + 1 },
         appendedAt,
-        payload,
+        // A copy: the appender reuses its buffers once the append resolves.
+        payload: Buffer.from(payload),
       });
       this.bytes += payload.length;
       seq++;

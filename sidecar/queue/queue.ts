@@ -34,6 +34,8 @@ export interface Queue {
   /**
    * Appends records as one write. Resolves once they are durable under the
    * fsync policy; waits (backpressure) while the queue is over its size limit.
+   * The queue keeps no reference to `payloads` after that: the caller may
+   * reuse their memory.
    */
   append(payloads: Buffer[], signal?: AbortSignal): Promise<void>;
   /** The reader for one sink; its cursor starts where that sink last acknowledged. */

@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
+import { decodePayload, PayloadWriter } from '../record.ts';
 import type { RawLine } from '../types.ts';
 import { type FileCheckpoint, type LineProcessor, Tailer, type TailerOptions } from './tailer.ts';
 
@@ -30,7 +31,7 @@ function recordingPipeline(sink: RawLine[], tag: { generation: number }): LinePr
     },
     flush: () => [],
     pendingOffset: () => undefined,
-    encode: (entries) => Buffer.from(entries.map((e) => e.json).join('\n')),
+    payload: (start, fullBytes) => new PayloadWriter('{}', start, fullBytes),
   };
 }
 
@@ -64,7 +65,7 @@ async function harness(
   const tailer = new Tailer({
     inputs: [{ paths: [join(dir, '*.log')], exclude: ['*.gz'], readFrom: 'beginning' }],
     append: async (payloads) => {
-      for (const p of payloads) appended.push(...String(p).split('\n'));
+      for (const p of payloads) appended.push(...decodePayload(p).entries.map((e) => e.doc.toString()));
     },
     checkpoints: {
       get: (k) => checkpoints.get(k),

@@ -1,11 +1,12 @@
 import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, matchesGlob, sep } from 'node:path';
 import { type BackoffOptions, backoffDelay } from '../../core/backoff.ts';
+import { BufferPool } from '../../core/buffer-pool.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeDefinition, Metrics } from '../../core/metrics.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
-import type { RecordEntry } from '../record.ts';
+import type { PayloadWriter, RecordEntry } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
 import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
@@ -19,8 +20,8 @@ export interface LineProcessor {
   flush(now: number, force: boolean): RecordEntry[];
   /** First byte of an event still held back; the checkpoint must not pass it. */
   pendingOffset(): number | undefined;
-  /** Entries of this file as one queue payload. */
-  encode(entries: readonly RecordEntry[]): Buffer;
+  /** A queue payload of this file, to write entries into as they are made (see PayloadWriter for the sizes). */
+  payload(start: number | Buffer, fullBytes: number): PayloadWriter;
 }
 
 export interface TailInput extends InputPatterns {
@@ -110,11 +111,15 @@ interface Tracked<I> {
   lastData: number;
   atEnd: boolean;
   /** Entries made but not yet appended to the queue. */
-  ready: RecordEntry[];
-  readyBytes: number;
+  batch: PayloadWriter | undefined;
+  /** The size of the file's last batch: the next one starts with that much room. */
+  lastBatchBytes: number;
 }
 
 const IDLE_WAIT_MS = 250;
+const BATCH_START_BYTES = 16 * 1024;
+/** Room past a full batch for the record that makes it full, so that record rarely makes the buffer grow. */
+const BATCH_SLACK_BYTES = 16 * 1024;
 /** Appends in flight before reading waits for the oldest to be durable: bounds memory when the queue is slow or full. */
 const MAX_LANDING = 4;
 
@@ -144,7 +149,13 @@ export class Tailer<I extends TailInput = TailInput> {
   private firstScan = true;
   private lastScan = 0;
   private readonly abort = new AbortController();
-  private landing: { durable: Promise<void>; checkpoint: PendingCheckpoint<I> | undefined }[] = [];
+  private landing: {
+    durable: Promise<void>;
+    payloads: Buffer[];
+    checkpoint: PendingCheckpoint<I> | undefined;
+  }[] = [];
+  /** Full-size batch buffers, back from the queue once their appends are durable. */
+  private readonly batchBuffers: BufferPool;
   /** Failures since reading last completed a pass; reading is down while this is not 0. */
   private failures = 0;
   private readonly m;
@@ -153,6 +164,7 @@ export class Tailer<I extends TailInput = TailInput> {
     this.opts = opts;
     this.inputs = new Map(opts.inputs.map((input) => [input, 'active']));
     this.clock = opts.clock ?? systemClock;
+    this.batchBuffers = new BufferPool(opts.batchBytes + BATCH_SLACK_BYTES, MAX_LANDING);
     this.watch = new DirectoryWatch(() => this.requestScan());
     const { metrics } = opts;
     const gauges = opts.gauges ?? { filesOpen: SIDECAR_METRICS.filesOpen, up: SIDECAR_METRICS.tailerUp };
@@ -399,8 +411,8 @@ export class Tailer<I extends TailInput = TailInput> {
       detached: false,
       lastData: now,
       atEnd: false,
-      ready: [],
-      readyBytes: 0,
+      batch: undefined,
+      lastBatchBytes: 0,
     };
     const saved = this.opts.checkpoints.get(key);
     const savedPrint = saved && { hash: saved.fingerprint, length: saved.fingerprintLength };
@@ -550,7 +562,7 @@ export class Tailer<I extends TailInput = TailInput> {
       for (const line of lines) {
         line.readAt = file.readTimes.at(line.offset);
         this.collect(file, pipeline.push(line));
-        if (file.readyBytes >= this.opts.batchBytes) {
+        if (file.batch && file.batch.bytes >= this.opts.batchBytes) {
           payloads.push(this.take(file)!);
           // Land a full batch now: the queue is the commit point, and batches (and memory) stay bounded.
           // Lines after this one in the chunk are not in the queue yet: the checkpoint stops here.
@@ -574,17 +586,22 @@ export class Tailer<I extends TailInput = TailInput> {
 
   private collect(file: Tracked<I>, entries: RecordEntry[]): void {
     for (const entry of entries) {
-      file.ready.push(entry);
-      file.readyBytes += entry.json.length;
+      // A busy file's batches start at their full size, in a reused buffer; a quiet file's start small.
+      const full = this.batchBuffers.size;
+      file.batch ??= file.pipeline!.payload(
+        file.lastBatchBytes >= full ? this.batchBuffers.take() : Math.max(BATCH_START_BYTES, file.lastBatchBytes),
+        full,
+      );
+      file.batch.add(entry);
     }
   }
 
   private take(file: Tracked<I>): Buffer | undefined {
-    if (file.ready.length === 0 || !file.pipeline) return undefined;
-    const payload = file.pipeline.encode(file.ready);
-    file.ready = [];
-    file.readyBytes = 0;
-    return payload;
+    const batch = file.batch;
+    if (!batch) return undefined;
+    file.batch = undefined;
+    file.lastBatchBytes = batch.bytes + BATCH_SLACK_BYTES;
+    return batch.finish();
   }
 
   private count(file: Tracked<I>, lines: RawLine[], bytes: number): void {
@@ -631,12 +648,14 @@ export class Tailer<I extends TailInput = TailInput> {
     const durable = this.opts.append(payloads, this.abort.signal);
     // Awaited in order by settleOldest; this only keeps a failure from being reported as unhandled meanwhile.
     durable.catch(() => {});
-    this.landing.push({ durable, checkpoint });
+    this.landing.push({ durable, payloads, checkpoint });
   }
 
   private async settleOldest(): Promise<void> {
-    const { durable, checkpoint } = this.landing.shift()!;
+    const { durable, payloads, checkpoint } = this.landing.shift()!;
     await durable;
+    // The queue keeps no payload once its append is durable.
+    for (const payload of payloads) this.batchBuffers.give(payload);
     if (checkpoint) this.commit(checkpoint);
   }
 
@@ -740,6 +759,6 @@ export class Tailer<I extends TailInput = TailInput> {
   }
 
   private readerOptions() {
-    return { maxLineBytes: this.opts.maxLineBytes, chunkBytes: this.opts.chunkBytes ?? 256 * 1024 };
+    return { maxLineBytes: this.opts.maxLineBytes, chunkBytes: this.opts.chunkBytes ?? 64 * 1024 };
   }
 }
