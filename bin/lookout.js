@@ -12,5 +12,5 @@ enableCompileCache();
 // again in place (same pid) with sizes that fit it.
 const { relaunchArguments } = await import('../core/memory-limit.ts');
 const relaunch = relaunchArguments(process);
-if (relaunch) process.execve(process.execPath, relaunch, process.env);
+if (relaunch) process.execve(process.execPath, relaunch.args, relaunch.env);
 await import('./cli.ts');

@@ -7,6 +7,8 @@
  */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
+  /** What this pool allocated: nothing else is taken back, however large. */
+  private readonly own = new WeakSet<ArrayBufferLike>();
   readonly size: number;
   private readonly keep: number;
 
@@ -18,17 +20,20 @@ export class BufferPool {
 
   take(): Buffer {
     const memory = this.free.pop();
-    return memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(this.size);
+    if (memory) return Buffer.from(memory);
+    const made = Buffer.allocUnsafeSlow(this.size);
+    this.own.add(made.buffer);
+    return made;
   }
 
   /**
    * Gives back the memory behind `view` once nothing reads or writes it any
-   * more; memory of another size (a buffer that grew, or was never the
-   * pool's) is left to the garbage collector.
+   * more; memory the pool did not make (a buffer that grew past it) is left
+   * to the garbage collector.
    */
   give(view: Uint8Array): void {
     const memory = view.buffer;
-    if (memory instanceof ArrayBuffer && memory.byteLength === this.size && this.free.length < this.keep) {
+    if (memory instanceof ArrayBuffer && this.own.has(memory) && this.free.length < this.keep) {
       this.free.push(memory);
     }
   }

@@ -96,9 +96,7 @@ export class PayloadWriter {
 
   /** Starts in `start` (a buffer, or that many bytes) and grows by doubling, up to `fullBytes` unless one entry needs more. */
   constructor(headerLine: string, start: number | Buffer, fullBytes = Number.POSITIVE_INFINITY) {
-    this.out = new ByteWriter(start, fullBytes)
-      .text(headerLine)
-      .byte(NEWLINE);
+    this.out = new ByteWriter(start, fullBytes).text(headerLine).byte(NEWLINE);
   }
 
   add(entry: RecordEntry): void {

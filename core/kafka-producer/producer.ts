@@ -1,5 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { type BackoffOptions, backoffDelay, sleep } from '../backoff.ts';
+import { BufferPool } from '../buffer-pool.ts';
 import type { LogRecord } from '../record/log-record.ts';
 import { Cluster } from './cluster.ts';
 import type { BrokerConnection } from './connection.ts';
@@ -82,6 +83,8 @@ interface Attempt {
 }
 
 const MAX_SEQUENCE = 0x7fffffff;
+/** Batch buffers kept between sends: a sink's read makes a few batches. */
+const BATCH_BUFFERS_KEPT = 4;
 
 /**
  * An idempotent Kafka producer of log records, with acks=all: `send`
@@ -101,9 +104,12 @@ export class KafkaProducer {
   private previous: Promise<unknown> = Promise.resolve();
   /** Aborted by close(): a send under way stops at once. */
   private readonly closing = new AbortController();
+  /** Buffers for encoding batches, given back when their send is over. */
+  private readonly batchBuffers: BufferPool;
 
   constructor(options: ProducerOptions) {
     this.options = options;
+    this.batchBuffers = new BufferPool(options.maxBatchBytes, BATCH_BUFFERS_KEPT);
     this.pool = new ConnectionPool(options);
     this.cluster = new Cluster(options, this.pool);
   }
@@ -132,25 +138,32 @@ export class KafkaProducer {
   private async sendNow(sets: readonly ProduceSet[], stop: AbortSignal): Promise<Refusal[]> {
     const cut = () => this.pool.closeAll();
     stop.addEventListener('abort', cut, { once: true });
+    const batches: Batch[] = [];
     try {
-      return await this.attempts(sets, stop);
+      return await this.attempts(sets, stop, batches);
     } catch (err) {
       // Batches of this send may or may not be written: their sequence numbers mean nothing to the next send.
       this.identity = undefined;
       throw err;
     } finally {
       stop.removeEventListener('abort', cut);
+      // Every request of the send is answered or its connection closed (and its writes dropped) by now.
+      for (const batch of batches) this.batchBuffers.give(batch.records.payload);
     }
   }
 
-  private async attempts(sets: readonly ProduceSet[], stop: AbortSignal): Promise<Refusal[]> {
+  /** `made` gets the batches once they are encoded. */
+  private async attempts(sets: readonly ProduceSet[], stop: AbortSignal, made: Batch[]): Promise<Refusal[]> {
     const refusals: Refusal[] = [];
     let pending: Batch[] | undefined;
     for (let attempt = 1; ; attempt++) {
       stop.throwIfAborted();
       let outcome: Attempt;
       try {
-        pending ??= await this.batchesOf(sets);
+        if (!pending) {
+          pending = await this.batchesOf(sets);
+          made.push(...pending);
+        }
         outcome = await this.dispatch(pending, await this.producerIdentity());
       } catch (err) {
         if (!retriable(err)) throw err;
@@ -209,7 +222,7 @@ export class KafkaProducer {
         partition,
         id,
         runs,
-        records: await encodeBatch(runs, this.options.compression, now),
+        records: await encodeBatch(runs, this.options.compression, now, this.batchBuffers),
       })),
     );
   }

@@ -1,4 +1,5 @@
 import { gzip } from 'node:zlib';
+import type { BufferPool } from '../buffer-pool.ts';
 import { RECORD_HEADER, recordHeaderValue } from '../record/headers.ts';
 import type { LogRecord } from '../record/log-record.ts';
 import { crc32c } from './crc32c.ts';
@@ -66,13 +67,19 @@ const HEADER_FIELDS = (() => {
 const SPACE = 0x20;
 const DIGIT_0 = 0x30;
 
-/** The records of the runs, one after the other, in the form a batch holds them (uncompressed). */
-export function encodeRecords(runs: readonly RecordRun[]): { bytes: Buffer; count: number } {
+/**
+ * The records of the runs, one after the other, in the form a batch holds them (uncompressed);
+ * in a buffer of `buffers` when they fit one.
+ */
+export function encodeRecords(
+  runs: readonly RecordRun[],
+  buffers?: BufferPool,
+): { bytes: Buffer; count: number } {
   let bound = 0;
   for (const run of runs) {
     for (let i = run.from; i < run.to; i++) bound += recordBytes(run.records[i]!, run.key);
   }
-  const out = Buffer.allocUnsafe(bound);
+  const out = buffers && bound <= buffers.size ? buffers.take() : Buffer.allocUnsafe(bound);
   let at = 0;
   let offsetDelta = 0;
   for (const run of runs) {
@@ -159,14 +166,23 @@ function writeHeaderValue(out: Buffer, offset: number, id: string, time: number)
 const gzipAsync = (input: Buffer) =>
   new Promise<Buffer>((resolve, reject) => gzip(input, (err, out) => (err ? reject(err) : resolve(out))));
 
-/** The runs encoded and, with gzip, compressed on the thread pool. */
+/**
+ * The runs encoded and, with gzip, compressed on the thread pool. Uncompressed records
+ * are encoded into a buffer of `buffers` when they fit: the caller gives it back once
+ * the batch is sent (see BufferPool).
+ */
 export async function encodeBatch(
   runs: readonly RecordRun[],
   compression: Compression,
   now: number,
+  buffers?: BufferPool,
 ): Promise<EncodedRecords> {
-  const { bytes, count } = encodeRecords(runs);
-  const payload = compression === 'gzip' ? await gzipAsync(bytes) : bytes;
+  const { bytes, count } = encodeRecords(runs, buffers);
+  let payload = bytes;
+  if (compression === 'gzip') {
+    payload = await gzipAsync(bytes);
+    buffers?.give(bytes);
+  }
   return { payload, count, compression, timestamp: now };
 }
 

@@ -85,13 +85,13 @@ describe('disk queue', () => {
     const queue = await open(dir, { segmentBytes: 150, cursorFlushMs: 20 });
     const consume = async (sink: string) => {
       const reader = queue.reader(sink);
-      const got: QueueRecord[] = [];
+      const got: string[] = [];
       while (got.length < 200) {
         const batch = await reader.read(sink === 'a' ? 50 : 400, AbortSignal.timeout(5_000));
-        got.push(...batch);
+        got.push(...texts(batch));
         await reader.ack(batch.at(-1)!);
       }
-      return texts(got);
+      return got;
     };
     const readers = Promise.all([consume('a'), consume('b')]);
     for (let i = 0; i < 40; i++) await queue.append(payloads('r', 5, i * 5));
@@ -108,6 +108,30 @@ describe('disk queue', () => {
     const read = await readCount(queue.reader('a'), 2, 1);
     expect(read[0]!.payload).toEqual(Buffer.alloc(500, 7));
     expect(texts(read.slice(1))).toEqual(['after']);
+  });
+
+  it('reads a frame a little over maxBytes whole in one read once its buffer has grown, and reuses that buffer', async () => {
+    const dir = await scratchpad.dir();
+    const queue = await open(dir, { segmentBytes: 1 << 20 });
+    await queue.append([Buffer.alloc(120, 1), Buffer.alloc(120, 2), Buffer.alloc(120, 3)]);
+    const reader = queue.reader('a');
+    const [first] = await reader.read(100);
+    expect(first!.payload).toEqual(Buffer.alloc(120, 1));
+    const [second] = await reader.read(100);
+    expect(second!.payload).toEqual(Buffer.alloc(120, 2));
+    // One buffer per reader: a read's payloads are only good until its next read.
+    expect(first!.payload).toEqual(Buffer.alloc(120, 2));
+    expect((await reader.read(100)).map((r) => r.payload)).toEqual([Buffer.alloc(120, 3)]);
+  });
+
+  it('gives a frame far over maxBytes a buffer of its own', async () => {
+    const dir = await scratchpad.dir();
+    const queue = await open(dir, { segmentBytes: 1 << 20 });
+    await queue.append([Buffer.alloc(1000, 1), Buffer.alloc(50, 2)]);
+    const reader = queue.reader('a');
+    const [big] = await reader.read(100);
+    expect((await reader.read(100)).map((r) => r.payload)).toEqual([Buffer.alloc(50, 2)]);
+    expect(big!.payload).toEqual(Buffer.alloc(1000, 1));
   });
 
   it('keeps cursors across a restart: unacknowledged records come again, acknowledged ones do not', async () => {
@@ -302,10 +326,10 @@ describe('disk queue on a failing disk', () => {
     await queue.append(payloads('r', 1));
     const handles = await fileHandles(dir);
     const realWrite = handles.write as (this: FileHandle, ...args: unknown[]) => Promise<unknown>;
-    vi.spyOn(handles, 'write').mockImplementationOnce(async function (this: FileHandle, ...args: unknown[]) {
-      const [buf, offset, , position] = args;
+    vi.spyOn(handles, 'writev').mockImplementationOnce(async function (this: FileHandle, ...args: unknown[]) {
+      const [buffers, position] = args as [Buffer[], number];
       // Part of the frame reaches the file, then the disk is full.
-      await realWrite.call(this, buf, offset, 9, position);
+      await realWrite.call(this, buffers[0], 0, 9, position);
       throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
     } as never);
     await expect(queue.append(payloads('lost', 1))).rejects.toThrow('no space');

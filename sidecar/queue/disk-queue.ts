@@ -6,7 +6,13 @@ import { boundaryAtOrBefore, FRAME_HEADER, frameParts, scanFrames } from '../../
 import type { Logger } from '../../core/log.ts';
 import { Coalescer } from '../../core/waiters.ts';
 import type { QueuePosition, QueueRecord, QueueStats } from './queue.ts';
-import { checkSinkNames, comparePositions, QueueBase, type SinkReader } from './queue-base.ts';
+import {
+  checkSinkNames,
+  comparePositions,
+  QueueBase,
+  type ReadScratch,
+  type SinkReader,
+} from './queue-base.ts';
 
 /**
  * `always`: an append resolves after an fsync that covers it (appends arriving
@@ -112,6 +118,16 @@ async function writeAll(handle: FileHandle, parts: Buffer[], position: number): 
     while (parts.length > 0 && bytesWritten >= parts[0]!.length) bytesWritten -= parts.shift()!.length;
     if (bytesWritten > 0) parts[0] = parts[0]!.subarray(bytesWritten);
   }
+}
+
+/**
+ * A buffer of `want` bytes: the scratch buffer, grown if need be, unless `want` is far
+ * more than a read is asked for (one huge frame), which gets a buffer of its own.
+ */
+function readBuffer(scratch: ReadScratch, want: number, maxBytes: number): Buffer {
+  if (want > 2 * maxBytes) return Buffer.allocUnsafe(want);
+  if ((scratch.buffer?.length ?? 0) < want) scratch.buffer = Buffer.allocUnsafeSlow(Math.max(want, maxBytes));
+  return scratch.buffer!.subarray(0, want);
 }
 
 /** Reads until `buf` is full or the file ends; returns how much was read. */
@@ -412,14 +428,18 @@ export class DiskQueue extends QueueBase {
     return new Promise((resolve, reject) => this.commitWaiters.push({ end, resolve, reject }));
   }
 
-  protected async readFrom(position: QueuePosition, maxBytes: number): Promise<QueueRecord[]> {
+  protected async readFrom(
+    position: QueuePosition,
+    maxBytes: number,
+    scratch: ReadScratch,
+  ): Promise<QueueRecord[]> {
     let { segment: num, offset } = position;
     for (;;) {
       const seg = this.segments.find((s) => s.num >= num);
       if (!seg) return [];
       if (seg.num !== num) offset = 0;
       if (offset < seg.size) {
-        const records = await this.readSegment(seg, offset, maxBytes);
+        const records = await this.readSegment(seg, offset, maxBytes, scratch);
         if (records.length > 0) return records;
         // A corrupt frame cut the segment at `offset`: carry on after it.
         continue;
@@ -432,15 +452,22 @@ export class DiskQueue extends QueueBase {
 
   /**
    * One read call for a batch of frames; the payloads are views into its
-   * buffer. Returns at least one record, or cuts the segment at `offset`.
+   * buffer, the reader's scratch buffer unless a frame is larger. Returns at
+   * least one record, or cuts the segment at `offset`.
    */
-  private async readSegment(seg: Segment, offset: number, maxBytes: number): Promise<QueueRecord[]> {
+  private async readSegment(
+    seg: Segment,
+    offset: number,
+    maxBytes: number,
+    scratch: ReadScratch,
+  ): Promise<QueueRecord[]> {
     seg.pins++;
     try {
       const handle = await this.readHandle(seg);
-      let want = Math.min(seg.size - offset, Math.max(maxBytes, FRAME_HEADER));
+      // As much as the scratch buffer holds: once it has grown to a whole batch, one read gets one.
+      let want = Math.min(seg.size - offset, Math.max(maxBytes, FRAME_HEADER, scratch.buffer?.length ?? 0));
       for (;;) {
-        const buf = Buffer.allocUnsafe(want);
+        const buf = readBuffer(scratch, want, maxBytes);
         const got = await readAll(handle, buf, offset);
         const data = got < want ? buf.subarray(0, got) : buf;
         const records: QueueRecord[] = [];

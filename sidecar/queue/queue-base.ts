@@ -26,9 +26,14 @@ export function checkSinkNames(sinks: readonly string[]): void {
 interface ReaderHost {
   assertOpen(): void;
   readonly appended: Notifier;
-  readFrom(position: QueuePosition, maxBytes: number): Promise<QueueRecord[]>;
+  readFrom(position: QueuePosition, maxBytes: number, scratch: ReadScratch): Promise<QueueRecord[]>;
   acked(reader: SinkReader, previousMin: QueuePosition): Promise<void>;
   minCursor(): QueuePosition;
+}
+
+/** A reader's buffer for reading records from storage, used again by its next read. */
+export interface ReadScratch {
+  buffer?: Buffer;
 }
 
 export class SinkReader implements QueueReader {
@@ -41,6 +46,7 @@ export class SinkReader implements QueueReader {
   private furthest: QueuePosition;
   private reading = false;
   private readonly host: ReaderHost;
+  private readonly scratch: ReadScratch = {};
 
   constructor(host: ReaderHost, name: string, start: QueuePosition) {
     this.host = host;
@@ -59,7 +65,7 @@ export class SinkReader implements QueueReader {
         this.host.assertOpen();
         const mark = this.host.appended.mark();
         const from = this.position;
-        const records = await this.host.readFrom(from, maxBytes);
+        const records = await this.host.readFrom(from, maxBytes, this.scratch);
         // A rewind during the read asked for another starting point.
         if (this.position !== from) continue;
         const last = records.at(-1);
@@ -117,7 +123,7 @@ export abstract class QueueBase implements Queue {
     const host: ReaderHost = {
       assertOpen: () => this.assertOpen(),
       appended: this.appended,
-      readFrom: (position, maxBytes) => this.readFrom(position, maxBytes),
+      readFrom: (position, maxBytes, scratch) => this.readFrom(position, maxBytes, scratch),
       acked: (reader, previousMin) => this.acked(reader, previousMin),
       minCursor: () => this.minCursor(),
     };
@@ -128,7 +134,12 @@ export abstract class QueueBase implements Queue {
   protected abstract write(payloads: Buffer[]): Promise<QueuePosition>;
   /** Resolves once everything before `end` is durable. */
   protected abstract durable(end: QueuePosition): Promise<void>;
-  protected abstract readFrom(position: QueuePosition, maxBytes: number): Promise<QueueRecord[]>;
+  /** Records from `position`; they may be views into `scratch`, which the reader's next read reuses. */
+  protected abstract readFrom(
+    position: QueuePosition,
+    maxBytes: number,
+    scratch: ReadScratch,
+  ): Promise<QueueRecord[]>;
   protected abstract unackedBytes(): number;
   protected abstract oldestUnackedAt(): number | undefined;
   /** Every sink is past `min`: storage before it may go. */

@@ -32,7 +32,7 @@ describe.each(factories)('%s queue', (_name, factory) => {
     const waiting = reader.read(1 << 20);
     expect(await fx.settledWithin(waiting, 30)).toBe('pending');
     await queue.append(fx.payloads('r', 3));
-    const first = await waiting;
+    const first = (await waiting).map((r) => ({ ...r, payload: Buffer.from(r.payload) }));
     await queue.append(fx.payloads('r', 20, 3));
     const all = [...first, ...(await fx.readCount(reader, 23 - first.length))];
     expect(fx.texts(all)).toEqual(fx.labels('r', 23));
@@ -41,6 +41,14 @@ describe.each(factories)('%s queue', (_name, factory) => {
       expect(comparePositions(all[i]!.position, all[i - 1]!.next)).toBeGreaterThanOrEqual(0);
       expect(comparePositions(all[i]!.position, all[i - 1]!.position)).toBeGreaterThan(0);
     }
+  });
+
+  it('keeps no reference to appended payloads: the appender may reuse their memory', async () => {
+    const queue = await open(['a']);
+    const payload = Buffer.from('first');
+    await queue.append([payload]);
+    payload.write('XXXXX');
+    expect(fx.texts(await fx.readCount(queue.reader('a'), 1))).toEqual(['first']);
   });
 
   it('gives each sink its own cursor and forgets a record only when all acknowledged it', async () => {

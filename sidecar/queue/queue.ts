@@ -49,6 +49,7 @@ export interface QueueReader {
    * Records after the read position, up to about maxBytes (always at least one
    * when any is there). Waits for data; rejects with the signal's reason when it aborts,
    * and with QueueClosedError once the queue closes. One read at a time per reader.
+   * The payloads may be overwritten by the reader's next read: a sink must be done with them by then.
    */
   read(maxBytes: number, signal?: AbortSignal): Promise<QueueRecord[]>;
   /**

@@ -589,7 +589,9 @@ export class Tailer<I extends TailInput = TailInput> {
       // A busy file's batches start at their full size, in a reused buffer; a quiet file's start small.
       const full = this.batchBuffers.size;
       file.batch ??= file.pipeline!.payload(
-        file.lastBatchBytes >= full ? this.batchBuffers.take() : Math.max(BATCH_START_BYTES, file.lastBatchBytes),
+        file.lastBatchBytes >= full
+          ? this.batchBuffers.take()
+          : Math.max(BATCH_START_BYTES, file.lastBatchBytes),
         full,
       );
       file.batch.add(entry);
