@@ -33,6 +33,10 @@ export interface LookoutOptions {
   sinks: string;
   /** The `queue:` value, as YAML. */
   queue?: string;
+  /** More of the `sidecar:` section, as YAML lines indented by two spaces. */
+  more?: string;
+  /** Variables added to the shipper's environment. */
+  env?: NodeJS.ProcessEnv;
   nodeFlags?: string[];
 }
 
@@ -69,10 +73,11 @@ sidecar:
   queue: ${options.queue ?? '{}'}
   sinks:
 ${options.sinks}
-`,
+${options.more ?? ''}`,
     );
     const args = [...(options.nodeFlags ?? []), CLI, 'sidecar', '--config', config];
-    return new LookoutSidecar(new MeasuredProcess(process.execPath, args, shipperEnv(options.mode)), dataDir);
+    const env = { ...shipperEnv(options.mode), ...options.env };
+    return new LookoutSidecar(new MeasuredProcess(process.execPath, args, env), dataDir);
   }
 
   /** Reads /metrics and the process's memory at once; the breakdown is kept if RSS is the highest yet. */

@@ -9,6 +9,7 @@ import type { BenchmarkSection } from './measure.ts';
 import { PROBES_TITLE, probesBenchmark } from './probes.ts';
 import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
 import { SIDECAR_NODE_ES_TITLE, sidecarNodeEsBenchmark } from './sidecar-node-es.ts';
+import { SIDECAR_PER_NODE_TITLE, sidecarPerNodeBenchmark } from './sidecar-per-node.ts';
 
 interface Benchmark {
   /** What LOOKOUT_BENCH_ONLY calls it. */
@@ -21,6 +22,7 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'sidecar', title: SIDECAR_TITLE, run: sidecarBenchmark },
   { name: 'sidecar-node-es', title: SIDECAR_NODE_ES_TITLE, run: sidecarNodeEsBenchmark },
+  { name: 'sidecar-per-node', title: SIDECAR_PER_NODE_TITLE, run: sidecarPerNodeBenchmark },
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
   { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },
@@ -48,29 +50,38 @@ const machine = [
   `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'})`,
   `Node ${process.version}`,
 ];
-const sections: string[] = [];
+const sections = new Map<string, string>();
 for (const benchmark of BENCHMARKS) {
-  if (only && !only.includes(benchmark.name)) {
-    const kept = previous.get(benchmark.title);
-    if (kept) sections.push(kept);
-    continue;
-  }
-  const s = await benchmark.run();
-  sections.push(
-    [`## ${s.title}`, '', `${date} UTC; ${[...machine, ...s.machine].join('; ')}.`, '', s.body].join('\n'),
-  );
+  const kept = previous.get(benchmark.title);
+  if (kept) sections.set(benchmark.title, kept);
 }
 
-const text = [
-  '# Benchmarks',
-  '',
-  'Written by `make bench` (`node bench/run.ts`); every throughput figure is a median over rounds run against a peer in the same run, on a shared machine, so ratios mean more than absolute numbers; latencies are percentiles over hundreds of queries.',
-  ...sections.flatMap((s) => ['', s]),
-  '',
-].join('\n');
-await writeFile(results, text);
-// `make check` holds the file to the project's Markdown format, tables aligned included.
-await run(join(import.meta.dirname, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', results]);
+/** The file with the sections written so far: a benchmark that fails later loses none of them. */
+async function write(): Promise<void> {
+  const text = [
+    '# Benchmarks',
+    '',
+    'Written by `make bench` (`node bench/run.ts`); every throughput figure is a median over rounds run against a peer in the same run, on a shared machine, so ratios mean more than absolute numbers; latencies are percentiles over hundreds of queries.',
+    ...BENCHMARKS.flatMap((b) => {
+      const section = sections.get(b.title);
+      return section ? ['', section] : [];
+    }),
+    '',
+  ].join('\n');
+  await writeFile(results, text);
+  // `make check` holds the file to the project's Markdown format, tables aligned included.
+  await run(join(import.meta.dirname, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', results]);
+}
+
+for (const benchmark of BENCHMARKS) {
+  if (only && !only.includes(benchmark.name)) continue;
+  const s = await benchmark.run();
+  sections.set(
+    benchmark.title,
+    [`## ${s.title}`, '', `${date} UTC; ${[...machine, ...s.machine].join('; ')}.`, '', s.body].join('\n'),
+  );
+  await write();
+}
 console.log(`bench/RESULTS.md written after ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 /** The `## ` sections of the results file as it is, by title. */
