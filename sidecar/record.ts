@@ -92,7 +92,6 @@ export function eventIdPrefix(sourceId: string, identity: FileIdentity): string 
  */
 export class PayloadWriter {
   private readonly out: ByteWriter;
-  private count = 0;
 
   /** Starts in `start` (a buffer, or that many bytes) and grows by doubling, up to `fullBytes` unless one entry needs more. */
   constructor(headerLine: string, start: number | Buffer, fullBytes = Number.POSITIVE_INFINITY) {
@@ -102,12 +101,6 @@ export class PayloadWriter {
   add(entry: RecordEntry): void {
     // Piece by piece: a joined line would be one more string of the record's size per event.
     this.out.text(entry.id).byte(TAB).text(String(entry.time)).byte(TAB).text(entry.json).byte(NEWLINE);
-    this.count++;
-  }
-
-  /** Entries written. */
-  get entries(): number {
-    return this.count;
   }
 
   /** Bytes written, the header line included. */
