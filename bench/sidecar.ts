@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -18,6 +18,17 @@ import {
   startRsyslog,
   writeRsyslogConfig,
 } from './rsyslog.ts';
+import {
+  IDLE_LABEL,
+  IDLE_METHOD,
+  IDLE_SECONDS,
+  IDLE_SIDES,
+  type IdleRun,
+  type IdleSide,
+  idleRoundsTable,
+  idleTable,
+  measureIdle,
+} from './sidecar-idle.ts';
 import {
   type Admin,
   createTopic,
@@ -43,7 +54,6 @@ import {
 
 // The steady state is what the profile is for; a whole run adds minutes and no information.
 const PROFILE_MS = 30_000;
-const IDLE_SECONDS = Number(process.env.LOOKOUT_BENCH_IDLE_SECONDS ?? 10);
 /** Lines a file of the sample both sides ship before the rounds, to compare their records. */
 const SAMPLE_LINES_PER_FILE = 2_000;
 const TARGETS = { throughput: 1.2, peakRssMiB: 128, idleRssMiB: 64, cpuPerGiB: 1.0, ceiling: 2 };
@@ -63,13 +73,6 @@ interface Context {
   admin: Admin;
   files: LogFileSet;
   work: string;
-}
-
-interface IdleRun {
-  side: 'lookout' | 'rsyslog';
-  round: number;
-  rssMiB: number;
-  memory?: MemoryBreakdown;
 }
 
 export const SIDECAR_TITLE = 'Sidecar: Lookout vs rsyslog, files → Kafka';
@@ -104,7 +107,7 @@ export async function sidecarBenchmark(): Promise<BenchmarkSection> {
     const comparison = await checkRecords(ctx);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of orderOf(SIDES, round)) runs.push(await measure(ctx, side, round));
-      idle.push(await measureIdle(ctx, 'lookout', round), await measureIdle(ctx, 'rsyslog', round));
+      for (const side of orderOf(IDLE_SIDES, round)) idle.push(await measureIdle(ctx, side, round));
     }
     const profile = await profileLookout(ctx);
     return {
@@ -197,53 +200,6 @@ async function startRsyslogSide(ctx: Context, { dir, topic, side, files }: Job):
   return { process: proc, done: untilTopicHolds(ctx.admin, proc, topic, files.lines) };
 }
 
-/**
- * One empty file, one Kafka sink, nothing to send: RSS once the process has run IDLE_SECONDS after it
- * answered (Lookout) or after its start (rsyslog, which says nothing when it is ready).
- */
-async function measureIdle(ctx: Context, side: IdleRun['side'], round: number): Promise<IdleRun> {
-  const dir = join(ctx.work, `idle-${side}-${round}`);
-  const logs = join(dir, 'logs');
-  await mkdir(logs, { recursive: true });
-  const file = join(logs, 'idle.log');
-  await writeFile(file, '');
-  const topic = `bench-idle-${side}-${round}`;
-  await createTopic(ctx.admin, topic);
-  try {
-    if (side === 'lookout') {
-      const lookout = await LookoutSidecar.start({
-        dir,
-        mode: 'sidecar',
-        paths: [file],
-        sinks: kafkaSink(ctx, topic),
-      });
-      try {
-        await lookout.sample();
-        await delay(IDLE_SECONDS * 1000);
-        const { memory } = await lookout.sample();
-        log(`round ${round} idle lookout: ${memory.rss.toFixed(0)} MiB`);
-        return { side, round, rssMiB: lookout.process.rssMiB(), memory };
-      } finally {
-        await lookout.process.stop();
-      }
-    }
-    const shape: RsyslogShape = { kind: 'ecs', files: [file] };
-    const config = await writeRsyslogConfig(dir, shape, { broker: ctx.kafka.brokers[0]!, topic });
-    const proc = await startRsyslog(config, shipperEnv('sidecar'));
-    try {
-      await delay(IDLE_SECONDS * 1000);
-      if (proc.exited) throw proc.failure('rsyslogd exited while idle');
-      log(`round ${round} idle rsyslog: ${proc.rssMiB().toFixed(0)} MiB`);
-      return { side, round, rssMiB: proc.rssMiB() };
-    } finally {
-      await proc.stop();
-    }
-  } finally {
-    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** Part of one more Lookout → Kafka run under the V8 profiler; the profile is written when the process exits. */
 async function profileLookout(ctx: Context): Promise<ProfileEntry[] | undefined> {
   const dir = join(ctx.work, 'profile');
@@ -284,7 +240,7 @@ function targetsTable(medians: Record<Side, Figures>, idle: IdleRun[]): string {
   const lk = medians.lookout;
   const rs = medians['rsyslog-ecs'];
   const raw = medians['rsyslog-raw'];
-  const idleOf = (side: IdleRun['side']) => median(idle.filter((r) => r.side === side).map((r) => r.rssMiB));
+  const idleOf = (side: IdleSide) => median(idle.filter((r) => r.side === side).map((r) => r.rssMiB));
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   const mib = (v: number) => `${v.toFixed(0)} MiB`;
   const lookoutIdle = idleOf('lookout');
@@ -341,11 +297,13 @@ function targetsTable(medians: Record<Side, Figures>, idle: IdleRun[]): string {
 }
 
 function memoryRows(runs: Run<Side>[], idle: IdleRun[]): string {
-  const idleRuns = idle.filter((r) => r.side === 'lookout').sort((a, b) => a.rssMiB - b.rssMiB);
   return memoryTable([
     [`${LABEL.lookout}, at peak`, memoryAtPeak(runs, 'lookout')],
     [`${LABEL.ceiling}, at peak`, memoryAtPeak(runs, 'ceiling')],
-    [`idle, after ${IDLE_SECONDS} s`, idleRuns[Math.floor((idleRuns.length - 1) / 2)]?.memory],
+    ...(['lookout', 'lookout-shipped'] as const).map((side): [string, MemoryBreakdown | undefined] => {
+      const runs = idle.filter((r) => r.side === side).sort((a, b) => a.rssMiB - b.rssMiB);
+      return [`${IDLE_LABEL[side]}, idle ${IDLE_SECONDS} s`, runs[Math.floor((runs.length - 1) / 2)]?.memory];
+    }),
   ]);
 }
 
@@ -369,7 +327,7 @@ function report(
     `- rsyslog, Lookout's fields: \`rsyslogd -n\` with one imfile input per file (inotify, \`freshStartTail="off"\`, \`persistStateInterval="10000"\`, \`addMetadata="on"\` for the file name and offset, the file's name up to its first dot as the tag) → \`mmnormalize\` (a liblognorm rule base for Logback's pattern: date, time, level) → a \`lookup_table\` for the level (each word mapped as Lookout's parser maps it) → \`hash64\` (fmhash) of the file name for the ids → omkafka with a list template writing the same JSON fields in the same order (\`@timestamp\` from the line, \`message\`, \`log.level\`, \`log.file.path\`, \`log.file.id\`, \`log.offset\`, \`kubernetes.namespace\` and \`kubernetes.pod.name\` read from the environment at start, \`host.name\`, \`service.name\`, \`event.id\`), keyed by namespace/pod as Lookout keys, \`request.required.acks=-1\`, \`resubmitOnFailure="on"\`, \`action.resumeRetryCount="-1"\`; done when the topic's end offsets add up to the line count. rsyslog 8.2302's omkafka cannot set record headers, so Lookout's \`lookout-record\` header (id and time) has no counterpart; its ids are the file name's hash and the offset, not the file's identity (a renamed file's lines would get new ids). Its main queue is in memory and has one worker thread (the defaults), so unlike Lookout it does not survive a crash without loss.`,
     '- rsyslog, raw line: the same inputs without metadata, no parsing, the line as it was in the file (template `%msg%`), no key: what rsyslog costs when it only moves bytes.',
     '- Ceiling: the same Lookout process with its only sink an HTTP collector on a closed port, so nothing leaves the queue; done when the file checkpoints (which move only after the queue append is fsynced) cover every byte. It is the fastest any sink could be fed on this machine.',
-    `- Idle: each side started on one empty file with one Kafka sink (rsyslog with the Lookout-fields configuration); RSS (VmRSS) ${IDLE_SECONDS} s after Lookout answered on its API or after rsyslog was started, once a round.`,
+    `- Idle: ${IDLE_METHOD} rsyslog runs with the Lookout-fields configuration; its wait starts when it is started, as it says nothing when ready.`,
     '',
     '### Targets',
     '',
@@ -386,15 +344,11 @@ function report(
     '',
     roundsTable(runs, LABEL, files.lines),
     '',
-    table(
-      ['round', 'idle RSS MiB, Lookout', 'idle RSS MiB, rsyslog'],
-      [...new Set(idle.map((r) => r.round))].map((round) => [
-        String(round),
-        ...(['lookout', 'rsyslog'] as const).map(
-          (s) => idle.find((r) => r.round === round && r.side === s)?.rssMiB ?? NaN,
-        ),
-      ]),
-    ),
+    '### Idle memory, and what Node.js alone takes',
+    '',
+    idleTable(idle),
+    '',
+    idleRoundsTable(idle),
     '',
     '### Where Lookout’s memory is',
     '',

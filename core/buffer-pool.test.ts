@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from './buffer-pool.ts';
 
@@ -23,5 +24,22 @@ describe('buffer pool', () => {
     const taken = pool.take();
     expect(taken.buffer).not.toBe(shared.buffer);
     expect(taken.length).toBe(8192);
+  });
+
+  it('frees its free buffers once none has been taken for a while, and not before', async () => {
+    const pool = new BufferPool(1024, 2, 100);
+    let taken = pool.take();
+    for (let i = 0; i < 5; i++) {
+      pool.give(taken);
+      await delay(40);
+      taken = pool.take();
+    }
+    pool.give(taken);
+    expect(pool.held).toBe(1);
+    await delay(150);
+    expect(pool.held).toBe(0);
+    expect((taken.buffer as ArrayBuffer).detached).toBe(true);
+    pool.give(pool.take());
+    expect(pool.held).toBe(1);
   });
 });

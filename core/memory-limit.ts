@@ -28,7 +28,7 @@ export function heapFlags(limit: number): string[] {
  * Memory a command keeps to when it has no limit. The sidecar runs beside every application
  * container, so its cost is multiplied by the pods: it stays lean even where nobody set a limit.
  */
-const BUDGET_WITHOUT_LIMIT: Readonly<Record<string, number>> = { sidecar: 128 * MiB };
+export const BUDGET_WITHOUT_LIMIT: Readonly<Record<string, number>> = { sidecar: 128 * MiB };
 
 interface ProcessView {
   execPath: string;

@@ -1,3 +1,4 @@
+import { IdleRelease, KEEP_FOR_REUSE_MS } from '../../core/idle-release.ts';
 import { Mutex, Notifier } from '../../core/waiters.ts';
 import type { Queue, QueuePosition, QueueReader, QueueRecord, QueueStats } from './queue.ts';
 import { QueueClosedError, SpaceGate } from './space-gate.ts';
@@ -47,6 +48,10 @@ export class SinkReader implements QueueReader {
   private reading = false;
   private readonly host: ReaderHost;
   private readonly scratch: ReadScratch = {};
+  private readonly scratchRelease = new IdleRelease(KEEP_FOR_REUSE_MS, () => {
+    // Idle: the last read's records were handed out long ago.
+    this.scratch.buffer = undefined;
+  });
 
   constructor(host: ReaderHost, name: string, start: QueuePosition) {
     this.host = host;
@@ -66,6 +71,7 @@ export class SinkReader implements QueueReader {
         const mark = this.host.appended.mark();
         const from = this.position;
         const records = await this.host.readFrom(from, maxBytes, this.scratch);
+        this.scratchRelease.touch();
         // A rewind during the read asked for another starting point.
         if (this.position !== from) continue;
         const last = records.at(-1);
