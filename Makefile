@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_BIN := $(shell ./scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: deps start test test-unit check bench infra clean
+.PHONY: deps web start test test-unit test-browser check bench infra clean
 
 deps: node_modules/.installed
 
@@ -15,15 +15,28 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-start: deps
+# The web console, built into static files that the API process serves.
+WEB_SOURCES := $(shell find dashboards/web/src -type f) dashboards/web/index.html dashboards/web/vite.config.ts
+dashboards/web/dist/index.html: node_modules/.installed $(WEB_SOURCES)
+	npx vite build dashboards/web --logLevel warn
+
+web: dashboards/web/dist/index.html
+
+start: deps web
 	node bin/lookout.js all --config examples/all-in-one.yaml
 
 check: deps
 	npx tsc --noEmit
+	npx tsc --noEmit -p dashboards/web
 	npx biome check .
 
-test: check
+test: check web
 	npx vitest run
+	npx playwright test -c dashboards/web/playwright.config.ts
+
+# The console's tests alone, in Debian's Chromium (installed when missing).
+test-browser: deps web
+	npx playwright test -c dashboards/web/playwright.config.ts
 
 test-unit: deps
 	npx vitest run --project unit
@@ -36,4 +49,4 @@ infra: deps
 	node test/infra/cli.ts
 
 clean:
-	rm -rf node_modules .tools .data
+	rm -rf node_modules .tools .data dashboards/web/dist dashboards/web/test-results

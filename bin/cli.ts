@@ -137,7 +137,10 @@ async function run(
   const components = selected(command, config);
   const serverOptions: HttpServerOptions = { config: config.http, log, metrics };
   const http: HttpServer = components.some(([, entry]) => entry.routes)
-    ? (await import('../core/http.ts')).createHttpApp(serverOptions)
+    ? (await import('../core/http.ts')).createHttpApp({
+        ...serverOptions,
+        console: await (await import('../core/console.ts')).loadConsole(),
+      })
     : createBasicHttpServer(serverOptions);
   const lifecycle = new Lifecycle<RootConfig>(
     {
@@ -185,16 +188,24 @@ async function run(
   }
   const names = components.map(([name]) => name);
   log.info({ address, config: configFile, components: names }, 'lookout running');
-  process.stderr.write(startBanner(names, configFile, address, config.http.auth.enabled));
+  process.stderr.write(startBanner(names, configFile, address, config.http.auth.enabled, 'app' in http));
   return new Promise<number>(() => {});
 }
 
 /** What a person who just started Lookout can do with it now. */
-function startBanner(names: string[], configFile: string, address: string, auth: boolean): string {
+function startBanner(
+  names: string[],
+  configFile: string,
+  address: string,
+  auth: boolean,
+  webConsole: boolean,
+): string {
   const curl = auth ? "curl -H 'authorization: Bearer <token>'" : 'curl';
   const lines = [
     `lookout: running ${names.length > 0 ? names.join(', ') : 'no components'} from ${configFile}`,
-    `  API at ${address}/ (GET / lists its endpoints; there is no web console yet)`,
+    webConsole
+      ? `  console and API at ${address}/ (open it in a browser; GET / from a program lists the endpoints)`
+      : `  API at ${address}/ (GET / lists its endpoints)`,
   ];
   if (names.includes('collector')) {
     lines.push(

@@ -63,7 +63,7 @@ afterEach(() => {
 });
 
 describe('lookout CLI', () => {
-  it('says at start what it serves and how to query it, and GET / lists the endpoints', async () => {
+  it('says at start what it serves and how to query it; GET / is the console in a browser and lists the endpoints for programs', async () => {
     const file = await configFile(
       'http:\n  listen: 127.0.0.1:0\n  auth: { enabled: false }\ncollector: {}\n',
     );
@@ -72,8 +72,7 @@ describe('lookout CLI', () => {
     running.push(run);
     await waitFor(run, 'follow new lines', 20_000);
     const banner = run.stderr.join('');
-    expect(banner).not.toMatch(/console at/);
-    const address = /API at (http:\/\/\S+?)\/ /.exec(banner)![1]!;
+    const address = /console and API at (http:\/\/\S+?)\/ /.exec(banner)![1]!;
     expect(banner).toContain(`curl '${address}/api/logs/search?from=now-1h&q=error'`);
     const index = await fetch(`${address}/`);
     expect(index.status).toBe(200);
@@ -81,6 +80,13 @@ describe('lookout CLI', () => {
     expect(endpoints.map((e) => `${e.method} ${e.path}`)).toEqual(
       expect.arrayContaining(['GET /api/logs/search', 'GET /api/logs/tail', 'POST /api/ingest']),
     );
+    for (const path of ['/', '/logs', '/logs/context/x', '/alerts']) {
+      const page = await fetch(`${address}${path}`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(await page.text()).toMatch(/<title>Lookout/);
+    }
   });
 
   it('prints help and uses exit code 2 for usage errors', async () => {

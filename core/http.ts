@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { HttpError, type Principal } from './auth.ts';
+import { type ConsoleFiles, consolePage, registerConsole, wantsPage } from './console.ts';
 import {
   Authorizer,
   baseUrl,
@@ -41,8 +42,13 @@ export interface HttpApp extends HttpServer {
   app: FastifyInstance;
 }
 
+export interface HttpAppOptions extends HttpServerOptions {
+  /** The web console, served at `/` to browsers and at its pages' paths. */
+  console?: ConsoleFiles;
+}
+
 /** The HTTP server every service shares: health, readiness, metrics and token auth. */
-export function createHttpApp(options: HttpServerOptions): HttpApp {
+export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { config, log, metrics } = options;
   const readiness = options.readiness ?? new Readiness();
   const app = Fastify({
@@ -84,17 +90,35 @@ export function createHttpApp(options: HttpServerOptions): HttpApp {
     reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
   });
 
+  const page = options.console && consolePage(options.console);
   for (const route of builtInRoutes(
     readiness,
     metrics,
     () => authorizer.auth,
     () => endpoints,
   )) {
-    app.get(route.path, { config: { role: route.role, summary: route.summary } }, async (_request, reply) => {
+    app.get(route.path, { config: { role: route.role, summary: route.summary } }, async (request, reply) => {
+      // A browser at the root gets the console; programs get the list of endpoints, as before.
+      if (page && route.path === '/' && wantsPage(request)) return page(request, reply);
       const answer = await route.answer();
       return reply.code(answer.status).type(answer.type).send(answer.body);
     });
   }
+
+  app.get(
+    '/api/whoami',
+    {
+      config: {
+        role: 'viewer',
+        summary: "the token's name, role and namespaces (auth off: anonymous admin)",
+      },
+    },
+    async (request) => {
+      const { name, role, namespaces } = request.principal;
+      return { name, role, namespaces: namespaces ?? null, auth: authorizer.auth.enabled };
+    },
+  );
+  if (options.console) registerConsole(app, options.console);
 
   return {
     app,
