@@ -32,6 +32,10 @@ export class StoreHandle implements LogStore {
     return this.store().search(query, signal);
   }
 
+  facet(query: SearchQuery, field: string, size: number, signal?: AbortSignal) {
+    return this.store().facet(query, field, size, signal);
+  }
+
   context(query: ContextQuery, signal?: AbortSignal) {
     return this.store().context(query, signal);
   }

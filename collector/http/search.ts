@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../core/auth.ts';
 import type { CollectorConfig } from '../config.ts';
-import { type QueryParams, searchQueryOf } from '../query/request.ts';
-import type { LogStore } from '../store/store.ts';
+import { facetQuery, facetsOf, type QueryParams, searchQueryOf } from '../query/request.ts';
+import type { FacetResult, LogStore } from '../store/store.ts';
 import { boundedContext, boundedPage } from './bounded-page.ts';
 
 const MAX_CONTEXT_LINES = 1_000;
@@ -27,6 +27,19 @@ export function registerSearch(
     const query = searchQueryOf(request.query as QueryParams, request.principal, limits);
     const json = await boundedPage(store, query, limits.maxPageBytes);
     return reply.type('application/json; charset=utf-8').send(json);
+  });
+
+  const facets =
+    'the most frequent values of fields among the matching lines (?field=namespace&field=level&top=20)';
+  app.get('/api/logs/facets', { config: { role: 'viewer', summary: facets } }, async (request) => {
+    const params = request.query as QueryParams;
+    const query = searchQueryOf(params, request.principal, settings());
+    const { fields, top } = facetsOf(params);
+    const answer: Record<string, FacetResult> = {};
+    for (const { name, field } of fields) {
+      answer[name] = await store.facet(facetQuery(query, field, request.principal), field, top);
+    }
+    return { facets: answer };
   });
 
   const around = 'the lines written before and after one line (?before=20&after=20)';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, searchQueryOf } from './request.ts';
+import { decodeCursor, encodeCursor, facetQuery, facetsOf, searchQueryOf } from './request.ts';
 
 const admin = { name: 'admin', role: 'admin' as const };
 const shopOnly = { name: 'shop-dev', role: 'viewer' as const, namespaces: ['shop'] };
@@ -67,5 +67,40 @@ describe('searchQueryOf', () => {
 
   it('round-trips cursors', () => {
     expect(decodeCursor(encodeCursor([now, 42, 'id-1']))).toEqual([now, 42, 'id-1']);
+  });
+});
+
+describe('facets', () => {
+  it('counts the filters by their short names or any field by its dotted name, a few at a time', () => {
+    expect(facetsOf({ field: ['namespace', 'level', 'http.status'] })).toEqual({
+      fields: [
+        { name: 'namespace', field: 'kubernetes.namespace' },
+        { name: 'level', field: 'log.level' },
+        { name: 'http.status', field: 'http.status' },
+      ],
+      top: 20,
+    });
+    expect(() => facetsOf({})).toThrow(/name the fields/);
+    expect(() => facetsOf({ field: 'message' })).toThrow(/nothing to count/);
+    expect(() => facetsOf({ field: 'a b' })).toThrow(/not a field name/);
+    expect(() => facetsOf({ field: Array.from({ length: 9 }, (_, i) => `f${i}`) })).toThrow(/at most 8/);
+    expect(() => facetsOf({ field: 'pod', top: '0' })).toThrow(/top must be/);
+  });
+
+  it('counts a field over the search without its own filter, and the namespace over every namespace the token may read', () => {
+    const query = searchQueryOf({ namespace: 'shop', pod: 'web-1', level: 'error' }, shopOnly, limits, now);
+    const pods = facetQuery(query, 'kubernetes.pod.name', shopOnly);
+    expect(pods.filters.map((f) => f.field)).toEqual(['kubernetes.namespace', 'log.level']);
+    expect(pods.namespaces).toEqual(['shop']);
+    const namespaces = facetQuery(query, 'kubernetes.namespace', shopOnly);
+    expect(namespaces.filters.map((f) => f.field)).toEqual(['kubernetes.pod.name', 'log.level']);
+    expect(namespaces.namespaces).toEqual(['shop']);
+    const everyNamespace = facetQuery(
+      searchQueryOf({ namespace: 'shop' }, admin, limits, now),
+      'kubernetes.namespace',
+      admin,
+    );
+    expect(everyNamespace.namespaces).toBeUndefined();
+    expect(everyNamespace.filters).toEqual([]);
   });
 });

@@ -17,6 +17,10 @@ const SHORT_FIELDS: Record<string, string> = {
 const FIELD_PREFIX = 'f.';
 const FIELD_NAME = /^[A-Za-z0-9_@][\w.@-]{0,127}$/;
 const MAX_HISTOGRAM_BUCKETS = 2_000;
+const MAX_FACET_FIELDS = 8;
+const MAX_FACET_VALUES = 100;
+/** Fields whose every line has a value of its own: counting them tells nothing. */
+const NOT_FACETS = new Set(['message', '@timestamp', 'event.id', 'log.offset']);
 
 export interface SearchLimits {
   maxPageSize: number;
@@ -135,4 +139,36 @@ export function searchQueryOf(
     if (err instanceof TimeError) throw badRequest(err.message);
     throw err;
   }
+}
+
+/** The fields `/api/logs/facets` counts (the filters' short names or dotted field names) and how many values of each. */
+export function facetsOf(params: QueryParams): { fields: { name: string; field: string }[]; top: number } {
+  const names = values(params, 'field');
+  if (names.length === 0) throw badRequest('name the fields to count: field=namespace&field=level');
+  if (names.length > MAX_FACET_FIELDS) throw badRequest(`at most ${MAX_FACET_FIELDS} fields at once`);
+  const fields = [...new Set(names)].map((name) => {
+    const field = SHORT_FIELDS[name] ?? name;
+    if (!FIELD_NAME.test(field)) throw badRequest(`"${name}" is not a field name`);
+    if (NOT_FACETS.has(field))
+      throw badRequest(`${field} has a value of its own on every line: nothing to count`);
+    return { name, field };
+  });
+  const top = Number(single(params, 'top') ?? 20);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_FACET_VALUES) {
+    throw badRequest(`top must be a whole number from 1 to ${MAX_FACET_VALUES}`);
+  }
+  return { fields, top };
+}
+
+/**
+ * What a field's values are counted over: the search without the field's own filter, so the values
+ * not chosen show too. For the namespace that is every namespace the token may read.
+ */
+export function facetQuery(query: SearchQuery, field: string, principal: Principal): SearchQuery {
+  const own: SearchQuery = { ...query, filters: query.filters.filter((f) => f.field !== field) };
+  if (field === SHORT_FIELDS.namespace) {
+    if (principal.namespaces) own.namespaces = principal.namespaces;
+    else delete own.namespaces;
+  }
+  return own;
 }

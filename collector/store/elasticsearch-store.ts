@@ -23,7 +23,15 @@ import {
   timeRange,
 } from './elasticsearch-query.ts';
 import { boundedDoc } from './hit-doc.ts';
-import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from './store.ts';
+import type {
+  ContextQuery,
+  ContextResult,
+  FacetResult,
+  LogHit,
+  LogStore,
+  SearchResult,
+  WriteOutcome,
+} from './store.ts';
 
 const DAY_MS = 86_400_000;
 /** What Elasticsearch counts exactly before it answers "at least 10,000". */
@@ -69,7 +77,21 @@ interface RawHit {
 
 interface RawSearch {
   hits?: { total?: { value: number; relation: 'eq' | 'gte' }; hits?: RawHit[] };
-  aggregations?: { histogram?: { buckets?: { key: number; doc_count: number }[] } };
+  aggregations?: {
+    histogram?: { buckets?: { key: number; doc_count: number }[] };
+    values?: { buckets?: { key: string | number; key_as_string?: string; doc_count: number }[] };
+  };
+}
+
+/** What every search of a query is limited to: its range, the caller's scope, the filters and the text. */
+function queryFilter(query: SearchQuery): Dsl[] {
+  const filter: Dsl[] = [
+    timeRange({ gte: query.from, lt: query.to }),
+    ...namespaceFilter(query.namespaces),
+    ...query.filters.map(fieldFilter),
+  ];
+  if (query.text) filter.push(textQuery(query.text));
+  return filter;
 }
 
 /** Which indices a search names: a list, or the pattern's wildcard narrowed by an `_index` filter. */
@@ -192,12 +214,7 @@ export class ElasticsearchStore implements LogStore {
     const targets = await this.targets(query.from, query.to, signal);
     if (!targets) return empty;
 
-    const filter: Dsl[] = [
-      timeRange({ gte: query.from, lt: query.to }),
-      ...namespaceFilter(query.namespaces),
-      ...query.filters.map(fieldFilter),
-    ];
-    if (query.text) filter.push(textQuery(query.text));
+    const filter = queryFilter(query);
     // One more than asked tells whether another page exists, so the last page carries no cursor.
     const fetch = query.size === 0 ? 0 : Math.min(query.size + 1, MAX_WINDOW);
     const request: Dsl = {
@@ -244,6 +261,34 @@ export class ElasticsearchStore implements LogStore {
       result.histogram = histogram;
     }
     return result;
+  }
+
+  /** A terms aggregation over every matching line: exact counts, no sample. */
+  async facet(query: SearchQuery, field: string, size: number, signal?: AbortSignal): Promise<FacetResult> {
+    const empty: FacetResult = { values: [], lines: 0, sampled: false };
+    if (query.to <= query.from) return empty;
+    const targets = await this.targets(query.from, query.to, signal);
+    if (!targets) return empty;
+    const request: Dsl = {
+      filter_path: [
+        'hits.total',
+        'aggregations.values.buckets.key',
+        'aggregations.values.buckets.key_as_string',
+        'aggregations.values.buckets.doc_count',
+      ],
+      track_total_hits: true,
+      size: 0,
+      aggs: { values: { terms: { field, size } } },
+    };
+    const response = await this.searchIn(targets, queryFilter(query), request, 'facet', signal);
+    return {
+      values: (response.aggregations?.values?.buckets ?? []).map((b) => ({
+        value: b.key_as_string ?? String(b.key),
+        count: b.doc_count,
+      })),
+      lines: response.hits?.total?.value ?? 0,
+      sampled: false,
+    };
   }
 
   /**

@@ -28,6 +28,15 @@ export interface SearchResult {
   histogram?: { time: number; count: number }[];
 }
 
+/** The values of one field among the lines a query matches, most frequent first. */
+export interface FacetResult {
+  values: { value: string; count: number }[];
+  /** Matching lines the counts are over. */
+  lines: number;
+  /** The counts are over the newest matching lines only (a sample), not all of them. */
+  sampled: boolean;
+}
+
 export interface ContextQuery {
   id: string;
   before: number;
@@ -60,6 +69,8 @@ export interface LogStore {
    */
   write(records: readonly LogRecord[], signal?: AbortSignal): Promise<WriteOutcome[]>;
   search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;
+  /** The `size` most frequent values of a keyword field among the matching lines (the query's size and cursor are ignored). */
+  facet(query: SearchQuery, field: string, size: number, signal?: AbortSignal): Promise<FacetResult>;
   /** Undefined when the id is unknown or outside the caller's namespaces. */
   context(query: ContextQuery, signal?: AbortSignal): Promise<ContextResult | undefined>;
   /** Deletes whole days before the cutoff (epoch ms, UTC day boundaries); returns the days deleted. */

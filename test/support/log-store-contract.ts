@@ -463,6 +463,55 @@ export function describeLogStoreContract(
         expect(await find({ filters: [ns(['nowhere'])] })).toEqual([]);
       });
 
+      it('counts the values of a keyword field among the matching lines, most frequent first', async () => {
+        const counted = (keep: (line: Line) => boolean, value: (line: Line) => string | undefined) => {
+          const counts = new Map<string, number>();
+          for (const line of CORPUS_LINES.filter(keep)) {
+            const v = value(line);
+            if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+          }
+          return [...counts]
+            .map(([v, count]) => ({ value: v, count }))
+            .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+        };
+        const namespaces = await s.store.facet(query(), 'kubernetes.namespace', 10);
+        expect(namespaces).toEqual({
+          values: counted(
+            () => true,
+            (l) => l.namespace,
+          ),
+          lines: CORPUS_LINES.length,
+          sampled: false,
+        });
+        const shopLevels = await s.store.facet(
+          query({ filters: [{ field: 'kubernetes.namespace', values: ['shop'] }], text: word('order') }),
+          'log.level',
+          10,
+        );
+        expect(shopLevels.values).toEqual(
+          counted(
+            (l) => l.namespace === 'shop' && /\border\b/i.test(l.message),
+            (l) => l.level,
+          ),
+        );
+        const top = await s.store.facet(query(), 'kubernetes.pod.name', 1);
+        expect(top.values).toEqual(
+          counted(
+            () => true,
+            (l) => (l.namespace ? (l.pod ?? 'pod-0') : undefined),
+          ).slice(0, 1),
+        );
+        expect((await s.store.facet(query(), 'user.id', 10)).values).toEqual([
+          { value: 'u1', count: 2 },
+          { value: 'u2', count: 1 },
+        ]);
+        expect(await s.store.facet(query({ namespaces: [] }), 'kubernetes.namespace', 10)).toEqual({
+          values: [],
+          lines: 0,
+          sampled: false,
+        });
+      });
+
       it('filters on parsed fields, nested or with dotted keys alike', async () => {
         expect(await find({ filters: [{ field: 'user.id', values: ['u1'] }] })).toEqual(['cart', 'declined']);
         expect(await find({ filters: [{ field: 'user.id', values: ['u2'] }] })).toEqual(['timeout']);

@@ -81,6 +81,13 @@ export function toRow(record: LogRecord): Row | string {
   };
 }
 
+/** The scalar values of one field of a stored document, as filters see them (see Leaves). */
+export function fieldValues(docText: string, field: string): unknown[] {
+  const leaves = new Leaves();
+  leaves.walk(JSON.parse(docText), '', 0);
+  return leaves.all(field);
+}
+
 function text1(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }

@@ -6,11 +6,19 @@ import type { LogRecord } from '../../../core/record/log-record.ts';
 import { emptyBuckets } from '../../query/histogram.ts';
 import type { SearchQuery, SortKey } from '../../query/types.ts';
 import { boundedDoc } from '../hit-doc.ts';
-import type { ContextQuery, ContextResult, LogHit, LogStore, SearchResult, WriteOutcome } from '../store.ts';
+import type {
+  ContextQuery,
+  ContextResult,
+  FacetResult,
+  LogHit,
+  LogStore,
+  SearchResult,
+  WriteOutcome,
+} from '../store.ts';
 import { DayFile, type Line, type StreamName } from './day.ts';
 import { IdFilter } from './id-filter.ts';
 import { type Plan, plan } from './match.ts';
-import { MAX_TIME, toRow } from './record.ts';
+import { fieldValues, keywordText, MAX_TIME, toRow } from './record.ts';
 
 export interface EmbeddedStoreOptions {
   /** The folder of the day files; created when missing. */
@@ -33,6 +41,8 @@ const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.sqlite$/;
 const TOTAL_LIMIT = 10_000;
 /** Largest page, and most context lines on one side, as Elasticsearch's max_result_window. */
 const MAX_WINDOW = 10_000;
+/** Lines a facet counts values over at most, the newest matching ones: each is read and parsed. */
+const FACET_SAMPLE = 5_000;
 /** Day files kept open; the least recently used one is closed past this. */
 const MAX_OPEN_DAYS = 16;
 /** Most lines written in one transaction, and the longest one may take, before the event loop gets a turn. */
@@ -272,21 +282,26 @@ export class EmbeddedStore implements LogStore {
 
   // ── searching ──────────────────────────────────────────────────────────
 
-  async search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
+  /** The query as the index can answer it, its range cut to what the store can hold. */
+  private plan(query: SearchQuery): Plan {
     this.checkOpen();
-    if (!Number.isInteger(query.size) || query.size < 0 || query.size > MAX_WINDOW) {
-      throw new RangeError(`page size must be a whole number from 0 to ${MAX_WINDOW}, got ${query.size}`);
-    }
     if (!Number.isFinite(query.from) || !Number.isFinite(query.to)) {
       throw new RangeError(`a search needs a time range in epoch ms, got ${query.from} to ${query.to}`);
     }
+    const from = Math.max(query.from, 0);
+    const to = Math.min(query.to, MAX_TIME + 1);
+    return plan({ ...query, from, to }, (ids) => this.idTimes(ids, from, to));
+  }
+
+  async search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
+    if (!Number.isInteger(query.size) || query.size < 0 || query.size > MAX_WINDOW) {
+      throw new RangeError(`page size must be a whole number from 0 to ${MAX_WINDOW}, got ${query.size}`);
+    }
+    const p = this.plan(query);
     const after = query.after && checkCursor(query.after);
     const histogram = emptyBuckets(query);
     const result: SearchResult = { hits: [], total: { value: 0, exact: true } };
     if (histogram) result.histogram = histogram;
-    const from = Math.max(query.from, 0);
-    const to = Math.min(query.to, MAX_TIME + 1);
-    const p = plan({ ...query, from, to }, (ids) => this.idTimes(ids, from, to));
     if (p.match === undefined) return result;
 
     const desc = query.order === 'desc';
@@ -301,6 +316,34 @@ export class EmbeddedStore implements LogStore {
         : await this.count(p, signal);
     if (histogram) await this.fillHistogram(p, query.histogramIntervalMs!, histogram, signal);
     return result;
+  }
+
+  /**
+   * Counts over the newest FACET_SAMPLE matching lines, read from their documents: the index keeps
+   * no values to count by. A line counts once per value, however often it holds it.
+   */
+  async facet(query: SearchQuery, field: string, size: number, signal?: AbortSignal): Promise<FacetResult> {
+    const p = this.plan(query);
+    const counts = new Map<string, number>();
+    let lines = 0;
+    if (p.match !== undefined) {
+      await this.scan(p.from, p.to, true, p.selective, signal, (step) => {
+        const limit = FACET_SAMPLE + 1 - lines;
+        for (const line of this.file(step.day, false)?.timeOrdered(p, step.from, step.to, true, limit) ??
+          []) {
+          if (++lines > FACET_SAMPLE) break;
+          for (const value of new Set(fieldValues(line.doc, field).map(keywordText))) {
+            counts.set(value, (counts.get(value) ?? 0) + 1);
+          }
+        }
+        return lines > FACET_SAMPLE;
+      });
+    }
+    const values = [...counts]
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .slice(0, size);
+    return { values, lines: Math.min(lines, FACET_SAMPLE), sampled: lines > FACET_SAMPLE };
   }
 
   private idTimes(ids: string[], from: number, to: number): number[] {

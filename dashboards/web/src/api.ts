@@ -32,7 +32,8 @@ export function authHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-async function failure(response: Response): Promise<ApiError> {
+/** The error of an answer that is not a success; a refused token also brings up the sign-in. */
+export async function failure(response: Response): Promise<ApiError> {
   let message = `${response.status} ${response.statusText}`;
   try {
     const body = (await response.json()) as { error?: unknown };

@@ -25,6 +25,7 @@ http:
 dataDir: ${join(dir, 'data')}
 collector:
   tail: { interval: 200ms }
+  search: { exportMaxRows: 50 } # small, so that a test reaches it
 `,
   );
   const lookout = new LookoutProcess('all', file);

@@ -76,6 +76,23 @@ test.describe('Logs', () => {
     await expect(messages).toHaveText(['order 3 retry after connection timeout']);
   });
 
+  test('the filters offer the values present in the range, with their counts', async ({ page }) => {
+    await signIn(page, '/logs?from=now-1h&namespace=shop');
+    // A filter's own values are counted without it: the other namespaces stay on offer.
+    await page.getByLabel('namespace', { exact: true }).click();
+    const namespaces = page.getByLabel('Values of namespace');
+    await expect(namespaces.getByRole('button', { name: /^shop/ })).toHaveText(/^shop\s*5$/);
+    await expect(namespaces.getByRole('button', { name: /^billing/ })).toHaveText(/^billing\s*1$/);
+
+    await page.getByLabel('pod', { exact: true }).click();
+    const pods = page.getByLabel('Values of pod');
+    await expect(pods.getByRole('button')).toHaveText([/^order-2\s*3$/, /^order-1\s*2$/]);
+    await screenshot(page, 'logs-filter-values');
+    await pods.getByRole('button', { name: /order-1/ }).click();
+    await expect(page).toHaveURL(/pod=order-1/);
+    await expect(page.locator('.log-list .row')).toHaveCount(2);
+  });
+
   test('shows a line in full, pretty-prints JSON, and filters by a field from it', async ({ page }) => {
     await signIn(page, '/logs?from=now-1h&namespace=shop&q=refund');
     await page.locator('.log-list .row').first().click();

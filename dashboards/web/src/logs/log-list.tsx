@@ -56,6 +56,8 @@ export function LogList({
   onSelect,
   onNearEnd,
   centre,
+  follow,
+  onFollowChange,
 }: {
   hits: Hit[];
   terms: string[];
@@ -64,8 +66,19 @@ export function LogList({
   onNearEnd?: () => void;
   /** A row to bring to the middle of the view when the list first shows. */
   centre?: number;
+  /** Keeps the newest (last) row in view as rows are added. */
+  follow?: boolean;
+  /** Told when the person scrolls away from the last row (false) or back to it (true). */
+  onFollowChange?: (following: boolean) => void;
 }) {
   const box = useRef<HTMLDivElement>(null);
+  const atEnd = useRef(true);
+  const followChange = useRef(onFollowChange);
+  followChange.current = onFollowChange;
+  useEffect(() => {
+    const element = box.current!;
+    if (follow) element.scrollTop = element.scrollHeight;
+  }, [follow, hits.length]);
   useEffect(() => {
     const element = box.current!;
     if (centre !== undefined) element.scrollTop = Math.max(0, centre * ROW_PX - element.clientHeight / 2);
@@ -73,7 +86,14 @@ export function LogList({
   const [view, setView] = useState({ top: 0, height: 600 });
   useEffect(() => {
     const element = box.current!;
-    const update = () => setView({ top: element.scrollTop, height: element.clientHeight });
+    const update = () => {
+      setView({ top: element.scrollTop, height: element.clientHeight });
+      const end = element.scrollTop + element.clientHeight >= element.scrollHeight - ROW_PX;
+      if (end !== atEnd.current) {
+        atEnd.current = end;
+        followChange.current?.(end);
+      }
+    };
     update();
     element.addEventListener('scroll', update, { passive: true });
     const resize = new ResizeObserver(update);

@@ -2,7 +2,10 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, problem } from '../api.ts';
 import { navigate } from '../router.ts';
 import type { Hit } from './doc.ts';
+import { ExportMenu } from './export-menu.tsx';
+import { type Facet, FilterField } from './filter-field.tsx';
 import { type Bucket, Histogram } from './histogram.tsx';
+import { LiveTail } from './live-tail.tsx';
 import { LogDetail } from './log-detail.tsx';
 import { LogList } from './log-list.tsx';
 import {
@@ -36,10 +39,18 @@ const SHORT: Record<string, FilterName> = {
   'log.level': 'level',
 };
 
-function go(query: LogsQuery, line?: string) {
+function go(query: LogsQuery, line?: string, live = false) {
   const params = paramsOf(query);
   if (line) params.set('line', line);
+  if (live) params.set('live', '1');
   navigate(`/logs?${params}`);
+}
+
+/** What a live tail follows: the query and filters, from now on. */
+function tailParams(query: LogsQuery): string {
+  const params = paramsOf(query);
+  for (const name of ['from', 'to', 'order']) params.delete(name);
+  return params.toString();
 }
 
 function toInput(ms: number): string {
@@ -116,7 +127,9 @@ function TimeRange({ query }: { query: LogsQuery }) {
   );
 }
 
-function QueryBar({ query }: { query: LogsQuery }) {
+type Facets = Partial<Record<FilterName, Facet>>;
+
+function QueryBar({ query, live, facets }: { query: LogsQuery; live: boolean; facets?: Facets }) {
   const [q, setQ] = useState(query.q);
   const [filters, setFilters] = useState(query.filters);
   useEffect(() => {
@@ -128,7 +141,8 @@ function QueryBar({ query }: { query: LogsQuery }) {
       class="query-bar"
       onSubmit={(e) => {
         e.preventDefault();
-        go({ ...query, q: q.trim(), filters });
+        const trimmed = Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, v?.trim()]));
+        go({ ...query, q: q.trim(), filters: trimmed }, undefined, live);
       }}
     >
       <input
@@ -140,13 +154,15 @@ function QueryBar({ query }: { query: LogsQuery }) {
         onInput={(e) => setQ(e.currentTarget.value)}
       />
       {FILTERS.map((name) => (
-        <input
+        <FilterField
           key={name}
-          class="filter-input"
-          aria-label={name}
-          placeholder={name}
+          name={name}
           value={filters[name] ?? ''}
-          onInput={(e) => setFilters({ ...filters, [name]: e.currentTarget.value.trim() })}
+          facet={facets?.[name]}
+          onInput={(value) => setFilters({ ...filters, [name]: value })}
+          onPick={(value) =>
+            go({ ...query, q: q.trim(), filters: { ...filters, [name]: value } }, undefined, live)
+          }
         />
       ))}
       <button type="submit">Search</button>
@@ -154,9 +170,80 @@ function QueryBar({ query }: { query: LogsQuery }) {
   );
 }
 
-/** Logs: a query, its histogram and its lines, every part of it in the URL. */
+/** The range, order, live switch, export, query bar and field filters: the same over both views. */
+function QueryControls({
+  query,
+  live,
+  total,
+  facets,
+}: {
+  query: LogsQuery;
+  live: boolean;
+  total?: SearchAnswer['total'];
+  facets?: Facets;
+}) {
+  return (
+    <>
+      <div class="controls">
+        {!live && <TimeRange query={query} />}
+        {!live && (
+          <button
+            type="button"
+            title="Order of the lines"
+            onClick={() => go({ ...query, order: query.order === 'desc' ? 'asc' : 'desc' })}
+          >
+            {query.order === 'desc' ? 'Newest first' : 'Oldest first'}
+          </button>
+        )}
+        <button
+          type="button"
+          aria-pressed={live}
+          title={live ? 'Back to searching a time range' : 'Follow new lines of this query as they arrive'}
+          onClick={() => go(query, undefined, !live)}
+        >
+          {live ? 'Stop live tail' : 'Live tail'}
+        </button>
+        {!live && <ExportMenu params={paramsOf(query).toString()} total={total} />}
+      </div>
+      <QueryBar query={query} live={live} facets={facets} />
+      {Object.keys(query.fields).length > 0 && (
+        <div class="chips">
+          {Object.entries(query.fields).map(([name, value]) => (
+            <button
+              type="button"
+              key={name}
+              class="chip"
+              title="Remove this filter"
+              onClick={() => {
+                const fields = { ...query.fields };
+                delete fields[name];
+                go({ ...query, fields }, undefined, live);
+              }}
+            >
+              {name}: {value} ×
+            </button>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Logs: a query, its histogram and its lines, or its live tail; every part of it in the URL. */
 export function LogsPage({ url }: { url: URL }) {
   const query = queryOf(url);
+  if (url.searchParams.get('live') === '1') {
+    return (
+      <section class="logs">
+        <QueryControls query={query} live />
+        <LiveTail params={tailParams(query)} terms={highlightTerms(query.q)} />
+      </section>
+    );
+  }
+  return <SearchView url={url} query={query} />;
+}
+
+function SearchView({ url, query }: { url: URL; query: LogsQuery }) {
   const key = paramsOf(query).toString();
   const selected = url.searchParams.get('line') ?? undefined;
   const [answer, setAnswer] = useState<{ hits: Hit[]; total?: SearchAnswer['total']; next?: string }>({
@@ -166,6 +253,17 @@ export function LogsPage({ url }: { url: URL }) {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string>();
   const paging = useRef<AbortController | undefined>(undefined);
+  const [facets, setFacets] = useState<Facets>();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    const fields = FILTERS.map((name) => `field=${name}`).join('&');
+    api<{ facets: Facets }>(`/api/logs/facets?${key}&${fields}`, { signal: abort.signal })
+      .then((answer) => setFacets(answer.facets))
+      // The filters still take typed values; the search says what went wrong, if anything did.
+      .catch(() => setFacets(undefined));
+    return () => abort.abort();
+  }, [key]);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -222,36 +320,7 @@ export function LogsPage({ url }: { url: URL }) {
   const total = answer.total;
   return (
     <section class="logs">
-      <div class="controls">
-        <TimeRange query={query} />
-        <button
-          type="button"
-          title="Order of the lines"
-          onClick={() => go({ ...query, order: query.order === 'desc' ? 'asc' : 'desc' })}
-        >
-          {query.order === 'desc' ? 'Newest first' : 'Oldest first'}
-        </button>
-      </div>
-      <QueryBar query={query} />
-      {Object.keys(query.fields).length > 0 && (
-        <div class="chips">
-          {Object.entries(query.fields).map(([name, value]) => (
-            <button
-              type="button"
-              key={name}
-              class="chip"
-              title="Remove this filter"
-              onClick={() => {
-                const fields = { ...query.fields };
-                delete fields[name];
-                go({ ...query, fields });
-              }}
-            >
-              {name}: {value} ×
-            </button>
-          ))}
-        </div>
-      )}
+      <QueryControls query={query} live={false} total={answer.total} facets={facets} />
       <Histogram
         buckets={buckets.list}
         intervalMs={buckets.intervalMs}
