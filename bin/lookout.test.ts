@@ -80,7 +80,7 @@ describe('lookout CLI', () => {
     expect(endpoints.map((e) => `${e.method} ${e.path}`)).toEqual(
       expect.arrayContaining(['GET /api/logs/search', 'GET /api/logs/tail', 'POST /api/ingest']),
     );
-    for (const path of ['/', '/logs', '/logs/context/x', '/alerts']) {
+    for (const path of ['/', '/logs', '/logs/context/x', '/logs?q=error&from=now-1h']) {
       const page = await fetch(`${address}${path}`, { headers: { accept: 'text/html' } });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);

@@ -4,10 +4,10 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where `make` puts the console Vite built from dashboards/web. */
-export const CONSOLE_DIR = join(import.meta.dirname, '..', 'dashboards', 'web', 'dist');
+const CONSOLE_DIR = join(import.meta.dirname, '..', 'dashboards', 'web', 'dist');
 
-/** The console's pages: each is a URL a person can share, answered with the same page that routes itself. */
-export const CONSOLE_PAGES = ['/logs', '/events', '/alerts', '/silences', '/probes', '/status'];
+/** The console's pages built so far: each is a URL a person can share, answered with the page that routes itself. */
+const CONSOLE_PAGES = ['/logs'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

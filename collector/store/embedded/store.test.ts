@@ -62,6 +62,19 @@ describe('embedded store', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('counts facet values over the newest 5,000 matching lines, leaving out values too long for a keyword', async () => {
+    const line = (i: number, user: string) =>
+      raw({ '@timestamp': T + i, message: 'm', event: { id: `f-${i}` }, user }, `f-${i}`);
+    const records = Array.from({ length: 5_100 }, (_, i) => line(i, i < 100 ? 'old' : 'new'));
+    records.push(line(6_000, 'x'.repeat(1_025)));
+    expect((await store.write(records)).every((o) => o.result === 'ok')).toBe(true);
+    expect(await store.facet(everything(), 'user', 10)).toEqual({
+      values: [{ value: 'new', count: 4_999 }],
+      lines: 5_000,
+      sampled: true,
+    });
+  });
+
   it('keeps what it stored when closed and opened again', async () => {
     await store.write([
       record({ id: 'a', time: T, message: 'before closing', namespace: 'shop' }),

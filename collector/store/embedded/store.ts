@@ -43,6 +43,8 @@ const TOTAL_LIMIT = 10_000;
 const MAX_WINDOW = 10_000;
 /** Lines a facet counts values over at most, the newest matching ones: each is read and parsed. */
 const FACET_SAMPLE = 5_000;
+/** Longer values are not counted, as Elasticsearch does not index keywords past `ignore_above` (1,024 characters). */
+const MAX_FACET_VALUE_CHARS = 1_024;
 /** Day files kept open; the least recently used one is closed past this. */
 const MAX_OPEN_DAYS = 16;
 /** Most lines written in one transaction, and the longest one may take, before the event loop gets a turn. */
@@ -333,7 +335,7 @@ export class EmbeddedStore implements LogStore {
           []) {
           if (++lines > FACET_SAMPLE) break;
           for (const value of new Set(fieldValues(line.doc, field).map(keywordText))) {
-            counts.set(value, (counts.get(value) ?? 0) + 1);
+            if (value.length <= MAX_FACET_VALUE_CHARS) counts.set(value, (counts.get(value) ?? 0) + 1);
           }
         }
         return lines > FACET_SAMPLE;
