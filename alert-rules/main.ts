@@ -115,6 +115,8 @@ export class AlertRules implements Service<AlertRulesConfig> {
       rules: () => this.running?.rules.rules(),
       recommendations: () => this.running?.capacity.list() ?? [],
       mutedBy: (labels) => this.mutedBy(labels),
+      tree: () => this.running?.routing?.tree,
+      sentLabels: (labels) => ({ ...this.config.externalLabels, ...labels }),
     });
     registerSilenceApi(ctx.http, () => {
       if (!this.running) throw new HttpError(503, 'silences are not loaded yet; try again');

@@ -80,13 +80,22 @@ describe('lookout CLI', () => {
     expect(endpoints.map((e) => `${e.method} ${e.path}`)).toEqual(
       expect.arrayContaining(['GET /api/logs/search', 'GET /api/logs/tail', 'POST /api/ingest']),
     );
-    for (const path of ['/', '/logs', '/logs/context/x', '/logs?q=error&from=now-1h']) {
+    for (const path of [
+      '/',
+      '/logs',
+      '/logs/context/x',
+      '/logs?q=error&from=now-1h',
+      '/alerts',
+      '/silences',
+    ]) {
       const page = await fetch(`${address}${path}`, { headers: { accept: 'text/html' } });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(await page.text()).toMatch(/<title>Lookout/);
     }
+    // Without alert-rules its routes do not exist: the console's Alerts page says how to enable it.
+    expect((await fetch(`${address}/api/alerts/groups`)).status).toBe(404);
   });
 
   it('prints help and uses exit code 2 for usage errors', async () => {

@@ -1,15 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound, writeFileAtomic } from '../../core/atomic-file.ts';
-
-/** A matcher as Alertmanager's API v2 writes it. */
-export interface SilenceMatcher {
-  name: string;
-  value: string;
-  isRegex: boolean;
-  /** false: `!=` or `!~`. */
-  isEqual: boolean;
-}
+import type { SilenceMatcher } from '../api-types.ts';
 
 export interface Silence {
   id: string;

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { HttpError } from '../../core/auth.ts';
 import { formatConfigErrors, validate } from '../../core/config.ts';
 import type { HttpApp } from '../../core/http.ts';
+import type { GettableSilence } from '../api-types.ts';
 import type { Labels } from '../types.ts';
 import { MatcherError, matchesValue, parseMatchers } from './matchers.ts';
-import type { SilenceMatcher } from './silence-store.ts';
 import { SilenceError, type SilenceInput, type Silences, type SilenceView } from './silences.ts';
 
 /**
@@ -36,18 +36,6 @@ const postableSilenceSchema = z.object({
   createdBy: z.string(),
   comment: z.string(),
 });
-
-/** A silence as Alertmanager's API v2 answers it. */
-export interface GettableSilence {
-  id: string;
-  status: { state: SilenceView['state'] };
-  updatedAt: string;
-  matchers: SilenceMatcher[];
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-  comment: string;
-}
 
 /** Reads a `POST /api/v2/silences` body; refuses what Alertmanager's API refuses with a 400. */
 export function postableSilence(body: unknown, now: number): SilenceInput {

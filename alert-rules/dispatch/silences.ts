@@ -5,9 +5,10 @@ import { byteSize, duration } from '../../core/config-types.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
+import type { SilenceMatcher, SilenceState } from '../api-types.ts';
 import type { Labels } from '../types.ts';
 import { type Matcher, MatcherError, matches, matchesValue, newMatcher } from './matchers.ts';
-import { mergeSilences, type Silence, type SilenceMatcher, type SilenceStore } from './silence-store.ts';
+import { mergeSilences, type Silence, type SilenceStore } from './silence-store.ts';
 import { SILENCE_METRICS } from './silences-metrics.ts';
 
 export const silencesSchema = z.strictObject({
@@ -23,8 +24,6 @@ export const silencesSchema = z.strictObject({
   maxExpired: z.number().int().nonnegative().default(10_000),
 });
 export type SilencesSettings = z.output<typeof silencesSchema>;
-
-export type SilenceState = 'active' | 'pending' | 'expired';
 
 export interface SilenceView extends Silence {
   state: SilenceState;

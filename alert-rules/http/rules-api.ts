@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { RecommendationView } from '../capacity/capacity.ts';
 import type { alertsData, rulesData } from '../rules/api-shapes.ts';
-import type { Labels } from '../types.ts';
+import { alertGroups, alertGroupsQuery, type GroupingSources } from './alert-groups.ts';
 
-export interface RulesApiSources {
+export interface RulesApiSources extends GroupingSources {
   /** undefined until the rules are loaded. */
   alerts(): ReturnType<typeof alertsData> | undefined;
   rules(): ReturnType<typeof rulesData> | undefined;
   recommendations(): RecommendationView[];
-  /** What keeps an alert with these labels from chat (silences, inhibiting alerts). */
-  mutedBy(labels: Labels): { silencedBy: string[]; inhibitedBy: string[] };
 }
 
 /**
@@ -23,12 +21,26 @@ export function registerRulesApi(app: FastifyInstance, sources: RulesApiSources)
     { config: { role: 'viewer', summary: 'active alerts, as Prometheus /api/v1/alerts' } },
     async () => {
       const alerts = (sources.alerts()?.alerts ?? []).map((alert) => {
-        const { silencedBy, inhibitedBy } = sources.mutedBy(alert.labels);
+        const { silencedBy, inhibitedBy } = sources.mutedBy(sources.sentLabels(alert.labels));
         // Alertmanager's status, beside Prometheus's fields: a silenced alert stays listed with what mutes it.
         const state = silencedBy.length + inhibitedBy.length > 0 ? 'suppressed' : 'active';
         return { ...alert, status: { state, silencedBy, inhibitedBy } };
       });
       return { status: 'success', data: { alerts } };
+    },
+  );
+  app.get(
+    '/api/alerts/groups',
+    {
+      config: {
+        role: 'viewer',
+        summary:
+          'active alerts grouped as the routing groups them, with what silences or inhibits each (?filter=matchers&state=firing|pending&silenced=&inhibited=&limit=)',
+      },
+    },
+    async (request) => {
+      const query = alertGroupsQuery(request.query as Record<string, string | string[] | undefined>);
+      return alertGroups(sources.alerts()?.alerts ?? [], sources, query);
     },
   );
   app.get(

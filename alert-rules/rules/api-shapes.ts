@@ -1,3 +1,4 @@
+import type { ApiAlert } from '../api-types.ts';
 import type { Labels } from '../types.ts';
 import type { Alert } from './alert.ts';
 import { AlertingRule } from './alerting-rule.ts';
@@ -8,14 +9,7 @@ import type { Rule } from './rule.ts';
 
 /** The `data` of Prometheus's `/api/v1/alerts` and `/api/v1/rules`, field for field. */
 
-export interface ApiAlert {
-  labels: Labels;
-  annotations: Labels;
-  state: string;
-  activeAt: string;
-  keepFiringSince?: string;
-  value: string;
-}
+export type { ApiAlert };
 
 interface ApiRuleCommon {
   name: string;

@@ -1,5 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { AlertsPage } from './alerts/alerts-page.tsx';
+import { SilencesPage } from './alerts/silences-page.tsx';
 import { onUnauthorized } from './api.ts';
 import { Login } from './login.tsx';
 import { ContextPage } from './logs/context-page.tsx';
@@ -7,7 +9,11 @@ import { LogsPage } from './logs/logs-page.tsx';
 import { linkHandler, navigate, useLocation } from './router.ts';
 import './style.css';
 
-const SECTIONS = [{ path: '/logs', title: 'Logs' }];
+const SECTIONS = [
+  { path: '/logs', title: 'Logs' },
+  { path: '/alerts', title: 'Alerts' },
+  { path: '/silences', title: 'Silences' },
+];
 
 function App() {
   const url = useLocation();
@@ -21,6 +27,8 @@ function App() {
   const context = /^\/logs\/context\/([^/]+)$/.exec(url.pathname);
   if (context) page = <ContextPage id={decodeURIComponent(context[1]!)} url={url} />;
   else if (url.pathname === '/logs') page = <LogsPage url={url} />;
+  else if (url.pathname === '/alerts') page = <AlertsPage url={url} />;
+  else if (url.pathname === '/silences') page = <SilencesPage url={url} />;
 
   return (
     <>

@@ -1,17 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCommands } from '../../../test/infra/debian.ts';
+import { startRobotServer } from '../../../test/robots/robot-server.ts';
 import { LookoutProcess, writeConfig } from '../../../test/support/lookout-process.ts';
+import { ALERTMANAGER, RULES, SAMPLES } from './alert-fixtures.ts';
+import { startFixedPrometheus } from './prometheus-fixture.ts';
 import { ADMIN, INGEST, SHOP } from './tokens.ts';
 
 /**
- * A real `lookout all` on its embedded store, with tokens: the console's tests drive it as a person
- * would. Its address reaches the tests as LOOKOUT_CONSOLE_URL.
+ * A real `lookout all` on its embedded store, with tokens, and alert rules
+ * evaluated against a fixed Prometheus and routed to a robot test double: the
+ * console's tests drive it as a person would. Its address reaches the tests as
+ * LOOKOUT_CONSOLE_URL.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   await ensureCommands({ chromium: 'chromium' });
   const dir = await mkdtemp(join(tmpdir(), 'lookout-console-'));
+  const prometheus = await startFixedPrometheus(SAMPLES);
+  const robots = await startRobotServer();
+  const oncall = robots.dingtalk({ name: 'oncall' });
+  await writeFile(join(dir, 'rules.yaml'), RULES);
+  await writeFile(join(dir, 'alertmanager.yml'), ALERTMANAGER);
   const file = await writeConfig(
     dir,
     `
@@ -26,12 +36,24 @@ dataDir: ${join(dir, 'data')}
 collector:
   tail: { interval: 200ms }
   search: { exportMaxRows: 50 } # small, so that a test reaches it
+robots:
+  oncall: { type: dingtalk, baseUrl: "${oncall.baseUrl}", accessToken: "${oncall.accessToken}" }
+alertRules:
+  ruleFiles: [rules.yaml]
+  ruleFilesDir: ${dir}
+  prometheus: { url: "${prometheus.url}" }
+  evaluationInterval: 1s
+  externalLabels: { cluster: console-test }
+  routing:
+    alertmanagerConfigFile: ${join(dir, 'alertmanager.yml')}
+    receivers: { db-team: { robots: [oncall] } }
 `,
   );
   const lookout = new LookoutProcess('all', file);
   process.env.LOOKOUT_CONSOLE_URL = await lookout.start();
   return async () => {
     await lookout.stop();
+    await Promise.all([prometheus.close(), robots.close()]);
     await rm(dir, { recursive: true, force: true });
   };
 }
