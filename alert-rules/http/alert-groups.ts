@@ -101,7 +101,7 @@ const byGroupThenFiringFirst = (a: Entry, b: Entry) =>
   labelSetString(a.groupLabels).localeCompare(labelSetString(b.groupLabels)) ||
   a.groupId.localeCompare(b.groupId) ||
   Number(a.alert.state !== 'firing') - Number(b.alert.state !== 'firing') ||
-  a.alert.activeAt.localeCompare(b.alert.activeAt);
+  Date.parse(a.alert.activeAt) - Date.parse(b.alert.activeAt);
 
 /**
  * The active alerts grouped as the routing groups them (route and group_by

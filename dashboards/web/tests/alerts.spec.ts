@@ -152,6 +152,7 @@ test.describe('Alerts and silences', () => {
     const alert = alertCard(page, 'QueueBacklog');
     await expect(alert.locator('.muted-by')).toContainText('known backlog');
     await expect(alert.getByRole('button', { name: 'Silence…' })).toBeDisabled();
+    await expect(page.locator('.alerts-page .note')).toContainText('token "shop-dev" is a viewer');
   });
 
   test('both pages say how to enable alert rules when this Lookout does not run them', async ({ page }) => {

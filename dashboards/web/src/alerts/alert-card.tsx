@@ -72,7 +72,7 @@ export function AlertCard({
         <button
           type="button"
           class="silence-button"
-          disabled={!editable}
+          disabled={whoami !== undefined && !editable}
           title={whoami && !editable ? editNeeded(whoami) : undefined}
           onClick={() => setSilencing(!silencing)}
         >

@@ -5,6 +5,8 @@ import { AlertCard } from './alert-card.tsx';
 import {
   type AlertGroup,
   type AlertGroupsAnswer,
+  canEdit,
+  editNeeded,
   type Labels,
   notRunning,
   type Silence,
@@ -171,6 +173,7 @@ export function AlertsPage({ url }: { url: URL }) {
     <div class="alerts-page">
       <h1>Alerts</h1>
       <Filters view={view} />
+      {whoami.data && !canEdit(whoami.data) && <p class="note">{editNeeded(whoami.data)}</p>}
       {groups.error !== undefined && <p class="error">{problem(groups.error)}</p>}
       {answer && <Summary answer={answer} />}
       {answer && answer.total === 0 && (

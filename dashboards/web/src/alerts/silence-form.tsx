@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, problem } from '../api.ts';
 import { type Labels, type SilenceMatcher, sortedPairs, type Whoami } from './api.ts';
 import { DEFAULT_SILENCE_MS, formatWhen, SILENCE_DURATIONS } from './time.ts';
@@ -34,6 +34,10 @@ export function SilenceForm({
   const [durationMs, setDurationMs] = useState<number>(DEFAULT_SILENCE_MS);
   const [comment, setComment] = useState('');
   const [createdBy, setCreatedBy] = useState(whoami?.name ?? '');
+  // The token's name may arrive after the form opened: it fills the field unless someone typed there.
+  useEffect(() => {
+    if (whoami) setCreatedBy((typed) => typed || whoami.name);
+  }, [whoami]);
   const [error, setError] = useState<string>();
   const [sending, setSending] = useState(false);
 

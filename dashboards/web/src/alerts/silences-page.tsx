@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problem } from '../api.ts';
 import { navigate } from '../router.ts';
 import { canEdit, editNeeded, matcherText, notRunning, type Silence, type Whoami } from './api.ts';
@@ -23,6 +23,11 @@ function SilenceRow({
   const [error, setError] = useState<string>();
   const [expiring, setExpiring] = useState(false);
   const editable = canEdit(whoami);
+  const row = useRef<HTMLTableRowElement>(null);
+  // A link to one silence shows it, however long the list.
+  useEffect(() => {
+    if (chosen) row.current?.scrollIntoView({ block: 'center' });
+  }, [chosen]);
   const expire = async () => {
     setExpiring(true);
     setError(undefined);
@@ -36,7 +41,7 @@ function SilenceRow({
     }
   };
   return (
-    <tr class={chosen ? 'chosen' : ''} aria-label={`Silence ${silence.id}`}>
+    <tr ref={row} class={chosen ? 'chosen' : ''} aria-label={`Silence ${silence.id}`}>
       <td>
         <span class={`silence-state ${silence.status.state}`}>{silence.status.state}</span>
       </td>
