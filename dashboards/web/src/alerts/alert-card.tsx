@@ -15,11 +15,11 @@ function SilencedBy({ ids, silences }: { ids: string[]; silences: Map<string, Si
         return (
           <span key={id}>
             {i > 0 && ', '}
-            <a href={href} onClick={linkHandler(href)}>
-              {silence ? `${silence.createdBy || 'someone'}’s silence` : `silence ${id}`}
+            <a href={href} title={id} onClick={linkHandler(href)}>
+              silence {id.slice(0, 8)}
             </a>
-            {silence &&
-              ` until ${formatWhen(silence.endsAt)}${silence.comment ? `: ${silence.comment}` : ''}`}
+            {silence && ` by ${silence.createdBy || 'someone unnamed'} until ${formatWhen(silence.endsAt)}`}
+            {silence?.comment && `: ${silence.comment}`}
           </span>
         );
       })}
