@@ -4,10 +4,14 @@ import { onUnauthorized } from './api.ts';
 import { Login } from './login.tsx';
 import { ContextPage } from './logs/context-page.tsx';
 import { LogsPage } from './logs/logs-page.tsx';
+import { ProbesPage } from './probes/probes-page.tsx';
 import { linkHandler, navigate, useLocation } from './router.ts';
 import './style.css';
 
-const SECTIONS = [{ path: '/logs', title: 'Logs' }];
+const SECTIONS = [
+  { path: '/logs', title: 'Logs' },
+  { path: '/probes', title: 'Probes' },
+];
 
 function App() {
   const url = useLocation();
@@ -21,6 +25,7 @@ function App() {
   const context = /^\/logs\/context\/([^/]+)$/.exec(url.pathname);
   if (context) page = <ContextPage id={decodeURIComponent(context[1]!)} url={url} />;
   else if (url.pathname === '/logs') page = <LogsPage url={url} />;
+  else if (/^\/probes(\/|$)/.test(url.pathname)) page = <ProbesPage url={url} />;
 
   return (
     <>
