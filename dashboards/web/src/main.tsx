@@ -6,11 +6,13 @@ import { ContextPage } from './logs/context-page.tsx';
 import { LogsPage } from './logs/logs-page.tsx';
 import { ProbesPage } from './probes/probes-page.tsx';
 import { linkHandler, navigate, useLocation } from './router.ts';
+import { StatusPage } from './status/status-page.tsx';
 import './style.css';
 
 const SECTIONS = [
   { path: '/logs', title: 'Logs' },
   { path: '/probes', title: 'Probes' },
+  { path: '/status', title: 'Status' },
 ];
 
 function App() {
@@ -26,6 +28,7 @@ function App() {
   if (context) page = <ContextPage id={decodeURIComponent(context[1]!)} url={url} />;
   else if (url.pathname === '/logs') page = <LogsPage url={url} />;
   else if (/^\/probes(\/|$)/.test(url.pathname)) page = <ProbesPage url={url} />;
+  else if (url.pathname === '/status') page = <StatusPage />;
 
   return (
     <>
