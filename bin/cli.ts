@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatConfigErrors, loadConfig } from '../core/config.ts';
+import type { HttpApp } from '../core/http.ts';
 import { createBasicHttpServer, type HttpServer, type HttpServerOptions } from '../core/http-server.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger, logProcessWarnings } from '../core/log.ts';
@@ -166,6 +167,20 @@ async function run(
   }
   const ctx = { log, metrics, http, dataDir: config.dataDir };
   for (const [, entry] of components) lifecycle.add(await entry.create(config, ctx, chatRobots));
+  if ('app' in http) {
+    const { registerStatusApi } = await import('./status.ts');
+    const robots = chatRobots;
+    registerStatusApi((http as HttpApp).app, {
+      components: Object.entries(COMPONENTS).flatMap(([name, entry]) =>
+        entry
+          ? [{ name, section: entry.section, running: components.some(([n]) => n === name), ...entry.status }]
+          : [],
+      ),
+      readiness: http.readiness,
+      metrics,
+      robots: robots && (() => robots.status()),
+    });
+  }
   let address = '';
   lifecycle.add({
     name: 'http',

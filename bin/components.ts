@@ -1,7 +1,13 @@
+import { PROBE_AGENT_METRICS, PROBE_SCHEDULER_METRICS } from '../alert-rules/probes/metrics.ts';
+import { COLLECTOR_METRICS } from '../collector/metrics.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { HttpApp } from '../core/http.ts';
 import type { Service } from '../core/lifecycle.ts';
+import type { CounterDefinition, GaugeDefinition } from '../core/metrics.ts';
+import { SHARED_METRICS } from '../core/shared-metrics.ts';
+import { EVENT_ROUTER_METRICS } from '../event-router/metrics.ts';
 import type { ChatRobots } from '../notify/chat-robots.ts';
+import { SIDECAR_METRICS } from '../sidecar/metrics.ts';
 import type { RootConfig, Section } from './config.ts';
 
 /** A component as the CLI runs it: built from its section of the root configuration. */
@@ -12,6 +18,8 @@ export interface ComponentEntry {
   routes?: boolean;
   /** Sends to DingTalk and WeCom robots: the process then loads and validates them. */
   chat?: boolean;
+  /** What the status page shows of it: where it is documented, and the measures that tell whether it keeps up. */
+  status: { doc: string; metrics: readonly (GaugeDefinition | CounterDefinition)[] };
   /** Loads the component's code only when it runs: the Kubernetes client alone takes most of a second. */
   create(
     config: RootConfig,
@@ -56,6 +64,17 @@ function scoped<K extends keyof RootConfig>(
 export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   sidecar: {
     section: 'sidecar',
+    status: {
+      doc: 'docs/sidecar.md',
+      metrics: [
+        SIDECAR_METRICS.tailerUp,
+        SIDECAR_METRICS.filesOpen,
+        SIDECAR_METRICS.queueBytes,
+        SIDECAR_METRICS.queueOldestUnackedAge,
+        SIDECAR_METRICS.backpressure,
+        SIDECAR_METRICS.fileLogReaderUp,
+      ],
+    },
     create: async (config, ctx) => {
       const { Sidecar } = await import('../sidecar/main.ts');
       return scoped('sidecar', new Sidecar(config.sidecar!, ctx), ctx);
@@ -64,6 +83,16 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   collector: {
     section: 'collector',
     routes: true,
+    status: {
+      doc: 'docs/collector.md',
+      metrics: [
+        COLLECTOR_METRICS.ingestLines,
+        COLLECTOR_METRICS.records,
+        COLLECTOR_METRICS.kafkaLag,
+        COLLECTOR_METRICS.bytesInFlight,
+        COLLECTOR_METRICS.storeFailures,
+      ],
+    },
     create: async (config, ctx) => {
       const { Collector } = await import('../collector/main.ts');
       return scoped('collector', new Collector(config.collector!, withRoutes(ctx)), ctx);
@@ -72,6 +101,15 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   'event-router': {
     section: 'eventRouter',
     chat: true,
+    status: {
+      doc: 'docs/event-router.md',
+      metrics: [
+        SHARED_METRICS.leader,
+        EVENT_ROUTER_METRICS.groups,
+        EVENT_ROUTER_METRICS.archiveBuffered,
+        EVENT_ROUTER_METRICS.archiveUp,
+      ],
+    },
     create: async (config, ctx, chatRobots) => {
       const { EventRouter } = await import('../event-router/main.ts');
       return scoped('eventRouter', new EventRouter(config.eventRouter!, ctx, robots(chatRobots)), ctx);
@@ -81,6 +119,16 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
     section: 'alertRules',
     routes: true,
     chat: true,
+    status: {
+      doc: 'docs/alert-rules.md',
+      metrics: [
+        SHARED_METRICS.leader,
+        PROBE_SCHEDULER_METRICS.targets,
+        PROBE_SCHEDULER_METRICS.running,
+        PROBE_SCHEDULER_METRICS.waiting,
+        PROBE_AGENT_METRICS.up,
+      ],
+    },
     create: async (config, ctx, chatRobots) => {
       const { AlertRules } = await import('../alert-rules/main.ts');
       return scoped(
@@ -92,6 +140,15 @@ export const COMPONENTS: Record<string, ComponentEntry | undefined> = {
   },
   'probe-agent': {
     section: 'probeAgent',
+    status: {
+      doc: 'docs/probes.md',
+      metrics: [
+        PROBE_AGENT_METRICS.targets,
+        PROBE_AGENT_METRICS.buffered,
+        PROBE_AGENT_METRICS.bufferBytes,
+        PROBE_AGENT_METRICS.lastDelivery,
+      ],
+    },
     create: async (config, ctx) => {
       const { ProbeAgent } = await import('../alert-rules/probe-agent/main.ts');
       return scoped('probeAgent', new ProbeAgent(config.probeAgent!, ctx), ctx);

@@ -9,7 +9,7 @@ import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
 import type { StoredDocument } from './outbox/document.ts';
 import { FileOutboxStore, type OutboxStore } from './outbox/store.ts';
-import { Robot } from './robot.ts';
+import { Robot, type RobotStatus } from './robot.ts';
 
 export interface ChatRobotsOptions {
   robots: RobotsConfig;
@@ -156,6 +156,14 @@ export class ChatRobots implements Service<RobotsConfig> {
       (robot.enqueue(message) ? result.queued : result.dropped).push(name);
     }
     return result;
+  }
+
+  /**
+   * Each robot's queue and latest refusals; `sending` is false while a
+   * leader-only process does not lead, and then no robot is listed.
+   */
+  status(): { sending: boolean; robots: RobotStatus[] } {
+    return { sending: this.store !== undefined, robots: [...this.robots.values()].map((r) => r.status()) };
   }
 
   /** Resolves when every robot has sent everything it holds. */

@@ -279,3 +279,36 @@ describe('robot: queue', () => {
     expect(await metric('lookout_notify_outbox_depth', { robot: 'ops' })).toBe(4);
   });
 });
+
+describe('robot: status', () => {
+  it("lists each robot's queue and its latest refusals in the robot's words, a URL in them without its query", async () => {
+    const ops = bed.server.dingtalk({ name: 'ops' });
+    bed.server.setFailure('ops', {
+      errcode: 400102,
+      errmsg: '机器人已停用 https://oapi.dingtalk.com/robot/send?access_token=leaked-token',
+    });
+    const { chat } = await bed.chat({ ops });
+    chat.send(['ops'], alert('a'));
+    await chat.idle();
+    const { sending, robots } = chat.status();
+    expect(sending).toBe(true);
+    expect(robots).toEqual([
+      {
+        name: 'ops',
+        type: 'dingtalk',
+        queued: 0,
+        oldestQueuedAt: null,
+        refusals: [
+          {
+            at: expect.any(String),
+            errcode: '400102',
+            errmsg: '机器人已停用 https://oapi.dingtalk.com/robot/send?redacted',
+            title: '🔴 Critical a',
+            messages: 1,
+          },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(robots)).not.toContain('leaked-token');
+  });
+});

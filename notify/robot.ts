@@ -1,6 +1,6 @@
 import { type BackoffOptions, RetryStreak } from '../core/backoff.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Logger } from '../core/log.ts';
+import { type Logger, scrubUrls } from '../core/log.ts';
 import { Composer, type Entry } from './compose.ts';
 import type { RobotConfig } from './config.ts';
 import { DingtalkApi } from './dingtalk.ts';
@@ -67,8 +67,33 @@ function networkError(err: unknown): string {
  * final rejection, or its robot removed), counted and logged; what is left at
  * shutdown waits in the outbox for the next start.
  */
+/** A message the robot refused for good (its settings, usually), as the status page shows it. */
+export interface Refusal {
+  at: string;
+  errcode: string;
+  /** The robot's own words, any URL in them without its query string. */
+  errmsg: string;
+  title: string;
+  messages: number;
+}
+
+/** What a robot holds now and what it refused lately; nothing of its address or keys. */
+export interface RobotStatus {
+  name: string;
+  type: RobotConfig['type'];
+  queued: number;
+  oldestQueuedAt: string | null;
+  /** The latest last, at most REFUSALS_KEPT. */
+  refusals: Refusal[];
+}
+
+/** Enough to tell a broken robot from one refusal in a while, and small enough to answer every time. */
+const REFUSALS_KEPT = 10;
+const ERRMSG_CHARS = 300;
+
 export class Robot {
   readonly name: string;
+  private readonly refusals: Refusal[] = [];
   private config!: RobotConfig;
   private api!: RobotApi;
   private composer!: Composer;
@@ -432,10 +457,35 @@ export class Robot {
     return this.queue[0]?.enqueuedAt;
   }
 
-  private drop(entries: readonly Entry[], reason: DropReason, detail: object = {}): void {
+  status(): RobotStatus {
+    const oldest = this.oldestQueuedAt();
+    return {
+      name: this.name,
+      type: this.config.type,
+      queued: this.queue.length,
+      oldestQueuedAt: oldest === undefined ? null : new Date(oldest).toISOString(),
+      refusals: [...this.refusals],
+    };
+  }
+
+  private drop(
+    entries: readonly Entry[],
+    reason: DropReason,
+    detail: { errcode?: string; errmsg?: string; [more: string]: unknown } = {},
+  ): void {
     this.remove(entries);
     this.metrics.dropped.inc({ robot: this.name, reason }, entries.length);
     const now = this.clock.now();
+    if (reason === 'rejected') {
+      this.refusals.push({
+        at: new Date(now).toISOString(),
+        errcode: detail.errcode ?? '',
+        errmsg: scrubUrls(detail.errmsg ?? '').slice(0, ERRMSG_CHARS),
+        title: entries[0]?.outgoing.title ?? '',
+        messages: entries.length,
+      });
+      if (this.refusals.length > REFUSALS_KEPT) this.refusals.shift();
+    }
     for (const entry of entries) {
       this.log.error(
         {

@@ -70,6 +70,7 @@ it('lets a viewer read the probes and only an editor change them', async () => {
   const created: unknown[] = [];
   const fake = {
     list: () => [],
+    moduleNames: () => ['http_2xx'],
     create: async (body: unknown) => {
       created.push(body);
       return { id: 'shop' };
@@ -83,7 +84,9 @@ it('lets a viewer read the probes and only an editor change them', async () => {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-  expect((await as('viewer-token-0123456789')).status).toBe(200);
+  const listed = await as('viewer-token-0123456789');
+  expect(listed.status).toBe(200);
+  expect(await listed.json()).toEqual({ probes: [], modules: ['http_2xx'] });
   expect((await as('viewer-token-0123456789', 'POST', { target: 'x', module: 'y' })).status).toBe(403);
   expect(created).toEqual([]);
   expect((await as('editor-token-0123456789', 'POST', { target: 'x', module: 'y' })).status).toBe(201);

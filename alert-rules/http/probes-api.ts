@@ -15,6 +15,7 @@ export function registerProbesApi(app: FastifyInstance, probes: () => Probes, ma
     { config: { role: 'viewer', summary: 'probe targets and their state' } },
     async () => ({
       probes: probes().list(),
+      modules: probes().moduleNames(),
     }),
   );
   app.post(

@@ -64,6 +64,7 @@ describe('Probes', () => {
       ['home', 'config'],
       ['a', 'api'],
     ]);
+    expect(running.moduleNames()).toEqual([...MODULES.keys()].sort());
     expect(lines.join('')).toContain('"targets":2,"maxTargets":2');
     // Those left out can still be deleted.
     await running.remove('c');

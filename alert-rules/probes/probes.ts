@@ -124,6 +124,11 @@ export class Probes {
     return this.scheduler.states().map((status) => this.view(status));
   }
 
+  /** The modules a target may name, for a form to offer. */
+  moduleNames(): string[] {
+    return [...this.options.modules.keys()].sort();
+  }
+
   get(id: string): ProbeView {
     const status = this.scheduler.stateOf(id);
     if (!status) throw new HttpError(404, `probe ${id} not found`);

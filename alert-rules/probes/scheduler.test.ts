@@ -218,6 +218,8 @@ describe('certificate expiry', () => {
     expect(days()).toEqual(['14', '21']);
     const last = scheduler.results('shop');
     expect(last?.certificateExpiresAt).toBe(new Date(T0 + 22 * DAY).toISOString());
+    // The list shows it too, so a status board needs no call per target.
+    expect(scheduler.states()[0]?.certificateExpiresAt).toBe(last?.certificateExpiresAt);
 
     prober.set(target, { up: true, certificateExpiresAtMs: T0 + 90 * DAY });
     notifier.take();

@@ -75,6 +75,8 @@ export interface ProbeStatus {
   since: string | null;
   lastProbeAt: string | null;
   lastFailure: string | null;
+  /** The earliest expiry of the target's certificates at the last probe that showed them; null: none known. */
+  certificateExpiresAt: string | null;
   /** Targets probed by agents: each location's own view. */
   locations?: LocationStatus[];
 }
@@ -85,7 +87,6 @@ export interface ProbeResultsJson extends ProbeStatus, HistoryJson {
   timeoutSeconds: number;
   labels: Labels;
   receivers: string[];
-  certificateExpiresAt: string | null;
 }
 
 export class ProbeLimitError extends Error {}
@@ -314,7 +315,6 @@ export class ProbeScheduler {
       timeoutSeconds: target.timeoutMs / 1000,
       labels: { ...target.labels },
       receivers: [...target.receivers],
-      certificateExpiresAt: iso(this.combinedState(entry, now).state.certificateExpiresAtMs),
       uptime,
       results,
     };
@@ -462,7 +462,8 @@ export class ProbeScheduler {
     const { target } = entry;
     const now = this.options.clock.now();
     const own = { id: target.id, target: target.target, module: target.moduleName };
-    const combined = describe(this.combinedState(entry, now).state);
+    const { state } = this.combinedState(entry, now);
+    const combined = { ...describe(state), certificateExpiresAt: iso(state.certificateExpiresAtMs) };
     if (entry.places.has(CENTRE)) return { ...own, ...combined };
     const locations = [...entry.places].map(([location, place]) => ({
       location,

@@ -59,6 +59,8 @@ export async function api<T>(
     signal: options.signal,
   });
   if (!response.ok) throw await failure(response);
+  // 204 No Content (a deletion) has no JSON to read.
+  if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
 

@@ -6,13 +6,17 @@ import { onUnauthorized } from './api.ts';
 import { Login } from './login.tsx';
 import { ContextPage } from './logs/context-page.tsx';
 import { LogsPage } from './logs/logs-page.tsx';
+import { ProbesPage } from './probes/probes-page.tsx';
 import { linkHandler, navigate, useLocation } from './router.ts';
+import { StatusPage } from './status/status-page.tsx';
 import './style.css';
 
 const SECTIONS = [
   { path: '/logs', title: 'Logs' },
   { path: '/alerts', title: 'Alerts' },
   { path: '/silences', title: 'Silences' },
+  { path: '/probes', title: 'Probes' },
+  { path: '/status', title: 'Status' },
 ];
 
 function App() {
@@ -29,6 +33,8 @@ function App() {
   else if (url.pathname === '/logs') page = <LogsPage url={url} />;
   else if (url.pathname === '/alerts') page = <AlertsPage url={url} />;
   else if (url.pathname === '/silences') page = <SilencesPage url={url} />;
+  else if (/^\/probes(\/|$)/.test(url.pathname)) page = <ProbesPage url={url} />;
+  else if (url.pathname === '/status') page = <StatusPage />;
 
   return (
     <>

@@ -6,11 +6,13 @@ import { startRobotServer } from '../../../test/robots/robot-server.ts';
 import { LookoutProcess, writeConfig } from '../../../test/support/lookout-process.ts';
 import { ALERTMANAGER, RULES, SAMPLES } from './alert-fixtures.ts';
 import { startFixedPrometheus } from './prometheus-fixture.ts';
+import { startProbedSite } from './probe-targets.ts';
 import { ADMIN, INGEST, SHOP } from './tokens.ts';
 
 /**
- * A real `lookout all` on its embedded store, with tokens, and alert rules
- * evaluated against a fixed Prometheus and routed to a robot test double: the
+ * A real `lookout all` on its embedded store, with tokens, alert rules
+ * evaluated against a fixed Prometheus and routed to a robot test double, and
+ * probes of a local site: the
  * console's tests drive it as a person would. Its address reaches the tests as
  * LOOKOUT_CONSOLE_URL.
  */
@@ -22,6 +24,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   const oncall = robots.dingtalk({ name: 'oncall' });
   await writeFile(join(dir, 'rules.yaml'), RULES);
   await writeFile(join(dir, 'alertmanager.yml'), ALERTMANAGER);
+  const site = await startProbedSite();
+  process.env.LOOKOUT_PROBED_SITE = site.url;
   const file = await writeConfig(
     dir,
     `
@@ -47,13 +51,20 @@ alertRules:
   routing:
     alertmanagerConfigFile: ${join(dir, 'alertmanager.yml')}
     receivers: { db-team: { robots: [oncall] } }
+  probes:
+    allow: ["127.0.0.1"] # the probed site of the tests, and no other internal address
+    modules:
+      http_2xx: { prober: http, timeout: 2s }
+    targets:
+      - { name: site-up, target: "${site.url}/up", module: http_2xx, interval: 1s }
+      - { name: site-down, target: "${site.url}/down", module: http_2xx, interval: 1s, failuresBeforeDown: 1 }
 `,
   );
   const lookout = new LookoutProcess('all', file);
   process.env.LOOKOUT_CONSOLE_URL = await lookout.start();
   return async () => {
     await lookout.stop();
-    await Promise.all([prometheus.close(), robots.close()]);
+    await Promise.all([prometheus.close(), robots.close(), site.close()]);
     await rm(dir, { recursive: true, force: true });
   };
 }
