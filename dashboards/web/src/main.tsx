@@ -1,13 +1,17 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { onUnauthorized } from './api.ts';
+import { EventsPage } from './events/events-page.tsx';
 import { Login } from './login.tsx';
 import { ContextPage } from './logs/context-page.tsx';
 import { LogsPage } from './logs/logs-page.tsx';
 import { linkHandler, navigate, useLocation } from './router.ts';
 import './style.css';
 
-const SECTIONS = [{ path: '/logs', title: 'Logs' }];
+const SECTIONS = [
+  { path: '/logs', title: 'Logs' },
+  { path: '/events', title: 'Events' },
+];
 
 function App() {
   const url = useLocation();
@@ -21,6 +25,7 @@ function App() {
   const context = /^\/logs\/context\/([^/]+)$/.exec(url.pathname);
   if (context) page = <ContextPage id={decodeURIComponent(context[1]!)} url={url} />;
   else if (url.pathname === '/logs') page = <LogsPage url={url} />;
+  else if (url.pathname === '/events') page = <EventsPage url={url} />;
 
   return (
     <>
