@@ -110,4 +110,93 @@ test.describe('Events', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await expect(page.getByText('No Kubernetes events match in this range.')).toBeVisible();
   });
+
+  // The test process runs no event router (it needs a Kubernetes API server), so the answer of
+  // GET /api/events/groups is given here, in the shape event-router/groups-api.test.ts checks.
+  test('shows the aggregation groups and what each robot made of each message', async ({ page }) => {
+    const minute = 60_000;
+    const now = Date.now();
+    await page.route('**/api/events/groups', (route) =>
+      route.fulfill({
+        json: {
+          leading: true,
+          groupCount: 2,
+          groups: [
+            {
+              route: 'root.0',
+              robots: ['shop-wecom'],
+              namespace: 'shop',
+              kind: 'Pod',
+              name: 'api-7f9',
+              reason: 'BackOff',
+              type: 'Warning',
+              message: 'Back-off restarting failed container',
+              total: 30,
+              pending: 4,
+              firstTime: now - 20 * minute,
+              lastTime: now - minute,
+              sentAt: now - 4 * minute,
+              dueAt: now + minute,
+            },
+            {
+              route: 'root',
+              robots: ['ops-dingtalk'],
+              namespace: 'shop',
+              kind: 'Deployment',
+              name: 'api',
+              reason: 'ScalingReplicaSet',
+              type: 'Normal',
+              message: 'Scaled up replica set api-7f9 to 3',
+              total: 1,
+              pending: 0,
+              firstTime: now - 9 * minute,
+              lastTime: now - 9 * minute,
+              sentAt: now - 8 * minute,
+              dueAt: null,
+            },
+          ],
+          sentCount: 2,
+          sent: [
+            {
+              id: 2,
+              time: now - 4 * minute,
+              route: 'root.0',
+              kind: 'update',
+              title: 'BackOff: Pod shop/api-7f9 (×26, still happening)',
+              robots: [{ robot: 'shop-wecom', outcome: 'sent', at: now - 4 * minute }],
+            },
+            {
+              id: 1,
+              time: now - 8 * minute,
+              route: 'root',
+              kind: 'single',
+              title: 'ScalingReplicaSet: Deployment shop/api',
+              robots: [
+                {
+                  robot: 'ops-dingtalk',
+                  outcome: 'dropped',
+                  detail: 'rejected, 310000: keywords not in content',
+                  at: now - 8 * minute,
+                },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    await signIn(page, '/events?from=now-24h');
+    const groups = page.getByRole('region', { name: 'Aggregation and messages' });
+    const tables = groups.locator('.event-table');
+    await expect(groups.getByText('2 groups')).toBeVisible();
+    await expect(tables.first().locator('tbody tr').first()).toContainText('shop Pod/api-7f9');
+    await expect(tables.first().locator('tbody tr').first()).toContainText('root.0 → shop-wecom');
+    await expect(tables.first().locator('tbody tr').first()).toHaveClass(/warning/);
+    await expect(tables.nth(1).locator('tbody tr')).toHaveCount(2);
+    await expect(tables.nth(1)).toContainText('shop-wecom: sent');
+    await expect(tables.nth(1)).toContainText(
+      'ops-dingtalk: dropped (rejected, 310000: keywords not in content)',
+    );
+    await groups.scrollIntoViewIfNeeded();
+    await screenshot(page, 'events-groups');
+  });
 });

@@ -27,7 +27,7 @@ interface Sent {
   route: string;
   kind: 'single' | 'update' | 'storm';
   title: string;
-  robots: { robot: string; outcome: string; detail?: string }[];
+  robots: { robot: string; outcome: string; detail?: string; at: number }[];
 }
 
 interface GroupsAnswer {
@@ -35,6 +35,22 @@ interface GroupsAnswer {
   groups: Group[];
   groupCount: number;
   sent: Sent[];
+  sentCount: number;
+}
+
+/** The robots' outcomes in words. */
+const OUTCOMES: Record<string, string> = {
+  waiting: 'waiting in the outbox',
+  sent: 'sent',
+  digested: 'sent in a digest',
+  retrying: 'retrying',
+  dropped: 'dropped',
+};
+
+/** `n things, the latest m shown` when the answer was cut to its limit. */
+function counted(shown: number, all: number, one: string, many: string): string {
+  const total = `${all.toLocaleString()} ${all === 1 ? one : many}`;
+  return shown < all ? `${total}, the latest ${shown.toLocaleString()} shown` : total;
 }
 
 type State = { loading: true } | { error: string } | { notRunning: true } | { answer: GroupsAnswer };
@@ -113,8 +129,8 @@ function SentTable({ sent }: { sent: Sent[] }) {
             <td>{s.kind}</td>
             <td>
               {s.robots.map((r) => (
-                <div key={r.robot} class={`outcome outcome-${r.outcome}`} title={r.detail}>
-                  {r.robot}: {r.outcome}
+                <div key={r.robot} class={`outcome outcome-${r.outcome}`} title={formatTime(r.at)}>
+                  {r.robot}: {OUTCOMES[r.outcome] ?? r.outcome}
                   {r.detail && ` (${r.detail})`}
                 </div>
               ))}
@@ -169,22 +185,23 @@ function GroupsView({ answer }: { answer: GroupsAnswer }) {
       </p>
     );
   }
-  const { groups, groupCount, sent } = answer;
+  const { groups, groupCount, sent, sentCount } = answer;
   return (
     <>
       <h3>Groups</h3>
       <p class="summary">
         {groupCount === 0
-          ? 'No groups now: no routed event is waiting or was told recently.'
-          : `${groupCount.toLocaleString()} ${groupCount === 1 ? 'group' : 'groups'}${groups.length < groupCount ? `, the ${groups.length} touched last shown` : ''}`}
+          ? 'No groups now: no routed event waits for a message or was told lately.'
+          : counted(groups.length, groupCount, 'group', 'groups')}
       </p>
       {groups.length > 0 && <GroupsTable groups={groups} />}
       <h3>Sent to robots</h3>
-      {sent.length === 0 ? (
-        <p class="summary">No messages since the event router started.</p>
-      ) : (
-        <SentTable sent={sent} />
-      )}
+      <p class="summary">
+        {sentCount === 0
+          ? 'No messages since the event router started.'
+          : counted(sent.length, sentCount, 'message', 'messages')}
+      </p>
+      {sent.length > 0 && <SentTable sent={sent} />}
     </>
   );
 }
