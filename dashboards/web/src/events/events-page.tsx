@@ -83,8 +83,9 @@ export function EventsPage({ url }: { url: URL }) {
       <SearchSummary search={search} noun={{ one: 'event', many: 'events' }} maxRows={MAX_ROWS} />
       {!search.loading && !search.error && search.total?.value === 0 && (
         <p class="empty">
-          No Kubernetes events match in this range. The event router archives events into the log store when
-          its <code>archive</code> is configured (see docs/event-router.md).
+          No Kubernetes events match in this range. The event router archives events into this store when its{' '}
+          <code>archive</code> writes here: <code>archive.collector</code>, or{' '}
+          <code>archive.elasticsearch</code> with the collector's index pattern (see docs/console.md).
         </p>
       )}
       {search.hits.length > 0 && (
