@@ -58,9 +58,10 @@ function fieldTerm(word: string): Token | undefined {
 }
 
 /** A field term by its full name; `message:…` is the text search it reads as. */
-function field(name: string, value: string, quoted: boolean): Token {
+function field(name: string, value: string, inQuotes: boolean): Token {
+  if (value === '') throw new TextQueryError(`${name}:"" has no value to look for`);
   const full = SHORT_FIELDS[name] ?? name;
-  if (full === 'message') return { type: quoted ? 'phrase' : 'word', value };
+  if (full === 'message') return { type: inQuotes ? 'phrase' : 'word', value };
   if (COLUMN_FIELDS.has(full)) {
     throw new TextQueryError(`${full} cannot be searched with ${name}:…; filter on it with f.${full}=…`);
   }
