@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 const CONSOLE_DIR = join(import.meta.dirname, '..', 'dashboards', 'web', 'dist');
 
 /** The console's pages built so far: each is a URL a person can share, answered with the page that routes itself. */
-const CONSOLE_PAGES = ['/logs', '/alerts', '/silences', '/probes', '/status'];
+const CONSOLE_PAGES = ['/logs', '/events', '/alerts', '/silences', '/probes', '/status'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,8 +1,10 @@
 import { isAbsolute, join } from 'node:path';
 import { type BackoffOptions, RetryStreak, sleep } from '../core/backoff.ts';
+import { systemClock } from '../core/clock.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { ConfigInvalidError } from '../core/config.ts';
 import { describeError } from '../core/errors.ts';
+import type { HttpApp } from '../core/http.ts';
 import { createKubeClient, type KubeClient } from '../core/kube/client.ts';
 import type { Service } from '../core/lifecycle.ts';
 import { optimizeHeapForSize } from '../core/v8-heap.ts';
@@ -14,11 +16,13 @@ import type { EventArchive } from './archive/archive.ts';
 import { createArchive } from './archive/create-archive.ts';
 import type { EventRouterConfig } from './config.ts';
 import { dispatchMetrics, EventDispatcher } from './dispatch.ts';
+import { registerGroupsApi } from './groups-api.ts';
 import { Enricher } from './kube/enrich.ts';
 import { EVENT_ROUTER_METRICS } from './metrics.ts';
 import type { RoutingConfig } from './routes/config.ts';
 import { loadRoutingFile, RoutingFileWatcher, unknownRobots } from './routes/routing-file.ts';
 import { RoutingTree } from './routes/tree.ts';
+import { SentLog, sendAndRemember } from './sent-log.ts';
 import { EventWatcher } from './watch/event-watcher.ts';
 import { ResumePoint } from './watch/resume.ts';
 import { ConfigMapStateStore, FileStateStore, type StateStore } from './watch/state-store.ts';
@@ -55,6 +59,8 @@ export class EventRouter implements Service<EventRouterConfig> {
   private archive: EventArchive | undefined;
   private readonly leadership: Leadership;
   private leading: Leading | undefined;
+  /** The latest messages handed to the robots, for the console. */
+  private readonly sent = new SentLog();
   private readonly m;
 
   constructor(config: EventRouterConfig, ctx: ComponentContext, chatRobots: ChatRobots) {
@@ -66,6 +72,13 @@ export class EventRouter implements Service<EventRouterConfig> {
       saveFailures: ctx.metrics.counter(EVENT_ROUTER_METRICS.stateSaveFailures),
     };
     ctx.http.readiness.add('kubernetes events', () => !this.leading || this.leading.watcher.healthy);
+    // Served where the process serves an API (lookout all), beside the console that shows it.
+    if ('app' in ctx.http) {
+      registerGroupsApi((ctx.http as HttpApp).app, {
+        groups: () => this.leading?.aggregator.groups(),
+        sent: () => this.sent.list(),
+      });
+    }
     this.leadership = new Leadership({
       enabled: config.leaderElection.enabled,
       chatRobots,
@@ -177,7 +190,7 @@ export class EventRouter implements Service<EventRouterConfig> {
     const resume = new ResumePoint(state);
     const aggregator = new Aggregator({
       ...aggregationSettings(config.aggregation),
-      send: (target, message) => this.chatRobots.send(target.robots, message),
+      send: sendAndRemember(this.chatRobots, this.sent, systemClock),
       log: ctx.log,
       metrics: ctx.metrics,
     });

@@ -5,6 +5,7 @@ import type { Service } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { RobotConfig, RobotsConfig } from './config.ts';
+import type { Delivery } from './delivery.ts';
 import type { Notification } from './message.ts';
 import { type NotifyMetrics, notifyMetrics } from './metrics.ts';
 import type { StoredDocument } from './outbox/document.ts';
@@ -140,11 +141,16 @@ export class ChatRobots implements Service<RobotsConfig> {
     await this.store?.flush();
   }
 
-  send(robotNames: readonly string[], message: Notification): SendResult {
+  /** `deliveries`, when given, receives what becomes of the message at each robot, updated as it goes. */
+  send(robotNames: readonly string[], message: Notification, deliveries?: Map<string, Delivery>): SendResult {
     const result: SendResult = { queued: [], dropped: [] };
+    const at = this.clock.now();
     for (const name of new Set(robotNames)) {
       const robot = this.robots.get(name);
+      const delivery: Delivery = { outcome: 'waiting', at };
+      deliveries?.set(name, delivery);
       if (!robot) {
+        Object.assign(delivery, { outcome: 'dropped', detail: 'unknown_robot' });
         this.metrics.dropped.inc({ robot: name, reason: 'unknown_robot' });
         this.log.error(
           { robot: name, reason: 'unknown_robot', notificationKey: message.key, title: message.title },
@@ -153,7 +159,7 @@ export class ChatRobots implements Service<RobotsConfig> {
         result.dropped.push(name);
         continue;
       }
-      (robot.enqueue(message) ? result.queued : result.dropped).push(name);
+      (robot.enqueue(message, delivery) ? result.queued : result.dropped).push(name);
     }
     return result;
   }

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { type Logger, scrubUrls } from '../core/log.ts';
 import { Composer, type Entry } from './compose.ts';
 import type { RobotConfig } from './config.ts';
+import { type Delivery, DeliveryTracker } from './delivery.ts';
 import { DingtalkApi } from './dingtalk.ts';
 import type { Notification, Outgoing } from './message.ts';
 import type { DropReason, NotifyMetrics } from './metrics.ts';
@@ -50,6 +51,20 @@ function sendBackoff(config: RobotConfig): BackoffOptions {
 
 function throttleBackoff(config: RobotConfig): BackoffOptions {
   return { initialMs: config.retry.pause, maxMs: config.retry.maxPause };
+}
+
+/** An address's secrets, should a robot ever repeat one in its answer. */
+const SECRET_PARAMS = /\b(access_token|key|sign|timestamp)=[^&\s]+/gi;
+
+/** A robot's words, without any secret of its address that they might repeat. */
+function withoutSecrets(text: string | undefined): string | undefined {
+  return text?.replace(SECRET_PARAMS, '$1=…');
+}
+
+/** An errcode and the robot's words, for people watching. */
+function deliveryDetail(code: unknown, message: unknown): string | undefined {
+  if (typeof code !== 'string') return undefined;
+  return typeof message === 'string' && message ? `${code}: ${message}` : code;
 }
 
 /** Names the failure without the URL, which carries the token. */
@@ -101,6 +116,7 @@ export class Robot {
   private identity = '';
   private fingerprint = '';
   private readonly queue: Entry[];
+  private readonly deliveries = new DeliveryTracker<Entry>();
   private readonly outbox: OutboxLog;
   private readonly sendLog: SendLog;
   private readonly log: Logger;
@@ -181,10 +197,14 @@ export class Robot {
     this.composer = new Composer(config, this.api);
   }
 
-  /** Queues a notification in the outbox; false when it could not be written there (counted and logged). */
-  enqueue(n: Notification): boolean {
+  /**
+   * Queues a notification in the outbox; false when it could not be written there (counted and logged).
+   * `delivery`, when given, follows what becomes of it.
+   */
+  enqueue(n: Notification, delivery?: Delivery): boolean {
     const now = this.clock.now();
     const composed = this.composer.compose(n, now);
+    if (delivery) this.deliveries.track(composed.entries, delivery);
     if (composed.templateError) {
       this.log.warn(
         { robot: this.name, notificationKey: n.key, error: composed.templateError },
@@ -226,6 +246,7 @@ export class Robot {
       const merged = oldest.slice(0, count);
       const digest: Entry = { outgoing, enqueuedAt: merged[0]!.enqueuedAt, shrunk: false, titles };
       this.queue[from] = digest;
+      this.deliveries.carry(merged, digest);
       this.record(() => this.outbox.replace(merged[0]!, digest, now));
       this.remove(merged.slice(1));
       this.metrics.outboxMerged.inc({ robot: this.name }, count);
@@ -379,9 +400,14 @@ export class Robot {
   }
 
   private async settle(batch: Batch, outcome: Outcome): Promise<void> {
-    const context = { robot: this.name, errcode: outcome.code, errmsg: outcome.message };
+    const context = { robot: this.name, errcode: outcome.code, errmsg: withoutSecrets(outcome.message) };
     switch (outcome.kind) {
       case 'ok':
+        for (const entry of batch.entries) {
+          // A digest made for room (it lists titles) went out as one message too.
+          const merged = batch.digest || entry.titles !== undefined;
+          this.deliveries.mark([entry], merged ? 'digested' : 'sent', this.clock.now());
+        }
         this.remove(batch.entries);
         this.sendFailures.succeed();
         this.throttles.succeed();
@@ -390,6 +416,12 @@ export class Robot {
       case 'rate-limited': {
         // DingTalk may keep a robot throttled for ten minutes: back off further while it says so.
         const pauseMs = this.throttles.fail();
+        this.deliveries.mark(
+          batch.entries,
+          'retrying',
+          this.clock.now(),
+          deliveryDetail(context.errcode, context.errmsg),
+        );
         this.window.block(this.clock.now() + pauseMs);
         await this.sendLog.save(this.fingerprint, this.window.state());
         this.log.warn({ ...context, pauseMs, queued: this.queue.length }, 'robot says too fast; pausing it');
@@ -413,6 +445,12 @@ export class Robot {
         return;
       case 'retryable': {
         const delayMs = this.sendFailures.fail();
+        this.deliveries.mark(
+          batch.entries,
+          'retrying',
+          this.clock.now(),
+          deliveryDetail(context.errcode, context.errmsg),
+        );
         this.log.warn(
           { ...context, attempt: this.sendFailures.failures, retryInMs: delayMs },
           'send failed; retrying',
@@ -426,6 +464,7 @@ export class Robot {
     const index = this.queue.indexOf(entry);
     if (index < 0) return;
     this.queue[index] = next;
+    this.deliveries.carry([entry], next);
     this.record(() => this.outbox.replace(entry, next, this.clock.now()));
   }
 
@@ -473,6 +512,8 @@ export class Robot {
     reason: DropReason,
     detail: { errcode?: string; errmsg?: string; [more: string]: unknown } = {},
   ): void {
+    const said = deliveryDetail(detail.errcode, detail.errmsg);
+    this.deliveries.mark(entries, 'dropped', this.clock.now(), said ? `${reason}, ${said}` : reason);
     this.remove(entries);
     this.metrics.dropped.inc({ robot: this.name, reason }, entries.length);
     const now = this.clock.now();

@@ -48,12 +48,17 @@ describe('searchQueryOf', () => {
   it('bounds a scoped token to its namespaces and refuses others by name', () => {
     expect(searchQueryOf({}, shopOnly, limits, now).namespaces).toEqual(['shop']);
     expect(() => searchQueryOf({ namespace: 'kube-system' }, shopOnly, limits, now)).toThrow(/may not read/);
+    // A namespace named in the query is one more condition on the lines, inside the scope.
+    const asked = searchQueryOf({ q: 'kubernetes.namespace:kube-system' }, shopOnly, limits, now);
+    expect(asked.namespaces).toEqual(['shop']);
+    expect(asked.text).toEqual({ kind: 'field', field: 'kubernetes.namespace', value: 'kube-system' });
   });
 
   it('refuses what it cannot read, with the reason', () => {
     expect(() => searchQueryOf({ from: 'now', to: 'now-1h' }, admin, limits, now)).toThrow(/before/);
     expect(() => searchQueryOf({ size: '5000' }, admin, limits, now)).toThrow(/size/);
     expect(() => searchQueryOf({ q: '"open' }, admin, limits, now)).toThrow(/q: .*closing quote/);
+    expect(() => searchQueryOf({ q: 'log.offset:5' }, admin, limits, now)).toThrow(/q: .*f\.log\.offset=/);
     expect(() => searchQueryOf({ 'f.a b': 'x' }, admin, limits, now)).toThrow(/field name/);
     expect(() => searchQueryOf({ cursor: 'garbage' }, admin, limits, now)).toThrow(/cursor/);
     const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');

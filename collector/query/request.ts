@@ -1,4 +1,5 @@
 import { HttpError, type Principal, scopeNamespaces } from '../../core/auth.ts';
+import { FIELD_NAME, SHORT_FIELDS } from './fields.ts';
 import { parseTextQuery, TextQueryError } from './text.ts';
 import { isLogTime, parseInterval, parseTime, TimeError } from './time.ts';
 import type { FieldFilter, SearchQuery, SortKey } from './types.ts';
@@ -6,16 +7,7 @@ import type { FieldFilter, SearchQuery, SortKey } from './types.ts';
 /** Query-string parameters as fastify hands them over: repeated keys become arrays. */
 export type QueryParams = Record<string, string | string[] | undefined>;
 
-/** Short names for the fields developers filter on most. */
-const SHORT_FIELDS: Record<string, string> = {
-  namespace: 'kubernetes.namespace',
-  pod: 'kubernetes.pod.name',
-  container: 'kubernetes.container.name',
-  node: 'kubernetes.node.name',
-  level: 'log.level',
-};
 const FIELD_PREFIX = 'f.';
-const FIELD_NAME = /^[A-Za-z0-9_@][\w.@-]{0,127}$/;
 const MAX_HISTOGRAM_BUCKETS = 2_000;
 const MAX_FACET_FIELDS = 8;
 const MAX_FACET_VALUES = 100;

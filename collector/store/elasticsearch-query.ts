@@ -36,6 +36,9 @@ export function textQuery(text: TextQuery): Dsl {
       return word(text.value);
     case 'phrase':
       return { match_phrase: { message: { query: text.value } } };
+    case 'field':
+      // On a keyword field a match is the exact value; lenient makes `http.status:abc` match nothing rather than fail.
+      return { match: { [text.field]: { query: text.value, lenient: true } } };
     case 'and':
       if (text.children.length === 0) return { match_all: {} };
       return { bool: { filter: text.children.map(textQuery) } };

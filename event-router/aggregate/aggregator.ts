@@ -14,9 +14,31 @@ import { type GroupReport, RouteTemplates, renderGroup, renderStorm } from './re
 
 export type Verdict = 'new' | 'update';
 
+/** What a message is about, beside its text. */
+export interface MessageAbout {
+  kind: 'single' | 'update' | 'storm';
+  /** The namespaces of the objects it tells of. */
+  namespaces: string[];
+}
+
+/** A group as it stands: one object and reason on one route. */
+export interface EventGroupStatus {
+  route: RouteTarget;
+  /** The group's newest event. */
+  event: ObservedEvent;
+  /** Occurrences since the group began. */
+  total: number;
+  /** Occurrences waiting for the next message. */
+  pending: number;
+  firstTime: number;
+  lastTime: number;
+  sentAt: number | undefined;
+  dueAt: number | undefined;
+}
+
 export interface AggregatorOptions extends Partial<AggregationSettings> {
   /** Hands a message to the route's robots; `ChatRobots.send` returns at once and never throws. */
-  send: (target: RouteTarget, message: Notification) => void;
+  send: (target: RouteTarget, message: Notification, about: MessageAbout) => void;
   clock?: Clock;
   log?: Logger;
   metrics?: Metrics;
@@ -105,13 +127,15 @@ export class Aggregator {
       },
       tell: (route, group, now) => {
         const r = report(group);
-        this.emit(route, renderGroup(r), r.update ? 'update' : 'single', now);
+        const about: MessageAbout = { kind: r.update ? 'update' : 'single', namespaces: [r.event.namespace] };
+        this.emit(route, renderGroup(r), about, now);
         told(group.state);
       },
       digestKey: (group) => group.event.reason,
       tellDigest: (route, reason, groups, now) => {
         const storm = { key: `${route.id} storm ${reason}`, reason, groups: groups.map(report) };
-        this.emit(route, renderStorm(storm, this.settings.topObjects), 'storm', now);
+        const namespaces = [...new Set(storm.groups.map((g) => g.event.namespace))];
+        this.emit(route, renderStorm(storm, this.settings.topObjects), { kind: 'storm', namespaces }, now);
         for (const group of groups) told(group.state);
       },
       onSweep: (now) => this.occurrences.sweep(now),
@@ -121,6 +145,20 @@ export class Aggregator {
   /** Groups remembered now. */
   get size(): number {
     return this.engine.size;
+  }
+
+  /** The groups held now, the most recently touched first. */
+  groups(): EventGroupStatus[] {
+    return this.engine.list().map(({ scope, state, sentAt, dueAt }) => ({
+      route: scope,
+      event: state.event,
+      total: state.total,
+      pending: state.pending,
+      firstTime: state.firstTime,
+      lastTime: state.lastTime,
+      sentAt,
+      dueAt,
+    }));
   }
 
   /** New settings from a reload; they apply to what is pending too. */
@@ -174,15 +212,10 @@ export class Aggregator {
     this.engine.stop();
   }
 
-  private emit(
-    route: RouteTarget,
-    message: Notification,
-    kind: 'single' | 'update' | 'storm',
-    now: number,
-  ): void {
-    this.messages?.inc({ kind });
+  private emit(route: RouteTarget, message: Notification, about: MessageAbout, now: number): void {
+    this.messages?.inc({ kind: about.kind });
     try {
-      this.send(route, this.templates.apply(route, message, now));
+      this.send(route, this.templates.apply(route, message, now), about);
     } catch (err) {
       this.log?.error({ route: route.id, key: message.key, error: describeError(err) }, 'message not sent');
     }

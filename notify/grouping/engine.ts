@@ -44,6 +44,16 @@ export interface DueGroup<S> {
   readonly resolved: boolean;
 }
 
+/** A group as it stands, for people watching the engine. */
+export interface GroupStatus<Scope, S> {
+  readonly scope: Scope;
+  readonly state: S;
+  /** When it was last told; undefined before its first message. */
+  readonly sentAt: number | undefined;
+  /** When its next message is due: its news, or its repeat; undefined when nothing will be told. */
+  readonly dueAt: number | undefined;
+}
+
 export interface GroupingMetrics {
   /** Groups forgotten at the cap while they held untold news (that news is lost). */
   evicted: Counter;
@@ -131,6 +141,20 @@ export class GroupingEngine<Scope extends GroupScope, S> {
   /** Groups remembered now. */
   get size(): number {
     return this.groups.size;
+  }
+
+  /** The groups remembered now, the most recently touched first. */
+  list(): GroupStatus<Scope, S>[] {
+    const groups = [...this.groups.values()].reverse();
+    return groups.map((group) => {
+      const due = group.scope.waiting.has(group) ? this.dueAt(group) : Number.POSITIVE_INFINITY;
+      return {
+        scope: group.scope.scope,
+        state: group.state,
+        sentAt: group.sentAt,
+        dueAt: Number.isFinite(due) ? due : undefined,
+      };
+    });
   }
 
   /** New settings from a reload; they apply to what is waiting too. */

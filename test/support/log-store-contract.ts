@@ -93,6 +93,7 @@ const phrase = (value: string): TextQuery => ({ kind: 'phrase', value });
 const and = (...children: TextQuery[]): TextQuery => ({ kind: 'and', children });
 const or = (...children: TextQuery[]): TextQuery => ({ kind: 'or', children });
 const not = (child: TextQuery): TextQuery => ({ kind: 'not', child });
+const field = (name: string, value: string): TextQuery => ({ kind: 'field', field: name, value });
 
 /** Every page of a search, following the cursor, with a bound so a cursor that loops fails the test. */
 async function allPages(store: LogStore, q: SearchQuery, maxPages = 1_000): Promise<LogHit[][]> {
@@ -523,6 +524,38 @@ export function describeLogStoreContract(
         expect(await find({ filters: [{ field: 'http.status', values: ['200'] }] })).toEqual(['cart']);
       });
 
+      it('matches field terms in the query by exact value, combined with words and negated', async () => {
+        expect(await find({ text: field('kubernetes.pod.name', 'web-2') })).toEqual([
+          'retry',
+          'dog',
+          'cjkOther',
+        ]);
+        expect(await find({ text: field('kubernetes.pod.name', 'web') })).toEqual([]);
+        expect(await find({ text: field('log.level', 'ERROR') })).toEqual([]);
+        expect(await find({ text: and(field('log.level', 'error'), word('connection')) })).toEqual([
+          'timeout',
+        ]);
+        expect(
+          await find({
+            text: and(field('kubernetes.namespace', 'billing'), not(field('log.level', 'info'))),
+          }),
+        ).toEqual(['declined']);
+        expect(
+          await find({ text: or(field('user.id', 'u2'), field('kubernetes.container.name', 'sidecar')) }),
+        ).toEqual(['timeout', 'fox']);
+        expect(await find({ text: field('http.status', '200') })).toEqual(['cart']);
+        expect(await find({ text: field('http.status', '200.0') })).toEqual(['cart']);
+        expect(await find({ text: field('http.status', 'abc') })).toEqual([]);
+        expect(await find({ text: field('user.id', 'u1 ') })).toEqual([]);
+        expect(await find({ text: field('no.such.field', 'x') })).toEqual([]);
+        expect(await find({ text: not(field('kubernetes.namespace', 'shop')) })).toEqual(
+          corpusWhere((l) => l.namespace !== 'shop'),
+        );
+        for (const value of ['"', "'; DROP TABLE logs; --", '*', 'a b']) {
+          expect(await find({ text: field('kubernetes.namespace', value) })).toEqual([]);
+        }
+      });
+
       it('filters on event.id, log.offset and @timestamp like any other field', async () => {
         expect(
           await find({ filters: [{ field: 'event.id', values: ['c-fox', 'c-cart', 'c-none'] }] }),
@@ -595,6 +628,15 @@ export function describeLogStoreContract(
             },
             { text: word('declined') },
             { text: or(word('peer'), word('invoice'), word('kernel')) },
+            { text: field('kubernetes.namespace', 'billing') },
+            {
+              text: or(
+                field('kubernetes.namespace', 'ops'),
+                field('log.level', 'warn'),
+                field('kubernetes.namespace', 'billing'),
+              ),
+              filters: [{ field: 'kubernetes.namespace', values: ['billing'] }],
+            },
           ];
           for (const overrides of asking) {
             const result = await scoped(overrides);
@@ -602,6 +644,9 @@ export function describeLogStoreContract(
             expect(result.total).toEqual({ value: 0, exact: true });
             expect(result.histogram?.reduce((n, b) => n + b.count, 0) ?? 0).toBe(0);
           }
+          expect(keys((await scoped({ text: not(field('kubernetes.namespace', 'billing')) })).hits)).toEqual(
+            shop,
+          );
           const negated = await scoped({ text: not(word('payment')) });
           expect(keys(negated.hits)).toEqual(shop.filter((k) => k !== 'retry'));
           expect(keys((await scoped({ text: word('连接') })).hits)).toEqual(['cjkTimeout']);

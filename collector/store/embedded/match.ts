@@ -66,6 +66,8 @@ function text(query: TextQuery): Node {
     case 'phrase':
       // A word the analyzer splits (CJK, `foo-bar`) is the phrase of its parts.
       return phrase('body', tokenize(query.value));
+    case 'field':
+      return keyword(query.field, [query.value]);
     case 'and':
       return and(query.children.map(text));
     case 'or':

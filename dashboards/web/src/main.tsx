@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AlertsPage } from './alerts/alerts-page.tsx';
 import { SilencesPage } from './alerts/silences-page.tsx';
 import { onUnauthorized } from './api.ts';
+import { EventsPage } from './events/events-page.tsx';
 import { Login } from './login.tsx';
 import { ContextPage } from './logs/context-page.tsx';
 import { LogsPage } from './logs/logs-page.tsx';
@@ -13,6 +14,7 @@ import './style.css';
 
 const SECTIONS = [
   { path: '/logs', title: 'Logs' },
+  { path: '/events', title: 'Events' },
   { path: '/alerts', title: 'Alerts' },
   { path: '/silences', title: 'Silences' },
   { path: '/probes', title: 'Probes' },
@@ -35,6 +37,7 @@ function App() {
   else if (url.pathname === '/silences') page = <SilencesPage url={url} />;
   else if (/^\/probes(\/|$)/.test(url.pathname)) page = <ProbesPage url={url} />;
   else if (url.pathname === '/status') page = <StatusPage />;
+  else if (url.pathname === '/events') page = <EventsPage url={url} />;
 
   return (
     <>

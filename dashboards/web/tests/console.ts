@@ -59,3 +59,38 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path, fullPage: true });
   await test.info().attach(name, { path, contentType: 'image/png' });
 }
+
+/** A Kubernetes event as the event router archives it (event-router/archive/document.ts). */
+export function eventDoc(fields: {
+  id: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  reason: string;
+  type: 'Normal' | 'Warning';
+  message: string;
+  count: number;
+  time: number;
+  firstTime: number;
+}) {
+  return {
+    '@timestamp': new Date(fields.time).toISOString(),
+    message: fields.message,
+    log: { level: fields.type === 'Warning' ? 'warn' : 'info' },
+    event: {
+      id: fields.id,
+      kind: 'event',
+      dataset: 'kubernetes.event',
+      reason: fields.reason,
+      type: fields.type,
+      count: fields.count,
+      start: new Date(fields.firstTime).toISOString(),
+    },
+    kubernetes: {
+      namespace: fields.namespace,
+      object: { kind: fields.kind, name: fields.name },
+      ...(fields.kind === 'Pod' && { pod: { name: fields.name } }),
+    },
+    source: { component: 'kubelet' },
+  };
+}

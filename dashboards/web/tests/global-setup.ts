@@ -5,8 +5,8 @@ import { ensureCommands } from '../../../test/infra/debian.ts';
 import { startRobotServer } from '../../../test/robots/robot-server.ts';
 import { LookoutProcess, writeConfig } from '../../../test/support/lookout-process.ts';
 import { ALERTMANAGER, RULES, SAMPLES } from './alert-fixtures.ts';
-import { startFixedPrometheus } from './prometheus-fixture.ts';
 import { startProbedSite } from './probe-targets.ts';
+import { startFixedPrometheus } from './prometheus-fixture.ts';
 import { ADMIN, INGEST, SHOP } from './tokens.ts';
 
 /**

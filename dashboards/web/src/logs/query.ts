@@ -84,25 +84,35 @@ export function histogramInterval(fromMs: number, toMs: number): [string, number
   return STEPS.find(([, ms]) => span / ms <= 100) ?? STEPS.at(-1)!;
 }
 
+/** `name:value` or `name:"a phrase"` read as a field term (docs/collector.md): text with colons is not one. */
+const FIELD_TERM = /^([A-Za-z_@][\w.@-]*):(?!$|:|\/\/)"?(.*?)"?$/;
+const DRIVE = /^[A-Za-z]:[\\/]/;
+
 /**
- * The words and phrases of a query that a line matches on, for highlighting: negated ones (NOT x,
- * -x) and the operators are left out.
+ * The words and phrases of a query that a line's message matches on, for highlighting: negated ones
+ * (NOT x, -x), field terms other than `message:` and the operators are left out.
  */
 export function highlightTerms(q: string): string[] {
   const terms: string[] = [];
-  const token = /(-?)"([^"]*)"|(\S+)/g;
+  const token = /(-?)"([^"]*)"|([\w.@-]+:"[^"]*")|(\S+)/g;
   let negate = false;
   for (let m = token.exec(q); m; m = token.exec(q)) {
-    const [, minus, phrase, word] = m;
+    const [, minus, phrase, quotedField, plain] = m;
+    const word = quotedField ?? plain;
     if (word === 'NOT') {
       negate = true;
       continue;
     }
     if (word === 'AND' || word === 'OR') continue;
-    const value = (phrase ?? word ?? '').replace(/^[-(]+|[)]+$/g, '');
+    let value = (phrase ?? word ?? '').replace(/^[-(]+|[)]+$/g, '');
     const negated = negate || minus === '-' || word?.startsWith('-');
     negate = false;
-    if (!negated && value && !/^[\w.@-]+:/.test(value)) terms.push(value.toLowerCase());
+    const field = phrase === undefined && !DRIVE.test(value) ? FIELD_TERM.exec(value) : null;
+    if (field) {
+      if (field[1] !== 'message') continue;
+      value = field[2]!;
+    }
+    if (!negated && value) terms.push(value.toLowerCase());
   }
   return terms;
 }
