@@ -2,10 +2,10 @@ import type { AlertMessagesConfig } from './config.ts';
 import type { AlertData } from './group-data.ts';
 
 /**
- * A link to Lookout's log search for the alert's workload, from a while
+ * A link to the console's log search for the alert's workload, from a while
  * before it started to now (firing) or a while after it resolved; undefined
  * without a configured address or without a namespace and a pod or container
- * label. The search answers only with a viewer token, as every API call does.
+ * label. The console asks for a viewer token where auth is on.
  */
 export function logSearchLink(alert: AlertData, config: AlertMessagesConfig): string | undefined {
   const base = config.logSearchUrl;
@@ -19,7 +19,7 @@ export function logSearchLink(alert: AlertData, config: AlertMessagesConfig): st
   const endsAt = Date.parse(alert.endsAt);
   const resolved = alert.status === 'resolved' && Number.isFinite(endsAt);
   query.set('to', resolved ? new Date(endsAt + config.logsAfter).toISOString() : 'now');
-  return `${base.replace(/\/+$/, '')}/api/logs/search?${query}`;
+  return `${base.replace(/\/+$/, '')}/logs?${query}`;
 }
 
 /** A URL that cannot end a markdown link early: parentheses, spaces and angle brackets escaped. */

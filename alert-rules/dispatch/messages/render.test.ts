@@ -75,7 +75,7 @@ describe('alert messages', () => {
     expect(text).toContain('- Started: 2026-03-01 16:00:00 GMT+8');
     expect(text).toContain('[Prometheus](http://prometheus:9090/graph?g0.expr=rate%28errors%5B5m%5D%29)');
     expect(text).toContain(
-      '[Logs](https://lookout.example/api/logs/search?namespace=shop&pod=order-1&from=2026-03-01T07%3A45%3A00.000Z&to=now)',
+      '[Logs](https://lookout.example/logs?namespace=shop&pod=order-1&from=2026-03-01T07%3A45%3A00.000Z&to=now)',
     );
     // DingTalk highlights a mention only when the text also says "@mobile".
     expect(payload!.at).toEqual({ atMobiles: ['13800000000'], atUserIds: [], isAtAll: false });
