@@ -41,7 +41,7 @@ test-browser: deps web
 test-unit: deps
 	npx vitest run --project unit
 
-bench: deps
+bench: deps web
 	node bench/run.ts
 
 # Starts the real servers the integration tests use and keeps them up until Ctrl-C.

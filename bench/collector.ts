@@ -333,7 +333,7 @@ async function measure(ctx: Context, side: Side, round: number, variant?: Varian
 }
 
 /** `lookout collector` with the given collector sections; `address` resolves once its API listens. */
-async function startCollector(
+export async function startCollector(
   dir: string,
   sections: Record<string, string>,
   env: Record<string, string> = {},
@@ -564,28 +564,35 @@ async function embeddedStoreLatency(
   specs: SearchSpec[],
 ): Promise<Latency[]> {
   const dir = join(work, 'embedded');
-  const storeDir = join(dir, 'data', 'collector', 'store');
-  // Setup, not a figure: in-process writes skip HTTP and the collector's parsing, which only makes it shorter.
-  await phase(
+  const storeBytes = await phase(
     `write ${count(records.count)} records into the embedded store`,
-    async () => {
-      const store = new EmbeddedStore({ dir: storeDir });
-      await store.open();
-      try {
-        for await (const batch of readRecords(records.path, 4 * MiB)) {
-          const outcomes = await store.write(batch.map(({ id, time, doc }) => ({ id, time, doc })));
-          const refused = outcomes.find((o) => o.result !== 'ok');
-          if (refused) throw new Error(`the embedded store refused a record: ${JSON.stringify(refused)}`);
-        }
-      } finally {
-        await store.close();
-      }
-    },
+    () => fillEmbeddedStore(dir, records),
     records.count,
   );
+  return phase('embedded store queries', () => queries(dir, {}, 'embedded', records, specs, storeBytes));
+}
+
+/**
+ * Writes the records into the embedded store of a collector whose data directory is `dir/data`; answers
+ * the store's size on disk. Setup, not a figure: in-process writes skip HTTP and the collector's parsing,
+ * which only makes it shorter.
+ */
+export async function fillEmbeddedStore(dir: string, records: RecordSet): Promise<number> {
+  const storeDir = join(dir, 'data', 'collector', 'store');
+  const store = new EmbeddedStore({ dir: storeDir });
+  await store.open();
+  try {
+    for await (const batch of readRecords(records.path, 4 * MiB)) {
+      const outcomes = await store.write(batch.map(({ id, time, doc }) => ({ id, time, doc })));
+      const refused = outcomes.find((o) => o.result !== 'ok');
+      if (refused) throw new Error(`the embedded store refused a record: ${JSON.stringify(refused)}`);
+    }
+  } finally {
+    await store.close();
+  }
   let storeBytes = 0;
   for (const name of await readdir(storeDir)) storeBytes += (await stat(join(storeDir, name))).size;
-  return phase('embedded store queries', () => queries(dir, {}, 'embedded', records, specs, storeBytes));
+  return storeBytes;
 }
 
 /** A collector over the store, then the warm-up and the measured queries, one at a time. */

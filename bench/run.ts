@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { run } from '../test/infra/exec.ts';
 import { ALERT_RULES_TITLE, alertRulesBenchmark } from './alert-rules.ts';
 import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
+import { CONSOLE_TITLE, consoleBenchmark } from './console.ts';
 import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
 import type { BenchmarkSection } from './measure.ts';
 import { PROBES_TITLE, probesBenchmark } from './probes.ts';
@@ -24,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'sidecar-node-es', title: SIDECAR_NODE_ES_TITLE, run: sidecarNodeEsBenchmark },
   { name: 'sidecar-per-node', title: SIDECAR_PER_NODE_TITLE, run: sidecarPerNodeBenchmark },
   { name: 'collector', title: COLLECTOR_TITLE, run: collectorBenchmark },
+  { name: 'console', title: CONSOLE_TITLE, run: consoleBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
   { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },
   { name: 'probes', title: PROBES_TITLE, run: probesBenchmark },

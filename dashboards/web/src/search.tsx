@@ -18,6 +18,8 @@ export interface Search {
   next?: string;
   buckets: { list: Bucket[]; intervalMs: number };
   loading: boolean;
+  /** The parameters of the last search answered (or failed): work that may wait for it can start. */
+  settled?: string;
   error?: string;
   /** Loads the next page, unless one is loading or the list holds `maxRows`. */
   more: () => void;
@@ -38,6 +40,7 @@ export function useSearch(
   });
   const [buckets, setBuckets] = useState<Search['buckets']>({ list: [], intervalMs: 0 });
   const [loading, setLoading] = useState(false);
+  const [settled, setSettled] = useState<string>();
   const [error, setError] = useState<string>();
   const paging = useRef<AbortController | undefined>(undefined);
 
@@ -64,7 +67,9 @@ export function useSearch(
         }
       })
       .finally(() => {
-        if (!abort.signal.aborted) setLoading(false);
+        if (abort.signal.aborted) return;
+        setLoading(false);
+        setSettled(params);
       });
     return () => abort.abort();
     // The range is part of the parameters: they change together.
@@ -88,21 +93,31 @@ export function useSearch(
       });
   }, [answer.next, answer.hits.length, params]);
 
-  return { ...answer, buckets, loading, error, more };
+  return { ...answer, buckets, loading, settled, error, more };
 }
 
-/** The values of each field among the search's lines (the facets API), keyed as `fields` names them. */
-export function useFacets(params: string, fields: readonly string[]): Record<string, Facet> | undefined {
+/**
+ * The values of each field among the search's lines (the facets API), keyed as `fields` names them.
+ * Asked for once `search` has answered for the same parameters: the embedded store answers one query
+ * at a time, and the lines are what a person waits for.
+ */
+export function useFacets(
+  params: string,
+  fields: readonly string[],
+  search: Search,
+): Record<string, Facet> | undefined {
   const [facets, setFacets] = useState<Record<string, Facet>>();
   const asked = fields.map((name) => `field=${encodeURIComponent(name)}`).join('&');
+  const ready = search.settled === params;
   useEffect(() => {
+    if (!ready) return;
     const abort = new AbortController();
     api<{ facets: Record<string, Facet> }>(`/api/logs/facets?${params}&${asked}`, { signal: abort.signal })
       .then((answer) => setFacets(answer.facets))
       // The filters still take typed values; the search says what went wrong, if anything did.
       .catch(() => setFacets(undefined));
     return () => abort.abort();
-  }, [params, asked]);
+  }, [params, asked, ready]);
   return facets;
 }
 

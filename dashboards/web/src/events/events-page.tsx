@@ -60,7 +60,7 @@ export function EventsPage({ url }: { url: URL }) {
   const query = eventsQueryOf(url);
   const key = eventsSearchParams(query).toString();
   const search = useSearch(key, query, PAGE_SIZE, MAX_ROWS);
-  const facets = useFacets(key, FACET_FIELDS);
+  const facets = useFacets(key, FACET_FIELDS, search);
   return (
     <section class="events">
       <div class="controls">

@@ -123,7 +123,7 @@ function SearchView({ url, query }: { url: URL; query: LogsQuery }) {
   const key = paramsOf(query).toString();
   const selected = url.searchParams.get('line') ?? undefined;
   const search = useSearch(key, query, PAGE_SIZE, MAX_ROWS);
-  const facets = useFacets(key, FILTERS);
+  const facets = useFacets(key, FILTERS, search);
 
   const selectedHit = selected ? search.hits.find((h) => h.id === selected) : undefined;
   const terms = highlightTerms(query.q);
