@@ -266,9 +266,7 @@ describe.concurrent('alert rules, routed to chat robots', () => {
       expect(message.text).toContain('web-1 fails 1 requests');
       expect(message.text).toContain('web-2 fails 1 requests');
       expect(message.text).toContain('Checkout is failing on web-1.');
-      expect(message.text).toContain(
-        'https://lookout.example/logs?namespace=prod&pod=web-1-7f9c&from=',
-      );
+      expect(message.text).toContain('https://lookout.example/logs?namespace=prod&pod=web-1-7f9c&from=');
       // Only web-1 has a pod: one log link.
       expect(message.text.match(/lookout\.example\/logs\?/g)).toHaveLength(1);
     }

@@ -11,15 +11,24 @@ let queue: Promise<unknown> = Promise.resolve();
  * Installs are serialised because dpkg holds a lock.
  */
 export function ensureCommands(packageByCommand: Record<string, string>): Promise<void> {
-  const next = queue.then(() => installMissing(packageByCommand));
+  return ensure(packageByCommand, (command) => onPath(command) !== undefined);
+}
+
+/** Installs the Debian packages whose files (fonts, data) are missing. Takes a map of path to package. */
+export function ensureFiles(packageByPath: Record<string, string>): Promise<void> {
+  return ensure(packageByPath, existsSync);
+}
+
+function ensure(packageByWhat: Record<string, string>, present: (what: string) => boolean): Promise<void> {
+  const missing = Object.entries(packageByWhat)
+    .filter(([what]) => !present(what))
+    .map(([, pkg]) => pkg);
+  const next = queue.then(() => installMissing(missing));
   queue = next.catch(() => {});
   return next;
 }
 
-async function installMissing(packageByCommand: Record<string, string>): Promise<void> {
-  const missing = Object.entries(packageByCommand)
-    .filter(([command]) => !onPath(command))
-    .map(([, pkg]) => pkg);
+async function installMissing(missing: string[]): Promise<void> {
   if (missing.length === 0) return;
   const packages = [...new Set(missing)];
   const howTo = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;

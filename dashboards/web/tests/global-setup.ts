@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCommands } from '../../../test/infra/debian.ts';
+import { ensureCommands, ensureFiles } from '../../../test/infra/debian.ts';
 import { startRobotServer } from '../../../test/robots/robot-server.ts';
 import { LookoutProcess, writeConfig } from '../../../test/support/lookout-process.ts';
 import { ALERTMANAGER, RULES, SAMPLES } from './alert-fixtures.ts';
@@ -18,6 +18,8 @@ import { ADMIN, INGEST, SHOP } from './tokens.ts';
  */
 export default async function setup(): Promise<() => Promise<void>> {
   await ensureCommands({ chromium: 'chromium' });
+  // Chinese log lines are drawn as boxes in the screenshots without a font that has their characters.
+  await ensureFiles({ '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc': 'fonts-wqy-microhei' });
   const dir = await mkdtemp(join(tmpdir(), 'lookout-console-'));
   const prometheus = await startFixedPrometheus(SAMPLES);
   const robots = await startRobotServer();

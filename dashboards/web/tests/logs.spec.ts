@@ -70,6 +70,7 @@ test.describe('Logs', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await expect(messages).toHaveText(['订单 4 连接超时 payment gateway']);
     await expect(page.locator('.log-list mark')).toHaveText('超时');
+    await screenshot(page, 'logs-search-chinese');
 
     await page.getByLabel('Query').fill('connection NOT reset');
     await page.getByRole('button', { name: 'Search' }).click();
