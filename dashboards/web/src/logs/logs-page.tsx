@@ -148,6 +148,8 @@ function SearchView({ url, query }: { url: URL; query: LogsQuery }) {
       )}
       <div class={`results${selectedHit ? ' with-detail' : ''}`}>
         <LogList
+          // A new query starts at its first line, not where the last one was scrolled to.
+          key={key}
           hits={search.hits}
           terms={terms}
           selectedId={selected}
