@@ -300,7 +300,9 @@ describe.concurrent('site probes under faults', () => {
       targets: [
         target('fine', `${siteUrl}/status/fine`, 'http_2xx'),
         target('hangs', `${siteUrl}/hang/hangs`, 'http_2xx'),
-        target('gigabyte', `${siteUrl}/big/gigabyte`, 'http_2xx'),
+        // Every 5s, so the module's 2s and not the 1s interval bounds it: reading 10 MiB can take a
+        // busy machine more than a second, and the limit, not the clock, is what is tested here.
+        `      - { name: gigabyte, target: "${siteUrl}/big/gigabyte", module: http_2xx, interval: 5s }`,
         target('loops', `${siteUrl}/loop/loops`, 'http_2xx'),
         target('handshake', `https://127.0.0.1:${silentTlsPort}/`, 'https_any'),
       ],
@@ -329,7 +331,7 @@ describe.concurrent('site probes under faults', () => {
     expect(fine.results.length - before).toBeGreaterThanOrEqual(4);
     expect(Date.now() - Date.parse(fine.lastProbeAt)).toBeLessThan(2_500);
     // Each gigabyte was read to the limit and dropped: what the site wrote is the limit plus socket buffers.
-    expect(bigBodies.length).toBeGreaterThan(2);
+    expect(bigBodies.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...bigBodies)).toBeLessThan(64 * 1024 * 1024);
     const metrics = await (await c.request('GET', '/metrics')).text();
     const started = Number(/^lookout_probes_start_delay_seconds_count (\S+)$/m.exec(metrics)?.[1]);
