@@ -120,7 +120,9 @@ test.describe('Logs', () => {
     await expect(page.locator('.login .error')).toHaveText('missing or invalid bearer token');
   });
 
-  test('dragging across the histogram narrows the range to the bars chosen', async ({ page }) => {
+  test('dragging across the histogram narrows the range to the bars chosen, and two times typed in bound it', async ({
+    page,
+  }) => {
     const base = Date.now();
     await ingest(
       Array.from({ length: 40 }, (_, i) =>
@@ -154,6 +156,19 @@ test.describe('Logs', () => {
     expect(shown).toBeGreaterThan(0);
     expect(shown).toBeLessThan(40);
     await screenshot(page, 'logs-histogram-drag');
+
+    // Between two times typed in: lines 10 to 19, with half a minute either side.
+    const localInput = (ms: number) =>
+      page.evaluate((at) => {
+        const local = new Date(at - new Date(at).getTimezoneOffset() * 60_000);
+        return local.toISOString().slice(0, 19);
+      }, ms);
+    await page.getByLabel('Time range').selectOption('custom');
+    await page.getByLabel('From').fill(await localInput(base - 19 * 1.5 * MINUTE - 30_000));
+    await page.getByLabel('To').fill(await localInput(base - 10 * 1.5 * MINUTE + 30_000));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.locator('.summary')).toHaveText('10 lines');
+    await expect(page.locator('.log-list .row .message').first()).toHaveText('request 10 served');
   });
 
   test('context shows a same-millisecond burst in written order, the line marked, and loads more', async ({
