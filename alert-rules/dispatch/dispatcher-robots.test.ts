@@ -74,9 +74,7 @@ describe('AlertDispatcher through the chat robots', () => {
     );
     const [firing, resolved] = ding.map((m) => m.body as { markdown: { text: string }; at?: object });
     expect(firing!.markdown.text).toContain('### 🔴 [FIRING:1] PodCrashLooping');
-    expect(firing!.markdown.text).toContain(
-      '[Logs](https://lookout.example/logs?namespace=shop&pod=api-1',
-    );
+    expect(firing!.markdown.text).toContain('[Logs](https://lookout.example/logs?namespace=shop&pod=api-1');
     expect(firing!.markdown.text).toMatch(/@13800000000 @zhangsan$/);
     expect(firing!.at).toEqual({ atMobiles: ['13800000000'], atUserIds: ['zhangsan'], isAtAll: false });
     expect(resolved!.markdown.text).toContain('✅ [RESOLVED] PodCrashLooping');
