@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ElasticsearchStore } from '../collector/store/elasticsearch-store.ts';
 import { createLogger } from '../core/log.ts';
 import { Metrics } from '../core/metrics.ts';
 import type { EventArchive } from '../event-router/archive/archive.ts';
@@ -15,7 +16,7 @@ import type { ObservedEvent } from '../event-router/event.ts';
 import { infraAddress } from './infra/control.ts';
 import { eventually, LookoutProcess, writeConfig } from './support/lookout-process.ts';
 
-// The archive writing to the real stores: Elasticsearch's daily lookout-events indices, and a
+// The archive writing to the real stores: Elasticsearch's daily indices (the collector's), and a
 // collector on its embedded store through POST /api/ingest, searched the way a user searches.
 const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
 const run = randomUUID().slice(0, 8);
@@ -69,7 +70,7 @@ describe('event archive into Elasticsearch', () => {
   afterAll(async () => {
     await es
       .deleteByQuery({
-        index: 'lookout-events-*',
+        index: 'lookout-logs-*',
         query: { term: { 'kubernetes.namespace': namespace } },
         refresh: true,
         ignore_unavailable: true,
@@ -80,16 +81,16 @@ describe('event archive into Elasticsearch', () => {
   });
 
   const search = async (query: object) => {
-    await es.indices.refresh({ index: 'lookout-events-*' });
+    await es.indices.refresh({ index: 'lookout-logs-*' });
     const result = await es.search<{ event: { id: string }; message: string }>({
-      index: 'lookout-events-*',
+      index: 'lookout-logs-*',
       query: { bool: { filter: [{ term: { 'kubernetes.namespace': namespace } }], must: [query] } },
       size: 100,
     });
     return result.hits.hits.map((hit) => ({ index: hit._index, ...hit._source! }));
   };
 
-  it('stores each occurrence once in daily lookout-events indices, found by namespace and text', async () => {
+  it("stores each occurrence once in the collector's daily indices, found by namespace and text, and by the collector's search", async () => {
     const archive = await archiveTo({
       elasticsearch: { nodes: [infraAddress('elasticsearch')], replicas: 0 },
     });
@@ -104,7 +105,7 @@ describe('event archive into Elasticsearch', () => {
       [`${run}-uid-1-1`, `${run}-uid-1-2`, `${run}-uid-2-1`, `${run}-uid-3-1`].sort(),
     );
     const day = new Date().toISOString().slice(0, 10).replaceAll('-', '.');
-    expect(new Set(all.map((d) => d.index))).toEqual(new Set([`lookout-events-${day}`]));
+    expect(new Set(all.map((d) => d.index))).toEqual(new Set([`lookout-logs-${day}`]));
     expect((await search({ match: { message: 'memory' } })).map((d) => d.event.id)).toEqual([
       `${run}-uid-2-1`,
     ]);
@@ -112,6 +113,26 @@ describe('event archive into Elasticsearch', () => {
       CHINESE,
     ]);
     expect(await search({ term: { 'kubernetes.pod.name': 'order-3' } })).toHaveLength(1);
+
+    // What the console's Events page asks: the collector's store, with its default indices, finds them.
+    const collectorStore = new ElasticsearchStore({
+      nodes: [infraAddress('elasticsearch')],
+      requestTimeout: 30_000,
+      replicas: 0,
+    });
+    try {
+      const found = await collectorStore.search({
+        from: Date.now() - 3_600_000,
+        to: Date.now() + 60_000,
+        text: { kind: 'field', field: 'event.reason', value: 'OOMKilling' },
+        filters: [{ field: 'kubernetes.namespace', values: [namespace] }],
+        order: 'desc',
+        size: 10,
+      });
+      expect(found.hits.map((hit) => hit.id)).toEqual([`${run}-uid-2-1`]);
+    } finally {
+      await collectorStore.close();
+    }
 
     // A re-list after a restart writes the same states again: still stored once.
     const again = await archiveTo({ elasticsearch: { nodes: [infraAddress('elasticsearch')], replicas: 0 } });

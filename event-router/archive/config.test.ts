@@ -14,10 +14,10 @@ describe('archiveSchema', () => {
     });
   });
 
-  it('defaults the Elasticsearch index to daily lookout-events indices', () => {
+  it("defaults the Elasticsearch index to the collector's daily lookout-logs indices", () => {
     const parsed = parseConfig(archiveSchema, 'elasticsearch: { nodes: ["http://es:9200"] }\nbatchAge: 2s');
     if (!parsed.ok) throw new Error(formatConfigErrors(parsed.errors));
-    expect(parsed.value.elasticsearch?.index).toBe('lookout-events-{yyyy.MM.dd}');
+    expect(parsed.value.elasticsearch?.index).toBe('lookout-logs-{yyyy.MM.dd}');
     expect(parsed.value.batchAge).toBe(2_000);
   });
 

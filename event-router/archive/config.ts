@@ -5,11 +5,14 @@ import { elasticsearchConnectionSchema } from '../../core/elasticsearch-config.t
 // The archive's settings live apart from the stores, so reading a config loads no client library.
 
 export const elasticsearchArchiveSchema = elasticsearchConnectionSchema.extend({
-  /** Daily indices by the event's last time (UTC). */
+  /**
+   * Daily indices by the event's last time (UTC). By default the collector's own, so that its search,
+   * and the console's Events page, find the events (the same index template serves both).
+   */
   index: z
     .string()
     .regex(/\{[^}]+\}/, { error: 'the index pattern needs a date part such as {yyyy.MM.dd}' })
-    .default('lookout-events-{yyyy.MM.dd}'),
+    .default('lookout-logs-{yyyy.MM.dd}'),
   /** Installs an index template for the pattern at the first write (keywords for Kubernetes fields). */
   installTemplate: z.boolean().default(true),
   shards: z.number().int().positive().default(1),

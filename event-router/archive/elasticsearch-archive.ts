@@ -13,7 +13,7 @@ import type { ElasticsearchArchiveConfig } from './config.ts';
 import type { EventDocument } from './document.ts';
 
 /**
- * Daily indices `lookout-events-YYYY.MM.DD` by the event's last time, written
+ * Daily indices (`lookout-logs-YYYY.MM.DD`, the collector's) by the event's last time, written
  * with bulk `create` and `_id = event.id`: an occurrence written twice (a
  * re-list, a retried request) is stored once, its 409 counted as success.
  */

@@ -85,7 +85,7 @@ export function EventsPage({ url }: { url: URL }) {
         <p class="empty">
           No Kubernetes events match in this range. The event router archives events into this store when its{' '}
           <code>archive</code> writes here: <code>archive.collector</code>, or{' '}
-          <code>archive.elasticsearch</code> with the collector's index pattern (see docs/console.md).
+          <code>archive.elasticsearch</code> into the collector's indices, its default (see docs/console.md).
         </p>
       )}
       {search.hits.length > 0 && (
