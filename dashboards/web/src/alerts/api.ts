@@ -1,6 +1,7 @@
 import type { SilenceMatcher } from '../../../../alert-rules/api-types.ts';
 import type { Labels } from '../../../../alert-rules/types.ts';
 import { ApiError } from '../api.ts';
+import type { Whoami } from '../whoami.ts';
 
 export type {
   AlertGroup,
@@ -10,18 +11,7 @@ export type {
   SilenceMatcher,
 } from '../../../../alert-rules/api-types.ts';
 export type { Labels } from '../../../../alert-rules/types.ts';
-
-export interface Whoami {
-  name: string;
-  role: 'viewer' | 'editor' | 'admin' | 'agent';
-  namespaces: string[] | null;
-  auth: boolean;
-}
-
-/** Silences are created and expired with an editor's token (or an admin's). */
-export function canEdit(whoami: Whoami | undefined): boolean {
-  return whoami?.role === 'editor' || whoami?.role === 'admin';
-}
+export { canEdit, type Whoami } from '../whoami.ts';
 
 /** Why a silence button is disabled for this token, shown beside it. */
 export function editNeeded(whoami: Whoami): string {
