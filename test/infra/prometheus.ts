@@ -51,6 +51,10 @@ export interface ScrapeJob {
   job: string;
   /** Base URLs of the targets; each is scraped at `/metrics`. */
   urls: string[];
+  /** Added to every series of the job's targets, as Kubernetes service discovery adds `namespace` and `pod`. */
+  labels?: Record<string, string>;
+  /** Keeps the targets' own `instance` and `job` labels (blackbox-style series carry the probed URL as `instance`). */
+  honorLabels?: boolean;
 }
 
 export interface PrometheusOptions {
@@ -116,10 +120,11 @@ async function prometheusConfig(options: PrometheusOptions): Promise<PrometheusC
     const targets = options.alertmanagerUrls.map((u) => new URL(u).host);
     config.alerting = { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets }] }] };
   }
-  for (const { job, urls } of options.scrapeTargets ?? []) {
+  for (const { job, urls, labels, honorLabels } of options.scrapeTargets ?? []) {
     config.scrape_configs.push({
       job_name: job,
-      static_configs: [{ targets: urls.map((u) => new URL(u).host) }],
+      ...(honorLabels && { honor_labels: true }),
+      static_configs: [{ targets: urls.map((u) => new URL(u).host), ...(labels && { labels }) }],
     });
   }
   return config;
