@@ -1,11 +1,11 @@
-import { createHash, generateKeyPair, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { cacheDir, cachedDir, withRunDir } from './dirs.ts';
-import { onPath, run } from './exec.ts';
+import { withRunDir } from './dirs.ts';
+import { ensureGoBinary, type GoCommand } from './go-build.ts';
 import { freePort, freePorts } from './ports.ts';
 import { launchServer, type ServerProcess } from './process.ts';
 import { answers200 } from './ready.ts';
@@ -32,26 +32,18 @@ export interface KubernetesServer extends ServerProcess {
   etcd: ServerProcess;
 }
 
-interface GoCommand {
-  /** Module directory under test/infra/kubernetes/. */
-  module: string;
-  binary: string;
-  /** The module that fixes the version, whose version names the cached build. */
-  versionOf: string;
-  ldflags: (version: string) => string[];
-}
-
 const ETCD: GoCommand = {
-  module: 'etcd',
+  dir: path.join(SOURCES, 'etcd'),
   binary: 'etcd',
   versionOf: 'go.etcd.io/etcd/server/v3',
   ldflags: () => [],
 };
 
 const KUBE_APISERVER: GoCommand = {
-  module: 'apiserver',
+  dir: path.join(SOURCES, 'apiserver'),
   binary: 'kube-apiserver',
   versionOf: 'k8s.io/kubernetes',
+  buildTime: '; kube-apiserver takes 6-10 min on 2 cores',
   // The release build stamps these; unstamped, /version reports v0.0.0-master and clients that look at
   // the server's version (client-node, kubectl's skew warning) see a nonsense one.
   ldflags: (version) => {
@@ -65,51 +57,12 @@ const KUBE_APISERVER: GoCommand = {
   },
 };
 
-const SOURCE_FILES = ['go.mod', 'go.sum', 'main.go'];
-
-async function moduleVersion(command: GoCommand): Promise<string> {
-  const goMod = await readFile(path.join(SOURCES, command.module, 'go.mod'), 'utf8');
-  const escaped = command.versionOf.replaceAll('.', '\\.').replaceAll('/', '\\/');
-  const match = goMod.match(new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm'));
-  if (!match?.[1]) throw new Error(`no version of ${command.versionOf} in ${command.module}/go.mod`);
-  return match[1];
-}
-
-/**
- * The binary in the cache, built with Go from the module proxy the first time. The cache entry is named
- * by the version and a hash of the module's files, so editing go.mod or main.go without a version change
- * still makes a fresh build rather than reuse a stale binary.
- */
-async function ensureGoBinary(command: GoCommand, log: (line: string) => void): Promise<string> {
-  const dir = path.join(SOURCES, command.module);
-  const version = await moduleVersion(command);
-  const ldflags = ['-s', '-w', ...command.ldflags(version)].join(' ');
-  const hash = createHash('sha256').update(ldflags);
-  for (const file of SOURCE_FILES) hash.update(await readFile(path.join(dir, file)));
-  const entry = `${command.binary}-${version}-${hash.digest('hex').slice(0, 12)}`;
-  const cached = await cachedDir(path.join(cacheDir(), entry), async (tmp) => {
-    if (!onPath('go')) {
-      throw new Error(
-        `${command.binary} is built from source: install Go 1.24 or newer (https://go.dev/dl/)`,
-      );
-    }
-    log(
-      `building ${command.binary} ${version} with Go (once per version; kube-apiserver takes 6-10 min on 2 cores)`,
-    );
-    const env = {
-      ...process.env,
-      // Static, like the release binaries, so nothing depends on the host's libc.
-      CGO_ENABLED: '0',
-      // A user's go.work or -mod=vendor would build something other than these pinned modules, and
-      // VCS stamping would run git on the Lookout checkout for nothing.
-      GOWORK: 'off',
-      GOFLAGS: '-mod=readonly -buildvcs=false',
-    };
-    const output = path.join(tmp, command.binary);
-    await run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', output, '.'], { cwd: dir, env });
-  });
-  return path.join(cached, command.binary);
-}
+const KUSTOMIZE: GoCommand = {
+  dir: path.join(SOURCES, 'kustomize'),
+  binary: 'kustomize',
+  versionOf: 'sigs.k8s.io/kustomize/kustomize/v5',
+  ldflags: () => [],
+};
 
 export interface KubernetesBinaries {
   etcd: string;
@@ -133,6 +86,17 @@ export function ensureKubernetes(log: (line: string) => void = () => {}): Promis
     building = undefined;
   });
   return building;
+}
+
+let buildingKustomize: Promise<string> | undefined;
+
+/** Path of kustomize in the cache, for rendering deploy/; built once per version like the servers. */
+export function ensureKustomize(log: (line: string) => void = () => {}): Promise<string> {
+  buildingKustomize ??= ensureGoBinary(KUSTOMIZE, log);
+  buildingKustomize.catch(() => {
+    buildingKustomize = undefined;
+  });
+  return buildingKustomize;
 }
 
 interface EtcdServer extends ServerProcess {
