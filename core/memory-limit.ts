@@ -30,17 +30,6 @@ export function heapFlags(limit: number): string[] {
  */
 export const BUDGET_WITHOUT_LIMIT: Readonly<Record<string, number>> = { sidecar: 128 * MiB };
 
-/**
- * V8's flags for a command under a memory budget. A command that runs in every pod (one with a budget
- * without a limit) also has V8 optimise for size: it then keeps the young generation and the heap's
- * growth small and gives memory back once idle. In the sidecar's benchmark that took some 24 MiB off
- * the idle RSS after shipping, and 7 MiB before, for about 6% more CPU at full speed.
- */
-export function v8Flags(command: string, budget: number): string[] {
-  const flags = heapFlags(budget);
-  return command in BUDGET_WITHOUT_LIMIT ? [...flags, '--optimize-for-size'] : flags;
-}
-
 interface ProcessView {
   execPath: string;
   execArgv: readonly string[];
@@ -61,13 +50,12 @@ export interface Relaunch {
  * held some 7 MiB more at the sidecar's peak, for no speed.
  */
 export function relaunchArguments(proc: ProcessView, limit = memoryLimit()): Relaunch | undefined {
-  const command = proc.argv[2] ?? '';
-  const budget = limit ?? BUDGET_WITHOUT_LIMIT[command];
+  const budget = limit ?? BUDGET_WITHOUT_LIMIT[proc.argv[2] ?? ''];
   if (budget === undefined) return undefined;
   const given = [...proc.execArgv, ...(proc.env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (given.some((arg) => HEAP_FLAG.test(arg))) return undefined;
   return {
-    args: [proc.execPath, ...v8Flags(command, budget), ...proc.execArgv, ...proc.argv.slice(1)],
+    args: [proc.execPath, ...heapFlags(budget), ...proc.execArgv, ...proc.argv.slice(1)],
     env: { MALLOC_ARENA_MAX: '2', ...proc.env },
   };
 }
