@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BUDGET_WITHOUT_LIMIT, heapFlags } from '../core/memory-limit.ts';
+import { BUDGET_WITHOUT_LIMIT, v8Flags } from '../core/memory-limit.ts';
 import type { KafkaServer } from '../test/infra/kafka.ts';
 import { logbackLine, logbackTime, writeLines, xorshift } from './logback-lines.ts';
 import { acked, LookoutSidecar, shipperEnv } from './lookout-sidecar.ts';
@@ -105,7 +105,7 @@ async function idleRun(ctx: IdleContext, side: IdleSide, round: number, job: Idl
         )
       : new MeasuredProcess(
           process.execPath,
-          [...heapFlags(BUDGET_WITHOUT_LIMIT.sidecar!), FLOOR, job.file, broker],
+          [...v8Flags('sidecar', BUDGET_WITHOUT_LIMIT.sidecar!), FLOOR, job.file, broker],
           {
             ...shipperEnv('sidecar'),
             MALLOC_ARENA_MAX: '2',

@@ -26,9 +26,29 @@ export class IdleRelease {
       if (idle < this.idleMs) return this.arm(this.idleMs - idle);
       this.timer = undefined;
       this.release();
+      collectSoon();
     }, ms);
     this.timer.unref();
   }
+}
+
+let collection: NodeJS.Timeout | undefined;
+
+/**
+ * One full garbage collection shortly after memory kept for reuse was let go. A buffer leaves the
+ * process only when V8 collects the object that owns it, and a process with nothing to do allocates
+ * nothing, so no collection would come: an idle sidecar kept some 40 MiB of batches it no longer
+ * used. It needs `gc`, which only processes started with --expose-gc have (the sidecar, see
+ * memory-limit.ts); releases close together share one collection.
+ */
+function collectSoon(): void {
+  const gc = globalThis.gc;
+  if (!gc || collection) return;
+  collection = setTimeout(() => {
+    collection = undefined;
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  }, 100);
+  collection.unref();
 }
 
 /** How long memory kept for reuse outlives its last use. */

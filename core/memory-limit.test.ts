@@ -39,14 +39,16 @@ describe('heap sizes under a memory limit', () => {
     ]);
   });
 
-  it('keeps the sidecar to the heap of a 128 MiB limit where there is none', () => {
-    expect(relaunchArguments(proc(), undefined)?.args.slice(1, 3)).toEqual([
+  it('keeps the sidecar to the heap of a 128 MiB limit where there is none, with gc exposed', () => {
+    expect(relaunchArguments(proc(), undefined)?.args.slice(1, 4)).toEqual([
       '--max-old-space-size=52',
       '--max-semi-space-size=4',
+      '--expose-gc',
     ]);
-    expect(relaunchArguments(proc(), 512 * MiB)?.args.slice(1, 3)).toEqual([
+    expect(relaunchArguments(proc(), 512 * MiB)?.args.slice(1, 4)).toEqual([
       '--max-old-space-size=232',
       '--max-semi-space-size=8',
+      '--expose-gc',
     ]);
   });
 

@@ -30,6 +30,15 @@ export function heapFlags(limit: number): string[] {
  */
 export const BUDGET_WITHOUT_LIMIT: Readonly<Record<string, number>> = { sidecar: 128 * MiB };
 
+/**
+ * V8's flags for a command under a memory budget. A command that runs in every pod (one with a budget
+ * without a limit) also gets `gc`, so that it gives back what it kept for reuse once idle (idle-release.ts).
+ */
+export function v8Flags(command: string, budget: number): string[] {
+  const flags = heapFlags(budget);
+  return command in BUDGET_WITHOUT_LIMIT ? [...flags, '--expose-gc'] : flags;
+}
+
 interface ProcessView {
   execPath: string;
   execArgv: readonly string[];
@@ -50,12 +59,13 @@ export interface Relaunch {
  * held some 7 MiB more at the sidecar's peak, for no speed.
  */
 export function relaunchArguments(proc: ProcessView, limit = memoryLimit()): Relaunch | undefined {
-  const budget = limit ?? BUDGET_WITHOUT_LIMIT[proc.argv[2] ?? ''];
+  const command = proc.argv[2] ?? '';
+  const budget = limit ?? BUDGET_WITHOUT_LIMIT[command];
   if (budget === undefined) return undefined;
   const given = [...proc.execArgv, ...(proc.env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (given.some((arg) => HEAP_FLAG.test(arg))) return undefined;
   return {
-    args: [proc.execPath, ...heapFlags(budget), ...proc.execArgv, ...proc.argv.slice(1)],
+    args: [proc.execPath, ...v8Flags(command, budget), ...proc.execArgv, ...proc.argv.slice(1)],
     env: { MALLOC_ARENA_MAX: '2', ...proc.env },
   };
 }

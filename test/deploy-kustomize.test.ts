@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { BUDGET_WITHOUT_LIMIT, v8Flags } from '../core/memory-limit.ts';
 import { run } from './infra/exec.ts';
 import {
   type Access,
@@ -373,7 +374,7 @@ describe('deploy/image/Containerfile', () => {
     expect(text).toMatch(/cp -r dashboards\/web\/dist \/app\/dashboards\/web\/dist/);
   });
 
-  it('warms the compile cache as that user, and a start then compiles nothing', async () => {
+  it('warms the compile cache as that user, for each set of V8 flags, and a start then compiles nothing', async () => {
     const cacheLine = finalStage.findIndex((line) => line.includes('NODE_COMPILE_CACHE=/app/.compile-cache'));
     const user = finalStage.indexOf('USER 10001:10001');
     const warm = finalStage.findIndex((line) => line.includes('node deploy/image/warm-compile-cache.js'));
@@ -381,23 +382,31 @@ describe('deploy/image/Containerfile', () => {
     expect(user).toBeGreaterThan(cacheLine);
     expect(warm).toBeGreaterThan(user);
 
+    // The flags a sidecar starts again with, less the heap sizes (which are not part of the cache's key).
+    const sidecarFlags = v8Flags('sidecar', BUDGET_WITHOUT_LIMIT.sidecar!).filter(
+      (flag) => !flag.startsWith('--max-'),
+    );
+    expect(finalStage.join('\n')).toContain(
+      `node ${sidecarFlags.join(' ')} deploy/image/warm-compile-cache.js`,
+    );
+
     const cache = join(dir, 'compile-cache');
     const env = { ...process.env, NODE_COMPILE_CACHE: cache };
-    expect(await run(process.execPath, [join(DEPLOY, 'image', 'warm-compile-cache.js')], { env })).toMatch(
-      /compiled \d+ modules/,
-    );
-    await run(process.execPath, [CLI, '--help'], { env });
-    // Node's own account of each module of a start (to stderr, which run() gathers): a check of the
-    // production configurations loads every component's schema.
-    const start = await run(
-      process.execPath,
-      [CLI, 'check-config', '--config', join(ROOT, 'examples', 'all-in-one.yaml')],
-      {
-        env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
-      },
-    );
-    expect(start.match(/was accepted/g)?.length).toBeGreaterThan(50);
-    expect(start).not.toMatch(/was not initialized|was rejected/);
+    for (const flags of [[], sidecarFlags]) {
+      expect(
+        await run(process.execPath, [...flags, join(DEPLOY, 'image', 'warm-compile-cache.js')], { env }),
+      ).toMatch(/compiled \d+ modules/);
+      await run(process.execPath, [...flags, CLI, '--help'], { env });
+      // Node's own account of each module of a start (to stderr, which run() gathers): a check of the
+      // production configurations loads every component's schema.
+      const start = await run(
+        process.execPath,
+        [...flags, CLI, 'check-config', '--config', join(ROOT, 'examples', 'all-in-one.yaml')],
+        { env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } },
+      );
+      expect(start.match(/was accepted/g)?.length).toBeGreaterThan(50);
+      expect(start).not.toMatch(/was not initialized|was rejected/);
+    }
   });
 });
 
