@@ -35,6 +35,22 @@ describe('IdleRelease', () => {
     expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   });
 
+  it('does not collect while other memory kept for reuse is in use', () => {
+    vi.useFakeTimers();
+    const gc = vi.fn();
+    vi.stubGlobal('gc', gc);
+    const done = new IdleRelease(1000, () => {});
+    const busy = new IdleRelease(1000, () => {});
+    done.touch();
+    for (let ms = 0; ms < 3000; ms += 200) {
+      busy.touch();
+      vi.advanceTimersByTime(200);
+    }
+    expect(gc).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1100);
+    expect(gc).toHaveBeenCalledOnce();
+  });
+
   it('releases without collecting where gc is not exposed', () => {
     vi.useFakeTimers();
     vi.stubGlobal('gc', undefined);
