@@ -362,6 +362,14 @@ for (const store of ['embedded', 'elasticsearch'] as const) {
       const each = await evaluate('OutOfMemory', T);
       expect(each.alerts.map((a) => a.labels.pod)).toEqual(['pay-0', 'pay-1']);
       expect(new Set(each.alerts.map((a) => a.labels.event_id)).size).toBe(2);
+      for (const alert of each.alerts) {
+        expect(alert.annotations.log_lines).toBe(
+          `${'java.lang.OutOfMemoryError: Java heap space'.slice(0, 30)}…`,
+        );
+        expect(new URL(alert.annotations.logs_url!).searchParams.get('f.event.id')).toBe(
+          alert.labels.event_id,
+        );
+      }
       const flood = await evaluate('OutOfMemoryFlood', T);
       expect(flood.alerts).toMatchObject([{ state: 'firing', value: 2, labels: { digest: 'true' } }]);
       expect(flood.alerts[0]!.annotations.log_lines?.split('\n')).toHaveLength(2);

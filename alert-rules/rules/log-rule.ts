@@ -161,7 +161,7 @@ export class LogAlertingRule extends AlertingRule {
   }
 
   /**
-   * `any`: each matching line is a sample of its own, labelled with its id; more than `max_alerts`
+   * `any`: each matching line is a sample of its own, labelled with its id (`event_id`); more than `max_alerts`
    * lines are one digest sample counting them, so a flood is one alert, not hundreds.
    */
   private async matches(
@@ -177,7 +177,8 @@ export class LogAlertingRule extends AlertingRule {
     const lines = await this.services.search.lines(search, this.spec.maxAlerts, signal);
     return lines.map((line) => ({
       key: {
-        event_id: line.id,
+        // The line's id is a field the search filters on: its link and quote are that line.
+        'event.id': line.id,
         ...Object.fromEntries(this.spec.groupBy.map((field) => [field, fieldText(line.doc, field)])),
       },
       value: 1,
@@ -214,7 +215,7 @@ export class LogAlertingRule extends AlertingRule {
   ): LogSearchRequest {
     const values: Record<string, string> = {};
     for (const [field, value] of Object.entries(key)) {
-      if (value !== null && field !== DIGEST_LABEL && field !== 'event_id') values[field] = value;
+      if (value !== null && field !== DIGEST_LABEL) values[field] = value;
     }
     return { query, namespaces: this.spec.namespaces, fromMs, toMs, values };
   }

@@ -70,7 +70,7 @@ export function searchParams(search: LogSearchRequest): URLSearchParams {
   if (values.namespace === undefined && search.namespaces.length > 0)
     params.set('namespace', search.namespaces.join(','));
   for (const [field, value] of Object.entries(values))
-    params.set(field in SHORT_FIELDS ? field : `f.${field}`, value);
+    params.set(Object.hasOwn(SHORT_FIELDS, field) ? field : `f.${field}`, value);
   return params;
 }
 
