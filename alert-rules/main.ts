@@ -39,6 +39,7 @@ import { createProber } from './probes/probers.ts';
 import { Probes } from './probes/probes.ts';
 import type { ProbeModule } from './probes/types.ts';
 import { loadRuleFiles } from './rules/load.ts';
+import type { LogRuleServices } from './rules/log-rule.ts';
 import { LogSearchClient, type LogSearchConfig } from './rules/log-search-client.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
@@ -178,17 +179,10 @@ export class AlertRules implements Service<AlertRulesConfig> {
       metrics: ctx.metrics,
       log: ctx.log,
     });
-    const logSearch = config.logs && new LogSearchClient(config.logs);
+    const logs = logRuleServices(config.logs);
     const rules = new RuleManager({
       queryApi: capacity.queryApi(query),
-      logs: config.logs &&
-        logSearch && {
-          search: logSearch,
-          consoleUrl: config.logs.consoleUrl ?? config.logs.url,
-          sampleLines: config.logs.sampleLines,
-          sampleLineBytes: config.logs.sampleLineBytes,
-          alertsWithLines: config.logs.alertsWithLines,
-        },
+      logs,
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
       render: reportingErrors(expandTemplate, (template, error) => {
@@ -205,7 +199,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.running = {
       query,
       remoteWriter,
-      logSearch,
+      logSearch: logs?.search,
       rules,
       capacity,
       silences,
@@ -522,6 +516,20 @@ export class AlertRules implements Service<AlertRulesConfig> {
       sending?.forwarder?.stop(AbortSignal.timeout(FORWARD_DRAIN_MS)),
     ]);
   }
+}
+
+/** What log rules search with, when a log search is configured. */
+function logRuleServices(
+  config: LogSearchConfig | undefined,
+): (LogRuleServices & { search: LogSearchClient }) | undefined {
+  if (!config) return undefined;
+  return {
+    search: new LogSearchClient(config),
+    consoleUrl: config.consoleUrl ?? config.url,
+    sampleLines: config.sampleLines,
+    sampleLineBytes: config.sampleLineBytes,
+    alertsWithLines: config.alertsWithLines,
+  };
 }
 
 function fanOut(targets: readonly AlertNotifier[]): AlertNotifier {
