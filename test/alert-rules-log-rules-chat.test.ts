@@ -15,6 +15,35 @@ import { eventually, LookoutProcess, writeConfig } from './support/lookout-proce
 const INGEST = 'log-chat-ingest-token-0123';
 const RULES = 'log-chat-viewer-token-0123';
 
+const RULE_FILE = `
+groups:
+  - name: shop
+    rules:
+      - alert: ShopDown
+        expr: vector(1)
+        labels: { team: shop }
+  - name: shop-logs
+    kind: logs
+    interval: 1s
+    rules:
+      - alert: ShopOutOfMemory
+        type: count
+        query: OutOfMemoryError
+        namespaces: [shop]
+        window: 5m
+        above: 0
+        group_by: [pod]
+        labels: { team: shop }
+        annotations: { summary: '{{ $value }} OutOfMemoryError lines on {{ $labels.pod }}' }
+      - alert: ShopTimeouts
+        type: count
+        query: timeout
+        namespaces: [shop]
+        window: 5m
+        above: 0
+        labels: { team: shop }
+`;
+
 let robots: RobotServer;
 let dir: string;
 let collector: LookoutProcess;
@@ -68,37 +97,7 @@ collector: { search: {} }
   const prometheus = process.env.LOOKOUT_TEST_PROMETHEUS_URL;
   if (!prometheus) throw new Error('LOOKOUT_TEST_PROMETHEUS_URL is not set: load the shared servers first');
   const oncall = robots.dingtalk({ name: 'oncall-log-rules', secret: 'SEClogrules' });
-  await writeFile(
-    join(dir, 'rules.yaml'),
-    `
-groups:
-  - name: shop
-    rules:
-      - alert: ShopDown
-        expr: vector(1)
-        labels: { team: shop }
-  - name: shop-logs
-    kind: logs
-    interval: 1s
-    rules:
-      - alert: ShopOutOfMemory
-        type: count
-        query: OutOfMemoryError
-        namespaces: [shop]
-        window: 5m
-        above: 0
-        group_by: [pod]
-        labels: { team: shop }
-        annotations: { summary: '{{ $value }} OutOfMemoryError lines on {{ $labels.pod }}' }
-      - alert: ShopTimeouts
-        type: count
-        query: timeout
-        namespaces: [shop]
-        window: 5m
-        above: 0
-        labels: { team: shop }
-`,
-  );
+  await writeFile(join(dir, 'rules.yaml'), RULE_FILE);
   await writeFile(
     join(dir, 'am.yml'),
     `
@@ -193,3 +192,30 @@ it('groups a log alert with a Prometheus alert of the same team in one message, 
   await new Promise((resolve) => setTimeout(resolve, 4_500));
   expect(robots.accepted('oncall-log-rules').some((a) => a.text.includes('ShopTimeouts'))).toBe(false);
 }, 90_000);
+
+it('reports a broken log query on reload with file, line, group and rule, and keeps the rules in force', async () => {
+  await writeFile(
+    join(dir, 'rules.yaml'),
+    RULE_FILE.replace('query: OutOfMemoryError', 'query: (OutOfMemoryError'),
+  );
+  alertRules.hangup();
+  const notReloaded = 'rule files or routing not reloaded';
+  const out = await eventually(
+    async () => alertRules.output.join(''),
+    (text) => text.includes(notReloaded),
+    'the broken query to be reported',
+    15_000,
+  );
+  const report = JSON.parse(out.split('\n').find((line) => line.includes(notReloaded))!);
+  const line = RULE_FILE.split('\n').findIndex((text) => text.includes('query: OutOfMemoryError')) + 1;
+  expect(report.err).toContain(`rules.yaml:${line}: group "shop-logs", rule 1 ("ShopOutOfMemory"): query: `);
+  const rules = (await (await fetch(`${rulesApi}/api/rules`)).json()) as {
+    data: { groups: { name: string; rules: { name: string; query: string; health: string }[] }[] };
+  };
+  const logGroup = rules.data.groups.find((group) => group.name === 'shop-logs')!;
+  expect(logGroup.rules[0]).toMatchObject({
+    name: 'ShopOutOfMemory',
+    query: 'OutOfMemoryError',
+    health: 'ok',
+  });
+}, 30_000);
