@@ -92,7 +92,7 @@ collector: { search: {} }
     ),
   );
   collectorApi = await collector.start(60_000);
-  await ingest('java.lang.OutOfMemoryError: heap space, retry with token=abc123secret', 'shop-0', 2);
+  await ingest('OutOfMemoryError: heap space, retry with token=abc123secret', 'shop-0', 2);
 
   const prometheus = process.env.LOOKOUT_TEST_PROMETHEUS_URL;
   if (!prometheus) throw new Error('LOOKOUT_TEST_PROMETHEUS_URL is not set: load the shared servers first');
@@ -165,14 +165,14 @@ it('groups a log alert with a Prometheus alert of the same team in one message, 
 
   const texts = await eventually(
     async () => robots.accepted('oncall-log-rules').map((a) => a.text),
-    (all) => all.some((text) => text.includes('ShopDown') && text.includes('ShopOutOfMemory')),
+    (all) => all.some((text) => text.includes('ShopDown') && text.includes('OutOfMemoryError lines')),
     'one message with the Prometheus alert and the log alert',
     30_000,
   );
-  const grouped = texts.find((text) => text.includes('ShopDown') && text.includes('ShopOutOfMemory'))!;
+  const grouped = texts.find((text) => text.includes('ShopDown') && text.includes('OutOfMemoryError lines'))!;
   expect(grouped).toContain('[FIRING:2]');
   expect(grouped).toContain('2 OutOfMemoryError lines on shop-0');
-  expect(grouped).toContain('> java.lang.OutOfMemoryError: heap space, retry with token=[redacted]');
+  expect(grouped).toContain('> OutOfMemoryError: heap space, retry with token=[redacted]');
   expect(grouped).not.toContain('abc123secret');
   expect(grouped).toMatch(
     /\[Logs\]\(https:\/\/lookout\.example\/logs\?from=[^&]+&to=[^&]+&q=OutOfMemoryError&namespace=shop&pod=shop-0\)/,

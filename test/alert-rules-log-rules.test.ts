@@ -107,7 +107,7 @@ const DATA: Line[] = [
     (i) => ({
       namespace: 'payment',
       pod: `pay-${i}`,
-      message: 'java.lang.OutOfMemoryError: Java heap space',
+      message: 'OutOfMemoryError: Java heap space',
     }),
     T - MINUTE,
     T,
@@ -363,9 +363,7 @@ for (const store of ['embedded', 'elasticsearch'] as const) {
       expect(each.alerts.map((a) => a.labels.pod)).toEqual(['pay-0', 'pay-1']);
       expect(new Set(each.alerts.map((a) => a.labels.event_id)).size).toBe(2);
       for (const alert of each.alerts) {
-        expect(alert.annotations.log_lines).toBe(
-          `${'java.lang.OutOfMemoryError: Java heap space'.slice(0, 30)}…`,
-        );
+        expect(alert.annotations.log_lines).toBe(`${'OutOfMemoryError: Java heap space'.slice(0, 30)}…`);
         expect(new URL(alert.annotations.logs_url!).searchParams.get('f.event.id')).toBe(
           alert.labels.event_id,
         );
