@@ -9,7 +9,7 @@ import { eventually, LookoutProcess, writeConfig } from './support/lookout-proce
  * A log rule and a Prometheus rule of one team, end to end: a collector with
  * lines ingested, `lookout alert-rules` evaluating both kinds (Prometheus the
  * shared one), one Alertmanager route grouping by team, a silence, and the
- * DingTalk robot test server receiving what on-call would read.
+ * DingTalk and WeCom robot test servers receiving what on-call would read.
  */
 
 const INGEST = 'log-chat-ingest-token-0123';
@@ -97,6 +97,7 @@ collector: { search: {} }
   const prometheus = process.env.LOOKOUT_TEST_PROMETHEUS_URL;
   if (!prometheus) throw new Error('LOOKOUT_TEST_PROMETHEUS_URL is not set: load the shared servers first');
   const oncall = robots.dingtalk({ name: 'oncall-log-rules', secret: 'SEClogrules' });
+  const shop = robots.wecom({ name: 'shop-log-rules' });
   await writeFile(join(dir, 'rules.yaml'), RULE_FILE);
   await writeFile(
     join(dir, 'am.yml'),
@@ -118,6 +119,7 @@ http: { listen: "127.0.0.1:0", auth: { enabled: false } }
 dataDir: ${join(dir, 'data')}
 robots:
   oncall: { type: dingtalk, baseUrl: "${oncall.baseUrl}", accessToken: "${oncall.accessToken}", secret: "${oncall.secret}" }
+  shop: { type: wecom, baseUrl: "${shop.baseUrl}", key: "${shop.key}" }
 alertRules:
   ruleFiles: [rules.yaml]
   ruleFilesDir: ${dir}
@@ -129,6 +131,7 @@ alertRules:
     consoleUrl: https://lookout.example
   routing:
     alertmanagerConfigFile: ${join(dir, 'am.yml')}
+    receivers: { oncall: { robots: [oncall, shop] } }
 `,
     ),
   );
@@ -178,6 +181,14 @@ it('groups a log alert with a Prometheus alert of the same team in one message, 
     /\[Logs\]\(https:\/\/lookout\.example\/logs\?from=[^&]+&to=[^&]+&q=OutOfMemoryError&namespace=shop&pod=shop-0\)/,
   );
 
+  const wecom = await eventually(
+    async () => robots.accepted('shop-log-rules').map((a) => a.text),
+    (all) => all.some((text) => text.includes('ShopDown') && text.includes('OutOfMemoryError lines')),
+    'the same group told to the WeCom robot',
+    10_000,
+  );
+  expect(wecom.join('\n')).toContain('> OutOfMemoryError: heap space, retry with token=[redacted]');
+
   const alerts = await eventually(
     async () =>
       ((await (await fetch(`${rulesApi}/api/alerts`)).json()) as { data: { alerts: ApiAlert[] } }).data
@@ -190,7 +201,8 @@ it('groups a log alert with a Prometheus alert of the same team in one message, 
   expect(timeouts.status.silencedBy).toHaveLength(1);
   // Two group intervals after it fired: it is in the group, and still told to nobody.
   await new Promise((resolve) => setTimeout(resolve, 4_500));
-  expect(robots.accepted('oncall-log-rules').some((a) => a.text.includes('ShopTimeouts'))).toBe(false);
+  for (const robot of ['oncall-log-rules', 'shop-log-rules'])
+    expect(robots.accepted(robot).some((a) => a.text.includes('ShopTimeouts'))).toBe(false);
 }, 90_000);
 
 it('reports a broken log query on reload with file, line, group and rule, and keeps the rules in force', async () => {
