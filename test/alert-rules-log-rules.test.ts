@@ -284,9 +284,10 @@ for (const store of ['embedded', 'elasticsearch'] as const) {
       await subject?.close();
     });
 
-    /** A fresh rule of the file, evaluated at each of the times given; its alerts after the last. */
-    async function evaluate(name: string, ...times: number[]) {
-      const rule = new LogAlertingRule(SPECS.get(name)!, {}, OPTIONS, {
+    /** A fresh rule (of the file, by name), evaluated at each of the times given; its alerts after the last. */
+    async function evaluate(named: string | LogRuleSpec, ...times: number[]) {
+      const spec = typeof named === 'string' ? SPECS.get(named)! : named;
+      const rule = new LogAlertingRule(spec, {}, OPTIONS, {
         search: subject.search,
         consoleUrl: 'https://lookout.example.com',
         sampleLines: 2,
@@ -337,6 +338,17 @@ for (const store of ['embedded', 'elasticsearch'] as const) {
       expect(quiet.alerts[0]!.resolvedAtMs).toBe(T);
       const errors = await evaluate('PaymentErrors', T, T + 10 * MINUTE);
       expect(errors.alerts).toMatchObject([{ state: 'inactive', resolvedAtMs: T + 10 * MINUTE }]);
+    });
+
+    it('goes pending, then firing once the condition held for its for', async () => {
+      const slow = { ...SPECS.get('FewPaymentErrors')!, forMs: 2 * MINUTE };
+      expect((await evaluate(slow, T - 40 * MINUTE)).alerts).toMatchObject([{ state: 'pending' }]);
+      expect((await evaluate(slow, T - 40 * MINUTE, T - 39 * MINUTE)).alerts).toMatchObject([
+        { state: 'pending' },
+      ]);
+      expect((await evaluate(slow, T - 40 * MINUTE, T - 38 * MINUTE)).alerts).toMatchObject([
+        { state: 'firing', activeAtMs: T - 40 * MINUTE, firedAtMs: T - 38 * MINUTE },
+      ]);
     });
 
     it('ratio: the share of matching lines among the total', async () => {
