@@ -205,22 +205,39 @@ it('groups a log alert with a Prometheus alert of the same team in one message, 
     expect(robots.accepted(robot).some((a) => a.text.includes('ShopTimeouts'))).toBe(false);
 }, 90_000);
 
-it('reports a broken log query on reload with file, line, group and rule, and keeps the rules in force', async () => {
-  await writeFile(
-    join(dir, 'rules.yaml'),
-    RULE_FILE.replace('query: OutOfMemoryError', 'query: (OutOfMemoryError'),
-  );
-  alertRules.hangup();
+/** Rewrites the rule file, sends SIGHUP and returns the error of the reload it refused. */
+async function refusedReload(rules: string): Promise<string> {
   const notReloaded = 'rule files or routing not reloaded';
+  const before = alertRules.output.join('').split(notReloaded).length;
+  await writeFile(join(dir, 'rules.yaml'), rules);
+  alertRules.hangup();
   const out = await eventually(
     async () => alertRules.output.join(''),
-    (text) => text.includes(notReloaded),
-    'the broken query to be reported',
+    (text) => text.split(notReloaded).length > before,
+    'the refused reload to be reported',
     15_000,
   );
-  const report = JSON.parse(out.split('\n').find((line) => line.includes(notReloaded))!);
-  const line = RULE_FILE.split('\n').findIndex((text) => text.includes('query: OutOfMemoryError')) + 1;
-  expect(report.err).toContain(`rules.yaml:${line}: group "shop-logs", rule 1 ("ShopOutOfMemory"): query: `);
+  return JSON.parse(out.split('\n').findLast((line) => line.includes(notReloaded))!).err;
+}
+
+const lineOf = (text: string) => RULE_FILE.split('\n').findIndex((line) => line.includes(text)) + 1;
+
+it('refuses on reload a broken log query and a namespace the token may not read, each with its place, and keeps the rules in force', async () => {
+  expect(
+    await refusedReload(RULE_FILE.replace('query: OutOfMemoryError', 'query: (OutOfMemoryError')),
+  ).toContain(
+    `rules.yaml:${lineOf('query: OutOfMemoryError')}: group "shop-logs", rule 1 ("ShopOutOfMemory"): query: `,
+  );
+  expect(
+    await refusedReload(
+      RULE_FILE.replace(
+        'query: timeout\n        namespaces: [shop]',
+        'query: timeout\n        namespaces: [billing]',
+      ),
+    ),
+  ).toContain(
+    `rules.yaml:${lineOf('query: timeout') + 1}: group "shop-logs", rule 2 ("ShopTimeouts"): the log search's token may not read namespace(s): billing`,
+  );
   const rules = (await (await fetch(`${rulesApi}/api/rules`)).json()) as {
     data: { groups: { name: string; rules: { name: string; query: string; health: string }[] }[] };
   };
