@@ -29,6 +29,13 @@ interface GroupCount {
   count: number;
 }
 
+/** A group whose value passes; `quote` when it has lines to show why (silence has none). */
+interface PassingGroup {
+  key: Record<string, string | null>;
+  value: number;
+  quote: boolean;
+}
+
 /** A label name for a field: `service.name` is `service_name`. */
 const labelName = (field: string) => field.replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -85,23 +92,16 @@ export class LogAlertingRule extends AlertingRule {
     const { signal } = evaluation;
     const passing = await this.passingGroups(fromMs, toMs, signal);
     const samples: RuleSample[] = [];
-    for (const [index, { key, value, lines }] of passing.entries()) {
-      const search = this.search(lines ?? this.spec.query, fromMs, toMs, key);
+    for (const [index, { key, value, quote }] of passing.entries()) {
+      const search = this.search(this.spec.query, fromMs, toMs, key);
       const quoted =
-        lines !== undefined && index < this.services.alertsWithLines
-          ? await this.quotedLines(search, signal)
-          : undefined;
+        quote && index < this.services.alertsWithLines ? await this.quotedLines(search, signal) : undefined;
       samples.push({ labels: this.labelsOf(key), value, annotations: this.annotationsOf(search, quoted) });
     }
     return samples;
   }
 
-  /** Groups whose value passes, with the query whose lines show why (none for silence). */
-  private async passingGroups(
-    fromMs: number,
-    toMs: number,
-    signal: AbortSignal,
-  ): Promise<{ key: Record<string, string | null>; value: number; lines?: string }[]> {
+  private async passingGroups(fromMs: number, toMs: number, signal: AbortSignal): Promise<PassingGroup[]> {
     const { type, query, windowMs } = this.spec;
     const passes = (value: number) =>
       (this.spec.above === undefined || value > this.spec.above) &&
@@ -110,7 +110,7 @@ export class LogAlertingRule extends AlertingRule {
       case 'count':
         return (await this.counts(query, fromMs, toMs, signal))
           .filter((g) => passes(g.count))
-          .map((g) => ({ key: g.key, value: g.count, lines: query }));
+          .map((g) => ({ key: g.key, value: g.count, quote: true }));
       case 'ratio': {
         const [part, whole] = await Promise.all([
           this.counts(query, fromMs, toMs, signal),
@@ -122,7 +122,7 @@ export class LogAlertingRule extends AlertingRule {
           .map((g) => ({
             key: g.key,
             value: (parts.get(keyText(g.key))?.count ?? 0) / g.count,
-            lines: query,
+            quote: true,
           }))
           .filter((g) => passes(g.value));
       }
@@ -138,14 +138,14 @@ export class LogAlertingRule extends AlertingRule {
           .map((g) => ({
             key: g.key,
             value: g.count / Math.max(1, previous.get(keyText(g.key))?.count ?? 0),
-            lines: query,
+            quote: true,
           }))
           .filter((g) => passes(g.value));
       }
       case 'flatline': {
         if (this.spec.groupBy.length === 0) {
           const [all] = await this.counts(query, fromMs, toMs, signal);
-          return all!.count === 0 ? [{ key: {}, value: 0 }] : [];
+          return all!.count === 0 ? [{ key: {}, value: 0, quote: false }] : [];
         }
         // Silent groups are those that logged in the window before and not in this one.
         const [now, before] = await Promise.all([
@@ -153,7 +153,9 @@ export class LogAlertingRule extends AlertingRule {
           this.counts(query, fromMs - windowMs, fromMs, signal),
         ]);
         const current = byKey(now);
-        return before.filter((g) => !current.has(keyText(g.key))).map((g) => ({ key: g.key, value: 0 }));
+        return before
+          .filter((g) => !current.has(keyText(g.key)))
+          .map((g) => ({ key: g.key, value: 0, quote: false }));
       }
       case 'any':
         return this.matches(fromMs, toMs, signal);
@@ -164,16 +166,11 @@ export class LogAlertingRule extends AlertingRule {
    * `any`: each matching line is a sample of its own, labelled with its id (`event_id`); more than `max_alerts`
    * lines are one digest sample counting them, so a flood is one alert, not hundreds.
    */
-  private async matches(
-    fromMs: number,
-    toMs: number,
-    signal: AbortSignal,
-  ): Promise<{ key: Record<string, string | null>; value: number; lines?: string }[]> {
+  private async matches(fromMs: number, toMs: number, signal: AbortSignal): Promise<PassingGroup[]> {
     const search = this.search(this.spec.query, fromMs, toMs);
     const { total } = await this.services.search.count(search, [], signal);
     if (total === 0) return [];
-    if (total > this.spec.maxAlerts)
-      return [{ key: { [DIGEST_LABEL]: 'true' }, value: total, lines: this.spec.query }];
+    if (total > this.spec.maxAlerts) return [{ key: { [DIGEST_LABEL]: 'true' }, value: total, quote: true }];
     const lines = await this.services.search.lines(search, this.spec.maxAlerts, signal);
     return lines.map((line) => ({
       key: {
@@ -182,7 +179,7 @@ export class LogAlertingRule extends AlertingRule {
         ...Object.fromEntries(this.spec.groupBy.map((field) => [field, fieldText(line.doc, field)])),
       },
       value: 1,
-      lines: this.spec.query,
+      quote: true,
     }));
   }
 
