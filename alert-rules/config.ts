@@ -10,6 +10,7 @@ import { messageTemplateSchema } from './dispatch/messages/message-template.ts';
 import { silencesSchema } from './dispatch/silences.ts';
 import { probesSchema } from './probes/probes-config.ts';
 import { DEFAULT_MAX_RULE_FILE_BYTES } from './rules/load.ts';
+import { logSearchSchema } from './rules/log-search-client.ts';
 import { prometheusQuerySchema } from './rules/prometheus-client.ts';
 import { remoteWriteSchema } from './rules/remote-write.ts';
 import { templateSchema } from './rules/template/config.ts';
@@ -90,6 +91,8 @@ export const alertRulesSchema = z.strictObject({
   templates: templateSchema,
   /** The Prometheus-compatible API the rules query. */
   prometheus: prometheusQuerySchema,
+  /** The collector's log search that log rules (groups of `kind: logs`) query, with a viewer token. */
+  logs: logSearchSchema.optional(),
   /**
    * Where recording rules (and the ALERTS series) are written: Prometheus
    * with `--web.enable-remote-write-receiver`, or any remote-write receiver.

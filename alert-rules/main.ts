@@ -39,6 +39,8 @@ import { createProber } from './probes/probers.ts';
 import { Probes } from './probes/probes.ts';
 import type { ProbeModule } from './probes/types.ts';
 import { loadRuleFiles } from './rules/load.ts';
+import type { LogRuleServices } from './rules/log-rule.ts';
+import { LogSearchClient, type LogSearchConfig } from './rules/log-search-client.ts';
 import { PrometheusQueryClient } from './rules/prometheus-client.ts';
 import { RemoteWriteClient } from './rules/remote-write.ts';
 import { RuleManager, type RuleManagerSettings } from './rules/rule-manager.ts';
@@ -50,6 +52,7 @@ import type { AlertNotifier, RemoteWriter, RuleGroupSpec } from './types.ts';
 interface Running {
   query: PrometheusQueryClient;
   remoteWriter: RemoteWriteClient | undefined;
+  logSearch: LogSearchClient | undefined;
   rules: RuleManager;
   capacity: CapacityRecommender;
   silences: Silences;
@@ -176,8 +179,10 @@ export class AlertRules implements Service<AlertRulesConfig> {
       metrics: ctx.metrics,
       log: ctx.log,
     });
+    const logs = logRuleServices(config.logs);
     const rules = new RuleManager({
       queryApi: capacity.queryApi(query),
+      logs,
       remoteWriter: remoteWriter ?? NO_REMOTE_WRITE,
       notifier: this.notifier,
       render: reportingErrors(expandTemplate, (template, error) => {
@@ -194,6 +199,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
     this.running = {
       query,
       remoteWriter,
+      logSearch: logs?.search,
       rules,
       capacity,
       silences,
@@ -232,7 +238,7 @@ export class AlertRules implements Service<AlertRulesConfig> {
       running.probes.stop(),
       running.silences.flush(),
     ]);
-    await Promise.all([running.query.close(), running.remoteWriter?.close()]);
+    await Promise.all([running.query.close(), running.remoteWriter?.close(), running.logSearch?.close()]);
   }
 
   /**
@@ -306,13 +312,33 @@ export class AlertRules implements Service<AlertRulesConfig> {
     });
   }
 
-  private loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {
+  private async loadRules(config: AlertRulesConfig): Promise<RuleGroupSpec[]> {
     return loadRuleFiles(config.ruleFiles, {
       baseDir: config.ruleFilesDir ?? process.cwd(),
       maxFileBytes: config.maxRuleFileBytes,
       remoteWrite: config.remoteWrite !== undefined,
       checkTemplate,
+      logs: config.logs && { namespaces: await this.logNamespaces(config.logs) },
     });
+  }
+
+  /**
+   * The namespaces the log search's token may read, so that a log rule over another is refused at
+   * load; when the collector cannot tell now, such a rule fails at evaluation instead.
+   */
+  private async logNamespaces(config: LogSearchConfig): Promise<readonly string[] | undefined> {
+    const client = new LogSearchClient(config);
+    try {
+      return await client.namespaces();
+    } catch (err) {
+      this.ctx.log.warn(
+        { err: describeError(err) },
+        'cannot ask the log search which namespaces its token may read; log rules are checked against them at evaluation',
+      );
+      return undefined;
+    } finally {
+      await client.close();
+    }
   }
 
   private async loadRouting(config: AlertRulesConfig): Promise<Routing | undefined> {
@@ -490,6 +516,20 @@ export class AlertRules implements Service<AlertRulesConfig> {
       sending?.forwarder?.stop(AbortSignal.timeout(FORWARD_DRAIN_MS)),
     ]);
   }
+}
+
+/** What log rules search with, when a log search is configured. */
+function logRuleServices(
+  config: LogSearchConfig | undefined,
+): (LogRuleServices & { search: LogSearchClient }) | undefined {
+  if (!config) return undefined;
+  return {
+    search: new LogSearchClient(config),
+    consoleUrl: config.consoleUrl ?? config.url,
+    sampleLines: config.sampleLines,
+    sampleLineBytes: config.sampleLineBytes,
+    alertsWithLines: config.alertsWithLines,
+  };
 }
 
 function fanOut(targets: readonly AlertNotifier[]): AlertNotifier {

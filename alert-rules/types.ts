@@ -54,7 +54,40 @@ export interface RecordingRuleSpec {
   labels: Labels;
 }
 
-export type RuleSpec = AlertingRuleSpec | RecordingRuleSpec;
+export const LOG_RULE_TYPES = ['count', 'ratio', 'spike', 'flatline', 'any'] as const;
+export type LogRuleType = (typeof LOG_RULE_TYPES)[number];
+
+/**
+ * An alerting rule over log lines (a group of `kind: logs`): its query is a
+ * log search, counted over a window that ends at the evaluation time.
+ */
+export interface LogRuleSpec {
+  kind: 'log';
+  alert: string;
+  type: LogRuleType;
+  /** A log search as the collector's `q` reads it; empty: every line. The ratio's numerator. */
+  query: string;
+  /** The ratio's denominator search. */
+  total?: string;
+  /** The namespaces searched; empty: every namespace the token may read. */
+  namespaces: string[];
+  windowMs: number;
+  /** The threshold (count, ratio) or factor over the previous window (spike) the value must pass. */
+  above?: number;
+  below?: number;
+  /** A spike needs at least this many lines in its window. */
+  minCount: number;
+  /** Fields (the search filters' short names or dotted names) whose values make one alert each. */
+  groupBy: string[];
+  /** `any`: the lines that are alerts of their own at most; beyond it one digest alert stands for them all. */
+  maxAlerts: number;
+  forMs: number;
+  keepFiringForMs: number;
+  labels: Labels;
+  annotations: Labels;
+}
+
+export type RuleSpec = AlertingRuleSpec | RecordingRuleSpec | LogRuleSpec;
 
 export interface RuleGroupSpec {
   /** The file it came from, as given in the configuration. */

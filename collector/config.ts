@@ -74,6 +74,8 @@ export const collectorSchema = z.strictObject({
       maxPageBytes: byteSize().default(8 * 1024 ** 2),
       /** Values of all keyword filters of one search together (`namespace=a,b&f.x=c` is three). */
       maxFilterValues: z.number().int().positive().default(256),
+      /** Groups one `/api/logs/count` answer lists at most; more are reported as truncated. */
+      maxCountGroups: z.number().int().positive().max(10_000).default(1_000),
       exportMaxRows: z.number().int().positive().default(100_000),
       /** An export stops at this many bytes of rows, saying so in its last line. */
       exportMaxBytes: byteSize().default(256 * 1024 ** 2),

@@ -36,6 +36,10 @@ export class StoreHandle implements LogStore {
     return this.store().facet(query, field, size, signal);
   }
 
+  count(query: SearchQuery, groupBy: readonly string[], maxGroups: number, signal?: AbortSignal) {
+    return this.store().count(query, groupBy, maxGroups, signal);
+  }
+
   context(query: ContextQuery, signal?: AbortSignal) {
     return this.store().context(query, signal);
   }

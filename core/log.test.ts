@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, logProcessWarnings, scrubUrls } from './log.ts';
+import { createLogger, logProcessWarnings, scrubSecrets, scrubUrls } from './log.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -72,5 +72,16 @@ describe('log', () => {
       'a http://h/x?redacted and https://w/y?redacted end',
     );
     expect(scrubUrls('no urls here ?key=1')).toBe('no urls here ?key=1');
+  });
+
+  it('redacts secrets in free text: values after their names, credentials and URL queries', () => {
+    expect(scrubSecrets('login failed password=hunter2 user=bob')).toBe(
+      'login failed password=[redacted] user=bob',
+    );
+    expect(scrubSecrets('{"api_key": "abc123", "n": 1}')).toBe('{"api_key": "[redacted]", "n": 1}');
+    expect(scrubSecrets('Authorization: Bearer eyJhbGciOi.x.y sent')).toBe('Authorization: [redacted] sent');
+    expect(scrubSecrets('calling with bearer abcdefgh12345678')).toBe('calling with bearer [redacted]');
+    expect(scrubSecrets('GET https://h/cb?access_token=s3cr3t 200')).toBe('GET https://h/cb?redacted 200');
+    expect(scrubSecrets('OutOfMemoryError: Java heap space')).toBe('OutOfMemoryError: Java heap space');
   });
 });

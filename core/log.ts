@@ -16,6 +16,19 @@ export function scrubUrls(text: string): string {
   return text.replace(URL_WITH_QUERY, (url) => redactUrl(url));
 }
 
+/** `password=…`, `api_key: "…"`, `Authorization: Bearer …`: a secret's name, then its value. */
+const SECRET_PAIR =
+  /\b([\w.-]*(?:token|secret|password|passwd|api_?key|credential|authorization)[\w.-]*"?\s*[=:]\s*"?)(?:(?:bearer|basic)\s+)?[^\s"',;&]+/gi;
+const BEARER = /\b(bearer|basic)\s+[\w.~+/=-]{8,}/gi;
+
+/**
+ * Free text shown to people (a log line quoted in an alert): URL query
+ * strings, values after a secret's name and bearer credentials are redacted.
+ */
+export function scrubSecrets(text: string): string {
+  return scrubUrls(text).replace(SECRET_PAIR, '$1[redacted]').replace(BEARER, '$1 [redacted]');
+}
+
 function scrubValue(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubUrls(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;

@@ -13,8 +13,8 @@ async function promtoolAccepts(file: string): Promise<boolean> {
   );
 }
 
-async function loaderAccepts(file: string): Promise<boolean> {
-  return loadRuleFiles([file], { baseDir: FIXTURES, remoteWrite: true }).then(
+async function loaderAccepts(file: string, logs?: { namespaces?: string[] }): Promise<boolean> {
+  return loadRuleFiles([file], { baseDir: FIXTURES, remoteWrite: true, logs }).then(
     () => true,
     () => false,
   );
@@ -29,4 +29,13 @@ describe('rule files: the same verdict as promtool check rules', () => {
       expect(await loaderAccepts(file)).toBe(valid);
     });
   }
+});
+
+describe('a file with a log group', () => {
+  it('is for Lookout only: refused by promtool, read by Lookout with a log search configured', async () => {
+    const file = 'lookout-only-log-group.yaml';
+    expect(await promtoolAccepts(file)).toBe(false);
+    expect(await loaderAccepts(file)).toBe(false);
+    expect(await loaderAccepts(file, {})).toBe(true);
+  });
 });

@@ -10,6 +10,7 @@ import {
   sortedLabels,
   withLabels,
 } from './labels.ts';
+import { generatorURL } from './postable-alerts.ts';
 import { Rule, type RuleEvaluation } from './rule.ts';
 import { TEMPLATE_ERROR } from './template/expand.ts';
 import type { TemplateContext, TemplateRenderer } from './template-renderer.ts';
@@ -22,6 +23,11 @@ export interface AlertingRuleOptions {
   resolvedRetentionMs: number;
   /** Template queries go here. */
   queryApi: QueryApi;
+}
+
+/** A result element that becomes an alert; `annotations` are added to those its templates give, which win. */
+export interface RuleSample extends Sample {
+  annotations?: Labels;
 }
 
 const STATE_ORDER: Record<AlertState, number> = { inactive: 0, pending: 1, firing: 2 };
@@ -56,8 +62,8 @@ export class AlertingRule extends Rule {
   }
 
   async evaluate(evaluation: RuleEvaluation): Promise<TimedSample[]> {
-    const { timeMs, queryOffsetMs, limit, query, signal } = evaluation;
-    const result = await query(this.expr, timeMs - queryOffsetMs, signal);
+    const { timeMs, queryOffsetMs, limit, signal } = evaluation;
+    const result = await this.samples(evaluation);
     const fresh = new Map<string, Alert>();
     for (const sample of result) {
       const alert = await this.alertFor(sample, timeMs, signal);
@@ -100,6 +106,16 @@ export class AlertingRule extends Rule {
     return series;
   }
 
+  /** The expression's result at the evaluation time. */
+  protected samples(evaluation: RuleEvaluation): Promise<RuleSample[]> {
+    return evaluation.query(this.expr, evaluation.timeMs - evaluation.queryOffsetMs, evaluation.signal);
+  }
+
+  /** Where the rule's alerts link to: Prometheus's table of the expression. */
+  generatorLink(base: string): string {
+    return generatorURL(base, this.query);
+  }
+
   /**
    * An alert absent from this evaluation's result: pending ones go, firing
    * ones keep firing for `keep_firing_for` and are then resolved, resolved
@@ -121,7 +137,7 @@ export class AlertingRule extends Rule {
     return keepFiring;
   }
 
-  private async alertFor(sample: Sample, timeMs: number, signal: AbortSignal): Promise<Alert> {
+  private async alertFor(sample: RuleSample, timeMs: number, signal: AbortSignal): Promise<Alert> {
     const context: TemplateContext = {
       labels: sample.labels,
       externalLabels: this.options.externalLabels,
@@ -136,7 +152,7 @@ export class AlertingRule extends Rule {
       setLabel(labels, name, await this.expand(text, context, signal));
     }
     labels[ALERT_NAME] = this.name;
-    const annotations: Labels = {};
+    const annotations: Labels = { ...sample.annotations };
     for (const [name, text] of Object.entries(this.annotations)) {
       annotations[name] = await this.expand(text, context, signal);
     }

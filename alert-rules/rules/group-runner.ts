@@ -6,6 +6,7 @@ import { AlertingRule } from './alerting-rule.ts';
 import { evalTimestamp } from './eval-timestamp.ts';
 import type { GroupMetrics } from './group-metrics.ts';
 import { labelsKey } from './labels.ts';
+import { LogAlertingRule, type LogRuleServices } from './log-rule.ts';
 import { postableAlerts } from './postable-alerts.ts';
 import { RecordingRule } from './recording-rule.ts';
 import type { Rule } from './rule.ts';
@@ -35,6 +36,8 @@ export interface EvaluationServices {
   render: TemplateRenderer;
   clock: Clock;
   log: Logger;
+  /** Where log rules search; a log rule cannot be built without it (loading refuses one before). */
+  logs?: LogRuleServices;
 }
 
 export interface GroupDependencies extends EvaluationServices {
@@ -106,11 +109,12 @@ export class RuleGroup {
       resolvedRetentionMs: settings.resolvedRetentionMs,
       queryApi: deps.queryApi,
     };
-    this.rules = spec.rules.map((rule) =>
-      rule.kind === 'alerting'
-        ? new AlertingRule(rule, spec.labels, alertOptions)
-        : new RecordingRule(rule, spec.labels),
-    );
+    this.rules = spec.rules.map((rule) => {
+      if (rule.kind === 'alerting') return new AlertingRule(rule, spec.labels, alertOptions);
+      if (rule.kind === 'recording') return new RecordingRule(rule, spec.labels);
+      if (!deps.logs) throw new Error(`log rule ${rule.alert} needs a log search, and none is configured`);
+      return new LogAlertingRule(rule, spec.labels, alertOptions, deps.logs);
+    });
   }
 
   get file(): string {
@@ -317,7 +321,7 @@ export class RuleGroup {
     const due = rule.takeAlertsToSend(slotMs, settings.resendDelayMs, this.intervalMs);
     if (due.length === 0) return false;
     this.deps.notifier.send(
-      postableAlerts(due, rule.query, settings.generatorURLBase, settings.externalLabels),
+      postableAlerts(due, rule.generatorLink(settings.generatorURLBase), settings.externalLabels),
     );
     metrics.alertsSent.inc(due.length);
     return true;

@@ -15,11 +15,9 @@ export function generatorURL(base: string, expr: string): string {
  */
 export function postableAlerts(
   alerts: readonly Alert[],
-  expr: string,
-  generatorURLBase: string,
+  link: string,
   externalLabels: Labels,
 ): PostableAlert[] {
-  const link = generatorURL(generatorURLBase, expr);
   return alerts.map((alert) => postableAlert(alert, link, externalLabels));
 }
 

@@ -1,7 +1,16 @@
 import YAML, { LineCounter } from 'yaml';
 import { describeValue as describe, yamlDocumentValue } from '../../core/config.ts';
+import { FIELD_NAME, SHORT_FIELDS } from '../../core/log-query/fields.ts';
+import { parseTextQuery } from '../../core/log-query/text-query.ts';
 import { parsePrometheusDuration } from '../duration.ts';
-import type { Labels, RuleGroupSpec, RuleSpec } from '../types.ts';
+import {
+  type Labels,
+  LOG_RULE_TYPES,
+  type LogRuleSpec,
+  type LogRuleType,
+  type RuleGroupSpec,
+  type RuleSpec,
+} from '../types.ts';
 import { isLabelName, isMetricName, METRIC_NAME_LABEL } from './names.ts';
 import { promqlError } from './promql-check.ts';
 
@@ -16,7 +25,15 @@ export interface RuleFileOptions {
   remoteWrite: boolean;
   /** Checks the label and annotation templates of alerting rules; without one they are not checked at load. */
   checkTemplate?: TemplateChecker;
+  /**
+   * Whether log rules have a log search to query; without it a log group is refused. With
+   * `namespaces`, the namespaces its token may read: a log rule over any other is refused.
+   */
+  logs?: { namespaces?: readonly string[] };
 }
+
+/** Where operators configure the log search that log rules query. */
+export const LOGS_SETTING = 'alertRules.logs';
 
 /** One reason a rule file is refused, with where it is. */
 export interface RuleFileProblem {
@@ -55,6 +72,34 @@ const GROUP_KEYS = ['name', 'interval', 'query_offset', 'limit', 'labels', 'rule
 /** prometheus-operator passes this Thanos setting through; Prometheus itself has no use for it. */
 const RESOURCE_GROUP_KEYS = [...GROUP_KEYS, 'partial_response_strategy'];
 const RULE_KEYS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'];
+/** The one group kind Prometheus does not have: its rules are log rules. */
+const LOG_GROUP_KIND = 'logs';
+const LOG_RULE_KEYS = [
+  'alert',
+  'type',
+  'query',
+  'total',
+  'namespaces',
+  'window',
+  'above',
+  'below',
+  'min_count',
+  'group_by',
+  'max_alerts',
+  'for',
+  'keep_firing_for',
+  'labels',
+  'annotations',
+];
+const DEFAULT_MAX_ALERTS = 10;
+/** Which of `above` and `below` each log rule type takes: one of them, or neither. */
+const THRESHOLDS: Record<LogRuleType, readonly ('above' | 'below')[]> = {
+  count: ['above', 'below'],
+  ratio: ['above', 'below'],
+  spike: ['above'],
+  flatline: [],
+  any: [],
+};
 
 /**
  * Reads one rule file as Prometheus does: a `groups:` document, or a
@@ -156,15 +201,32 @@ class RuleFileReader {
     if (!fields) return undefined;
     const name = this.string(fields.name, [...path, 'name'], {}, 'name') ?? '';
     const where: Where = { group: name };
-    this.checkKeys(fields, allowedKeys, path, where);
+    const logs = fields.kind === LOG_GROUP_KIND;
+    if (fields.kind !== undefined && !logs) {
+      this.report(
+        [...path, 'kind'],
+        where,
+        `unknown group kind ${JSON.stringify(fields.kind)}: a group is a Prometheus group (no kind) or "${LOG_GROUP_KIND}"`,
+      );
+    }
+    if (logs && !this.options.logs) {
+      this.report(
+        [...path, 'kind'],
+        where,
+        `log rules need a log search to query, and none is configured: configure it (${LOGS_SETTING}) or remove the group`,
+      );
+    }
+    this.checkKeys(fields, fields.kind === undefined ? allowedKeys : [...allowedKeys, 'kind'], path, where);
     if (name === '') this.report(path, where, 'group name must not be empty');
     else if (this.groupNames.has(name)) this.report(path, where, 'group name is repeated in the same file');
     this.groupNames.add(name);
     const interval = this.duration(fields.interval, [...path, 'interval'], where, 'interval');
     const limit = this.integer(fields.limit, [...path, 'limit'], where, 'limit');
-    const rules = this.list(fields.rules, [...path, 'rules'], where, 'rules').map((rule, i) =>
-      this.readRule(rule, [...path, 'rules', i], { group: name, rule: { index: i + 1, name: '' } }),
-    );
+    const rules = this.list(fields.rules, [...path, 'rules'], where, 'rules').map((rule, i) => {
+      const at: Path = [...path, 'rules', i];
+      const ruleWhere = { group: name, rule: { index: i + 1, name: '' } };
+      return logs ? this.readLogRule(rule, at, ruleWhere) : this.readRule(rule, at, ruleWhere);
+    });
     return {
       file: this.file,
       name,
@@ -227,6 +289,130 @@ class RuleFileReader {
     this.checkTemplates(alert, labels, 'label', [...path, 'labels'], where);
     this.checkTemplates(alert, annotations, 'annotation', [...path, 'annotations'], where);
     return { kind: 'alerting', alert, expr, forMs, keepFiringForMs, labels, annotations };
+  }
+
+  private readLogRule(
+    value: unknown,
+    path: Path,
+    where: Where & { rule: { index: number; name: string } },
+  ): LogRuleSpec | undefined {
+    const fields = this.fields(value, path, where, 'rule');
+    if (!fields) return undefined;
+    const alert = this.string(fields.alert, [...path, 'alert'], where, 'alert') ?? '';
+    where.rule.name = alert;
+    this.checkKeys(fields, LOG_RULE_KEYS, path, where);
+    if (!alert) this.report(path, where, "field 'alert' must be set in a log rule");
+    const type = this.string(fields.type, [...path, 'type'], where, 'type') ?? '';
+    if (!(LOG_RULE_TYPES as readonly string[]).includes(type)) {
+      this.report(
+        [...path, 'type'],
+        where,
+        `unknown log rule type ${JSON.stringify(type)}: one of ${LOG_RULE_TYPES.join(', ')}`,
+      );
+      return undefined;
+    }
+    const logType = type as LogRuleType;
+    const query = this.logQuery(fields.query, [...path, 'query'], where, 'query');
+    const total = this.logQuery(fields.total, [...path, 'total'], where, 'total');
+    if ((logType === 'ratio') !== (fields.total !== undefined)) {
+      const message =
+        logType === 'ratio'
+          ? "a ratio needs 'total', the search it is a ratio of"
+          : `a ${logType} rule has no 'total'`;
+      this.report(path, where, message);
+    }
+    const windowMs = this.duration(fields.window, [...path, 'window'], where, 'window') ?? 0;
+    if (windowMs <= 0) this.report(path, where, "field 'window' must be set to a duration above 0");
+    const thresholds = this.thresholds(fields, logType, path, where);
+    const minCount = this.integer(fields.min_count, [...path, 'min_count'], where, 'min_count') ?? 1;
+    const maxAlerts =
+      this.integer(fields.max_alerts, [...path, 'max_alerts'], where, 'max_alerts') ?? DEFAULT_MAX_ALERTS;
+    if (fields.min_count !== undefined && logType !== 'spike')
+      this.report(path, where, "only a spike has 'min_count'");
+    if (fields.max_alerts !== undefined && logType !== 'any')
+      this.report(path, where, "only an any rule has 'max_alerts'");
+    if (maxAlerts < 1) this.report([...path, 'max_alerts'], where, 'max_alerts must be at least 1');
+    const namespaces = this.strings(fields.namespaces, [...path, 'namespaces'], where, 'namespaces');
+    this.checkNamespaces(namespaces, [...path, 'namespaces'], where);
+    const groupBy = this.strings(fields.group_by, [...path, 'group_by'], where, 'group_by');
+    for (const name of groupBy) {
+      if (!FIELD_NAME.test(SHORT_FIELDS[name] ?? name))
+        this.report([...path, 'group_by'], where, `group_by: ${JSON.stringify(name)} is not a field name`);
+    }
+    const labels = this.labels(fields.labels, [...path, 'labels'], where, 'labels');
+    const annotations = this.stringMap(fields.annotations, [...path, 'annotations'], where, 'annotations');
+    this.checkTemplates(alert, labels, 'label', [...path, 'labels'], where);
+    this.checkTemplates(alert, annotations, 'annotation', [...path, 'annotations'], where);
+    return {
+      kind: 'log',
+      alert,
+      type: logType,
+      query,
+      ...(fields.total !== undefined ? { total } : {}),
+      namespaces,
+      windowMs,
+      ...thresholds,
+      minCount,
+      groupBy,
+      maxAlerts,
+      forMs: this.duration(fields.for, [...path, 'for'], where, 'for') ?? 0,
+      keepFiringForMs:
+        this.duration(fields.keep_firing_for, [...path, 'keep_firing_for'], where, 'keep_firing_for') ?? 0,
+      labels,
+      annotations,
+    };
+  }
+
+  /** A log search, checked with the search API's own parser so a broken one is a load error. */
+  private logQuery(value: unknown, path: Path, where: Where, field: string): string {
+    const text = this.string(value, path, where, field) ?? '';
+    try {
+      parseTextQuery(text);
+    } catch (err) {
+      this.report(path, where, `${field}: ${(err as Error).message}`);
+    }
+    return text;
+  }
+
+  private thresholds(
+    fields: Fields,
+    type: LogRuleType,
+    path: Path,
+    where: Where,
+  ): { above?: number; below?: number } {
+    const allowed = THRESHOLDS[type];
+    const out: { above?: number; below?: number } = {};
+    for (const name of ['above', 'below'] as const) {
+      if (fields[name] === undefined) continue;
+      if (!allowed.includes(name)) this.report([...path, name], where, `a ${type} rule has no '${name}'`);
+      else if (typeof fields[name] !== 'number' || !Number.isFinite(fields[name]))
+        this.report([...path, name], where, `${name}: expected a number, got ${describe(fields[name])}`);
+      else out[name] = fields[name];
+    }
+    const set = Object.keys(out).length;
+    if (allowed.length > 0 && set !== 1)
+      this.report(
+        path,
+        where,
+        `a ${type} rule needs exactly one of ${allowed.map((a) => `'${a}'`).join(' and ')}`,
+      );
+    return out;
+  }
+
+  /** Namespaces the log search's token may not read are refused here, when they are known at load. */
+  private checkNamespaces(namespaces: string[], path: Path, where: Where): void {
+    const allowed = this.options.logs?.namespaces;
+    if (!allowed) return;
+    const forbidden = namespaces.filter((ns) => !allowed.includes(ns));
+    if (forbidden.length > 0)
+      this.report(path, where, `the log search's token may not read namespace(s): ${forbidden.join(', ')}`);
+  }
+
+  private strings(value: unknown, path: Path, where: Where, field: string): string[] {
+    return this.list(value, path, where, field).flatMap((item, i) => {
+      const text = this.string(item, [...path, i], where, `${field}[${i}]`);
+      return text ? [text] : [];
+    });
   }
 
   private expr(value: unknown, path: Path, where: Where): string {

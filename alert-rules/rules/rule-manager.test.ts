@@ -6,11 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import type { AlertingRuleSpec, RuleGroupSpec, RuleSpec } from '../types.ts';
+import type { AlertingRuleSpec, LogRuleSpec, RuleGroupSpec, RuleSpec } from '../types.ts';
 import { evalTimestamp } from './eval-timestamp.ts';
 import { fakeRender, MemoryRemoteWriter, RecordingNotifier, ScriptedQueryApi } from './fixtures/fakes.ts';
 import { highLoadRule, LOAD_EXPR, loadOf, MIN } from './fixtures/specs.ts';
 import { formatGoTime } from './go-format.ts';
+import type { LogRuleServices } from './log-rule.ts';
+import type { LogSearch } from './log-search-client.ts';
 import { ALERT_STATE_FILE, RuleManager, type RuleManagerSettings } from './rule-manager.ts';
 
 const FILE = 'rules/node.yml';
@@ -46,12 +48,17 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function setup(settings: Partial<RuleManagerSettings> = {}, api = new ScriptedQueryApi(clock)) {
+function setup(
+  settings: Partial<RuleManagerSettings> = {},
+  api = new ScriptedQueryApi(clock),
+  logs?: LogRuleServices,
+) {
   const notifier = new RecordingNotifier();
   const writer = new MemoryRemoteWriter();
   const metrics = new Metrics({ defaults: false });
   const manager = new RuleManager({
     queryApi: api,
+    logs,
     remoteWriter: writer,
     notifier,
     render: fakeRender,
@@ -111,6 +118,55 @@ describe('RuleManager scheduling', () => {
     expect(api.maxRunning).toBe(1);
     const times = api.calls.map((c) => c.timeMs - first);
     expect(times).toEqual([0, 2 * MIN, 5 * MIN, 7 * MIN, 10 * MIN]);
+    expect(await metrics.text()).toContain(
+      `lookout_alert_rules_group_iterations_missed_total{rule_group="${FILE};node"} 6`,
+    );
+    await manager.stop();
+  });
+
+  it('never overlaps evaluations of a slow log rule either: it skips slots and counts them as missed', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const counted: number[] = [];
+    const search: LogSearch = {
+      async count(request, _groupBy, signal) {
+        counted.push(request.toMs);
+        maxRunning = Math.max(maxRunning, ++running);
+        await clock.sleep(2.5 * MIN, signal);
+        running--;
+        return { total: 0, groups: [], truncated: false };
+      },
+      lines: async () => [],
+      namespaces: async () => undefined,
+    };
+    const logs = {
+      search,
+      consoleUrl: 'https://lookout.example',
+      sampleLines: 3,
+      sampleLineBytes: 300,
+      alertsWithLines: 10,
+    };
+    const { manager, metrics } = setup({ queryTimeoutMs: 10 * MIN }, undefined, logs);
+    const rule: LogRuleSpec = {
+      kind: 'log',
+      alert: 'Errors',
+      type: 'count',
+      query: 'level:error',
+      namespaces: [],
+      windowMs: 5 * MIN,
+      above: 10,
+      minCount: 1,
+      groupBy: [],
+      maxAlerts: 10,
+      forMs: 0,
+      keepFiringForMs: 0,
+      labels: {},
+      annotations: {},
+    };
+    await manager.start([group([rule])]);
+    await advanceTo(first + 10 * MIN);
+    expect(maxRunning).toBe(1);
+    expect(counted.map((t) => t - first)).toEqual([0, 2 * MIN, 5 * MIN, 7 * MIN, 10 * MIN]);
     expect(await metrics.text()).toContain(
       `lookout_alert_rules_group_iterations_missed_total{rule_group="${FILE};node"} 6`,
     );

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../core/auth.ts';
 import type { CollectorConfig } from '../config.ts';
-import { facetQuery, facetsOf, type QueryParams, searchQueryOf } from '../query/request.ts';
+import { facetQuery, facetsOf, groupByOf, type QueryParams, searchQueryOf } from '../query/request.ts';
 import type { FacetResult, LogStore } from '../store/store.ts';
 import { boundedContext, boundedPage } from './bounded-page.ts';
 
@@ -40,6 +40,28 @@ export function registerSearch(
       answer[name] = await store.facet(facetQuery(query, field, request.principal), field, top);
     }
     return { facets: answer };
+  });
+
+  const counts =
+    'how many lines match, in all and per group of field values (?groupBy=namespace&groupBy=pod)';
+  app.get('/api/logs/count', { config: { role: 'viewer', summary: counts } }, async (request) => {
+    const params = request.query as QueryParams;
+    const limits = settings();
+    const query = searchQueryOf(params, request.principal, limits);
+    const { fields, maxGroups } = groupByOf(params, limits.maxCountGroups);
+    const result = await store.count(
+      query,
+      fields.map((f) => f.field),
+      maxGroups,
+    );
+    return {
+      total: result.total,
+      groups: result.groups.map((group) => ({
+        key: Object.fromEntries(fields.map((f, i) => [f.name, group.values[i]])),
+        count: group.count,
+      })),
+      truncated: result.truncated,
+    };
   });
 
   const around = 'the lines written before and after one line (?before=20&after=20)';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, facetQuery, facetsOf, searchQueryOf } from './request.ts';
+import { decodeCursor, encodeCursor, facetQuery, facetsOf, groupByOf, searchQueryOf } from './request.ts';
 
 const admin = { name: 'admin', role: 'admin' as const };
 const shopOnly = { name: 'shop-dev', role: 'viewer' as const, namespaces: ['shop'] };
@@ -107,5 +107,22 @@ describe('facets', () => {
     );
     expect(everyNamespace.namespaces).toBeUndefined();
     expect(everyNamespace.filters).toEqual([]);
+  });
+});
+
+describe('groupByOf', () => {
+  it('reads the fields to group counts by and how many groups to list, within the limit', () => {
+    expect(groupByOf({ groupBy: ['namespace', 'service.name'], maxGroups: '10' }, 1000)).toEqual({
+      fields: [
+        { name: 'namespace', field: 'kubernetes.namespace' },
+        { name: 'service.name', field: 'service.name' },
+      ],
+      maxGroups: 10,
+    });
+    expect(groupByOf({}, 1000)).toEqual({ fields: [], maxGroups: 1000 });
+    expect(() => groupByOf({ groupBy: 'event.id' }, 1000)).toThrow(/nothing to group by/);
+    expect(() => groupByOf({ groupBy: 'a b' }, 1000)).toThrow(/not a field name/);
+    expect(() => groupByOf({ groupBy: ['a', 'b', 'c', 'd', 'e'] }, 1000)).toThrow(/at most 4 fields/);
+    expect(() => groupByOf({ maxGroups: '1001' }, 1000)).toThrow(/from 1 to 1000/);
   });
 });

@@ -1,6 +1,6 @@
 import { HttpError, type Principal, scopeNamespaces } from '../../core/auth.ts';
-import { FIELD_NAME, SHORT_FIELDS } from './fields.ts';
-import { parseTextQuery, TextQueryError } from './text.ts';
+import { FIELD_NAME, SHORT_FIELDS } from '../../core/log-query/fields.ts';
+import { parseTextQuery, TextQueryError } from '../../core/log-query/text-query.ts';
 import { isLogTime, parseInterval, parseTime, TimeError } from './time.ts';
 import type { FieldFilter, SearchQuery, SortKey } from './types.ts';
 
@@ -133,23 +133,44 @@ export function searchQueryOf(
   }
 }
 
+/** A field lines are counted by, named by a filter's short name or its dotted name. */
+function countedField(name: string, verb: string): { name: string; field: string } {
+  const field = SHORT_FIELDS[name] ?? name;
+  if (!FIELD_NAME.test(field)) throw badRequest(`"${name}" is not a field name`);
+  if (NOT_FACETS.has(field))
+    throw badRequest(`${field} has a value of its own on every line: nothing to ${verb}`);
+  return { name, field };
+}
+
 /** The fields `/api/logs/facets` counts (the filters' short names or dotted field names) and how many values of each. */
 export function facetsOf(params: QueryParams): { fields: { name: string; field: string }[]; top: number } {
   const names = values(params, 'field');
   if (names.length === 0) throw badRequest('name the fields to count: field=namespace&field=level');
   if (names.length > MAX_FACET_FIELDS) throw badRequest(`at most ${MAX_FACET_FIELDS} fields at once`);
-  const fields = [...new Set(names)].map((name) => {
-    const field = SHORT_FIELDS[name] ?? name;
-    if (!FIELD_NAME.test(field)) throw badRequest(`"${name}" is not a field name`);
-    if (NOT_FACETS.has(field))
-      throw badRequest(`${field} has a value of its own on every line: nothing to count`);
-    return { name, field };
-  });
+  const fields = [...new Set(names)].map((name) => countedField(name, 'count'));
   const top = Number(single(params, 'top') ?? 20);
   if (!Number.isInteger(top) || top < 1 || top > MAX_FACET_VALUES) {
     throw badRequest(`top must be a whole number from 1 to ${MAX_FACET_VALUES}`);
   }
   return { fields, top };
+}
+
+const MAX_GROUP_BY_FIELDS = 4;
+
+/** `/api/logs/count`'s `groupBy` fields (short or dotted names) and how many groups it may list. */
+export function groupByOf(
+  params: QueryParams,
+  maxCountGroups: number,
+): { fields: { name: string; field: string }[]; maxGroups: number } {
+  const names = [...new Set(values(params, 'groupBy'))];
+  if (names.length > MAX_GROUP_BY_FIELDS)
+    throw badRequest(`groupBy takes at most ${MAX_GROUP_BY_FIELDS} fields`);
+  const fields = names.map((name) => countedField(name, 'group by'));
+  const maxGroups = Number(single(params, 'maxGroups') ?? maxCountGroups);
+  if (!Number.isInteger(maxGroups) || maxGroups < 1 || maxGroups > maxCountGroups) {
+    throw badRequest(`maxGroups must be a whole number from 1 to ${maxCountGroups}`);
+  }
+  return { fields, maxGroups };
 }
 
 /**

@@ -1,16 +1,6 @@
-/**
- * Free text over `message`: words match as tokens (case-insensitive), quoted
- * phrases as consecutive tokens; a field term matches a keyword field's exact
- * value, as a filter does. Built by the query parser from user input and
- * turned into each store's query structure, never into a query string.
- */
-export type TextQuery =
-  | { kind: 'word'; value: string }
-  | { kind: 'phrase'; value: string }
-  | { kind: 'field'; field: string; value: string }
-  | { kind: 'and'; children: TextQuery[] }
-  | { kind: 'or'; children: TextQuery[] }
-  | { kind: 'not'; child: TextQuery };
+import type { TextQuery } from '../../core/log-query/text-query.ts';
+
+export type { TextQuery };
 
 /** A keyword field (dotted ECS name such as `kubernetes.pod.name`) equal to any of the values. */
 export interface FieldFilter {

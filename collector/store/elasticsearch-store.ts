@@ -26,6 +26,7 @@ import { boundedDoc } from './hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
+  CountResult,
   FacetResult,
   LogHit,
   LogStore,
@@ -80,6 +81,7 @@ interface RawSearch {
   aggregations?: {
     histogram?: { buckets?: { key: number; doc_count: number }[] };
     values?: { buckets?: { key: string | number; key_as_string?: string; doc_count: number }[] };
+    groups?: { buckets?: { key: Record<string, string | number | boolean | null>; doc_count: number }[] };
   };
 }
 
@@ -288,6 +290,45 @@ export class ElasticsearchStore implements LogStore {
       })),
       lines: response.hits?.total?.value ?? 0,
       sampled: false,
+    };
+  }
+
+  /**
+   * Every matching line counted (`track_total_hits: true`), and per group by a composite
+   * aggregation, whose one page of `maxGroups + 1` buckets tells whether there were more.
+   */
+  async count(
+    query: SearchQuery,
+    groupBy: readonly string[],
+    maxGroups: number,
+    signal?: AbortSignal,
+  ): Promise<CountResult> {
+    const empty: CountResult = { total: 0, groups: [], truncated: false };
+    if (query.to <= query.from) return empty;
+    const targets = await this.targets(query.from, query.to, signal);
+    if (!targets) return empty;
+    const request: Dsl = {
+      filter_path: ['hits.total', 'aggregations.groups.buckets.key', 'aggregations.groups.buckets.doc_count'],
+      track_total_hits: true,
+      size: 0,
+    };
+    if (groupBy.length > 0) {
+      const sources = groupBy.map((field, i) => ({ [`g${i}`]: { terms: { field, missing_bucket: true } } }));
+      request.aggs = { groups: { composite: { size: maxGroups + 1, sources } } };
+    }
+    const response = await this.searchIn(targets, queryFilter(query), request, 'count', signal);
+    const buckets = response.aggregations?.groups?.buckets ?? [];
+    const groups = buckets.slice(0, maxGroups).map((bucket) => ({
+      values: groupBy.map((_, i) => {
+        const value = bucket.key[`g${i}`];
+        return value === null || value === undefined ? null : String(value);
+      }),
+      count: bucket.doc_count,
+    }));
+    return {
+      total: response.hits?.total?.value ?? 0,
+      groups: groups.sort((a, b) => b.count - a.count),
+      truncated: buckets.length > maxGroups,
     };
   }
 

@@ -37,6 +37,15 @@ export interface FacetResult {
   sampled: boolean;
 }
 
+/** Lines matching a query, in all and per combination of keyword values. */
+export interface CountResult {
+  total: number;
+  /** One per combination of the group-by fields' values (in their order; null where a line has none), most lines first. */
+  groups: { values: (string | null)[]; count: number }[];
+  /** More combinations exist than were asked for: `groups` is not all of them. */
+  truncated: boolean;
+}
+
 export interface ContextQuery {
   id: string;
   before: number;
@@ -71,6 +80,16 @@ export interface LogStore {
   search(query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;
   /** The `size` most frequent values of a keyword field among the matching lines (the query's size and cursor are ignored). */
   facet(query: SearchQuery, field: string, size: number, signal?: AbortSignal): Promise<FacetResult>;
+  /**
+   * Every matching line counted (the query's size and cursor are ignored), and, with `groupBy`
+   * keyword fields, counted per combination of their values: at most `maxGroups` combinations.
+   */
+  count(
+    query: SearchQuery,
+    groupBy: readonly string[],
+    maxGroups: number,
+    signal?: AbortSignal,
+  ): Promise<CountResult>;
   /** Undefined when the id is unknown or outside the caller's namespaces. */
   context(query: ContextQuery, signal?: AbortSignal): Promise<ContextResult | undefined>;
   /** Deletes whole days before the cutoff (epoch ms, UTC day boundaries); returns the days deleted. */

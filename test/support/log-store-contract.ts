@@ -513,6 +513,36 @@ export function describeLogStoreContract(
         });
       });
 
+      it('counts every matching line, in all and per combination of keyword values', async () => {
+        const shop = query({ filters: [{ field: 'kubernetes.namespace', values: ['shop'] }] });
+        const shopLines = CORPUS_LINES.filter((l) => l.namespace === 'shop');
+        expect(await s.store.count(shop, [], 10)).toEqual({
+          total: shopLines.length,
+          groups: [],
+          truncated: false,
+        });
+        const expected = new Map<string, { values: (string | null)[]; count: number }>();
+        for (const line of CORPUS_LINES) {
+          const values = [line.namespace ?? null, line.level ?? null];
+          const key = JSON.stringify(values);
+          expected.set(key, { values, count: (expected.get(key)?.count ?? 0) + 1 });
+        }
+        const byCount = (a: { count: number; values: unknown[] }, b: { count: number; values: unknown[] }) =>
+          b.count - a.count || JSON.stringify(a.values).localeCompare(JSON.stringify(b.values));
+        const all = await s.store.count(query(), ['kubernetes.namespace', 'log.level'], 100);
+        expect(all.total).toBe(CORPUS_LINES.length);
+        expect(all.truncated).toBe(false);
+        expect(all.groups.sort(byCount)).toEqual([...expected.values()].sort(byCount));
+        const one = await s.store.count(query(), ['kubernetes.namespace', 'log.level'], 1);
+        expect(one).toMatchObject({ total: CORPUS_LINES.length, truncated: true });
+        expect(one.groups).toHaveLength(1);
+        expect(await s.store.count(query({ namespaces: [] }), ['kubernetes.namespace'], 10)).toEqual({
+          total: 0,
+          groups: [],
+          truncated: false,
+        });
+      });
+
       it('filters on parsed fields, nested or with dotted keys alike', async () => {
         expect(await find({ filters: [{ field: 'user.id', values: ['u1'] }] })).toEqual(['cart', 'declined']);
         expect(await find({ filters: [{ field: 'user.id', values: ['u2'] }] })).toEqual(['timeout']);

@@ -97,6 +97,19 @@ describe('alert messages', () => {
     expect(content).toMatch(/<@zhangsan>$/);
   });
 
+  it("quotes a log rule's lines and links to its own search instead of Prometheus", () => {
+    const search = 'https://lookout.example/logs?q=OutOfMemoryError&namespace=shop&from=a&to=b';
+    const logAlert = alert('order-1', {
+      annotations: { summary: 'OutOfMemoryError', log_lines: 'heap space\nmetaspace', logs_url: search },
+      generatorURL: search,
+    });
+    const text = posted(dingtalk, alertNotification(group([logAlert]), { config }))[0]!.markdown!
+      .text as string;
+    expect(text).toContain('**1. OutOfMemoryError**\n\n> heap space\n> metaspace');
+    expect(text).toContain(`[Logs](${search})`);
+    expect(text).not.toContain('[Prometheus]');
+  });
+
   it('lists at most maxAlerts alerts and counts the rest', () => {
     const alerts = Array.from({ length: 4 }, (_, i) => alert(`p${i}`));
     const n = alertNotification(group(alerts), { config: { ...config, maxAlerts: 2 } });

@@ -23,11 +23,19 @@ interface Markup {
   strong(text: string): string;
   field(name: string, value: string): string;
   links(links: readonly { label: string; url: string }[]): string;
+  /** Log lines quoted as they were written, one per line. */
+  quote(lines: string): string;
   /** Between the header and each alert. */
   gap: string;
   /** Between an alert's heading, description, fields and links: DingTalk joins lines not a paragraph apart. */
   lineGap: string;
 }
+
+const blockquote = (lines: string) =>
+  lines
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
 
 const MARKUPS: Record<TemplateKind, Markup> = {
   markdown: {
@@ -35,6 +43,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     strong: (text) => `**${text}**`,
     field: (name, value) => `- ${name}: ${value}`,
     links: (links) => links.map((l) => `[${l.label}](${markdownSafeUrl(l.url)})`).join(' · '),
+    quote: blockquote,
     gap: '\n\n',
     lineGap: '\n\n',
   },
@@ -43,6 +52,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     strong: (text) => `**${text}**`,
     field: (name, value) => `> ${name}: <font color="comment">${value}</font>`,
     links: (links) => links.map((l) => `[${l.label}](${markdownSafeUrl(l.url)})`).join('  '),
+    quote: blockquote,
     gap: '\n\n',
     lineGap: '\n',
   },
@@ -51,6 +61,7 @@ const MARKUPS: Record<TemplateKind, Markup> = {
     strong: (text) => text,
     field: (name, value) => `${name}: ${value}`,
     links: (links) => links.map((l) => `${l.label}: ${l.url}`).join('\n'),
+    quote: (lines) => lines,
     gap: '\n\n',
     lineGap: '\n',
   },
@@ -86,10 +97,11 @@ function alertLines(
   markup: Markup,
   config: AlertMessagesConfig,
 ): string {
-  const { summary, description, value } = alert.annotations;
+  const { summary, description, value, log_lines: quoted, logs_url: logsUrl } = alert.annotations;
   const name = summary ?? alert.labels.alertname ?? 'alert';
   const parts = [markup.strong(`${index}. ${name}`)];
   if (description) parts.push(description);
+  if (quoted) parts.push(markup.quote(quoted));
   const lines: string[] = [];
   if (value) lines.push(markup.field('Value', value));
   const own = Object.fromEntries(
@@ -104,8 +116,9 @@ function alertLines(
     lines.push(markup.field('Resolved', formatTime(ended, config.timeZone)));
   }
   const links = [];
-  if (alert.generatorURL) links.push({ label: 'Prometheus', url: alert.generatorURL });
-  const logs = logSearchLink(alert, config);
+  // A log rule's alert links to its own search instead: its generator link is a search too.
+  if (alert.generatorURL && !logsUrl) links.push({ label: 'Prometheus', url: alert.generatorURL });
+  const logs = logsUrl ?? logSearchLink(alert, config);
   if (logs) links.push({ label: 'Logs', url: logs });
   parts.push(lines.join('\n'));
   if (links.length > 0) parts.push(markup.links(links));

@@ -1,5 +1,5 @@
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { WriteOutcome } from '../store.ts';
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { CountResult, WriteOutcome } from '../store.ts';
 import type { Plan } from './match.ts';
 import { SCOPE_CONDITION } from './match.ts';
 import type { Row } from './record.ts';
@@ -188,6 +188,32 @@ export class DayFile {
     const { sql, params } = this.source(p, fromMs, toMs, {});
     const row = this.statement(`SELECT count(*) AS n FROM (SELECT 1 ${sql} LIMIT ?)`).get(...params, limit);
     return (row as { n: number }).n;
+  }
+
+  /**
+   * Counts per combination of the values at `paths` (SQLite JSON paths into the document), most
+   * lines first, at most `limit` combinations.
+   */
+  groupCounts(
+    p: Plan,
+    fromMs: number,
+    toMs: number,
+    paths: readonly string[],
+    limit: number,
+  ): CountResult['groups'] {
+    const { sql, params } = this.source(p, fromMs, toMs, { docs: true });
+    const columns = paths.map((_, i) => `json_extract(d.doc, ?) AS g${i}`).join(', ');
+    const keys = paths.map((_, i) => `g${i}`).join(', ');
+    const rows = this.statement(
+      `SELECT ${columns}, count(*) AS n ${sql} GROUP BY ${keys} ORDER BY n DESC LIMIT ?`,
+    ).all(...paths, ...params, limit) as Record<string, SQLOutputValue>[];
+    return rows.map((row) => ({
+      values: paths.map((_, i) => {
+        const value = row[`g${i}`];
+        return value === null || value === undefined ? null : String(value);
+      }),
+      count: Number(row.n),
+    }));
   }
 
   /** Counts by bucket number (time / interval). */

@@ -9,6 +9,7 @@ import { boundedDoc } from '../hit-doc.ts';
 import type {
   ContextQuery,
   ContextResult,
+  CountResult,
   FacetResult,
   LogHit,
   LogStore,
@@ -58,6 +59,13 @@ const MIN_STEP_MS = 1_000;
 const SIZE_CHECK_MS = 60_000;
 /** Ids read from a day file at a time while its id filter is built. */
 const ID_READ_STEP = 20_000;
+
+/** SQLite's JSON path of a dotted field in a stored document, whose fields are nested by name part. */
+const jsonPath = (field: string) =>
+  `$${field
+    .split('.')
+    .map((part) => `.${JSON.stringify(part)}`)
+    .join('')}`;
 
 const dayName = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
@@ -315,7 +323,7 @@ export class EmbeddedStore implements LogStore {
     result.total =
       query.size > 0 && !after && lines.length <= query.size
         ? { value: lines.length, exact: true }
-        : await this.count(p, signal);
+        : await this.countUpTo(p, signal);
     if (histogram) await this.fillHistogram(p, query.histogramIntervalMs!, histogram, signal);
     return result;
   }
@@ -346,6 +354,53 @@ export class EmbeddedStore implements LogStore {
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .slice(0, size);
     return { values, lines: Math.min(lines, FACET_SAMPLE), sampled: lines > FACET_SAMPLE };
+  }
+
+  /**
+   * Exact counts, by SQL's count and GROUP BY over the full-text index's matches, stepwise so the
+   * event loop gets turns. A combination's count is summed over the steps; a step with more than
+   * `maxGroups` combinations means the answer cannot list them all.
+   */
+  async count(
+    query: SearchQuery,
+    groupBy: readonly string[],
+    maxGroups: number,
+    signal?: AbortSignal,
+  ): Promise<CountResult> {
+    const p = this.plan(query);
+    const result: CountResult = { total: 0, groups: [], truncated: false };
+    if (p.match === undefined) return result;
+    if (groupBy.length === 0) return { ...result, total: await this.exactTotal(p, signal) };
+    const paths = groupBy.map(jsonPath);
+    const groups = new Map<string, CountResult['groups'][number]>();
+    await this.scan(p.from, p.to, true, true, signal, (step) => {
+      const rows = this.file(step.day, false)?.groupCounts(p, step.from, step.to, paths, maxGroups + 1) ?? [];
+      if (rows.length > maxGroups) result.truncated = true;
+      for (const row of rows) {
+        result.total += row.count;
+        const key = JSON.stringify(row.values);
+        const group = groups.get(key);
+        if (group) group.count += row.count;
+        else groups.set(key, { ...row });
+      }
+      return false;
+    });
+    result.groups = [...groups.values()].sort((a, b) => b.count - a.count);
+    if (result.groups.length > maxGroups) {
+      result.truncated = true;
+      result.groups.length = maxGroups;
+    }
+    if (result.truncated) result.total = await this.exactTotal(p, signal);
+    return result;
+  }
+
+  private async exactTotal(p: Plan, signal: AbortSignal | undefined): Promise<number> {
+    let n = 0;
+    await this.scan(p.from, p.to, true, true, signal, (step) => {
+      n += this.file(step.day, false)?.count(p, step.from, step.to, Number.MAX_SAFE_INTEGER) ?? 0;
+      return false;
+    });
+    return n;
   }
 
   private idTimes(ids: string[], from: number, to: number): number[] {
@@ -459,7 +514,7 @@ export class EmbeddedStore implements LogStore {
     return out;
   }
 
-  private async count(p: Plan, signal: AbortSignal | undefined): Promise<SearchResult['total']> {
+  private async countUpTo(p: Plan, signal: AbortSignal | undefined): Promise<SearchResult['total']> {
     let n = 0;
     await this.scan(p.from, p.to, true, p.selective, signal, (step) => {
       n += this.file(step.day, false)?.count(p, step.from, step.to, TOTAL_LIMIT + 1 - n) ?? 0;

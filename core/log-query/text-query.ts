@@ -1,5 +1,18 @@
 import { SHORT_FIELDS } from './fields.ts';
-import type { TextQuery } from './types.ts';
+
+/**
+ * Free text over `message`: words match as tokens (case-insensitive), quoted
+ * phrases as consecutive tokens; a field term matches a keyword field's exact
+ * value, as a filter does. Built by the query parser from user input and
+ * turned into each store's query structure, never into a query string.
+ */
+export type TextQuery =
+  | { kind: 'word'; value: string }
+  | { kind: 'phrase'; value: string }
+  | { kind: 'field'; field: string; value: string }
+  | { kind: 'and'; children: TextQuery[] }
+  | { kind: 'or'; children: TextQuery[] }
+  | { kind: 'not'; child: TextQuery };
 
 /**
  * Parses what a developer types into the search box:
