@@ -79,11 +79,21 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as T | undefined;
   }
 
-  counter<L extends string = never>(d: CounterDefinition<L>): Counter<L> {
+  /** `collect` runs at each scrape, for counters whose values are kept elsewhere until then. */
+  counter<L extends string = never>(
+    d: CounterDefinition<L>,
+    collect?: (this: Counter<L>) => void | Promise<void>,
+  ): Counter<L> {
     const full = named(d.name);
     return (
       this.existing<Counter<L>>(full) ??
-      new Counter({ name: full, help: d.help, labelNames: [...(d.labels ?? [])], registers: [this.registry] })
+      new Counter({
+        name: full,
+        help: d.help,
+        labelNames: [...(d.labels ?? [])],
+        registers: [this.registry],
+        collect,
+      })
     );
   }
 

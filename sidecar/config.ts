@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { byteSize, duration } from '../core/config-types.ts';
 import { enrichSchema } from './enrich.ts';
 import { fileLogsSchema } from './file-logs/config.ts';
+import { logMetricsSchema } from './log-metrics/config.ts';
 import { pipelineSchema } from './parse/pipeline.ts';
 import { elasticsearchSinkSchema, httpSinkSchema, kafkaSinkSchema } from './sinks/config.ts';
 
@@ -82,6 +83,8 @@ export const sidecarSchema = z
       .refine((sinks) => Object.values(sinks).some(Boolean), { error: 'configure at least one sink' }),
     retry: z.strictObject({ initial: duration().default(200), max: duration().default(30_000) }).prefault({}),
     deadLetter: z.strictObject({ maxBytes: byteSize().default(100 * 1024 ** 2) }).prefault({}),
+    /** Counters of log events served on /metrics: per container and level, and configured ones. */
+    metrics: logMetricsSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const room = eventRoom();

@@ -7,6 +7,8 @@ import { CheckpointStore } from './checkpoints.ts';
 import type { SidecarConfig } from './config.ts';
 import { nodeSourceFields, sidecarSourceFields, withFileService } from './enrich.ts';
 import type { FileLogs } from './file-logs/file-logs.ts';
+import { LogMetrics } from './log-metrics/counters.ts';
+import { LogMetricsExport } from './log-metrics/export.ts';
 import { SIDECAR_METRICS } from './metrics.ts';
 import { compilePipeline, FilePipeline } from './parse/pipeline.ts';
 import { openDiskQueue } from './queue/disk-queue.ts';
@@ -36,11 +38,13 @@ export class Sidecar implements Service<SidecarConfig> {
   readonly name = 'sidecar';
   private config: SidecarConfig;
   private readonly ctx: ComponentContext;
+  private readonly logMetricsExport: LogMetricsExport;
   private running: Running | undefined;
 
   constructor(config: SidecarConfig, ctx: ComponentContext) {
     this.config = config;
     this.ctx = ctx;
+    this.logMetricsExport = new LogMetricsExport(ctx.metrics);
     this.registerQueueMetrics();
     ctx.http.readiness.add('sinks', () => this.running?.runners.some((r) => r.healthy) ?? false);
     ctx.http.readiness.add('tailer', () => this.running?.tailer.healthy ?? false);
@@ -79,6 +83,8 @@ export class Sidecar implements Service<SidecarConfig> {
 
   private async open(config: SidecarConfig): Promise<Running> {
     const { log, metrics } = this.ctx;
+    const logMetrics = new LogMetrics(config.metrics);
+    this.logMetricsExport.use(logMetrics);
     const dir = join(this.ctx.dataDir, 'sidecar');
     const backoff: BackoffOptions = { initialMs: config.retry.initial, maxMs: config.retry.max };
     const sinks = await this.buildSinks(config, dir, backoff);
@@ -107,7 +113,9 @@ export class Sidecar implements Service<SidecarConfig> {
           metrics,
         }),
     );
-    const compiled = new Map(config.inputs.map((input) => [input, compilePipeline(input, metrics)]));
+    const compiled = new Map(
+      config.inputs.map((input) => [input, compilePipeline(input, metrics, logMetrics)]),
+    );
     const podFields = config.mode === 'sidecar' ? await sidecarSourceFields(config.kubernetes) : undefined;
     const tailer = new Tailer({
       inputs: config.inputs,
@@ -137,6 +145,7 @@ export class Sidecar implements Service<SidecarConfig> {
             backoff,
             log,
             metrics,
+            logMetrics,
           })
         : undefined;
     for (const runner of runners) runner.start();

@@ -125,4 +125,16 @@ export const SIDECAR_METRICS = {
     name: 'sidecar_file_log_reader_up',
     help: "1 while pods' file logs are being read, 0 before the first list of pods and while reading waits to restart",
   },
+  logEvents: {
+    type: 'counter',
+    name: 'sidecar_log_events_total',
+    help: 'Log events per container and log.level (empty when the event has none)',
+    labels: ['namespace', 'pod', 'container', 'level'],
+  },
+  logMetricOverflow: {
+    type: 'counter',
+    name: 'sidecar_log_metric_overflow_total',
+    help: 'Events a log metric counted with a label value replaced by other (value) or in its all-other series (series)',
+    labels: ['metric', 'reason'],
+  },
 } as const satisfies MetricCatalogue;

@@ -9,6 +9,7 @@ import type { Metrics } from '../../core/metrics.ts';
 import { CheckpointStore } from '../checkpoints.ts';
 import type { SidecarConfig } from '../config.ts';
 import { sourceFields } from '../enrich.ts';
+import type { LogMetrics } from '../log-metrics/counters.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
 import { type CompiledPipeline, compilePipeline, FilePipeline } from '../parse/pipeline.ts';
 import { type FileCheckpoint, Tailer, type TailInput } from '../tail/tailer.ts';
@@ -24,6 +25,8 @@ export interface FileLogsOptions {
   backoff: BackoffOptions;
   log: Logger;
   metrics: Metrics;
+  /** Log metrics the files' events are counted in. */
+  logMetrics?: LogMetrics;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -87,7 +90,7 @@ export class FileLogs {
     this.config = config;
     this.nodeName = nodeName;
     this.options = options;
-    this.compiled = compilePipeline(config.fileLogs.input, options.metrics);
+    this.compiled = compilePipeline(config.fileLogs.input, options.metrics, options.logMetrics);
     const { metrics } = options;
     this.m = {
       pods: metrics.gauge(SIDECAR_METRICS.fileLogPods),

@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validate } from '../../core/config.ts';
-import type { LogEvent } from '../types.ts';
-import { EventParser, parsersSchema } from './parsers.ts';
-import { timestampSchema } from './timestamp.ts';
-
-const READ_AT = Date.parse('2024-06-15T12:00:00Z');
-
-function parse(message: string, parsers: unknown = undefined, timestamp: unknown = {}): LogEvent {
-  const parser = new EventParser(parsersSchema.parse(parsers), timestampSchema.parse(timestamp));
-  const event: LogEvent = {
-    message,
-    offset: 0,
-    end: message.length + 1,
-    truncated: false,
-    readAt: READ_AT,
-    receivedAt: READ_AT,
-  };
-  parser.apply(event);
-  return event;
-}
-
-/** Fields as the record will serialize them: consumed fields are gone. */
-function serialized(event: LogEvent) {
-  return JSON.parse(JSON.stringify(event.fields ?? {}));
-}
+import { parse, serialized } from './fixtures/parse.ts';
+import { parsersSchema } from './parsers.ts';
 
 describe('auto parser', () => {
   it('parses JSON objects with nested values and arrays, taking time and level out', () => {

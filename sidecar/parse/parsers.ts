@@ -3,6 +3,7 @@ import { regex } from '../../core/config-types.ts';
 import { type JsonLimits, jsonBeyondLimits } from '../../core/record/json-depth.ts';
 import { OWNED_FIELDS } from '../../core/record/log-record.ts';
 import type { LogEvent } from '../types.ts';
+import { nginxJsonFields, parseCombined } from './access.ts';
 import { detectLevel, normalizeLevel } from './level.ts';
 import { parseLogfmt } from './logfmt.ts';
 import { nest } from './object.ts';
@@ -57,6 +58,10 @@ export const parserSchema = z.discriminatedUnion('type', [
     timeKey: keyList(['time']),
     levelKey: keyList(['level']),
   }),
+  /** nginx's and Apache's common and combined access logs, in ECS fields; the time from the line. */
+  z.strictObject({ type: z.literal('combined'), target }),
+  /** JSON access logs whose keys are nginx's variable names (`log_format … escape=json`). */
+  z.strictObject({ type: z.literal('nginx-json'), target, ...jsonLimits }),
   z.strictObject({ type: z.literal('none') }),
 ]);
 export type ParserConfig = z.output<typeof parserSchema>;
@@ -67,7 +72,7 @@ export const parsersSchema = z
   .transform((value) => (Array.isArray(value) ? value : [value]))
   .prefault([{ type: 'auto' }]);
 
-interface Key {
+export interface Key {
   name: string;
   /** The dotted name split, for nested objects; undefined for plain names. */
   path?: string[];
@@ -75,6 +80,8 @@ interface Key {
 
 interface Parser {
   readonly structured: boolean;
+  /** Reads the time in the parser's own formats, whatever the input's `timestamp.formats` say. */
+  readonly time?: TimestampParser;
   readonly target?: string[];
   readonly messageKey: Key[];
   readonly timeKey: Key[];
@@ -106,15 +113,39 @@ function jsonObject(text: string, limits: JsonLimits): Fields | string | undefin
   }
 }
 
-const keys = (names: readonly string[]): Key[] =>
+const targetPath = (target: string) => (target ? target.split('.') : undefined);
+
+export const keys = (names: readonly string[]): Key[] =>
   names.map((name) => (name.includes('.') ? { name, path: name.split('.') } : { name }));
 
-function compile(config: ParserConfig): Parser {
+/** Access logs carry their time in nginx's and Apache's format, ISO 8601 or epoch seconds (`$msec`). */
+const accessTime = (timezone: string) => ({
+  messageKey: [],
+  timeKey: keys(['time']),
+  levelKey: [],
+  time: new TimestampParser({ formats: ['nginx', 'iso8601', 'epoch'], timezone }),
+});
+
+function compile(config: ParserConfig, timezone: string): Parser {
   if (config.type === 'none') {
     return { structured: false, messageKey: [], timeKey: [], levelKey: [], parse: () => null };
   }
+  if (config.type === 'combined' || config.type === 'nginx-json') {
+    const common = { ...accessTime(timezone), target: targetPath(config.target) };
+    if (config.type === 'combined') {
+      return { ...common, structured: true, parse: (text) => parseCombined(text) ?? 'combined: no match' };
+    }
+    return {
+      ...common,
+      structured: true,
+      parse: (text) => {
+        const object = jsonObject(text, config) ?? 'nginx-json: not a JSON object';
+        return typeof object === 'string' ? object : nginxJsonFields(object);
+      },
+    };
+  }
   const common = {
-    target: config.target ? config.target.split('.') : undefined,
+    target: targetPath(config.target),
     messageKey: keys(config.messageKey),
     timeKey: keys(config.timeKey),
     levelKey: keys(config.levelKey),
@@ -156,7 +187,8 @@ function compile(config: ParserConfig): Parser {
 let foundIn: Fields = {};
 let foundKey = '';
 
-function find(fields: Fields, list: readonly Key[]): unknown {
+/** The first of the keys present with a value, a dotted key read whole first, then through nested objects. */
+export function find(fields: Fields, list: readonly Key[]): unknown {
   for (const key of list) {
     const value = fields[key.name];
     if (value !== undefined && value !== null) {
@@ -202,7 +234,7 @@ export class EventParser {
   private readonly maxFutureSkew: number;
 
   constructor(parsers: readonly ParserConfig[], timestamp: TimestampConfig) {
-    this.parsers = parsers.map(compile);
+    this.parsers = parsers.map((parser) => compile(parser, timestamp.timezone));
     this.time = new TimestampParser(timestamp);
     this.timeFromLine = timestamp.fromLine;
     this.maxFutureSkew = timestamp.maxFutureSkew;
@@ -230,7 +262,7 @@ export class EventParser {
     if (parser && fields) {
       const timeValue = find(fields, parser.timeKey);
       if (timeValue !== undefined) {
-        time = this.time.value(timeValue, event.readAt);
+        time = (parser.time ?? this.time).value(timeValue, event.readAt);
         if (!Number.isNaN(time)) consumeFound();
       }
       level = normalizeLevel(find(fields, parser.levelKey));

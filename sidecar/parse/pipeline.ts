@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { Metrics } from '../../core/metrics.ts';
+import type { FileLogMetrics, LogMetrics } from '../log-metrics/counters.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
 import { type BatchHeader, type PayloadWriter, RecordBuilder, type RecordEntry } from '../record.ts';
 import type { FileIdentity, LogEvent, RawLine, SourceFields } from '../types.ts';
@@ -52,14 +53,20 @@ export interface CompiledPipeline {
   multiline: MultilineRules | undefined;
   parser: EventParser;
   metrics: PipelineMetrics | undefined;
+  logMetrics: LogMetrics | undefined;
 }
 
-export function compilePipeline(config: PipelineConfig, metrics?: Metrics): CompiledPipeline {
+export function compilePipeline(
+  config: PipelineConfig,
+  metrics?: Metrics,
+  logMetrics?: LogMetrics,
+): CompiledPipeline {
   return {
     container: config.container,
     multiline: config.multiline ? compileMultiline(config.multiline) : undefined,
     parser: new EventParser(config.parser, config.timestamp),
     metrics: metrics ? pipelineMetrics(metrics) : undefined,
+    logMetrics,
   };
 }
 
@@ -77,6 +84,7 @@ export class FilePipeline {
   private readonly parser: EventParser;
   private readonly record: RecordBuilder;
   private readonly metrics: PipelineMetrics | undefined;
+  private readonly logMetrics: FileLogMetrics | undefined;
 
   constructor(compiled: CompiledPipeline, file: PipelineFile) {
     this.container = new ContainerJoiner(compiled.container);
@@ -84,6 +92,7 @@ export class FilePipeline {
     this.parser = compiled.parser;
     this.record = new RecordBuilder(file.source, file.identity, file.path, file.sourceId);
     this.metrics = compiled.metrics;
+    this.logMetrics = compiled.logMetrics?.forFile(file.source);
   }
 
   /** The batch header: source fields and log.file.path. */
@@ -98,6 +107,8 @@ export class FilePipeline {
 
   /** Sends what has waited past its stage's timeout; with force, everything held (at shutdown or file release). */
   flush(now: number, force = false): RecordEntry[] {
+    // The tailer flushes every open file on each pass: the file's container still has logs.
+    this.logMetrics?.alive(now);
     const out = this.joined(this.container.flush(now, force), []);
     return this.multiline ? this.finished(this.multiline.flush(now, force), out) : out;
   }
@@ -145,6 +156,7 @@ export class FilePipeline {
 
   private count(event: LogEvent): void {
     this.counts.events++;
+    this.logMetrics?.count(event);
     if (event.parseError !== undefined) {
       this.counts.parseErrors++;
       this.metrics?.parseErrors.inc();

@@ -34,7 +34,8 @@ groups:
         expr: up{job="lookout-event-router"} == 1
 `;
 
-const ROUTING = `
+/** Alertmanager routing of every alert to the `oncall` robot, grouped by name, quickly. */
+export const ROUTING = `
 route:
   receiver: oncall
   group_by: [alertname]
