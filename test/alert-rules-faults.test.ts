@@ -546,7 +546,13 @@ describe('rule files that are huge, oversized, hostile or broken', () => {
       files: { 'many.rules.yaml': `groups:\n  - name: many\n    interval: 1s\n    rules:\n${many.join('')}` },
     });
     const loadMs = Date.now() - started;
-    expect(process.output.join('')).toMatch(/"rules":10000.*alert rules started/);
+    // The JSON log reaches stdout on its own schedule, possibly after the API's address is printed.
+    await eventually(
+      async () => process.output.join(''),
+      (output) => /"rules":10000.*alert rules started/.test(output),
+      'the log of 10,000 rules started',
+      10_000,
+    );
     expect(loadMs).toBeLessThan(15_000);
     const all = await ruleWhen(api, 'many/Many9999', firing, 'the last of 10,000 rules to fire');
     expect(all.health).toBe('ok');
