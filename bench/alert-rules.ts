@@ -8,13 +8,11 @@ import { type RobotServer, startRobotServer } from '../test/robots/robot-server.
 import { ScriptedExporter } from '../test/support/scripted-exporter.ts';
 import { ProbeSchedule, type ProbeTiming } from './alert-rules-probes.ts';
 import { type RuleFiles, ServiceFleet, writeRuleFiles } from './alert-rules-workload.ts';
-import { type BenchmarkSection, MeasuredProcess, median, percentile, table } from './measure.ts';
+import { type BenchmarkSection, LOOKOUT_CLI, MeasuredProcess, median, percentile, table } from './measure.ts';
 import { type MetricValues, scrapeMetrics, sumOf } from './scrape.ts';
 
 export const ALERT_RULES_TITLE = 'alert-rules: 2,000 rules against Prometheus';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.js');
 const GROUPS = 100;
 const RULE_FILES = 10;
 const INTERVAL = '15s';
@@ -213,7 +211,7 @@ async function measure(work: string, robotServer: RobotServer): Promise<Run> {
   const config = join(work, 'lookout.yaml');
   await writeFile(config, lookoutConfig(work, rules, servers.queried, robots));
   await writeFile(join(work, 'alertmanager.yml'), ROUTES);
-  const lookout = new MeasuredProcess(process.execPath, [CLI, 'alert-rules', '--config', config]);
+  const lookout = new MeasuredProcess(process.execPath, [LOOKOUT_CLI, 'alert-rules', '--config', config]);
   const evaluations = {
     lookout: new GroupEvaluations('lookout'),
     prometheus: new GroupEvaluations('prometheus'),
@@ -422,7 +420,7 @@ function report(run: Run): string {
 }
 
 /** Count, p50, p90, p99 and max of milliseconds. */
-function latencyRow(label: string, values: number[]): (string | number)[] {
+export function latencyRow(label: string, values: number[]): (string | number)[] {
   return [
     label,
     values.length.toLocaleString('en-US'),

@@ -13,15 +13,21 @@ import {
 } from '../test/infra/elasticsearch.ts';
 import { KAFKA_VERSION, type KafkaServer, startKafka } from '../test/infra/kafka.ts';
 import { xorshift } from './logback-lines.ts';
-import { type BenchmarkSection, MeasuredProcess, median, percentile, table, waitUntil } from './measure.ts';
+import {
+  type BenchmarkSection,
+  LOOKOUT_CLI,
+  MeasuredProcess,
+  median,
+  percentile,
+  table,
+  waitUntil,
+} from './measure.ts';
 import { MemorySampler } from './memory.ts';
 import { type RecordSet, readRecords, SEARCH_WORDS, writeRecordSet } from './sidecar-records.ts';
 
 export const COLLECTOR_TITLE =
   'Collector: Kafka → Elasticsearch against a direct bulk loader, and search latency';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.js');
 const LOADER = join(import.meta.dirname, 'bulk-load.ts');
 // The sizes the issue asks for; smaller ones through the environment for trying the benchmark out.
 const DOCS = Number(process.env.LOOKOUT_BENCH_COLLECTOR_DOCS ?? 1_000_000);
@@ -348,7 +354,7 @@ shutdown: { timeout: 20s }
 collector:${lines.length > 0 ? `\n${lines.join('\n')}` : ' {}'}
 `,
   );
-  const proc = new MeasuredProcess(process.execPath, [CLI, 'collector', '--config', config], {
+  const proc = new MeasuredProcess(process.execPath, [LOOKOUT_CLI, 'collector', '--config', config], {
     ...process.env,
     ...env,
   });
@@ -443,7 +449,7 @@ async function deletePattern(es: ElasticsearchServer, prefix: string): Promise<v
   await esJson(es, 'DELETE', `/_index_template/${prefix.replace(/-+$/, '')}*`).catch(() => {});
 }
 
-async function esJson(
+export async function esJson(
   es: ElasticsearchServer,
   method: string,
   path: string,
@@ -511,14 +517,7 @@ async function elasticsearchLatency(
   );
   await phase(
     `load ${count(SEARCH_DOCS)} records into Elasticsearch`,
-    async () => {
-      const loader = startLoader(es, `${prefix}{yyyy.MM.dd}`, records.path);
-      try {
-        await settled(loader, es, prefix, records.count);
-      } finally {
-        await loader.stop();
-      }
-    },
+    () => loadRecords(es, prefix, records),
     SEARCH_DOCS,
   );
   await rm(records.path);
@@ -540,11 +539,25 @@ async function elasticsearchLatency(
   );
 }
 
+/** For setup: the records into daily indices `<prefix>yyyy.MM.dd` by the bulk loader, every one confirmed. */
+export async function loadRecords(
+  es: ElasticsearchServer,
+  prefix: string,
+  records: RecordSet,
+): Promise<void> {
+  const loader = startLoader(es, `${prefix}{yyyy.MM.dd}`, records.path);
+  try {
+    await settled(loader, es, prefix, records.count);
+  } finally {
+    await loader.stop();
+  }
+}
+
 /**
  * Merges after a bulk load take CPU for a while; queries measured meanwhile would say more about the
  * load than about search. A store that has been written an hour ago is in this state too.
  */
-async function settle(es: ElasticsearchServer, prefix: string): Promise<void> {
+export async function settle(es: ElasticsearchServer, prefix: string): Promise<void> {
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     const stats = (await esJson(

@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type KubernetesServer, startKubernetes } from '../test/infra/kubernetes.ts';
 import { type RobotServer, startRobotServer } from '../test/robots/robot-server.ts';
-import { type BenchmarkSection, MeasuredProcess, percentile, table } from './measure.ts';
+import { type BenchmarkSection, LOOKOUT_CLI, MeasuredProcess, percentile, table } from './measure.ts';
 import { MemorySampler } from './memory.ts';
 
 export const EVENT_ROUTER_TITLE =
   'Event router: Kubernetes events → DingTalk/WeCom robots, against a forward-every-event baseline';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.js');
 const FORWARDER = join(import.meta.dirname, 'naive-forwarder.ts');
 // The issue's size; shorter or lighter runs through the environment for trying the benchmark out.
 const LOAD_MS = Number(process.env.LOOKOUT_BENCH_EVENT_MINUTES ?? 5) * 60_000;
@@ -517,7 +515,7 @@ async function runSide(
     await writeFile(join(dir, 'routes.yaml'), routes(ns));
     const config = join(dir, 'lookout.yaml');
     await writeFile(config, routerConfig(dir, kube, robots, id));
-    proc = new MeasuredProcess(process.execPath, [CLI, 'event-router', '--config', config]);
+    proc = new MeasuredProcess(process.execPath, [LOOKOUT_CLI, 'event-router', '--config', config]);
     address = await proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 30_000);
     await proc.waitForOutput(/event router watching/, 30_000);
     robotNames = ROUTER_ROBOTS.map((r) => ({ name: `${r}-${id}`, limited: r !== 'probe' }));

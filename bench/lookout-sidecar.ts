@@ -1,12 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { enrichSchema } from '../sidecar/enrich.ts';
-import { MeasuredProcess, waitUntil } from './measure.ts';
+import { LOOKOUT_CLI, MeasuredProcess, waitUntil } from './measure.ts';
 import { type MemoryBreakdown, memoryBreakdown, PeakMemory } from './memory-breakdown.ts';
 import { type MetricValues, scrapeMetrics } from './scrape.ts';
 import type { Started } from './sidecar-runs.ts';
 
-const CLI = join(import.meta.dirname, '..', 'bin', 'lookout.js');
 // Each poll reads /metrics, which costs the process a little: five a second is precise enough for runs of minutes.
 const POLL_MS = 200;
 
@@ -75,7 +74,7 @@ sidecar:
 ${options.sinks}
 ${options.more ?? ''}`,
     );
-    const args = [...(options.nodeFlags ?? []), CLI, 'sidecar', '--config', config];
+    const args = [...(options.nodeFlags ?? []), LOOKOUT_CLI, 'sidecar', '--config', config];
     const env = { ...shipperEnv(options.mode), ...options.env };
     return new LookoutSidecar(new MeasuredProcess(process.execPath, args, env), dataDir);
   }

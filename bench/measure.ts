@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { onPath } from '../test/infra/exec.ts';
+
+/** The command every benchmark starts Lookout's services with. */
+export const LOOKOUT_CLI = join(import.meta.dirname, '..', 'bin', 'lookout.js');
 
 // /proc/<pid>/stat counts in clock ticks; USER_HZ is 100 on every Linux architecture Node supports.
 const CLOCK_TICKS_PER_SECOND = 100;

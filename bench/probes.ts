@@ -6,7 +6,15 @@ import { nextSlot } from '../alert-rules/probes/probe-runner.ts';
 import { onPath } from '../test/infra/exec.ts';
 import { freePort } from '../test/infra/ports.ts';
 import { ensurePrometheusStack } from '../test/infra/prometheus.ts';
-import { type BenchmarkSection, MeasuredProcess, median, percentile, table, waitUntil } from './measure.ts';
+import {
+  type BenchmarkSection,
+  LOOKOUT_CLI,
+  MeasuredProcess,
+  median,
+  percentile,
+  table,
+  waitUntil,
+} from './measure.ts';
 import {
   type Bucket,
   bucketsBetween,
@@ -20,8 +28,6 @@ import {
 
 export const PROBES_TITLE = 'Probes: Lookout against blackbox_exporter, and 5,000 targets on a schedule';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'lookout.js');
 const SITE = join(import.meta.dirname, 'probe-site.ts');
 const LOAD = join(import.meta.dirname, 'probe-load.ts');
 const setting = (name: string, fallback: number) =>
@@ -161,7 +167,7 @@ alertRules:
 async function startLookout(dir: string, config: string, core: Core): Promise<Running> {
   const file = join(dir, 'lookout.yaml');
   await writeFile(file, config);
-  const args = [CLI, 'alert-rules', '--config', file];
+  const args = [LOOKOUT_CLI, 'alert-rules', '--config', file];
   const proc = new MeasuredProcess(...onCore(core, process.execPath, args));
   const address = await proc.waitForOutput(/API at (http:\/\/\S+?)\/ /, 60_000);
   await proc.waitForOutput(/alert rules started/, 120_000);

@@ -6,6 +6,7 @@ import { ALERT_RULES_TITLE, alertRulesBenchmark } from './alert-rules.ts';
 import { COLLECTOR_TITLE, collectorBenchmark } from './collector.ts';
 import { CONSOLE_TITLE, consoleBenchmark } from './console.ts';
 import { EVENT_ROUTER_TITLE, eventRouterBenchmark } from './event-router.ts';
+import { LOG_RULES_TITLE, logRulesBenchmark } from './log-rules.ts';
 import type { BenchmarkSection } from './measure.ts';
 import { PROBES_TITLE, probesBenchmark } from './probes.ts';
 import { SIDECAR_TITLE, sidecarBenchmark } from './sidecar.ts';
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'console', title: CONSOLE_TITLE, run: consoleBenchmark },
   { name: 'event-router', title: EVENT_ROUTER_TITLE, run: eventRouterBenchmark },
   { name: 'alert-rules', title: ALERT_RULES_TITLE, run: alertRulesBenchmark },
+  { name: 'log-rules', title: LOG_RULES_TITLE, run: logRulesBenchmark },
   { name: 'probes', title: PROBES_TITLE, run: probesBenchmark },
 ];
 

@@ -349,6 +349,31 @@ describe('RBAC of the production overlay, asked of the API server', () => {
   });
 });
 
+describe('the ServiceMonitor of the production overlay', () => {
+  it("scrapes every Lookout Service's http port and keeps the node agent's namespace, pod and container labels", async () => {
+    const objects = await render('overlays/production', {});
+    const monitors = objects.filter((o) => o.kind === 'ServiceMonitor');
+    expect(monitors).toHaveLength(1);
+    const [monitor] = monitors;
+    expect(monitor!.spec.endpoints).toEqual([
+      expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true }),
+    ]);
+    const services = objects.filter((o) => o.kind === 'Service');
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(
+      ['collector', 'event-router', 'alert-rules', 'node-agent'].map((n) => `lookout-${n}`).sort(),
+    );
+    for (const service of services) {
+      expect(service.metadata.labels, service.metadata.name).toMatchObject(
+        monitor!.spec.selector.matchLabels,
+      );
+      expect(
+        service.spec.ports.map((p: Rendered) => p.name),
+        service.metadata.name,
+      ).toContain('http');
+    }
+  });
+});
+
 describe('deploy/image/Containerfile', () => {
   const text = readFileSync(join(DEPLOY, 'image', 'Containerfile'), 'utf8');
   const lines = text.split('\n').filter((line) => line && !line.startsWith('#'));

@@ -1,11 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { infraAddress } from './infra/control.ts';
+import { startPrometheus } from './infra/prometheus.ts';
 import { elasticsearchDocs, elasticsearchMessages } from './support/log-stores.ts';
-import { eventually, type LookoutProcess } from './support/lookout-process.ts';
+import { eventually, LookoutProcess, writeConfig } from './support/lookout-process.ts';
 import { gapsAndRepeats, NumberedWriter, sequenceNumbers } from './support/numbered-writer.ts';
+import { untilQueried } from './support/prometheus-api.ts';
 import {
   expectAllDelivered,
   metricValue,
@@ -300,6 +304,60 @@ describe('sidecar on a node and under SIGHUP (real Elasticsearch)', () => {
     expect(wrong.slice(0, 10)).toEqual([]);
     expect(await s.sidecar.stop()).toBe(0);
   }, 240_000);
+
+  it("counts each container's lines by level under its own namespace, pod and container, as Prometheus scrapes them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-node-metrics-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'containers'));
+    const run = `nodemetrics${Date.now().toString(36)}`;
+    const sidecar = new LookoutProcess(
+      'sidecar',
+      await writeConfig(
+        dir,
+        `
+http: { listen: "127.0.0.1:0", auth: { enabled: false } }
+dataDir: ${join(dir, 'data')}
+sidecar:
+  mode: node
+  inputs:
+    - paths: ["${join(dir, 'containers', '*.log')}"]
+  scanInterval: 200ms
+  sinks:
+    elasticsearch: { nodes: ["${infraAddress('elasticsearch')}"], index: "it-${run}-{yyyy.MM.dd}", replicas: 0 }
+`,
+      ),
+    );
+    running.push(sidecar);
+    // Same pod and container names in two namespaces: each is counted as its own.
+    const ledger = new ContainerLog(dir, 'payments', 'ledger-0', 'app');
+    const canary = new ContainerLog(dir, 'payments-canary', 'ledger-0', 'app');
+    const time = Date.UTC(2026, 10, 23, 3, 12, 0);
+    const write = (c: ContainerLog, levels: string[]) =>
+      appendFile(
+        c.file,
+        levels.map((level, i) => cri(time + i, 'stdout', 'F', `${level} ${c.namespace} line ${i}`)).join(''),
+      );
+    for (const c of [ledger, canary]) await c.create();
+    await write(ledger, ['ERROR', 'ERROR', 'ERROR', 'INFO', 'INFO']);
+    await write(canary, ['WARN', 'ERROR', 'ERROR', 'ERROR', 'ERROR']);
+    const address = await sidecar.start();
+    // As the ServiceMonitor in deploy/ scrapes the node agent: the series' own labels win over the target's.
+    await using prometheus = await startPrometheus({
+      scrapeTargets: [{ job: 'node-agent', urls: [address], honorLabels: true }],
+    });
+    const series = (namespace: string, level: string) =>
+      `lookout_sidecar_log_events_total{namespace="${namespace}",pod="ledger-0",container="app",level="${level}"}`;
+    await untilQueried(prometheus.url, series('payments', 'error'), 3, 30_000);
+    await untilQueried(prometheus.url, series('payments', 'info'), 2);
+    await untilQueried(prometheus.url, series('payments-canary', 'error'), 4);
+    await untilQueried(prometheus.url, series('payments-canary', 'warn'), 1);
+    expect(
+      await metricValue(address, 'lookout_sidecar_log_events_total', {
+        namespace: 'payments-canary',
+        level: 'info',
+      }),
+    ).toBeNaN();
+  }, 120_000);
 
   it('reloads on SIGHUP without sending a line twice, and keeps the old configuration when the new one is invalid', async () => {
     const s = await startSidecarRun('sighup', { sinks: ['elasticsearch'] });
