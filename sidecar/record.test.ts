@@ -224,5 +224,13 @@ describe('payload', () => {
     expect(() => decodePayload(Buffer.from('{}\nid-only\n'))).toThrow(/not "id<TAB>time<TAB>json"/);
     expect(() => decodePayload(Buffer.from('{}\nid\tNaN\t{}\n'))).toThrow();
     expect(() => decodePayload(Buffer.from('{}\nid\t\t{}\n'))).toThrow();
+    expect(() => decodePayload(Buffer.from('{}\nid\t12\n{}\t\n'))).toThrow(/not "id<TAB>time<TAB>json"/);
+  });
+
+  it('reads every time a producer may write: whole ms of any length, negative, fractional, exponent', () => {
+    const times = [0, 1_790_000_000_123, 999_999_999_999_999, 1_234_567_890_123_456, -5, 1.5, 1e21];
+    const entries = times.map((time, i) => ({ id: `id${i}`, time, json: '{}' }));
+    const decoded = decodePayload(encodePayload({ log: { file: { path: '/x' } } }, entries));
+    expect(decoded.entries.map((e) => e.time)).toEqual(times);
   });
 });

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { ByteWriter } from '../core/bytes.ts';
 import { type LogRecord, OWNED_FIELDS } from '../core/record/log-record.ts';
+import { RecordLine } from '../core/record/record-line.ts';
 import { setOwn } from './parse/object.ts';
 import { toIso } from './parse/timestamp.ts';
 import type { FileIdentity, LogEvent, SourceFields } from './types.ts';
@@ -224,8 +225,8 @@ export function encodePayload(header: BatchHeader, entries: readonly RecordEntry
 
 /**
  * Splits a payload into its header and entries. Only the header is parsed as
- * JSON; each record stays bytes, a view into the payload, which the sinks
- * send on as they are.
+ * JSON; each record stays bytes in the payload (a RecordLine), which the
+ * sinks send on as they are.
  */
 export function decodePayload(payload: Buffer): DecodedPayload {
   const headerEnd = payload.indexOf(NEWLINE);
@@ -235,17 +236,9 @@ export function decodePayload(payload: Buffer): DecodedPayload {
   for (let start = headerEnd + 1; start < payload.length; ) {
     let end = payload.indexOf(NEWLINE, start);
     if (end < 0) end = payload.length;
-    const idEnd = payload.indexOf(TAB, start);
-    const timeEnd = idEnd < 0 ? -1 : payload.indexOf(TAB, idEnd + 1);
-    const time = Number(payload.toString('latin1', idEnd + 1, timeEnd));
-    if (idEnd < 0 || timeEnd <= idEnd + 1 || timeEnd > end || !Number.isFinite(time)) {
-      throw new Error(`payload line at byte ${start} is not "id<TAB>time<TAB>json"`);
-    }
-    entries.push({
-      id: payload.toString('latin1', start, idEnd),
-      time,
-      doc: payload.subarray(timeEnd + 1, end),
-    });
+    const entry = RecordLine.read(payload, start, end);
+    if (!entry) throw new Error(`payload line at byte ${start} is not "id<TAB>time<TAB>json"`);
+    entries.push(entry);
     start = end + 1;
   }
   return { header, entries };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordHeaderValue } from '../record/headers.ts';
 import type { LogRecord } from '../record/log-record.ts';
+import { RecordLine } from '../record/record-line.ts';
 import { decodeRecordBatch } from './fixtures/record-batch-decoder.ts';
 import {
   BATCH_HEADER_BYTES,
@@ -72,6 +73,30 @@ describe('record batches', () => {
     const batch = await batchOf([{ key: Buffer.from('k'), records, from: 0, to: records.length }], 'none');
     expect(batch.records.map((r) => r.headers[0]![1])).toEqual(
       records.map((r) => recordHeaderValue(r.id, r.time)),
+    );
+  });
+
+  it('encodes records read in place from their lines exactly as the same records given whole', async () => {
+    const times = [0, 1_700_000_000_000, Number.MAX_SAFE_INTEGER, -5, 1.5, 1e300];
+    const records = times.map((time, n) => ({
+      id: `ïd-${n}`,
+      time,
+      doc: Buffer.from(`{"n":${n},"é":"\\t"}`),
+    }));
+    const text = Buffer.from(records.map((r) => `${r.id}\t${r.time}\t${r.doc}`).join('\n'));
+    const lines: RecordLine[] = [];
+    for (let start = 0; start < text.length; ) {
+      const end = text.indexOf('\n', start) < 0 ? text.length : text.indexOf('\n', start);
+      lines.push(RecordLine.read(text, start, end)!);
+      start = end + 1;
+    }
+    const key = Buffer.from('ns/pod');
+    const whole = await batchOf([{ key, records, from: 0, to: records.length }], 'none');
+    const inPlace = await batchOf([{ key, records: lines, from: 0, to: lines.length }], 'none');
+    expect(inPlace).toEqual(whole);
+    const run = { key, records: lines, from: 0, to: lines.length };
+    expect(encodeRecords([run]).bytes.length).toBeLessThanOrEqual(
+      lines.reduce((sum, l) => sum + recordBytes(l, key), 0),
     );
   });
 

@@ -2,6 +2,7 @@ import { gzip } from 'node:zlib';
 import type { BufferPool } from '../buffer-pool.ts';
 import { RECORD_HEADER, recordHeaderValue } from '../record/headers.ts';
 import type { LogRecord } from '../record/log-record.ts';
+import { docLength, RecordLine } from '../record/record-line.ts';
 import { crc32c } from './crc32c.ts';
 import { varintSize, writeVarint, zigzag } from './varint.ts';
 
@@ -54,7 +55,9 @@ const HEADER_VALUE_OVERHEAD = 17;
 
 /** An upper bound of the uncompressed size of a record, to size batches without encoding them. */
 export function recordBytes(record: LogRecord, key: Buffer): number {
-  return RECORD_OVERHEAD + key.length + record.doc.length + HEADER_VALUE_OVERHEAD + record.id.length * 3;
+  const value =
+    record instanceof RecordLine ? record.timeAndIdLength : HEADER_VALUE_OVERHEAD + record.id.length * 3;
+  return RECORD_OVERHEAD + key.length + docLength(record) + value;
 }
 
 /** After a record's value: its one header (count 1, zigzagged) and the header's key, the same on every record. */
@@ -86,15 +89,16 @@ export function encodeRecords(
     const keyField = Buffer.allocUnsafe(varintSize(zigzag(run.key.length)) + run.key.length);
     keyField.set(run.key, writeVarint(keyField, 0, run.key.length));
     for (let i = run.from; i < run.to; i++) {
-      const { id, time, doc } = run.records[i]!;
-      const valueLength = headerValueLength(id, time);
+      const record = run.records[i]!;
+      const valueLength = headerValueLength(record);
+      const docBytes = docLength(record);
       const body =
         // attributes and timestamp delta, both 0
         2 +
         varintSize(zigzag(offsetDelta)) +
         keyField.length +
-        varintSize(zigzag(doc.length)) +
-        doc.length +
+        varintSize(zigzag(docBytes)) +
+        docBytes +
         HEADER_FIELDS.length +
         varintSize(zigzag(valueLength)) +
         valueLength;
@@ -103,12 +107,16 @@ export function encodeRecords(
       out[at++] = 0;
       at = writeVarint(out, at, offsetDelta);
       out.set(keyField, at);
-      at = writeVarint(out, at + keyField.length, doc.length);
-      out.set(doc, at);
-      at += doc.length;
+      at = writeVarint(out, at + keyField.length, docBytes);
+      if (record instanceof RecordLine) {
+        at = record.writeDoc(out, at);
+      } else {
+        out.set(record.doc, at);
+        at += docBytes;
+      }
       out.set(HEADER_FIELDS, at);
       at = writeVarint(out, at + HEADER_FIELDS.length, valueLength);
-      at = writeHeaderValue(out, at, id, time);
+      at = writeHeaderValue(out, at, record);
       offsetDelta++;
     }
   }
@@ -142,12 +150,16 @@ function writeDigits(out: Buffer, end: number, value: number, count: number): vo
   }
 }
 
-function headerValueLength(id: string, time: number): number {
+function headerValueLength(record: LogRecord): number {
+  if (record instanceof RecordLine) return record.timeAndIdLength;
+  const { id, time } = record;
   if (!isPlainTime(time)) return Buffer.byteLength(recordHeaderValue(id, time));
   return decimalDigits(time) + 1 + Buffer.byteLength(id);
 }
 
-function writeHeaderValue(out: Buffer, offset: number, id: string, time: number): number {
+function writeHeaderValue(out: Buffer, offset: number, record: LogRecord): number {
+  if (record instanceof RecordLine) return record.writeTimeAndId(out, offset);
+  const { id, time } = record;
   if (!isPlainTime(time)) return offset + out.write(recordHeaderValue(id, time), offset);
   const digits = decimalDigits(time);
   // Epoch milliseconds pass 2^31: written as two halves of up to eight digits.

@@ -1,3 +1,5 @@
+import { MAX_TIME_DIGITS, readEpochMs } from './record-line.ts';
+
 /**
  * The Kafka header the sidecar puts on each record: its `@timestamp` (epoch
  * ms) and its `event.id`, as `<ms> <id>`. It is what a consumer needs to
@@ -10,9 +12,6 @@ export const RECORD_HEADER = 'lookout-record';
 /** The header's key as bytes, made once: the producer writes it on every record, the consumer looks for it. */
 const RECORD_KEY = Buffer.from(RECORD_HEADER);
 const SPACE = 0x20;
-const DIGIT_0 = 0x30;
-/** Epoch milliseconds stay below 2^53 with up to 15 digits. */
-const MAX_TIME_DIGITS = 15;
 
 export function recordHeaderValue(id: string, time: number): string {
   return `${time} ${id}`;
@@ -41,15 +40,12 @@ export function findRecordHeader(
  * The id is not checked here: each store has its own rules for ids.
  */
 export function readRecordHeader(value: Buffer): { time: number; id: string } | undefined {
-  // One pass over the digits up to the space: Buffer#indexOf costs more than the scan on a short header.
-  let time = 0;
-  let at = 0;
-  for (; at < value.length && value[at] !== SPACE; at++) {
-    const digit = value[at]! - DIGIT_0;
-    if (digit < 0 || digit > 9 || at === MAX_TIME_DIGITS) return undefined;
-    time = time * 10 + digit;
-  }
-  if (at === 0 || at >= value.length - 1) return undefined;
+  // A scan for the space: Buffer#indexOf costs more than the loop on a short header.
+  const limit = Math.min(value.length, MAX_TIME_DIGITS + 1);
+  let space = 0;
+  while (space < limit && value[space] !== SPACE) space++;
+  const time = readEpochMs(value, 0, space);
+  if (time === undefined || space >= value.length - 1) return undefined;
   // The id is ASCII when it is valid; latin1 keeps a bad one as visibly bad for the check.
-  return { time, id: value.toString('latin1', at + 1) };
+  return { time, id: value.toString('latin1', space + 1) };
 }

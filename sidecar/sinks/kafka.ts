@@ -1,5 +1,6 @@
 import { kafkaProducerConnection } from '../../core/kafka-config.ts';
 import { KafkaProducer, type ProduceSet } from '../../core/kafka-producer/producer.ts';
+import { docLength } from '../../core/record/record-line.ts';
 import type { KafkaSinkConfig } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { Batch, Entry, Sink } from './sink.ts';
@@ -57,7 +58,7 @@ export class KafkaSink implements Sink {
   private group(batches: Batch[]): { sets: ProduceSet[]; oversized: Entry[] } {
     const sets: ProduceSet[] = [];
     const oversized: Entry[] = [];
-    const fits = (entry: Entry) => entry.doc.length <= this.config.maxMessageBytes;
+    const fits = (entry: Entry) => docLength(entry) <= this.config.maxMessageBytes;
     for (const batch of batches) {
       const topic = this.topicOf(batch.header).replace(NOT_TOPIC_CHARS, '_');
       const key = Buffer.from(this.keyOf(batch.header));
