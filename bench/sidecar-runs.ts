@@ -10,7 +10,7 @@ export const FILES = 4;
 // Some 1.04 GiB of Logback lines in four files, so that start-up is a small part of every run;
 // LOOKOUT_BENCH_LINES_PER_FILE=20000 makes a quick run of it.
 export const LINES_PER_FILE = Number(process.env.LOOKOUT_BENCH_LINES_PER_FILE ?? 2_100_000);
-export const ROUNDS = Number(process.env.LOOKOUT_BENCH_ROUNDS ?? 3);
+export const ROUNDS = Number(process.env.LOOKOUT_BENCH_ROUNDS ?? 5);
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
 
@@ -123,6 +123,20 @@ export function sideFigures<S extends string>(
     cpuSecondsPerGiB: median(own.map((r) => r.cpuSeconds / (bytes / GiB))),
     peakRssMiB: median(own.map((r) => r.peakRssMiB)),
   };
+}
+
+/**
+ * `side`'s speed over `base`'s within each round, where the two ran minutes apart, in round order;
+ * their median is the throughput ratio the targets are judged by, as a shared machine's drift from
+ * one round to the next cancels out of it.
+ */
+export function roundRatios<S extends string>(runs: Run<S>[], side: S, base: S): number[] {
+  const ratios: number[] = [];
+  for (const run of runs) {
+    const other = runs.find((r) => r.side === base && r.round === run.round);
+    if (run.side === side && other) ratios.push(other.seconds / run.seconds);
+  }
+  return ratios;
 }
 
 /** Lookout's memory at its highest RSS in the run whose peak RSS is the median one (the lower of the middle two). */
