@@ -1,10 +1,19 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { LogRecord } from '../core/record/log-record.ts';
 import { enrichSchema, sidecarSourceFields, withFileService } from '../sidecar/enrich.ts';
 import { compilePipeline, FilePipeline, pipelineSchema } from '../sidecar/parse/pipeline.ts';
+import { decodePayload, type PayloadEntry } from '../sidecar/record.ts';
 import type { LogFileSet } from './logback-lines.ts';
 import { shipperEnv } from './lookout-sidecar.ts';
+
+/** The records of a pipeline's entries, as the sidecar's queue holds them. */
+export function pipelineRecords(pipeline: FilePipeline, entries: PayloadEntry[]): LogRecord[] {
+  const payload = pipeline.payload(64 * 1024, Number.POSITIVE_INFINITY);
+  for (const entry of entries) payload.add(entry);
+  return decodePayload(payload.finish()).entries;
+}
 
 /**
  * The records a sidecar with the default pipeline makes of a file set, in the record-file format the bulk
@@ -25,10 +34,10 @@ export async function writeFileRecords(files: LogFileSet, path: string): Promise
     const pipeline = new FilePipeline(compiled, { source: withFileService(pod, file), identity, path: file });
     let offset = 0;
     let chunk = '';
-    const write = async (entries: ReturnType<FilePipeline['push']>) => {
-      for (const e of entries) {
-        docBytes += e.json.length;
-        chunk += `${e.id}\t${e.time}\t${key}\t${e.json}\n`;
+    const write = async (entries: PayloadEntry[]) => {
+      for (const e of pipelineRecords(pipeline, entries)) {
+        docBytes += e.doc.length;
+        chunk += `${e.id}\t${e.time}\t${key}\t${e.doc}\n`;
       }
       if (chunk.length < 1 << 20) return;
       if (!out.write(chunk)) await once(out, 'drain');

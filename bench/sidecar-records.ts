@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { enrichSchema, sourceFields } from '../sidecar/enrich.ts';
 import { compilePipeline, FilePipeline, pipelineSchema } from '../sidecar/parse/pipeline.ts';
+import { pipelineRecords } from './log-file-records.ts';
 import { logbackLine, logbackTime, xorshift } from './logback-lines.ts';
 
 /**
@@ -199,7 +200,7 @@ export async function writeRecordSet(
       words.forEach(([, needle], i) => {
         if (text.includes(needle)) wordHits[i]!++;
       });
-      for (const entry of entries) {
+      for (const entry of pipelineRecords(stream.pipeline, entries)) {
         // Reservoir sampling: every record is equally likely to be an anchor, whatever the count.
         const sampled = { id: entry.id, namespace: stream.namespace, time: entry.time };
         if (sample.length < SAMPLE_SIZE) sample.push(sampled);
@@ -207,8 +208,8 @@ export async function writeRecordSet(
           const slot = random() % (written + 1);
           if (slot < SAMPLE_SIZE) sample[slot] = sampled;
         }
-        docBytes += entry.json.length;
-        chunk += `${entry.id}\t${entry.time}\t${stream.key}\t${entry.json}\n`;
+        docBytes += entry.doc.length;
+        chunk += `${entry.id}\t${entry.time}\t${stream.key}\t${entry.doc}\n`;
         written++;
       }
     }

@@ -1,3 +1,6 @@
+/** Character codes of the digits of every radix up to 36. */
+const DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
+
 /**
  * Builds one Buffer from many strings and buffers without first joining
  * them into one large string: a megabyte-sized string lands in V8's old
@@ -28,6 +31,21 @@ export class ByteWriter {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit, so only a near-full buffer needs the exact size.
     if (room < value.length * 3) this.reserve(Buffer.byteLength(value));
     this.length += this.buf.write(value, this.length);
+    return this;
+  }
+
+  /** A non-negative safe integer's digits in `radix` (2 to 36; letters in lower case), as Number#toString writes them. */
+  integer(value: number, radix = 10): this {
+    let digits = 1;
+    for (let rest = value; rest >= radix; rest = Math.floor(rest / radix)) digits++;
+    this.reserve(digits);
+    let rest = value;
+    for (let at = this.length + digits - 1; at >= this.length; at--) {
+      const digit = rest % radix;
+      this.buf[at] = DIGITS[digit]!;
+      rest = (rest - digit) / radix;
+    }
+    this.length += digits;
     return this;
   }
 

@@ -36,8 +36,16 @@ function event(message: string, extra: Partial<LogEvent> = {}): LogEvent {
   };
 }
 
+/** The entry the builder makes of the event, as a payload holds it. */
+function entryOf(builder: RecordBuilder, e: LogEvent) {
+  const payload = builder.payload(64, Number.POSITIVE_INFINITY);
+  payload.add(builder.build(e));
+  const [entry] = decodePayload(payload.finish()).entries;
+  return { id: entry!.id, time: entry!.time, json: entry!.doc.toString() };
+}
+
 function build(e: LogEvent, source = SOURCE, identity = IDENTITY) {
-  const entry = new RecordBuilder(source, identity, PATH).build(e);
+  const entry = entryOf(new RecordBuilder(source, identity, PATH), e);
   return { entry, record: JSON.parse(entry.json) as Record<string, unknown> };
 }
 
@@ -70,7 +78,7 @@ describe('record', () => {
   it("carries the file's identity in log.file.id, the same whatever the file's name", () => {
     const fileId = (identity: FileIdentity, path: string) =>
       (
-        JSON.parse(new RecordBuilder(SOURCE, identity, path).build(event('x')).json) as {
+        JSON.parse(entryOf(new RecordBuilder(SOURCE, identity, path), event('x')).json) as {
           log: { file: { id: string } };
         }
       ).log.file.id;
@@ -127,18 +135,19 @@ describe('record', () => {
 
 describe('event.id', () => {
   const id = (offset: number, identity: Partial<FileIdentity> = {}, source = SOURCE) =>
-    new RecordBuilder(source, { ...IDENTITY, ...identity }, PATH).build(event('x', { offset })).id;
+    entryOf(new RecordBuilder(source, { ...IDENTITY, ...identity }, PATH), event('x', { offset })).id;
 
   it('can be scoped to an explicit source id instead of the pod uid', () => {
     const scoped = (source: SourceFields) =>
-      new RecordBuilder(source, IDENTITY, PATH, 'node-1').eventId(4096);
+      entryOf(new RecordBuilder(source, IDENTITY, PATH, 'node-1'), event('x')).id;
     expect(scoped(SOURCE)).toBe(scoped({ host: { name: 'node-1' } }));
     expect(scoped(SOURCE)).toBe(id(4096, {}, { host: { name: 'node-1' } }));
   });
 
   it('is the same for the same line read twice, by another builder, under another path', () => {
     expect(id(4096)).toBe(id(4096));
-    const elsewhere = new RecordBuilder(SOURCE, IDENTITY, '/var/log/app/app.log.1').build(
+    const elsewhere = entryOf(
+      new RecordBuilder(SOURCE, IDENTITY, '/var/log/app/app.log.1'),
       event('other text'),
     );
     expect(elsewhere.id).toBe(id(4096));
@@ -180,24 +189,33 @@ describe('payload', () => {
     '',
   ];
 
-  it('round-trips entries and the header, and every message survives', () => {
+  /** The NASTY messages as one payload of the builder's, and each entry as it was made alone. */
+  function nastyPayload(extra: (i: number) => Partial<LogEvent>) {
     const builder = new RecordBuilder(SOURCE, IDENTITY, PATH);
-    const entries = NASTY.map((message, i) =>
-      builder.build(event(message, { offset: i * 100, time: READ_AT + i, fields: { 'k\tey': 'v\nal' } })),
-    );
-    const payload = encodePayload(builder.header, entries);
+    const events = NASTY.map((message, i) => event(message, extra(i)));
+    const payload = builder.payload(64, Number.POSITIVE_INFINITY);
+    for (const e of events) payload.add(builder.build(e));
+    return { payload: payload.finish(), alone: events.map((e) => entryOf(builder, e)) };
+  }
+
+  it('round-trips entries and the header, and every message survives', () => {
+    const { payload, alone } = nastyPayload((i) => ({
+      offset: i * 100,
+      time: READ_AT + i,
+      fields: { 'k\tey': 'v\nal' },
+    }));
     const decoded = decodePayload(payload);
     expect(decoded.header).toEqual({ ...SOURCE, log: { file: { path: PATH } } });
     const texts = decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString('utf8') }));
-    expect(texts).toEqual(entries);
-    const messages = texts.map((e) => (JSON.parse(e.json) as { message: string }).message);
-    expect(messages).toEqual(NASTY);
+    expect(texts).toEqual(alone);
+    const records = texts.map((e) => JSON.parse(e.json) as { message: string; 'k\tey': string });
+    expect(records.map((r) => r.message)).toEqual(NASTY);
+    expect(records.map((r) => r['k\tey'])).toEqual(NASTY.map(() => 'v\nal'));
   });
 
   it('has exactly one line per entry, with no raw newline inside a record', () => {
-    const builder = new RecordBuilder(SOURCE, IDENTITY, PATH);
-    const entries = NASTY.map((message, i) => builder.build(event(message, { offset: i })));
-    const lines = encodePayload(builder.header, entries).toString('utf8').split('\n');
+    const { payload } = nastyPayload((i) => ({ offset: i }));
+    const lines = payload.toString('utf8').split('\n');
     expect(lines).toHaveLength(NASTY.length + 2);
     expect(lines.at(-1)).toBe('');
     for (const line of lines.slice(1, -1)) {
@@ -206,8 +224,17 @@ describe('payload', () => {
       expect(id).toMatch(/^[\w-]+$/);
       expect(Number(time)).toBe(READ_AT);
       expect(() => JSON.parse(json!)).not.toThrow();
+      expect(json).not.toMatch(/[\n\r\t]/);
     }
-    for (const entry of entries) expect(entry.json).not.toMatch(/[\n\r\t]/);
+  });
+
+  it('writes any time the way String() does, and the same record whether or not the time is whole', () => {
+    const builder = new RecordBuilder(SOURCE, IDENTITY, PATH);
+    for (const time of [0, READ_AT, READ_AT + 0.5, -1, 8.64e15]) {
+      const entry = entryOf(builder, event('x', { time }));
+      expect(entry.time).toBe(time);
+      expect(JSON.parse(entry.json)['@timestamp']).toBe(new Date(time).toISOString());
+    }
   });
 
   it('encodes from a plain header and decodes an empty batch', () => {

@@ -39,6 +39,19 @@ export interface RecordEntry {
   json: string;
 }
 
+/** What a payload takes: an entry that writes its line, `id \t time \t json \n`, and cannot fail doing so. */
+export interface PayloadEntry {
+  writeTo(out: ByteWriter): void;
+}
+
+/** A payload entry of a whole record, for producers other than RecordBuilder. */
+export function plainEntry(entry: RecordEntry): PayloadEntry {
+  return {
+    writeTo: (out) =>
+      out.text(entry.id).byte(TAB).text(String(entry.time)).byte(TAB).text(entry.json).byte(NEWLINE),
+  };
+}
+
 /** First line of a payload: what every event of the batch shares. */
 export type BatchHeader = SourceFields & { log: { file: { path: string } } };
 
@@ -99,9 +112,8 @@ export class PayloadWriter {
     this.out = new ByteWriter(start, fullBytes).text(headerLine).byte(NEWLINE);
   }
 
-  add(entry: RecordEntry): void {
-    // Piece by piece: a joined line would be one more string of the record's size per event.
-    this.out.text(entry.id).byte(TAB).text(String(entry.time)).byte(TAB).text(entry.json).byte(NEWLINE);
+  add(entry: PayloadEntry): void {
+    entry.writeTo(this.out);
   }
 
   /** Bytes written, the header line included. */
@@ -115,21 +127,82 @@ export class PayloadWriter {
   }
 }
 
+/** The parts of a record that are the same for every event; bytes, so writing them is a copy. */
+const TIMESTAMP_OPEN = Buffer.from('{"@timestamp":"');
+const MESSAGE_KEY = Buffer.from('","message":');
+const LOG_OPEN = Buffer.from(',"log":{');
+const ID_CLOSE = Buffer.from('"}');
+const CLOSE_BRACE = 0x7d;
+
+/** The parts of a record that are the same for every event of one file. */
+interface FileParts {
+  /** `event.id` up to the event's offset (see eventIdPrefix). */
+  idPrefix: Buffer;
+  /** `"file":{…},"offset":`, before the offset. */
+  fileAndOffset: Buffer;
+  /** `}` closing log, the source fields, then `,"event":{"id":"`, before the id. */
+  sourceAndId: Buffer;
+}
+
+/**
+ * One event's queue entry with everything that could fail done (its time in
+ * ISO form, the JSON of its message and parsed fields), so that writing it
+ * into a payload is copies of bytes made once per file. No record string is
+ * made: V8 flattened each one to encode it, the largest single cost of reading
+ * files in the sidecar's profile.
+ */
+class EventEntry implements PayloadEntry {
+  private readonly parts: FileParts;
+  private readonly offset: number;
+  private readonly time: number;
+  private readonly iso: string;
+  private readonly message: string;
+  /** `"level":…,"iostream":…,`, the log fields before the file's. */
+  private readonly log: Buffer | undefined;
+  /** `,"lookout":{…}` and the parsed fields, after the event id; usually empty. */
+  private readonly extra: string;
+
+  constructor(parts: FileParts, event: LogEvent, time: number, log: Buffer | undefined, extra: string) {
+    this.parts = parts;
+    this.offset = event.offset;
+    this.time = time;
+    this.iso = toIso(time);
+    this.message = json(event.message);
+    this.log = log;
+    this.extra = extra;
+  }
+
+  writeTo(out: ByteWriter): void {
+    const { parts, offset, time } = this;
+    out.bytes(parts.idPrefix).integer(offset, 36).byte(TAB);
+    if (Number.isSafeInteger(time) && time >= 0) out.integer(time);
+    else out.text(String(time));
+    out.byte(TAB).bytes(TIMESTAMP_OPEN).text(this.iso).bytes(MESSAGE_KEY).text(this.message).bytes(LOG_OPEN);
+    if (this.log) out.bytes(this.log);
+    out.bytes(parts.fileAndOffset).integer(offset).bytes(parts.sourceAndId);
+    out.bytes(parts.idPrefix).integer(offset, 36).bytes(ID_CLOSE);
+    if (this.extra !== '') out.text(this.extra);
+    out.byte(CLOSE_BRACE).byte(NEWLINE);
+  }
+}
+
+/** Most distinct level and stream pairs whose log fields are kept made; more are made per event. */
+const KEPT_LOG_FIELDS = 64;
+
 /**
  * Builds queue entries for the events of one file. The JSON is assembled from
- * pieces computed once per file (source fields, path, header) and per event
- * only what changes; JSON.stringify escapes every control character, so a
- * record never holds a raw newline and a payload splits safely on "\n".
+ * pieces made once per file (source fields, path, header) and per event only
+ * what changes; JSON.stringify escapes every control character, so a record
+ * never holds a raw newline and a payload splits safely on "\n".
  */
 export class RecordBuilder {
   readonly header: BatchHeader;
   private readonly headerLine: string;
-  private readonly idPrefix: string;
-  /** `,"kubernetes":{…},"host":{…}…`: the source fields as they appear in every record. */
-  private readonly sourceJson: string;
-  private readonly fileJson: string;
+  private readonly parts: FileParts;
   private readonly owned: Set<string>;
-  private readonly levels = new Map<string, string>();
+  /** By level, then by stream. */
+  private readonly logFields = new Map<string | undefined, Map<string | undefined, Buffer>>();
+  private keptLogFields = 0;
 
   /** `sourceId` scopes event ids; by default the pod uid, else host.name (see sourceIdentity). */
   constructor(source: SourceFields, identity: FileIdentity, path: string, sourceId = sourceIdentity(source)) {
@@ -139,26 +212,24 @@ export class RecordBuilder {
     }
     this.header = { ...shared, log: { file: { path } } };
     this.headerLine = json(this.header);
-    this.idPrefix = eventIdPrefix(sourceId, identity);
+    const idPrefix = eventIdPrefix(sourceId, identity);
     const sourceJson = json(shared);
-    this.sourceJson = sourceJson.length > 2 ? `,${sourceJson.slice(1, -1)}` : '';
     // log.file.id: the file's identity, the same across renames and restarts; context follows it, not the path.
-    this.fileJson = `"file":{"path":${json(path)},"id":"${this.idPrefix}"}`;
+    this.parts = {
+      idPrefix: Buffer.from(idPrefix),
+      fileAndOffset: Buffer.from(`"file":{"path":${json(path)},"id":"${idPrefix}"},"offset":`),
+      sourceAndId: Buffer.from(
+        `}${sourceJson.length > 2 ? `,${sourceJson.slice(1, -1)}` : ''},"event":{"id":"`,
+      ),
+    };
     this.owned = new Set([...OWNED_FIELDS, ...ELASTICSEARCH_METADATA, ...Object.keys(shared)]);
   }
 
-  eventId(offset: number): string {
-    return this.idPrefix + offset.toString(36);
-  }
-
-  build(event: LogEvent): RecordEntry {
+  /** The event's entry; whatever can fail in making its record fails here, not when the entry is written. */
+  build(event: LogEvent): PayloadEntry {
     const time = event.time ?? event.readAt;
-    const id = this.eventId(event.offset);
-    let log = '';
-    if (event.level !== undefined) log += `"level":${this.levelJson(event.level)},`;
-    if (event.stream !== undefined) log += `"iostream":${json(event.stream)},`;
-    let record = `{"@timestamp":"${toIso(time)}","message":${json(event.message)},"log":{${log}${this.fileJson},"offset":${event.offset}}${this.sourceJson},"event":{"id":"${id}"}`;
     let conflicts: SourceFields | undefined;
+    let extra = '';
     let fields = '';
     if (event.fields) {
       conflicts = this.conflicts(event.fields);
@@ -171,10 +242,10 @@ export class RecordBuilder {
       if (event.parseError !== undefined) flags.parse_error = event.parseError;
       if (event.futureTime !== undefined) flags.original_timestamp = isoOrNumber(event.futureTime);
       if (conflicts) flags.conflicts = conflicts;
-      record += `,"lookout":${json(flags)}`;
+      extra = `,"lookout":${json(flags)}`;
     }
-    record += `${fields}}`;
-    return { id, time, json: record };
+    extra += fields;
+    return new EventEntry(this.parts, event, time, this.logFieldsOf(event.level, event.stream), extra);
   }
 
   /** A payload to write entries into as they are made (see PayloadWriter for the sizes). */
@@ -182,11 +253,24 @@ export class RecordBuilder {
     return new PayloadWriter(this.headerLine, start, fullBytes);
   }
 
-  private levelJson(level: string): string {
-    let out = this.levels.get(level);
+  /** `"level":…,"iostream":…,` as bytes, made once for each pair seen (up to KEPT_LOG_FIELDS). */
+  private logFieldsOf(level: string | undefined, stream: string | undefined): Buffer | undefined {
+    if (level === undefined && stream === undefined) return undefined;
+    let byStream = this.logFields.get(level);
+    let out = byStream?.get(stream);
     if (out === undefined) {
-      out = json(level);
-      if (this.levels.size < 64) this.levels.set(level, out);
+      let text = '';
+      if (level !== undefined) text += `"level":${json(level)},`;
+      if (stream !== undefined) text += `"iostream":${json(stream)},`;
+      out = Buffer.from(text);
+      if (this.keptLogFields < KEPT_LOG_FIELDS) {
+        if (!byStream) {
+          byStream = new Map();
+          this.logFields.set(level, byStream);
+        }
+        byStream.set(stream, out);
+        this.keptLogFields++;
+      }
     }
     return out;
   }
@@ -219,7 +303,7 @@ export function encodePayload(header: BatchHeader, entries: readonly RecordEntry
   let estimate = 0;
   for (const entry of entries) estimate += entry.json.length + 40;
   const out = new PayloadWriter(json(header), estimate);
-  for (const entry of entries) out.add(entry);
+  for (const entry of entries) out.add(plainEntry(entry));
   return out.finish();
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../core/metrics.ts';
-import { decodePayload, type RecordEntry } from '../record.ts';
+import { decodePayload, type PayloadEntry, PayloadWriter } from '../record.ts';
 import type { RawLine } from '../types.ts';
 import { compilePipeline, FilePipeline, type PipelineConfig, pipelineSchema } from './pipeline.ts';
 
@@ -31,7 +31,12 @@ interface Doc {
   lookout?: unknown;
 }
 
-const records = (entries: RecordEntry[]) => entries.map((e) => JSON.parse(e.json) as Doc);
+/** The records of the entries, as a payload holds them. */
+function records(entries: PayloadEntry[]): Doc[] {
+  const payload = new PayloadWriter('{}', 64);
+  for (const entry of entries) payload.add(entry);
+  return decodePayload(payload.finish()).entries.map((e) => JSON.parse(e.doc.toString()) as Doc);
+}
 
 const cri = (stream: string, tag: string, message: string, time = '2024-01-02T03:04:05.123456789Z') =>
   `${time} ${stream} ${tag} ${message}`;
@@ -47,7 +52,7 @@ describe('file pipeline', () => {
       cri('stderr', 'F', '\tat com.example.Shop.pay(Shop.java:10)'),
       cri('stderr', 'F', '2024-01-02 03:04:06.000 INFO [main] c.e.Shop - next'),
     ]);
-    const out: RecordEntry[] = [];
+    const out: PayloadEntry[] = [];
     const pending: (number | undefined)[] = [];
     for (const raw of raws) {
       out.push(...p.push(raw));
@@ -185,7 +190,8 @@ describe('file pipeline', () => {
     for (const entry of entries) payload.add(entry);
     const decoded = decodePayload(payload.finish());
     expect(decoded.header).toEqual({ ...FILE.source, log: { file: { path: FILE.path } } });
-    expect(decoded.entries.map(({ id, time, doc }) => ({ id, time, json: doc.toString() }))).toEqual(entries);
+    expect(decoded.entries.map(({ doc }) => JSON.parse(doc.toString()))).toEqual(records(entries));
+    expect(decoded.entries.map(({ time }) => time)).toEqual([READ_AT, READ_AT]);
     expect(p.header).toEqual(decoded.header);
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Metrics } from '../../core/metrics.ts';
 import type { FileLogMetrics, LogMetrics } from '../log-metrics/counters.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
-import { type BatchHeader, type PayloadWriter, RecordBuilder, type RecordEntry } from '../record.ts';
+import { type BatchHeader, type PayloadEntry, type PayloadWriter, RecordBuilder } from '../record.ts';
 import type { FileIdentity, LogEvent, RawLine, SourceFields } from '../types.ts';
 import { type ContainerFormatConfig, ContainerJoiner, containerFormatSchema } from './container-format.ts';
 import { compileMultiline, MultilineJoiner, type MultilineRules, multilineSchema } from './multiline.ts';
@@ -101,12 +101,12 @@ export class FilePipeline {
   }
 
   /** The entries this line completes; often none, as stages hold events until they know they are whole. */
-  push(raw: RawLine): RecordEntry[] {
+  push(raw: RawLine): PayloadEntry[] {
     return this.joined(this.container.push(raw), []);
   }
 
   /** Sends what has waited past its stage's timeout; with force, everything held (at shutdown or file release). */
-  flush(now: number, force = false): RecordEntry[] {
+  flush(now: number, force = false): PayloadEntry[] {
     // The tailer flushes every open file on each pass: the file's container still has logs.
     this.logMetrics?.alive(now);
     const out = this.joined(this.container.flush(now, force), []);
@@ -126,17 +126,17 @@ export class FilePipeline {
     return this.record.payload(start, fullBytes);
   }
 
-  private joined(events: LogEvent[], out: RecordEntry[]): RecordEntry[] {
+  private joined(events: LogEvent[], out: PayloadEntry[]): PayloadEntry[] {
     if (!this.multiline) return this.finished(events, out);
     for (const event of events) this.finished(this.multiline.push(event), out);
     return out;
   }
 
   /** Parses and records events, appending to `out`. */
-  private finished(events: LogEvent[], out: RecordEntry[]): RecordEntry[] {
+  private finished(events: LogEvent[], out: PayloadEntry[]): PayloadEntry[] {
     for (const event of events) {
       const raw = event.message;
-      let entry: RecordEntry;
+      let entry: PayloadEntry;
       try {
         this.parser.apply(event);
         entry = this.record.build(event);

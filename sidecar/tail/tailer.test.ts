@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/fixtures/manual-clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Metrics } from '../../core/metrics.ts';
-import { decodePayload, PayloadWriter } from '../record.ts';
+import { decodePayload, PayloadWriter, plainEntry } from '../record.ts';
 import type { RawLine } from '../types.ts';
 import { type FileCheckpoint, type LineProcessor, Tailer, type TailerOptions } from './tailer.ts';
 
@@ -27,7 +27,9 @@ function recordingPipeline(sink: RawLine[], tag: { generation: number }): LinePr
   return {
     push(line) {
       sink.push(line);
-      return [{ id: '', time: line.readAt, json: `${tag.generation}:${line.offset}:${line.text}` }];
+      return [
+        plainEntry({ id: '', time: line.readAt, json: `${tag.generation}:${line.offset}:${line.text}` }),
+      ];
     },
     flush: () => [],
     pendingOffset: () => undefined,

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { GaugeDefinition, Metrics } from '../../core/metrics.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
-import type { PayloadWriter, RecordEntry } from '../record.ts';
+import type { PayloadEntry, PayloadWriter } from '../record.ts';
 import type { FileIdentity, RawLine } from '../types.ts';
 import { DirectoryWatch, findFiles, type InputPatterns } from './discover.ts';
 import { type Fingerprint, matchesFingerprint, readFingerprint } from './fingerprint.ts';
@@ -15,9 +15,9 @@ import { ReadTimes, type SavedReadTimes } from './read-times.ts';
 
 /** What the tailer needs of a file's processing chain (parse/pipeline.ts): raw lines in, queue entries out. */
 export interface LineProcessor {
-  push(line: RawLine): RecordEntry[];
+  push(line: RawLine): PayloadEntry[];
   /** Lets held events out after their timeouts (or all of them with force). */
-  flush(now: number, force: boolean): RecordEntry[];
+  flush(now: number, force: boolean): PayloadEntry[];
   /** First byte of an event still held back; the checkpoint must not pass it. */
   pendingOffset(): number | undefined;
   /** A queue payload of this file, to write entries into as they are made (see PayloadWriter for the sizes). */
@@ -584,7 +584,7 @@ export class Tailer<I extends TailInput = TailInput> {
     return readAny;
   }
 
-  private collect(file: Tracked<I>, entries: RecordEntry[]): void {
+  private collect(file: Tracked<I>, entries: PayloadEntry[]): void {
     for (const entry of entries) {
       // A busy file's batches start at their full size, in a reused buffer; a quiet file's start small.
       const full = this.batchBuffers.size;
