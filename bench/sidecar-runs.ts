@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { type MeasuredProcess, median, table, waitUntil } from './measure.ts';
 import type { MemoryBreakdown } from './memory-breakdown.ts';
@@ -42,8 +43,23 @@ export function untilTopicHolds(
   );
 }
 
+const CREATE_ATTEMPTS = 10;
+
+/**
+ * A one-partition topic, its leader elected. Right after the topics of the last run were deleted the
+ * broker can answer "unknown topic" while it is being made, which kafkajs does not wait out: the
+ * creation is tried again (it does nothing once the topic exists) on any retriable error.
+ */
 export async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      return;
+    } catch (err) {
+      if (attempt === CREATE_ATTEMPTS || !(err as { retriable?: boolean }).retriable) throw err;
+      await delay(500);
+    }
+  }
 }
 
 export interface Run<S extends string> {
