@@ -1,5 +1,5 @@
-import { Counter } from 'prom-client';
 import type { Metrics } from '../../core/metrics.ts';
+import { Counter } from '../../core/prom-client.ts';
 import { SIDECAR_METRICS } from '../metrics.ts';
 import type { LogMetrics } from './counters.ts';
 import type { LogSeries } from './table.ts';
