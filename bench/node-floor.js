@@ -5,13 +5,32 @@
 // optimised the way a working sidecar's has.
 // Plain JavaScript: stripping types would load a compiler into the process being measured.
 import { openSync, readSync, watch } from 'node:fs';
-import { createServer } from 'node:http';
+import { createRequire, enableCompileCache, flushCompileCache } from 'node:module';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { crc32 } from 'node:zlib';
 
-const [file, broker] = process.argv.slice(2);
+// As Lookout loads it (core/http-server.ts): an ES import of node:http also loads Node's bundled fetch.
+const { createServer } = process.getBuiltinModule('node:http');
+
+const [file, broker, libraries] = process.argv.slice(2);
 const [host, port] = broker.split(':');
+
+// With --libraries, it also loads the libraries Lookout's sidecar runs on (its configuration's validator
+// and YAML parser, its logger, and the parts of prom-client it uses, default metrics collected), and
+// does nothing with them: what they take before any code of Lookout's.
+if (libraries === '--libraries') {
+  enableCompileCache();
+  await Promise.all([import('zod'), import('yaml'), import('pino')]);
+  const require = createRequire(import.meta.url);
+  for (const metric of ['counter', 'gauge', 'histogram']) require(`prom-client/lib/${metric}`);
+  const Registry = require('prom-client/lib/registry');
+  require('prom-client/lib/defaultMetrics')({ register: new Registry() });
+  // Lookout writes its cache when it stops; this script is killed.
+  flushCompileCache();
+  // An idle sidecar collects its garbage (core/idle-release.ts); loading leaves some.
+  globalThis.gc?.();
+}
 
 const socket = connect(Number(port), host);
 socket.on('error', (err) => {

@@ -15,7 +15,14 @@ export const IDLE_SECONDS = Number(process.env.LOOKOUT_BENCH_IDLE_SECONDS ?? 10)
 const SHIPPED_LINES = 200_000;
 const FLOOR = join(import.meta.dirname, 'node-floor.js');
 
-export const IDLE_SIDES = ['lookout', 'lookout-shipped', 'floor', 'floor-shipped', 'rsyslog'] as const;
+export const IDLE_SIDES = [
+  'lookout',
+  'lookout-shipped',
+  'floor',
+  'floor-shipped',
+  'floor-libraries',
+  'rsyslog',
+] as const;
 export type IdleSide = (typeof IDLE_SIDES)[number];
 
 export const IDLE_LABEL: Record<IdleSide, string> = {
@@ -23,6 +30,7 @@ export const IDLE_LABEL: Record<IdleSide, string> = {
   'lookout-shipped': `Lookout sidecar, after shipping ${SHIPPED_LINES.toLocaleString('en-US')} lines`,
   floor: 'Node.js floor, nothing read yet',
   'floor-shipped': `Node.js floor, after encoding the same ${SHIPPED_LINES.toLocaleString('en-US')} lines`,
+  'floor-libraries': 'Node.js floor with Lookout’s libraries loaded, nothing read yet',
   rsyslog: 'rsyslog, Lookout’s fields, nothing shipped yet',
 };
 
@@ -105,7 +113,13 @@ async function idleRun(ctx: IdleContext, side: IdleSide, round: number, job: Idl
         )
       : new MeasuredProcess(
           process.execPath,
-          [...v8Flags('sidecar', BUDGET_WITHOUT_LIMIT.sidecar!), FLOOR, job.file, broker],
+          [
+            ...v8Flags('sidecar', BUDGET_WITHOUT_LIMIT.sidecar!),
+            FLOOR,
+            job.file,
+            broker,
+            ...(side === 'floor-libraries' ? ['--libraries'] : []),
+          ],
           {
             ...shipperEnv('sidecar'),
             MALLOC_ARENA_MAX: '2',
@@ -122,7 +136,7 @@ async function idleRun(ctx: IdleContext, side: IdleSide, round: number, job: Idl
   }
 }
 
-export const IDLE_METHOD = `Each side is started on one file with one Kafka sink and its RSS (VmRSS, with its file-backed part: pages of the node binary and libraries) read once it has been idle ${IDLE_SECONDS} s, once a round. The file is empty, or on the "after" sides holds ${SHIPPED_LINES.toLocaleString('en-US')} lines of the same kind as the input, all acknowledged by Kafka before the wait. The Node.js floor is \`bench/node-floor.js\`: some 60 lines of plain JavaScript using Node's built-ins only, doing what an idle sidecar does (it watches the file, holds a connection to the broker, answers HTTP), and on its "after" side first reading the file and encoding a JSON record of each line into a reused batch buffer with a CRC, as a sidecar that shipped them did. It runs with the heap sizes and allocator setting the sidecar gives itself. It is what any sidecar written for Node.js costs before it does anything more.`;
+export const IDLE_METHOD = `Each side is started on one file with one Kafka sink and its RSS (VmRSS, with its file-backed part: pages of the node binary and libraries) read once it has been idle ${IDLE_SECONDS} s, once a round. The file is empty, or on the "after" sides holds ${SHIPPED_LINES.toLocaleString('en-US')} lines of the same kind as the input, all acknowledged by Kafka before the wait. The Node.js floor is \`bench/node-floor.js\`: some 70 lines of plain JavaScript using Node's built-ins only, doing what an idle sidecar does (it watches the file, holds a connection to the broker, answers HTTP), and on its "after" side first reading the file and encoding a JSON record of each line into a reused batch buffer with a CRC, as a sidecar that shipped them did. It runs with the heap sizes and allocator setting the sidecar gives itself. It is what any sidecar written for Node.js costs before it does anything more. The floor with Lookout's libraries is the same script having also loaded what the sidecar runs on besides its own code (zod, yaml, pino, and prom-client's metric classes with its default metrics), with Node's compile cache on as Lookout has it, without using them.`;
 
 /** Medians of each side's idle memory. */
 export function idleTable(idle: IdleRun[]): string {
