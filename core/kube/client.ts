@@ -1,9 +1,4 @@
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,6 +7,9 @@ import { connect as tlsConnect } from 'node:tls';
 import { KubeApiError } from './api-requests.ts';
 import type { KubernetesConfig } from './config.ts';
 import { type KubeAccess, loadKubeAccess } from './kubeconfig.ts';
+
+// As in core/http-server.ts: an ES import of node:http would load Node's bundled fetch into the node agent.
+const http = process.getBuiltinModule('node:http');
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
@@ -73,7 +71,7 @@ export class KubeClient {
       ? tunnelAgent(access.proxy, this.secure, options)
       : this.secure
         ? new HttpsAgent(options)
-        : new HttpAgent(options);
+        : new http.Agent(options);
   }
 
   get<T>(path: string, options?: RequestOptions): Promise<T> {
@@ -169,7 +167,7 @@ export class KubeClient {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const request = this.secure ? httpsRequest : httpRequest;
+    const request = this.secure ? httpsRequest : http.request;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, agent: this.agent, signal, ...(cert && { cert, key }) });
       req.once('response', resolve);
@@ -212,7 +210,7 @@ function tunnelAgent(
   secure: boolean,
   options: ConstructorParameters<typeof HttpsAgent>[0],
 ): HttpAgent {
-  const Base = secure ? HttpsAgent : HttpAgent;
+  const Base = secure ? HttpsAgent : http.Agent;
   const agent = new Base(options);
   const auth = proxy.username
     ? {
@@ -225,7 +223,7 @@ function tunnelAgent(
   ) => undefined;
   (agent as unknown as { createConnection: Connect }).createConnection = (opts, done) => {
     const target = `${opts.host}:${opts.port}`;
-    const connect = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
+    const connect = (proxy.protocol === 'https:' ? httpsRequest : http.request)({
       host: proxy.hostname,
       port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
       method: 'CONNECT',
