@@ -32,6 +32,12 @@ async function collectorFor(
 ): Promise<{ process: LookoutProcess; second: () => LookoutProcess; dlq: string; index: string }> {
   const dir = await mkdtemp(join(tmpdir(), `lookout-collector-${run}-`));
   const dlq = `${topic}-dlq`;
+  // Made here, not by the tests' first send: a topic the broker is still creating can fail that send's
+  // metadata request with UNKNOWN_TOPIC_OR_PARTITION, which the producer does not retry.
+  const admin = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  await admin.disconnect();
   const file = await writeConfig(
     dir,
     `
