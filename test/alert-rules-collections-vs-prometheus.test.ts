@@ -287,10 +287,12 @@ describe('rule files in the styles of public collections, in Prometheus and in L
     expect(description(alerts, 'PrometheusTargetMissing')).toMatch(
       /^A Prometheus target has disappeared\. An exporter might be crashed\.\n {2}VALUE = 0\n {2}LABELS = map\[__name__:up instance:127\.0\.0\.1:\d+ job:node\]\nTargets up by job: [^\n]*\nCluster eu-1, see http:\/\/prometheus\.example:9090\/alerts\.\n$/,
     );
-    // The recording group's interval is 30s: it may not have been evaluated yet.
+    // The recording group's interval is 30s, and each side picks its own offset within it: one may have
+    // evaluated it while the other has not yet, so they are sure to agree only after one whole interval.
     await both.untilRulesAgree(
       (rules) => rules.every((r) => r.health === 'ok' || (r.group === 'recording' && r.health === 'unknown')),
       'every rule healthy',
+      40_000,
     );
   });
 });
