@@ -18,7 +18,7 @@ it('keeps the young generation small once set, whatever was allocated before', (
   allocate();
   optimizeHeapForSize();
   allocate();
-  // Here V8 lets it grow to 128 MiB; optimized for size it is a few MiB, or up to some 20 MiB until its
-  // heuristics next shrink it.
+  // Unflagged, V8 can let it grow to 128 MiB on a machine with memory to spare; optimized for size it is a
+  // few MiB, or up to some 20 MiB until its heuristics next shrink it.
   expect(newSpaceMiB()).toBeLessThanOrEqual(32);
 });

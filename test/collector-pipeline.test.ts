@@ -16,6 +16,9 @@ import { eventually, LookoutProcess, writeConfig } from './support/lookout-proce
 import { gapsAndRepeats } from './support/numbered-writer.ts';
 import { numbersInElasticsearch, pause, startSidecarRun } from './support/sidecar-run.ts';
 
+/** A client of the tests' own, to make topics and produce to them. */
+const testKafka = () => new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+
 const running: LookoutProcess[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) await p.kill();
@@ -34,7 +37,7 @@ async function collectorFor(
   const dlq = `${topic}-dlq`;
   // Made here, not by the tests' first send: a topic the broker is still creating can fail that send's
   // metadata request with UNKNOWN_TOPIC_OR_PARTITION, which the producer does not retry.
-  const admin = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = testKafka().admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
   await admin.disconnect();
@@ -98,7 +101,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const run = `dlq${Date.now().toString(36)}`;
     const topic = `it-${run}`;
     const collector = await collectorFor(run, topic);
-    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = testKafka();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     const good = (n: number, extra: Record<string, unknown> = {}) =>
@@ -156,7 +159,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const run = `term${Date.now().toString(36)}`;
     const topic = `it-${run}`;
     const collector = await collectorFor(run, topic);
-    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = testKafka();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     const total = 150_000;
@@ -200,7 +203,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const topic = `it-${run}-x`;
     // The dead-letter topic (`it-<run>-x-dlq`) matches the pattern; so would `pre-it-<run>-x` if it were not anchored.
     const collector = await collectorFor(run, topic, { subscribe: `/it-${run}-.*/` });
-    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = testKafka();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     const good = (n: number) =>
@@ -245,7 +248,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     const collector = await collectorFor(run, topic, {
       connection: `brokers: ${JSON.stringify(security.saslSslBrokers)}, tls: { caFile: "${security.caFile}" }, sasl: { mechanism: scram-sha-256, username: ${secret(KAFKA_SECURITY_ENV.username)}, password: ${secret(KAFKA_SECURITY_ENV.password)} }`,
     });
-    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = testKafka();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     await producer.send({
@@ -283,7 +286,7 @@ describe('collector: Kafka to Elasticsearch (real Kafka and Elasticsearch)', () 
     // A port nothing listens on yet; later a proxy to the real cluster listens there.
     const port = await freePort();
     const collector = await collectorFor(run, topic, { elasticsearch: `http://127.0.0.1:${port}` });
-    const kafka = new kafkajs.Kafka({ brokers: kafkaBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = testKafka();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     await producer.send({
