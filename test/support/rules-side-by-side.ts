@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import type { ApiAlert, ApiRuleGroup } from '../../alert-rules/rules/api-shapes.ts';
 import { MemoryRemoteWriter } from '../../alert-rules/rules/fixtures/fakes.ts';
 import { settings } from '../../alert-rules/rules/fixtures/settings.ts';
+import { sortedLabels } from '../../alert-rules/rules/labels.ts';
 import { loadRuleFiles } from '../../alert-rules/rules/load.ts';
 import { PrometheusQueryClient, prometheusQuerySchema } from '../../alert-rules/rules/prometheus-client.ts';
 import { RuleManager } from '../../alert-rules/rules/rule-manager.ts';
@@ -195,6 +196,43 @@ export class SideBySide {
     return untilAgree(read, expected, `rules: ${what}`, timeoutMs);
   }
 
+  /**
+   * Polls until the samples of the `names` series that Lookout wrote and that
+   * Prometheus stored are the same over a window of two intervals, and
+   * Prometheus's satisfy `expected`. The window ends two intervals back, for an
+   * evaluation started late on a busy machine; it moves on with each poll, as
+   * either may skip an evaluation that could not start in its slot.
+   */
+  untilWrittenAgree(
+    names: readonly string[],
+    expected: (samples: string[]) => boolean,
+    what: string,
+    timeoutMs = 8_000,
+  ): Promise<string[]> {
+    const sample = (labels: Labels, timeMs: number, value: number) =>
+      JSON.stringify([sortedLabels(labels), timeMs, value]);
+    const read = async () => {
+      const until = Date.now() - 2 * INTERVAL_MS;
+      const since = until - 2 * INTERVAL_MS;
+      const inWindow = (timeMs: number) => timeMs >= since && timeMs <= until;
+      const range = await prometheusApi<{ result: { metric: Labels; values: [number, string][] }[] }>(
+        this.prometheus.url,
+        `/api/v1/query?${new URLSearchParams({ query: `{__name__=~"${names.join('|')}"}[10s]` })}`,
+      );
+      const prometheus = range.result.flatMap(({ metric, values }) =>
+        values
+          .map(([t, v]) => ({ timeMs: Math.round(t * 1000), value: Number(v) }))
+          .filter(({ timeMs }) => inWindow(timeMs))
+          .map(({ timeMs, value }) => sample(metric, timeMs, value)),
+      );
+      const lookout = this.written.samples
+        .filter((s) => !s.stale && names.includes(s.labels.__name__ ?? '') && inWindow(s.timeMs))
+        .map((s) => sample(s.labels, s.timeMs, s.value));
+      return { prometheus: prometheus.sort(), lookout: lookout.sort() };
+    };
+    return untilAgree(read, expected, `written series: ${what}`, timeoutMs);
+  }
+
   async close(): Promise<void> {
     await this.lookout.stop();
     await this.client.close();
@@ -302,13 +340,13 @@ function comparableSends(received: readonly ReceivedAlert[]): ComparableSend[] {
   );
 }
 
-/** Lookout's items with Prometheus's times where theirs differ by at most one interval. */
 /**
  * One interval (one may have seen a scrape one evaluation before the other),
  * plus how late a busy machine may start an evaluation after its slot.
  */
 const TIME_TOLERANCE_MS = INTERVAL_MS + 250;
 
+/** Lookout's items with Prometheus's times where theirs differ by at most one interval. */
 function withinOneInterval<T extends object>(
   lookout: T[],
   prometheus: T[],
